@@ -1,0 +1,53 @@
+#!/usr/bin/env bun
+// The `rmq` command: one binary, thin subcommands over the shared core.
+
+import { cac } from "cac";
+import { ConfigError } from "../core/common/errors.ts";
+import { registerNamesrv } from "./commands/namesrv.ts";
+import { ExitCode } from "./exit_codes.ts";
+import { printError } from "./output.ts";
+import { versionLine } from "./version.ts";
+
+export async function main(argv: string[]): Promise<void> {
+  const cli = cac("rmq");
+  registerNamesrv(cli);
+  cli.help();
+  cli.option("-v, --version", "Print the version and git commit");
+  const first = argv[0];
+  if (first !== undefined && !first.startsWith("-") && !cli.commands.some((c) => c.name === first)) {
+    printError(`unknown command "${first}" (see rmq --help)`);
+    process.exit(ExitCode.USAGE);
+  }
+
+  let parsed;
+  try {
+    parsed = cli.parse(["bun", "rmq", ...argv], { run: false });
+  } catch (error) {
+    printError((error as Error).message);
+    process.exit(ExitCode.USAGE);
+  }
+  if (parsed.options.version) {
+    process.stdout.write(versionLine() + "\n");
+    return;
+  }
+  if (parsed.options.help) return;
+  if (!cli.matchedCommand) {
+    cli.outputHelp();
+    return;
+  }
+  try {
+    await cli.runMatchedCommand();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      printError(error.message);
+      process.exit(ExitCode.CONFIG);
+    }
+    if (error instanceof Error && error.name === "CACError") {
+      printError(error.message);
+      process.exit(ExitCode.USAGE);
+    }
+    throw error;
+  }
+}
+
+await main(process.argv.slice(2));

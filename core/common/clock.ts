@@ -1,0 +1,112 @@
+// Time, behind one interface (STYLE rule 8). Production uses SystemClock; tests use ManualClock
+// and advance it, so time-driven logic (broker expiry, scans, timeouts) runs fast and
+// deterministically. This file and prng.ts are the only places in core/ that touch real time.
+
+import { assert } from "./assert.ts";
+
+export interface TimerHandle {
+  cancel(): void;
+}
+
+export interface Clock {
+  /** Wall-clock milliseconds since the Unix epoch (what RocketMQ stores as timestamps). */
+  nowMs(): number;
+  /** Runs `fn` once after `delayMs`. */
+  after(delayMs: number, fn: () => void): TimerHandle;
+  /** Runs `fn` every `intervalMs`, first after one interval. */
+  every(intervalMs: number, fn: () => void): TimerHandle;
+}
+
+export class SystemClock implements Clock {
+  nowMs(): number {
+    return Date.now();
+  }
+
+  after(delayMs: number, fn: () => void): TimerHandle {
+    assert(delayMs >= 0, "timer delay must not be negative");
+    const timer = setTimeout(fn, delayMs);
+    return { cancel: () => clearTimeout(timer) };
+  }
+
+  every(intervalMs: number, fn: () => void): TimerHandle {
+    assert(intervalMs > 0, "timer interval must be positive");
+    const timer = setInterval(fn, intervalMs);
+    return { cancel: () => clearInterval(timer) };
+  }
+}
+
+interface ManualTimer {
+  dueMs: number;
+  intervalMs: number; // 0 for one-shot timers
+  fn: () => void;
+  cancelled: boolean;
+  sequence: number; // ties fire in creation order
+}
+
+/** A clock that moves only when a test calls `advance`; due timers fire in time order. */
+export class ManualClock implements Clock {
+  private currentMs: number;
+  private timers: ManualTimer[] = [];
+  private nextSequence = 0;
+
+  constructor(startMs = 1_700_000_000_000) {
+    this.currentMs = startMs;
+  }
+
+  nowMs(): number {
+    return this.currentMs;
+  }
+
+  after(delayMs: number, fn: () => void): TimerHandle {
+    assert(delayMs >= 0, "timer delay must not be negative");
+    return this.add(delayMs, 0, fn);
+  }
+
+  every(intervalMs: number, fn: () => void): TimerHandle {
+    assert(intervalMs > 0, "timer interval must be positive");
+    return this.add(intervalMs, intervalMs, fn);
+  }
+
+  /** Moves time forward by `deltaMs`, firing every timer that falls due on the way. */
+  advance(deltaMs: number): void {
+    assert(deltaMs >= 0, "time never goes backwards");
+    const targetMs = this.currentMs + deltaMs;
+    for (;;) {
+      const next = this.nextDue(targetMs);
+      if (next === undefined) break;
+      this.currentMs = next.dueMs;
+      if (next.intervalMs > 0) next.dueMs += next.intervalMs;
+      else next.cancelled = true;
+      next.fn();
+    }
+    this.currentMs = targetMs;
+    this.timers = this.timers.filter((t) => !t.cancelled);
+  }
+
+  pendingTimerCount(): number {
+    return this.timers.filter((t) => !t.cancelled).length;
+  }
+
+  private add(delayMs: number, intervalMs: number, fn: () => void): TimerHandle {
+    const timer: ManualTimer = {
+      dueMs: this.currentMs + delayMs,
+      intervalMs,
+      fn,
+      cancelled: false,
+      sequence: this.nextSequence++,
+    };
+    this.timers.push(timer);
+    return { cancel: () => void (timer.cancelled = true) };
+  }
+
+  private nextDue(limitMs: number): ManualTimer | undefined {
+    let best: ManualTimer | undefined;
+    for (const t of this.timers) {
+      if (t.cancelled || t.dueMs > limitMs) continue;
+      if (!best || t.dueMs < best.dueMs || (t.dueMs === best.dueMs && t.sequence < best.sequence)) {
+        best = t;
+      }
+    }
+    return best;
+  }
+}

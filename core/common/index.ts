@@ -1,0 +1,8 @@
+// Public surface of core/common.
+export * from "./assert.ts";
+export * from "./errors.ts";
+export * from "./units.ts";
+export * from "./clock.ts";
+export * from "./prng.ts";
+export * from "./checksum.ts";
+export * from "./log.ts";

@@ -1,0 +1,173 @@
+// ROCKETMQ binary header codec (serialize type 1, spec §1.4). Big-endian throughout.
+//
+// | offset | size | field                                                        |
+// |--------|------|--------------------------------------------------------------|
+// | 0      | 2    | code (short)                                                 |
+// | 2      | 1    | language (LanguageCode byte)                                 |
+// | 3      | 2    | version (short)                                              |
+// | 5      | 4    | opaque (int)                                                 |
+// | 9      | 4    | flag (int)                                                   |
+// | 13     | 4    | remark length (int, 0 = null)                                |
+// | 17     | n    | remark, UTF-8                                                |
+// | 17+n   | 4    | extFields block length (int, 0 = none)                       |
+// | 21+n   | m    | entries: key length (short), key, value length (int), value  |
+//
+// A zero-length string decodes as null (entries with a null key or value are skipped), as
+// RocketMQ does. Codes and versions above 32767 cannot be written here; callers use JSON.
+
+import { assert } from "../common/assert.ts";
+import { ProtocolError } from "../common/errors.ts";
+import { extFieldCountMax } from "../config/limits.ts";
+import type { RemotingCommand } from "./command.ts";
+import type { HeaderFields } from "./header_json.ts";
+import { LanguageCode, languageName } from "./language_code.ts";
+
+export const binaryHeaderFixedBytes = 2 + 1 + 2 + 4 + 4 + 4 + 4;
+assert(binaryHeaderFixedBytes === 21, "fixed part of the binary header is 21 bytes");
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder("utf-8", { fatal: true });
+
+/** True if `cmd` fits the binary header (code and version are shorts). */
+export function fitsBinaryHeader(cmd: RemotingCommand): boolean {
+  return isShort(cmd.code) && isShort(cmd.version);
+}
+
+function isShort(value: number): boolean {
+  return value >= -32768 && value <= 32767;
+}
+
+export function encodeBinaryHeader(cmd: RemotingCommand): Uint8Array {
+  assert(fitsBinaryHeader(cmd), "code and version must fit a short in a binary header");
+  const remark = cmd.remark ? encoder.encode(cmd.remark) : new Uint8Array(0);
+  const entries: [Uint8Array, Uint8Array][] = [];
+  let mapBytes = 0;
+  for (const [key, value] of cmd.extFields ?? []) {
+    if (key === "" || value === "") continue;
+    const k = encoder.encode(key);
+    const v = encoder.encode(value);
+    entries.push([k, v]);
+    mapBytes += 2 + k.length + 4 + v.length;
+  }
+  const out = new Uint8Array(binaryHeaderFixedBytes + remark.length + mapBytes);
+  const view = new DataView(out.buffer);
+  view.setInt16(0, cmd.code);
+  view.setUint8(2, LanguageCode[cmd.language]);
+  view.setInt16(3, cmd.version);
+  view.setInt32(5, cmd.opaque);
+  view.setInt32(9, cmd.flag);
+  view.setInt32(13, remark.length);
+  out.set(remark, 17);
+  let pos = 17 + remark.length;
+  view.setInt32(pos, mapBytes);
+  pos += 4;
+  for (const [k, v] of entries) {
+    view.setInt16(pos, k.length);
+    out.set(k, pos + 2);
+    pos += 2 + k.length;
+    view.setInt32(pos, v.length);
+    out.set(v, pos + 4);
+    pos += 4 + v.length;
+  }
+  assert(pos === out.length, "binary header length matches what was written");
+  return out;
+}
+
+export function decodeBinaryHeader(bytes: Uint8Array): HeaderFields {
+  const reader = new BinaryReader(bytes);
+  const code = reader.int16();
+  const languageByte = reader.uint8();
+  const language = languageName(languageByte);
+  if (language === undefined) throw new ProtocolError(`unknown language byte ${languageByte}`);
+  const version = reader.int16();
+  const opaque = reader.int32();
+  const flag = reader.int32();
+  const remark = reader.string(reader.length("remark"));
+  const mapLength = reader.length("extFields block");
+  const extFields = mapLength === 0 ? null : decodeMap(reader.slice(mapLength));
+  if (!reader.atEnd()) throw new ProtocolError("binary header has trailing bytes");
+  return { code, language, version, opaque, flag, remark, extFields };
+}
+
+function decodeMap(bytes: Uint8Array): Map<string, string> {
+  const reader = new BinaryReader(bytes);
+  const map = new Map<string, string>();
+  while (!reader.atEnd()) {
+    if (map.size >= extFieldCountMax) throw new ProtocolError("too many extFields");
+    const key = reader.string(reader.uint16());
+    const value = reader.string(reader.length("extFields value"));
+    if (key !== null && value !== null) map.set(key, value);
+  }
+  return map;
+}
+
+/** Bounds-checked big-endian reads; every overrun is a ProtocolError, never a RangeError. */
+class BinaryReader {
+  private pos = 0;
+  private readonly view: DataView;
+
+  constructor(private readonly bytes: Uint8Array) {
+    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+
+  atEnd(): boolean {
+    return this.pos === this.bytes.length;
+  }
+
+  private need(count: number, what: string): void {
+    if (this.pos + count > this.bytes.length) {
+      throw new ProtocolError(`binary header truncated reading ${what}`);
+    }
+  }
+
+  uint8(): number {
+    this.need(1, "a byte");
+    return this.view.getUint8(this.pos++);
+  }
+
+  int16(): number {
+    this.need(2, "a short");
+    const value = this.view.getInt16(this.pos);
+    this.pos += 2;
+    return value;
+  }
+
+  uint16(): number {
+    this.need(2, "a key length");
+    const value = this.view.getUint16(this.pos);
+    this.pos += 2;
+    return value;
+  }
+
+  int32(): number {
+    this.need(4, "an int");
+    const value = this.view.getInt32(this.pos);
+    this.pos += 4;
+    return value;
+  }
+
+  /** A length prefix: never negative, never past the end of the header. */
+  length(what: string): number {
+    const value = this.int32();
+    if (value < 0) throw new ProtocolError(`negative ${what} length ${value}`);
+    this.need(value, what);
+    return value;
+  }
+
+  slice(count: number): Uint8Array {
+    this.need(count, "a block");
+    const out = this.bytes.subarray(this.pos, this.pos + count);
+    this.pos += count;
+    return out;
+  }
+
+  string(count: number): string | null {
+    if (count === 0) return null;
+    const bytes = this.slice(count);
+    try {
+      return decoder.decode(bytes);
+    } catch {
+      throw new ProtocolError("binary header string is not valid UTF-8");
+    }
+  }
+}

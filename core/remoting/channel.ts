@@ -1,0 +1,193 @@
+// One RocketMQ connection, seen from either end. It owns the frame decoder, the write queue
+// (with back-pressure) and the table of requests this side sent and awaits answers to. Both ends
+// may send requests on one connection (a broker calls its clients back), so server and client
+// channels are the same class.
+//
+// Ordering: frames are written in the order send() is called; a frame is never interleaved with
+// another because each is queued whole.
+
+import { assert } from "../common/assert.ts";
+import type { Clock, TimerHandle } from "../common/clock.ts";
+import { ConnectionError, ProtocolError, TimeoutError } from "../common/errors.ts";
+import type { Logger } from "../common/log.ts";
+import { connectionWriteBufferBytesMax, pendingRequestCountMax } from "../config/limits.ts";
+import { FlagBit, isResponse, type RemotingCommand } from "../protocol/command.ts";
+import { FrameDecoder, encodeFrame } from "../protocol/frame.ts";
+
+/** The part of a socket a channel needs; Bun sockets fit it, and tests pass fakes. */
+export interface SocketLike {
+  /** Writes what it can now; returns the count of bytes taken (the rest waits for drain). */
+  write(bytes: Uint8Array): number;
+  end(): void;
+}
+
+export interface ChannelEvents {
+  /** A request (or oneway) arrived from the peer. */
+  onRequest(channel: Channel, request: RemotingCommand): void;
+  onClose(channel: Channel, reason: string): void;
+}
+
+interface PendingRequest {
+  resolve(response: RemotingCommand): void;
+  reject(error: Error): void;
+  timer: TimerHandle;
+  code: number;
+}
+
+export class Channel {
+  private readonly decoder = new FrameDecoder();
+  private readonly writeQueue: Uint8Array[] = [];
+  private queuedBytes = 0;
+  private readonly pending = new Map<number, PendingRequest>();
+  private nextOpaque = 1;
+  private closed = false;
+  closeReason: string | null = null;
+
+  constructor(
+    private readonly socket: SocketLike,
+    /** "host:port" of the peer, for logs and for name-server bookkeeping. */
+    readonly remoteAddress: string,
+    private readonly events: ChannelEvents,
+    private readonly clock: Clock,
+    private readonly log: Logger,
+  ) {}
+
+  isOpen(): boolean {
+    return !this.closed;
+  }
+
+  pendingCount(): number {
+    return this.pending.size;
+  }
+
+  /** Bytes from the socket. A malformed stream closes this channel, never anything else. */
+  receive(chunk: Uint8Array): void {
+    if (this.closed) return;
+    let commands: RemotingCommand[];
+    try {
+      commands = this.decoder.push(chunk);
+    } catch (error) {
+      const reason = error instanceof ProtocolError ? error.message : `decode failed: ${error}`;
+      this.log.warn(`closing ${this.remoteAddress}: malformed input: ${reason}`);
+      this.close(`malformed input: ${reason}`);
+      return;
+    }
+    for (const cmd of commands) {
+      if (this.closed) return;
+      if (isResponse(cmd)) this.settle(cmd);
+      else this.events.onRequest(this, cmd);
+    }
+  }
+
+  /** Queues one frame. Returns false (and logs) if the channel is closed or the frame is bad. */
+  send(cmd: RemotingCommand): boolean {
+    if (this.closed) return false;
+    let frame: Uint8Array;
+    try {
+      frame = encodeFrame(cmd);
+    } catch (error) {
+      this.log.warn(`not sending code ${cmd.code} to ${this.remoteAddress}: ${error}`);
+      return false;
+    }
+    if (this.writeQueue.length === 0) {
+      const written = this.socket.write(frame);
+      if (written === frame.length) return true;
+      frame = frame.subarray(Math.max(0, written));
+    }
+    if (this.queuedBytes + frame.length > connectionWriteBufferBytesMax) {
+      this.close(`peer reads too slowly: more than ${connectionWriteBufferBytesMax} bytes queued`);
+      return false;
+    }
+    this.writeQueue.push(frame);
+    this.queuedBytes += frame.length;
+    return true;
+  }
+
+  /** The socket can take more bytes: write what was queued. */
+  drain(): void {
+    while (this.writeQueue.length > 0 && !this.closed) {
+      const head = this.writeQueue[0]!;
+      const written = this.socket.write(head);
+      this.queuedBytes -= Math.max(0, written);
+      if (written < head.length) {
+        this.writeQueue[0] = head.subarray(Math.max(0, written));
+        return;
+      }
+      this.writeQueue.shift();
+    }
+  }
+
+  queuedWriteBytes(): number {
+    return this.queuedBytes;
+  }
+
+  /** Sends a request and resolves with the matching response (by opaque). */
+  invoke(request: RemotingCommand, timeoutMs: number): Promise<RemotingCommand> {
+    assert(!isResponse(request), "invoke sends requests");
+    assert(timeoutMs > 0, "a request needs a positive timeout");
+    if (this.closed) {
+      return Promise.reject(new ConnectionError(`connection to ${this.remoteAddress} is closed`));
+    }
+    if (this.pending.size >= pendingRequestCountMax) {
+      return Promise.reject(new ConnectionError(`too many pending requests to ${this.remoteAddress}`));
+    }
+    const opaque = this.takeOpaque();
+    const cmd = { ...request, opaque, flag: request.flag & ~FlagBit.ONEWAY };
+    return new Promise<RemotingCommand>((resolve, reject) => {
+      const timer = this.clock.after(timeoutMs, () => {
+        if (this.pending.delete(opaque)) {
+          reject(new TimeoutError(`no answer to code ${cmd.code} from ${this.remoteAddress} in ${timeoutMs} ms`));
+        }
+      });
+      this.pending.set(opaque, { resolve, reject, timer, code: cmd.code });
+      if (!this.send(cmd)) {
+        this.pending.delete(opaque);
+        timer.cancel();
+        reject(new ConnectionError(`could not send code ${cmd.code} to ${this.remoteAddress}`));
+      }
+    });
+  }
+
+  /** Sends a request that gets no answer. Returns false if it could not be queued. */
+  invokeOneway(request: RemotingCommand): boolean {
+    assert(!isResponse(request), "oneway sends requests");
+    return this.send({ ...request, opaque: this.takeOpaque(), flag: request.flag | FlagBit.ONEWAY });
+  }
+
+  /** Closes the channel once; pending requests fail at once with the reason. */
+  close(reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.closeReason = reason;
+    this.writeQueue.length = 0;
+    this.queuedBytes = 0;
+    for (const [, entry] of this.pending) {
+      entry.timer.cancel();
+      entry.reject(new ConnectionError(`connection to ${this.remoteAddress} closed: ${reason}`));
+    }
+    this.pending.clear();
+    try {
+      this.socket.end();
+    } catch {
+      // Already gone; nothing to release.
+    }
+    this.events.onClose(this, reason);
+  }
+
+  private takeOpaque(): number {
+    const opaque = this.nextOpaque;
+    this.nextOpaque = this.nextOpaque >= 2 ** 31 - 1 ? 1 : this.nextOpaque + 1;
+    return opaque;
+  }
+
+  private settle(response: RemotingCommand): void {
+    const entry = this.pending.get(response.opaque);
+    if (!entry) {
+      this.log.debug(`response with unknown opaque ${response.opaque} from ${this.remoteAddress}`);
+      return;
+    }
+    this.pending.delete(response.opaque);
+    entry.timer.cancel();
+    entry.resolve(response);
+  }
+}

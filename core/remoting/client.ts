@@ -1,0 +1,149 @@
+// A RocketMQ remoting client on Bun.connect: one connection per address, reused by every
+// request to that address; sync (awaited), async (callback-free promise) and oneway sends; a
+// timeout per request; pending requests fail at once when their connection drops, and the next
+// request reconnects. Requests the server sends to us (NOTIFY_CONSUMER_IDS_CHANGED,
+// CHECK_TRANSACTION_STATE, ...) go through `processors`, answered on the same connection.
+
+import type { Socket } from "bun";
+import type { Clock } from "../common/clock.ts";
+import { ConnectionError, TimeoutError } from "../common/errors.ts";
+import type { Logger } from "../common/log.ts";
+import { requestTimeoutMsDefault } from "../config/limits.ts";
+import type { RemotingCommand } from "../protocol/command.ts";
+import { Channel } from "./channel.ts";
+import { dispatchRequest } from "./dispatch.ts";
+import { ProcessorTable } from "./processor_table.ts";
+
+export interface ClientOptions {
+  clock: Clock;
+  log: Logger;
+  processors?: ProcessorTable;
+  connectTimeoutMs?: number;
+}
+
+type SocketData = { channel: Channel | null };
+
+export function parseAddress(address: string): { host: string; port: number } {
+  const colon = address.lastIndexOf(":");
+  const host = address.slice(0, colon).replace(/^\[(.*)\]$/, "$1");
+  const port = Number(address.slice(colon + 1));
+  if (colon <= 0 || !Number.isInteger(port) || port <= 0 || port > 65535) {
+    throw new ConnectionError(`bad address "${address}": expected host:port`);
+  }
+  return { host, port };
+}
+
+export class RemotingClient {
+  private readonly channels = new Map<string, Promise<Channel>>();
+  private readonly processors: ProcessorTable;
+  private closed = false;
+
+  constructor(private readonly options: ClientOptions) {
+    this.processors = options.processors ?? new ProcessorTable();
+  }
+
+  /** Sends `request` to `address` and resolves with the response, whatever its code. */
+  async invoke(
+    address: string,
+    request: RemotingCommand,
+    timeoutMs = requestTimeoutMsDefault,
+  ): Promise<RemotingCommand> {
+    const channel = await this.channelTo(address, timeoutMs);
+    return channel.invoke(request, timeoutMs);
+  }
+
+  /** Sends `request` without waiting for (or getting) an answer. */
+  async invokeOneway(address: string, request: RemotingCommand, timeoutMs = requestTimeoutMsDefault) {
+    const channel = await this.channelTo(address, timeoutMs);
+    if (!channel.invokeOneway(request)) {
+      throw new ConnectionError(`could not send oneway code ${request.code} to ${address}`);
+    }
+  }
+
+  /** Closes every connection; pending requests fail. */
+  close(): void {
+    this.closed = true;
+    for (const pending of this.channels.values()) {
+      pending.then((ch) => ch.close("client closed"), () => {});
+    }
+    this.channels.clear();
+  }
+
+  /** Drops the connection to one address (the next request reconnects). */
+  disconnect(address: string, reason = "disconnected by caller"): void {
+    const pending = this.channels.get(address);
+    this.channels.delete(address);
+    pending?.then((ch) => ch.close(reason), () => {});
+  }
+
+  private channelTo(address: string, timeoutMs: number): Promise<Channel> {
+    if (this.closed) return Promise.reject(new ConnectionError("client is closed"));
+    const existing = this.channels.get(address);
+    if (existing) return existing;
+    const connecting = this.connect(address, this.options.connectTimeoutMs ?? timeoutMs);
+    this.channels.set(address, connecting);
+    connecting.catch(() => {
+      if (this.channels.get(address) === connecting) this.channels.delete(address);
+    });
+    return connecting;
+  }
+
+  private async connect(address: string, timeoutMs: number): Promise<Channel> {
+    const { host, port } = parseAddress(address);
+    const { clock, log } = this.options;
+    let timer: { cancel(): void } | null = null;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = clock.after(timeoutMs, () =>
+        reject(new TimeoutError(`connect to ${address} timed out after ${timeoutMs} ms`)),
+      );
+    });
+    const connecting = Bun.connect<SocketData>({
+      hostname: host,
+      port,
+      data: { channel: null },
+      socket: {
+        open: (socket) => this.attach(socket, address),
+        data: (socket, chunk) => socket.data.channel?.receive(chunk),
+        drain: (socket) => socket.data.channel?.drain(),
+        close: (socket) => socket.data.channel?.close("server closed the connection"),
+        error: (socket, error) => socket.data.channel?.close(`socket error: ${error.message}`),
+        connectError: (_socket, error) => log.debug(`connect to ${address} failed: ${error.message}`),
+      },
+    });
+    try {
+      const socket = await Promise.race([connecting, timeout]);
+      const channel = socket.data.channel;
+      if (!channel || !channel.isOpen()) throw new ConnectionError(`connection to ${address} closed`);
+      return channel;
+    } catch (error) {
+      connecting.then((s) => s.end(), () => {});
+      if (error instanceof TimeoutError || error instanceof ConnectionError) throw error;
+      throw new ConnectionError(`cannot connect to ${address}: ${(error as Error).message}`, {
+        cause: error,
+      });
+    } finally {
+      (timer as { cancel(): void } | null)?.cancel();
+    }
+  }
+
+  private attach(socket: Socket<SocketData>, address: string): void {
+    const { clock, log } = this.options;
+    const channel = new Channel(
+      socket,
+      address,
+      {
+        onRequest: (ch, request) => void dispatchRequest(this.processors, request, ch, log),
+        onClose: (ch, reason) => {
+          log.debug(`connection to ${address} closed: ${reason}`);
+          const current = this.channels.get(address);
+          current?.then((c) => {
+            if (c === ch && this.channels.get(address) === current) this.channels.delete(address);
+          }, () => {});
+        },
+      },
+      clock,
+      log,
+    );
+    socket.data = { channel };
+  }
+}

@@ -1,0 +1,89 @@
+// A RocketMQ remoting server on Bun.listen. Each accepted socket becomes a Channel; requests go
+// through the processor table; a misbehaving peer loses its own connection only. stop() closes
+// the listener and every connection.
+
+import type { Socket, TCPSocketListener } from "bun";
+import type { Clock } from "../common/clock.ts";
+import type { Logger } from "../common/log.ts";
+import { serverConnectionCountMax } from "../config/limits.ts";
+import { Channel } from "./channel.ts";
+import { dispatchRequest } from "./dispatch.ts";
+import type { ProcessorTable } from "./processor_table.ts";
+
+export interface ServerOptions {
+  host: string;
+  port: number;
+  processors: ProcessorTable;
+  clock: Clock;
+  log: Logger;
+  /** Close a connection silent in both directions this long (serverChannelMaxIdleTimeSeconds). */
+  idleTimeoutSeconds: number;
+  /** Called after a channel closes, for bookkeeping such as dropping a broker's routes. */
+  onChannelClose?: (channel: Channel, reason: string) => void;
+}
+
+type SocketData = { channel: Channel | null };
+
+export class RemotingServer {
+  private listener: TCPSocketListener<SocketData> | null = null;
+  private readonly channels = new Set<Channel>();
+
+  constructor(private readonly options: ServerOptions) {}
+
+  /** Binds and returns the address actually bound (port 0 becomes a real port). */
+  start(): { host: string; port: number } {
+    const { options } = this;
+    this.listener = Bun.listen<SocketData>({
+      hostname: options.host,
+      port: options.port,
+      socket: {
+        open: (socket) => this.accept(socket),
+        data: (socket, chunk) => socket.data.channel?.receive(chunk),
+        drain: (socket) => socket.data.channel?.drain(),
+        close: (socket) => socket.data.channel?.close("peer closed the connection"),
+        error: (socket, error) => socket.data.channel?.close(`socket error: ${error.message}`),
+        timeout: (socket) => socket.data.channel?.close("idle timeout"),
+      },
+      data: { channel: null },
+    });
+    return { host: this.listener.hostname, port: this.listener.port };
+  }
+
+  connectionCount(): number {
+    return this.channels.size;
+  }
+
+  stop(): void {
+    for (const channel of [...this.channels]) channel.close("server stopping");
+    this.listener?.stop(true);
+    this.listener = null;
+  }
+
+  private accept(socket: Socket<SocketData>): void {
+    const { options } = this;
+    const remote = `${socket.remoteAddress}:${(socket as unknown as { remotePort?: number }).remotePort ?? 0}`;
+    socket.data = { channel: null };
+    if (this.channels.size >= serverConnectionCountMax) {
+      options.log.warn(`refusing ${remote}: ${serverConnectionCountMax} connections already`);
+      socket.end();
+      return;
+    }
+    const channel = new Channel(
+      socket,
+      remote,
+      {
+        onRequest: (ch, request) => void dispatchRequest(options.processors, request, ch, options.log),
+        onClose: (ch, reason) => {
+          this.channels.delete(ch);
+          options.log.debug(`connection ${ch.remoteAddress} closed: ${reason}`);
+          options.onChannelClose?.(ch, reason);
+        },
+      },
+      options.clock,
+      options.log,
+    );
+    socket.data.channel = channel;
+    socket.timeout(options.idleTimeoutSeconds);
+    this.channels.add(channel);
+  }
+}
