@@ -1,0 +1,19 @@
+// Builds the single `rmq` executable: `bun build --compile` of cli/main.ts into dist/rmq, with
+// the git commit baked in so `rmq --version` can report it.
+
+import { $ } from "zx";
+
+$.verbose = false;
+const root = new URL("..", import.meta.url).pathname;
+$.cwd = root;
+
+const gitResult = await $`git rev-parse --short=12 HEAD`.nothrow();
+const commit = gitResult.exitCode === 0 ? gitResult.stdout.trim() : "unknown";
+const dirty = (await $`git status --porcelain --untracked-files=no`.nothrow()).stdout.trim();
+const label = dirty ? `${commit}-dirty` : commit;
+
+const started = performance.now();
+await $`bun build --compile cli/main.ts --outfile dist/rmq --define ${`RMQ_BUILD_COMMIT=${JSON.stringify(label)}`}`;
+const version = (await $`./dist/rmq --version`).stdout.trim();
+const seconds = ((performance.now() - started) / 1000).toFixed(1);
+console.log(`built dist/rmq in ${seconds}s: ${version}`);
