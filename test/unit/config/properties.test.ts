@@ -1,0 +1,67 @@
+// Java .properties parsing and config layering.
+
+import { describe, expect, test } from "bun:test";
+import { ConfigError } from "../../../core/common/errors.ts";
+import {
+  describeConfig,
+  namesrvDefaults,
+  namesrvSchema,
+  parseProperties,
+  resolveConfig,
+} from "../../../core/config/index.ts";
+
+describe("config: properties", () => {
+  test("config: properties: separators, comments, continuations and escapes", () => {
+    const text = [
+      "# comment",
+      "! also a comment",
+      "listenPort=9877",
+      "  bindAddress : 127.0.0.1",
+      "key\\ with\\ space value here",
+      "multi = one \\",
+      "    two",
+      "unicode=\\u0041\\tB",
+      "",
+    ].join("\n");
+    expect(Object.fromEntries(parseProperties(text))).toEqual({
+      listenPort: "9877",
+      bindAddress: "127.0.0.1",
+      "key with space": "value here",
+      multi: "one two",
+      unicode: "A\tB",
+    });
+  });
+
+  test("config: properties: defaults < file < flags, with sources and unknown keys", () => {
+    const resolved = resolveConfig(namesrvSchema, namesrvDefaults("/home/x"), [
+      { source: "file", values: new Map([["listenPort", "9000"], ["typoKey", "1"], ["orderMessageEnable", "true"]]) },
+      { source: "flag", values: new Map([["listenPort", "0"]]) },
+    ]);
+    expect(resolved.config.listenPort).toBe(0);
+    expect(resolved.sources.listenPort).toBe("flag");
+    expect(resolved.config.orderMessageEnable).toBe(true);
+    expect(resolved.sources.orderMessageEnable).toBe("file");
+    expect(resolved.config.kvConfigPath).toBe("/home/x/namesrv/kvConfig.json");
+    expect(resolved.unknownKeys).toEqual(["typoKey"]);
+    expect(describeConfig(resolved)).toContain("listenPort=0  # flag");
+  });
+
+  test("config: properties: bad values are ConfigErrors naming the key", () => {
+    const bad: [string, string][] = [
+      ["listenPort", "ninety"],
+      ["listenPort", "70000"],
+      ["orderMessageEnable", "yes"],
+      ["scanNotActiveBrokerInterval", "0"],
+    ];
+    for (const [key, value] of bad) {
+      expect(() =>
+        resolveConfig(namesrvSchema, namesrvDefaults(), [{ source: "file", values: new Map([[key, value]]) }]),
+      ).toThrow(new RegExp(`^${key}:`));
+      try {
+        resolveConfig(namesrvSchema, namesrvDefaults(), [{ source: "file", values: new Map([[key, value]]) }]);
+      } catch (error) {
+        expect(error).toBeInstanceOf(ConfigError);
+      }
+    }
+  });
+});

@@ -1,0 +1,115 @@
+// A channel over an in-memory socket: request/response matching, timeouts on a manual clock,
+// prompt failure on close, write back-pressure, and malformed input closing only this channel.
+
+import { describe, expect, test } from "bun:test";
+import { ManualClock } from "../../../core/common/clock.ts";
+import { ConnectionError, TimeoutError } from "../../../core/common/errors.ts";
+import { memoryLogger } from "../../../core/common/log.ts";
+import {
+  createRequest,
+  createResponse,
+  encodeFrame,
+  FlagBit,
+  RequestCode,
+  ResponseCode,
+} from "../../../core/protocol/index.ts";
+import { dispatchRequest } from "../../../core/remoting/dispatch.ts";
+import { ProcessorTable } from "../../../core/remoting/processor_table.ts";
+import { fakeChannel } from "../../harness/fake_channel.ts";
+
+describe("remoting: channel", () => {
+  test("remoting: channel: a response settles the request with the same opaque", async () => {
+    const { channel, socket } = fakeChannel();
+    const pending = channel.invoke(createRequest(RequestCode.GET_KV_CONFIG), 1000);
+    const [sent] = socket.commands();
+    expect(sent!.flag).toBe(0);
+    channel.receive(encodeFrame(createResponse(sent!, 0, { extFields: { value: "v" } })));
+    const response = await pending;
+    expect(response.extFields?.get("value")).toBe("v");
+    expect(channel.pendingCount()).toBe(0);
+  });
+
+  test("remoting: channel: no answer in time is a TimeoutError and forgets the request", async () => {
+    const clock = new ManualClock();
+    const { channel } = fakeChannel({ clock });
+    const pending = channel.invoke(createRequest(RequestCode.GET_KV_CONFIG), 500);
+    clock.advance(499);
+    expect(channel.pendingCount()).toBe(1);
+    clock.advance(1);
+    await expect(pending).rejects.toBeInstanceOf(TimeoutError);
+    expect(channel.pendingCount()).toBe(0);
+  });
+
+  test("remoting: channel: closing fails every pending request at once", async () => {
+    const { channel, closes } = fakeChannel();
+    const a = channel.invoke(createRequest(RequestCode.GET_KV_CONFIG), 60_000);
+    const b = channel.invoke(createRequest(RequestCode.PUT_KV_CONFIG), 60_000);
+    channel.close("peer vanished");
+    await expect(a).rejects.toBeInstanceOf(ConnectionError);
+    await expect(b).rejects.toThrow(/peer vanished/);
+    expect(closes).toEqual(["peer vanished"]);
+    expect(channel.invokeOneway(createRequest(RequestCode.HEART_BEAT))).toBe(false);
+  });
+
+  test("remoting: channel: oneway requests carry the oneway flag", () => {
+    const { channel, socket } = fakeChannel();
+    expect(channel.invokeOneway(createRequest(RequestCode.UPDATE_CONSUMER_OFFSET))).toBe(true);
+    expect(socket.commands()[0]!.flag & FlagBit.ONEWAY).toBe(FlagBit.ONEWAY);
+  });
+
+  test("remoting: channel: partial writes queue the rest in order until drain", () => {
+    const { channel, socket } = fakeChannel();
+    socket.capacityBytes = 10;
+    for (let i = 0; i < 3; i++) channel.invokeOneway(createRequest(RequestCode.HEART_BEAT));
+    expect(channel.queuedWriteBytes()).toBeGreaterThan(0);
+    socket.capacityBytes = Infinity;
+    channel.drain();
+    expect(channel.queuedWriteBytes()).toBe(0);
+    expect(socket.commands().map((c) => c.opaque)).toEqual([1, 2, 3]);
+  });
+
+  test("remoting: channel: malformed input closes this channel with the reason", () => {
+    const { channel, closes, socket } = fakeChannel();
+    channel.receive(Uint8Array.of(0x7f, 0xff, 0xff, 0xff));
+    expect(closes[0]).toMatch(/malformed input: frame length 2147483647 exceeds/);
+    expect(socket.ended).toBe(true);
+    expect(channel.isOpen()).toBe(false);
+  });
+
+  test("remoting: channel: responses with unknown opaques are dropped", () => {
+    const { channel, requests } = fakeChannel();
+    const stray = { ...createResponse(createRequest(1), 0), opaque: 77 };
+    channel.receive(encodeFrame(stray));
+    expect(requests).toEqual([]);
+    expect(channel.isOpen()).toBe(true);
+  });
+});
+
+describe("remoting: dispatch", () => {
+  const table = new ProcessorTable()
+    .register(100, (req) => createResponse(req, 0, { remark: "ok" }))
+    .register(101, () => {
+      throw new Error("boom");
+    });
+
+  test("remoting: dispatch: unknown codes get REQUEST_CODE_NOT_SUPPORTED with RocketMQ's remark", async () => {
+    const { channel, socket } = fakeChannel();
+    await dispatchRequest(table, { ...createRequest(9999), opaque: 5 }, channel, memoryLogger());
+    const [answer] = socket.commands();
+    expect(answer!.code).toBe(ResponseCode.REQUEST_CODE_NOT_SUPPORTED);
+    expect(answer!.remark).toBe(" request type 9999 not supported");
+    expect(answer!.opaque).toBe(5);
+  });
+
+  test("remoting: dispatch: a throwing processor answers SYSTEM_ERROR; oneway gets nothing", async () => {
+    const { channel, socket } = fakeChannel();
+    const log = memoryLogger();
+    await dispatchRequest(table, { ...createRequest(101), opaque: 6 }, channel, log);
+    await dispatchRequest(table, { ...createRequest(100, { oneway: true }), opaque: 7 }, channel, log);
+    const answers = socket.commands();
+    expect(answers).toHaveLength(1);
+    expect(answers[0]!.code).toBe(ResponseCode.SYSTEM_ERROR);
+    expect(answers[0]!.remark).toBe("Error: boom");
+    expect(log.lines.join("\n")).toMatch(/request code 101 .* failed: Error: boom/);
+  });
+});
