@@ -2,7 +2,7 @@
 // 12): defaults < `-c` properties file < flags, with where each value came from.
 
 import { readFileSync } from "node:fs";
-import { ConfigError } from "../core/common/errors.ts";
+import { ConfigError } from "../core/common/index.ts";
 import {
   parseProperties,
   resolveConfig,

@@ -2,7 +2,7 @@
 // The `rmq` command: one binary, thin subcommands over the shared core.
 
 import { cac } from "cac";
-import { ConfigError } from "../core/common/errors.ts";
+import { ConfigError } from "../core/common/index.ts";
 import { registerNamesrv } from "./commands/namesrv.ts";
 import { ExitCode } from "./exit_codes.ts";
 import { printError } from "./output.ts";
@@ -14,7 +14,11 @@ export async function main(argv: string[]): Promise<void> {
   cli.help();
   cli.option("-v, --version", "Print the version and git commit");
   const first = argv[0];
-  if (first !== undefined && !first.startsWith("-") && !cli.commands.some((c) => c.name === first)) {
+  if (
+    first !== undefined &&
+    !first.startsWith("-") &&
+    !cli.commands.some((c) => c.name === first)
+  ) {
     printError(`unknown command "${first}" (see rmq --help)`);
     process.exit(ExitCode.USAGE);
   }

@@ -13,7 +13,8 @@ const dirty = (await $`git status --porcelain --untracked-files=no`.nothrow()).s
 const label = dirty ? `${commit}-dirty` : commit;
 
 const started = performance.now();
-await $`bun build --compile cli/main.ts --outfile dist/rmq --define ${`RMQ_BUILD_COMMIT=${JSON.stringify(label)}`}`;
+const define = `RMQ_BUILD_COMMIT=${JSON.stringify(label)}`;
+await $`bun build --compile cli/main.ts --outfile dist/rmq --define ${define}`;
 const version = (await $`./dist/rmq --version`).stdout.trim();
 const seconds = ((performance.now() - started) / 1000).toFixed(1);
 console.log(`built dist/rmq in ${seconds}s: ${version}`);

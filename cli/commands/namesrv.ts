@@ -1,9 +1,7 @@
 // `rmq namesrv`: runs a name server until SIGTERM or SIGINT.
 
 import type { CAC } from "cac";
-import { SystemClock } from "../../core/common/clock.ts";
-import { ConfigError } from "../../core/common/errors.ts";
-import { createLogger } from "../../core/common/log.ts";
+import { ConfigError, createLogger, SystemClock } from "../../core/common/index.ts";
 import { describeConfig, namesrvDefaults, namesrvSchema } from "../../core/config/index.ts";
 import { Namesrv } from "../../core/namesrv/index.ts";
 import { parseListen, resolveWithFile } from "../args.ts";

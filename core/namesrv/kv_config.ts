@@ -5,7 +5,17 @@
 // the temp over the real name. On load, a corrupt file falls back to .bak; if both are corrupt
 // the name server refuses to start rather than overwrite what an operator may want to recover.
 
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync, copyFileSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  writeSync,
+  copyFileSync,
+} from "node:fs";
 import { dirname } from "node:path";
 import { ConfigError } from "../common/errors.ts";
 import { parseLenientJson } from "../protocol/fastjson.ts";

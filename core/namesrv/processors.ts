@@ -63,7 +63,9 @@ export function namesrvProcessors(ctx: NamesrvContext): ProcessorTable {
       const namespace = optionalString(req, "namespace");
       const key = optionalString(req, "key");
       if (namespace === undefined || key === undefined) {
-        return createResponse(req, ResponseCode.SYSTEM_ERROR, { remark: "namespace or key is null" });
+        return createResponse(req, ResponseCode.SYSTEM_ERROR, {
+          remark: "namespace or key is null",
+        });
       }
       ctx.kv.put(namespace, key, req.extFields?.get("value") ?? "");
       return ok(req);
@@ -127,7 +129,10 @@ export function namesrvProcessors(ctx: NamesrvContext): ProcessorTable {
       for (const [name, set] of ctx.routes.clusterAddrTable) clusters.set(name, [...set]);
       return ok(
         req,
-        encodeClusterInfo({ brokerAddrTable: ctx.routes.brokerAddrTable, clusterAddrTable: clusters }),
+        encodeClusterInfo({
+          brokerAddrTable: ctx.routes.brokerAddrTable,
+          clusterAddrTable: clusters,
+        }),
       );
     })
     .register(RequestCode.GET_BROKER_MEMBER_GROUP, (req) => {
@@ -167,10 +172,16 @@ export function namesrvProcessors(ctx: NamesrvContext): ProcessorTable {
       return ok(req, encodeTopicList(topics, brokerAddr));
     })
     .register(RequestCode.GET_UNIT_TOPIC_LIST, (req) =>
-      topicList(req, ctx.routes.topicsWithSysFlag((f) => (f & FLAG_UNIT) !== 0)),
+      topicList(
+        req,
+        ctx.routes.topicsWithSysFlag((f) => (f & FLAG_UNIT) !== 0),
+      ),
     )
     .register(RequestCode.GET_HAS_UNIT_SUB_TOPIC_LIST, (req) =>
-      topicList(req, ctx.routes.topicsWithSysFlag((f) => (f & FLAG_UNIT_SUB) !== 0)),
+      topicList(
+        req,
+        ctx.routes.topicsWithSysFlag((f) => (f & FLAG_UNIT_SUB) !== 0),
+      ),
     )
     .register(RequestCode.GET_HAS_UNIT_SUB_UNUNIT_TOPIC_LIST, (req) =>
       topicList(

@@ -73,7 +73,10 @@ export class RouteTable {
   readonly topicQueueTable = new Map<string, Map<string, QueueData>>();
   readonly brokerAddrTable = new Map<string, BrokerData>();
   readonly clusterAddrTable = new Map<string, Set<string>>();
-  readonly brokerLiveTable = new Map<string, BrokerLiveInfo & { clusterName: string; brokerAddr: string }>();
+  readonly brokerLiveTable = new Map<
+    string,
+    BrokerLiveInfo & { clusterName: string; brokerAddr: string }
+  >();
   readonly filterServerTable = new Map<string, string[]>();
 
   constructor(private readonly options: RouteTableOptions) {
@@ -93,7 +96,8 @@ export class RouteTable {
       brokerData = { cluster: clusterName, brokerName, brokerAddrs: new Map() };
       this.brokerAddrTable.set(brokerName, brokerData);
     }
-    if (input.enableActingMaster !== undefined) brokerData.enableActingMaster = input.enableActingMaster;
+    if (input.enableActingMaster !== undefined)
+      brokerData.enableActingMaster = input.enableActingMaster;
     if (input.zoneName !== undefined) brokerData.zoneName = input.zoneName;
     const addrs = brokerData.brokerAddrs;
 

@@ -50,9 +50,7 @@ export interface RequestInit {
   version?: number;
 }
 
-export function toExtFields(
-  fields: RequestInit["extFields"],
-): Map<string, string> | null {
+export function toExtFields(fields: RequestInit["extFields"]): Map<string, string> | null {
   if (fields === undefined || fields === null) return null;
   if (fields instanceof Map) return fields;
   const map = new Map<string, string>();

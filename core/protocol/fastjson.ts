@@ -13,12 +13,7 @@
 import { ProtocolError } from "../common/errors.ts";
 
 export type JsonValue =
-  | null
-  | boolean
-  | number
-  | string
-  | JsonValue[]
-  | { [key: string]: JsonValue };
+  null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
 const depthMax = 64;
 
@@ -59,7 +54,11 @@ class LenientParser {
     if (ch === "[") return this.array(depth);
     if (ch === '"' || ch === "'") return this.string();
     if (ch === "-" || (ch !== undefined && ch >= "0" && ch <= "9")) return this.number();
-    for (const [word, value] of [["true", true], ["false", false], ["null", null]] as const) {
+    for (const [word, value] of [
+      ["true", true],
+      ["false", false],
+      ["null", null],
+    ] as const) {
       if (this.text.startsWith(word, this.pos)) {
         this.pos += word.length;
         return value;

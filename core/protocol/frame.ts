@@ -107,7 +107,9 @@ export class FrameDecoder {
     const frameLength = view.getInt32(0);
     if (frameLength < 4) throw new ProtocolError(`bad frame length ${frameLength}`);
     if (frameLength > this.frameBytesMax) {
-      throw new ProtocolError(`frame length ${frameLength} exceeds the ${this.frameBytesMax} limit`);
+      throw new ProtocolError(
+        `frame length ${frameLength} exceeds the ${this.frameBytesMax} limit`,
+      );
     }
     return frameLength;
   }

@@ -38,7 +38,11 @@ export function decodeRegisterBrokerBody(
   brokerVersion: number,
 ): RegisterBrokerBody {
   if (body === null || body.length === 0) {
-    return { dataVersion: dataVersionFromJson(undefined), topicConfigTable: new Map(), filterServerList: [] };
+    return {
+      dataVersion: dataVersionFromJson(undefined),
+      topicConfigTable: new Map(),
+      filterServerList: [],
+    };
   }
   return compressed ? decodeCompressed(body, brokerVersion) : decodeJson(body);
 }
@@ -159,7 +163,8 @@ class BlockReader {
 /** The JSON body a broker sends (fastjson field order). */
 export function encodeRegisterBrokerBodyJson(body: RegisterBrokerBody): Uint8Array {
   const table = new Map<string, JsonValue>();
-  for (const [name, config] of body.topicConfigTable) table.set(name, topicConfigToWritable(config));
+  for (const [name, config] of body.topicConfigTable)
+    table.set(name, topicConfigToWritable(config));
   const text = writeJson(
     {
       filterServerList: body.filterServerList,
@@ -194,7 +199,9 @@ export function encodeRegisterBrokerBodyCompressed(body: RegisterBrokerBody): Ui
   int(body.topicConfigTable.size);
   for (const c of body.topicConfigTable.values()) {
     const attrs = JSON.stringify(c.attributes);
-    block(`${c.topicName} ${c.readQueueNums} ${c.writeQueueNums} ${c.perm} ${c.topicFilterType} ${attrs}`);
+    block(
+      [c.topicName, c.readQueueNums, c.writeQueueNums, c.perm, c.topicFilterType, attrs].join(" "),
+    );
   }
   block(JSON.stringify(body.filterServerList));
   int(0);

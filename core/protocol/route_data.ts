@@ -167,5 +167,7 @@ export function encodeKvTable(table: Map<string, string>): Uint8Array {
 
 export function decodeKvTable(body: Uint8Array): Map<string, string> {
   const root = asObject(parseLenientJson(decoder.decode(body)), "KVTable");
-  return new Map(Object.entries(asObject(root.table ?? {}, "table")).map(([k, v]) => [k, String(v)]));
+  return new Map(
+    Object.entries(asObject(root.table ?? {}, "table")).map(([k, v]) => [k, String(v)]),
+  );
 }

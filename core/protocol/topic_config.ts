@@ -25,7 +25,9 @@ export interface TopicConfig {
 }
 
 export function sameDataVersion(a: DataVersion, b: DataVersion): boolean {
-  return a.counter === b.counter && a.timestamp === b.timestamp && a.stateVersion === b.stateVersion;
+  return (
+    a.counter === b.counter && a.timestamp === b.timestamp && a.stateVersion === b.stateVersion
+  );
 }
 
 type JsonObject = Record<string, JsonValue>;

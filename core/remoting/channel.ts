@@ -129,14 +129,20 @@ export class Channel {
       return Promise.reject(new ConnectionError(`connection to ${this.remoteAddress} is closed`));
     }
     if (this.pending.size >= pendingRequestCountMax) {
-      return Promise.reject(new ConnectionError(`too many pending requests to ${this.remoteAddress}`));
+      return Promise.reject(
+        new ConnectionError(`too many pending requests to ${this.remoteAddress}`),
+      );
     }
     const opaque = this.takeOpaque();
     const cmd = { ...request, opaque, flag: request.flag & ~FlagBit.ONEWAY };
     return new Promise<RemotingCommand>((resolve, reject) => {
       const timer = this.clock.after(timeoutMs, () => {
         if (this.pending.delete(opaque)) {
-          reject(new TimeoutError(`no answer to code ${cmd.code} from ${this.remoteAddress} in ${timeoutMs} ms`));
+          reject(
+            new TimeoutError(
+              `no answer to code ${cmd.code} from ${this.remoteAddress} in ${timeoutMs} ms`,
+            ),
+          );
         }
       });
       this.pending.set(opaque, { resolve, reject, timer, code: cmd.code });
@@ -151,7 +157,11 @@ export class Channel {
   /** Sends a request that gets no answer. Returns false if it could not be queued. */
   invokeOneway(request: RemotingCommand): boolean {
     assert(!isResponse(request), "oneway sends requests");
-    return this.send({ ...request, opaque: this.takeOpaque(), flag: request.flag | FlagBit.ONEWAY });
+    return this.send({
+      ...request,
+      opaque: this.takeOpaque(),
+      flag: request.flag | FlagBit.ONEWAY,
+    });
   }
 
   /** Closes the channel once; pending requests fail at once with the reason. */

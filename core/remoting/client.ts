@@ -53,7 +53,11 @@ export class RemotingClient {
   }
 
   /** Sends `request` without waiting for (or getting) an answer. */
-  async invokeOneway(address: string, request: RemotingCommand, timeoutMs = requestTimeoutMsDefault) {
+  async invokeOneway(
+    address: string,
+    request: RemotingCommand,
+    timeoutMs = requestTimeoutMsDefault,
+  ) {
     const channel = await this.channelTo(address, timeoutMs);
     if (!channel.invokeOneway(request)) {
       throw new ConnectionError(`could not send oneway code ${request.code} to ${address}`);
@@ -64,7 +68,10 @@ export class RemotingClient {
   close(): void {
     this.closed = true;
     for (const pending of this.channels.values()) {
-      pending.then((ch) => ch.close("client closed"), () => {});
+      pending.then(
+        (ch) => ch.close("client closed"),
+        () => {},
+      );
     }
     this.channels.clear();
   }
@@ -73,7 +80,10 @@ export class RemotingClient {
   disconnect(address: string, reason = "disconnected by caller"): void {
     const pending = this.channels.get(address);
     this.channels.delete(address);
-    pending?.then((ch) => ch.close(reason), () => {});
+    pending?.then(
+      (ch) => ch.close(reason),
+      () => {},
+    );
   }
 
   private channelTo(address: string, timeoutMs: number): Promise<Channel> {
@@ -107,16 +117,21 @@ export class RemotingClient {
         drain: (socket) => socket.data.channel?.drain(),
         close: (socket) => socket.data.channel?.close("server closed the connection"),
         error: (socket, error) => socket.data.channel?.close(`socket error: ${error.message}`),
-        connectError: (_socket, error) => log.debug(`connect to ${address} failed: ${error.message}`),
+        connectError: (_socket, error) =>
+          log.debug(`connect to ${address} failed: ${error.message}`),
       },
     });
     try {
       const socket = await Promise.race([connecting, timeout]);
       const channel = socket.data.channel;
-      if (!channel || !channel.isOpen()) throw new ConnectionError(`connection to ${address} closed`);
+      if (!channel || !channel.isOpen())
+        throw new ConnectionError(`connection to ${address} closed`);
       return channel;
     } catch (error) {
-      connecting.then((s) => s.end(), () => {});
+      connecting.then(
+        (s) => s.end(),
+        () => {},
+      );
       if (error instanceof TimeoutError || error instanceof ConnectionError) throw error;
       throw new ConnectionError(`cannot connect to ${address}: ${(error as Error).message}`, {
         cause: error,
@@ -136,9 +151,12 @@ export class RemotingClient {
         onClose: (ch, reason) => {
           log.debug(`connection to ${address} closed: ${reason}`);
           const current = this.channels.get(address);
-          current?.then((c) => {
-            if (c === ch && this.channels.get(address) === current) this.channels.delete(address);
-          }, () => {});
+          current?.then(
+            (c) => {
+              if (c === ch && this.channels.get(address) === current) this.channels.delete(address);
+            },
+            () => {},
+          );
         },
       },
       clock,

@@ -61,7 +61,7 @@ export class RemotingServer {
 
   private accept(socket: Socket<SocketData>): void {
     const { options } = this;
-    const remote = `${socket.remoteAddress}:${(socket as unknown as { remotePort?: number }).remotePort ?? 0}`;
+    const remote = `${socket.remoteAddress}:${socket.remotePort}`;
     socket.data = { channel: null };
     if (this.channels.size >= serverConnectionCountMax) {
       options.log.warn(`refusing ${remote}: ${serverConnectionCountMax} connections already`);
@@ -72,7 +72,8 @@ export class RemotingServer {
       socket,
       remote,
       {
-        onRequest: (ch, request) => void dispatchRequest(options.processors, request, ch, options.log),
+        onRequest: (ch, request) =>
+          void dispatchRequest(options.processors, request, ch, options.log),
         onClose: (ch, reason) => {
           this.channels.delete(ch);
           options.log.debug(`connection ${ch.remoteAddress} closed: ${reason}`);

@@ -54,8 +54,14 @@ interface AliMQClientAPI {
   ready(): Promise<void>;
   close(): Promise<void>;
   on(event: "error", listener: (err: Error) => void): void;
-  getTopicRouteInfoFromNameServer(topic: string, timeoutMillis?: number): Promise<AliTopicRouteData>;
-  getDefaultTopicRouteInfoFromNameServer(topic: string, timeoutMillis?: number): Promise<AliTopicRouteData>;
+  getTopicRouteInfoFromNameServer(
+    topic: string,
+    timeoutMillis?: number,
+  ): Promise<AliTopicRouteData>;
+  getDefaultTopicRouteInfoFromNameServer(
+    topic: string,
+    timeoutMillis?: number,
+  ): Promise<AliTopicRouteData>;
 }
 interface AliMQClientAPICtor {
   new (options: {
@@ -102,9 +108,11 @@ const aliErrors: Error[] = [];
 const httpRequests: string[] = [];
 
 function aliLogger(): AliLogger {
-  const keep = (level: string) => (...args: unknown[]) => {
-    aliLog.push({ level, line: format(...args) });
-  };
+  const keep =
+    (level: string) =>
+    (...args: unknown[]) => {
+      aliLog.push({ level, line: format(...args) });
+    };
   return { info: keep("info"), warn: keep("warn"), error: keep("error"), debug: keep("debug") };
 }
 
@@ -159,7 +167,10 @@ beforeAll(async () => {
     }),
   });
   const registered = await brokerClient.invoke(namesrvAddr, register, TIMEOUT_MS);
-  expect({ code: registered.code, remark: registered.remark }).toEqual({ code: ResponseCode.SUCCESS, remark: null });
+  expect({ code: registered.code, remark: registered.remark }).toEqual({
+    code: ResponseCode.SUCCESS,
+    remark: null,
+  });
 
   ali = new MQClientAPI({
     nameSrv: [namesrvAddr],
@@ -247,7 +258,9 @@ test("compat: ali-ons: unknown topic raises MQClientException with TOPIC_NOT_EXI
   const err = caught as Error & { code?: number };
   expect(err.name).toBe("MQClientException");
   expect(err.code).toBe(17);
-  expect(err.message).toContain("No topic route info in name server for the topic: NoSuchCompatTopic");
+  expect(err.message).toContain(
+    "No topic route info in name server for the topic: NoSuchCompatTopic",
+  );
   expect(aliLog.some((e) => e.level === "warn" && e.line.includes("NoSuchCompatTopic"))).toBe(true);
   expect(httpRequests).toEqual([]);
 });

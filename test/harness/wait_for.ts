@@ -8,7 +8,8 @@ export async function waitFor<T>(
   for (;;) {
     const value = await condition();
     if (value) return value as NonNullable<T>;
-    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (performance.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await Bun.sleep(intervalMs);
   }
 }

@@ -26,7 +26,14 @@ describe("cli: rmq", () => {
     const dir = mkdtempSync(join(tmpdir(), "rmq-cli-"));
     const conf = join(dir, "namesrv.properties");
     writeFileSync(conf, "listenPort=9999\norderMessageEnable=true\nmisspeltKey=1\n");
-    const { stdout, stderr, exitCode } = await runRmq(["namesrv", "-c", conf, "--listen-port", "0", "-p"]);
+    const { stdout, stderr, exitCode } = await runRmq([
+      "namesrv",
+      "-c",
+      conf,
+      "--listen-port",
+      "0",
+      "-p",
+    ]);
     expect(exitCode).toBe(0);
     expect(stdout).toContain("listenPort=0  # flag");
     expect(stdout).toContain("orderMessageEnable=true  # file");
@@ -48,11 +55,21 @@ describe("cli: rmq", () => {
 
   test("cli: rmq: a port in use is a startup error (exit 4)", async () => {
     const dir = mkdtempSync(join(tmpdir(), "rmq-cli-"));
-    await using first = new RmqProcess(["namesrv", "--listen", "127.0.0.1:0", "--kv-config-path", join(dir, "kv.json")]);
+    await using first = new RmqProcess([
+      "namesrv",
+      "--listen",
+      "127.0.0.1:0",
+      "--kv-config-path",
+      join(dir, "kv.json"),
+    ]);
     const address = await first.ready();
     const port = address.split(":")[1]!;
     const { stderr, exitCode } = await runRmq([
-      "namesrv", "--listen", `127.0.0.1:${port}`, "--kv-config-path", join(dir, "kv2.json"),
+      "namesrv",
+      "--listen",
+      `127.0.0.1:${port}`,
+      "--kv-config-path",
+      join(dir, "kv2.json"),
     ]);
     expect(exitCode).toBe(4);
     expect(stderr).toContain("name server could not start");

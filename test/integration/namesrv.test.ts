@@ -41,7 +41,11 @@ const routeRequest = (
   serializeType: SerializeTypeValue = SerializeType.JSON,
   version?: number,
 ) =>
-  createRequest(RequestCode.GET_ROUTEINFO_BY_TOPIC, { extFields: { topic }, serializeType, version });
+  createRequest(RequestCode.GET_ROUTEINFO_BY_TOPIC, {
+    extFields: { topic },
+    serializeType,
+    version,
+  });
 
 describe("namesrv: process", () => {
   test("namesrv: process: brokers register and clients read routes in both encodings", async () => {
@@ -51,7 +55,10 @@ describe("namesrv: process", () => {
     const brokerB = newClient();
     const client = newClient();
     try {
-      const json = await broker.invoke(address, registerBrokerRequest({ addr: "127.0.0.1:10911", topics: { TopicA: 4 } }));
+      const json = await broker.invoke(
+        address,
+        registerBrokerRequest({ addr: "127.0.0.1:10911", topics: { TopicA: 4 } }),
+      );
       expect(json.code).toBe(ResponseCode.SUCCESS);
       const binary = await brokerB.invoke(
         address,
@@ -77,7 +84,9 @@ describe("namesrv: process", () => {
       const old = await client.invoke(address, routeRequest("TopicB", SerializeType.JSON, 317));
       expect(new TextDecoder().decode(old.body!)).toContain('"brokerAddrs":{0:"127.0.0.1:20911"}');
       const fresh = await client.invoke(address, routeRequest("TopicB"));
-      expect(new TextDecoder().decode(fresh.body!)).toContain('"brokerAddrs":{"0":"127.0.0.1:20911"}');
+      expect(new TextDecoder().decode(fresh.body!)).toContain(
+        '"brokerAddrs":{"0":"127.0.0.1:20911"}',
+      );
 
       const missing = await client.invoke(address, routeRequest("Nope"));
       expect(missing.code).toBe(ResponseCode.TOPIC_NOT_EXIST);
@@ -85,7 +94,10 @@ describe("namesrv: process", () => {
 
       const info = await client.invoke(address, createRequest(RequestCode.GET_BROKER_CLUSTER_INFO));
       const cluster = decodeClusterInfo(info.body!);
-      expect(cluster.clusterAddrTable.get("DefaultCluster")!.sort()).toEqual(["broker-a", "broker-b"]);
+      expect(cluster.clusterAddrTable.get("DefaultCluster")!.sort()).toEqual([
+        "broker-a",
+        "broker-b",
+      ]);
 
       const unknown = await client.invoke(address, createRequest(9999));
       expect(unknown.code).toBe(ResponseCode.REQUEST_CODE_NOT_SUPPORTED);
@@ -99,7 +111,9 @@ describe("namesrv: process", () => {
         return names.length === 1 ? names : null;
       });
       expect(onlyB).toEqual(["broker-b"]);
-      expect((await client.invoke(address, routeRequest("TopicB"))).code).toBe(ResponseCode.SUCCESS);
+      expect((await client.invoke(address, routeRequest("TopicB"))).code).toBe(
+        ResponseCode.SUCCESS,
+      );
     } finally {
       broker.close();
       brokerB.close();
@@ -108,12 +122,18 @@ describe("namesrv: process", () => {
   });
 
   test("namesrv: process: a silent broker expires after brokerChannelExpiredTime", async () => {
-    await using ns = startNamesrv("expiry", "brokerChannelExpiredTime=400\nscanNotActiveBrokerInterval=100\n");
+    await using ns = startNamesrv(
+      "expiry",
+      "brokerChannelExpiredTime=400\nscanNotActiveBrokerInterval=100\n",
+    );
     const address = await ns.ready();
     const broker = newClient();
     const client = newClient();
     try {
-      await broker.invoke(address, registerBrokerRequest({ addr: "127.0.0.1:10911", topics: { T: 1 } }));
+      await broker.invoke(
+        address,
+        registerBrokerRequest({ addr: "127.0.0.1:10911", topics: { T: 1 } }),
+      );
       expect((await client.invoke(address, routeRequest("T"))).code).toBe(ResponseCode.SUCCESS);
       const started = performance.now();
       await waitFor(async () => (await client.invoke(address, routeRequest("T"))).code === 17, {
@@ -180,9 +200,14 @@ describe("namesrv: process", () => {
     const [a, b] = await Promise.all([first.ready(), second.ready()]);
     const client = newClient();
     try {
-      await client.invoke(a, registerBrokerRequest({ addr: "127.0.0.1:10911", topics: { OnlyA: 1 } }));
+      await client.invoke(
+        a,
+        registerBrokerRequest({ addr: "127.0.0.1:10911", topics: { OnlyA: 1 } }),
+      );
       expect((await client.invoke(a, routeRequest("OnlyA"))).code).toBe(ResponseCode.SUCCESS);
-      expect((await client.invoke(b, routeRequest("OnlyA"))).code).toBe(ResponseCode.TOPIC_NOT_EXIST);
+      expect((await client.invoke(b, routeRequest("OnlyA"))).code).toBe(
+        ResponseCode.TOPIC_NOT_EXIST,
+      );
     } finally {
       client.close();
     }

@@ -34,7 +34,14 @@ describe("config: properties", () => {
 
   test("config: properties: defaults < file < flags, with sources and unknown keys", () => {
     const resolved = resolveConfig(namesrvSchema, namesrvDefaults("/home/x"), [
-      { source: "file", values: new Map([["listenPort", "9000"], ["typoKey", "1"], ["orderMessageEnable", "true"]]) },
+      {
+        source: "file",
+        values: new Map([
+          ["listenPort", "9000"],
+          ["typoKey", "1"],
+          ["orderMessageEnable", "true"],
+        ]),
+      },
       { source: "flag", values: new Map([["listenPort", "0"]]) },
     ]);
     expect(resolved.config.listenPort).toBe(0);
@@ -55,10 +62,14 @@ describe("config: properties", () => {
     ];
     for (const [key, value] of bad) {
       expect(() =>
-        resolveConfig(namesrvSchema, namesrvDefaults(), [{ source: "file", values: new Map([[key, value]]) }]),
+        resolveConfig(namesrvSchema, namesrvDefaults(), [
+          { source: "file", values: new Map([[key, value]]) },
+        ]),
       ).toThrow(new RegExp(`^${key}:`));
       try {
-        resolveConfig(namesrvSchema, namesrvDefaults(), [{ source: "file", values: new Map([[key, value]]) }]);
+        resolveConfig(namesrvSchema, namesrvDefaults(), [
+          { source: "file", values: new Map([[key, value]]) },
+        ]);
       } catch (error) {
         expect(error).toBeInstanceOf(ConfigError);
       }

@@ -125,4 +125,3 @@ describeIfFixtures("namesrv: replay of RocketMQ 4.9.7 captures", () => {
     });
   });
 });
-

@@ -85,18 +85,25 @@ describe("namesrv: route table", () => {
   test("namesrv: route table: closing a broker's channel drops its routes at once", () => {
     const { routes } = newTable();
     routes.registerBroker(broker());
-    routes.registerBroker(broker({ brokerName: "broker-b", brokerAddr: "10.0.0.2:10911", channelId: 2 }));
+    routes.registerBroker(
+      broker({ brokerName: "broker-b", brokerAddr: "10.0.0.2:10911", channelId: 2 }),
+    );
     expect(routes.onChannelDestroy(1)).toEqual(["10.0.0.1:10911"]);
     const route = routes.pickupTopicRouteData("TopicA")!;
     expect(route.brokerDatas.map((b) => b.brokerName)).toEqual(["broker-b"]);
     expect(routes.onChannelDestroy(99)).toEqual([]);
   });
 
-  test("namesrv: route table: a slave learns its master's addresses; master loss keeps the slave", () => {
+  test("namesrv: route table: a slave learns its master; losing the master keeps it", () => {
     const { routes } = newTable();
     routes.registerBroker(broker());
     const slave = routes.registerBroker(
-      broker({ brokerId: 1, brokerAddr: "10.0.0.3:10911", haServerAddr: "10.0.0.3:10912", channelId: 3 }),
+      broker({
+        brokerId: 1,
+        brokerAddr: "10.0.0.3:10911",
+        haServerAddr: "10.0.0.3:10912",
+        channelId: 3,
+      }),
     );
     expect(slave).toEqual({
       kind: "registered",
@@ -110,7 +117,9 @@ describe("namesrv: route table", () => {
 
   test("namesrv: route table: slave -> master switch replaces the old id of that address", () => {
     const { routes } = newTable();
-    routes.registerBroker(broker({ brokerId: 1, brokerAddr: "10.0.0.3:10911", enableActingMaster: false }));
+    routes.registerBroker(
+      broker({ brokerId: 1, brokerAddr: "10.0.0.3:10911", enableActingMaster: false }),
+    );
     routes.registerBroker(broker({ brokerId: 0, brokerAddr: "10.0.0.3:10911" }));
     expect(routes.brokerAddrTable.get("broker-a")!.brokerAddrs).toEqual(
       new Map([[0, "10.0.0.3:10911"]]),
@@ -121,7 +130,10 @@ describe("namesrv: route table", () => {
     const { routes } = newTable();
     routes.registerBroker(broker({ dataVersion: { counter: 1, stateVersion: 5, timestamp: 1 } }));
     const result = routes.registerBroker(
-      broker({ brokerAddr: "10.0.0.9:10911", dataVersion: { counter: 1, stateVersion: 4, timestamp: 1 } }),
+      broker({
+        brokerAddr: "10.0.0.9:10911",
+        dataVersion: { counter: 1, stateVersion: 4, timestamp: 1 },
+      }),
     );
     expect(result).toEqual({ kind: "stale" });
     expect(routes.brokerAddrTable.get("broker-a")!.brokerAddrs.get(0)).toBe("10.0.0.1:10911");
@@ -132,8 +144,9 @@ describe("namesrv: route table", () => {
     const single = broker({ topicConfigTable: new Map([["TopicA", topic("TopicA")]]) });
     expect(routes.registerBroker(single)).toEqual({ kind: "refused" });
     routes.registerBroker(broker());
-    expect(routes.registerBroker({ ...single, topicConfigTable: new Map([["New", topic("New")]]) }))
-      .toEqual({ kind: "registered" });
+    expect(
+      routes.registerBroker({ ...single, topicConfigTable: new Map([["New", topic("New")]]) }),
+    ).toEqual({ kind: "registered" });
     expect(routes.pickupTopicRouteData("New")).toBeDefined();
   });
 
@@ -155,7 +168,10 @@ describe("namesrv: route table", () => {
         clusterName: "Other",
         brokerName: "broker-x",
         brokerAddr: "10.0.1.1:10911",
-        topicConfigTable: new Map([["OnlyX", topic("OnlyX")], ["TopicA", topic("TopicA", 2)]]),
+        topicConfigTable: new Map([
+          ["OnlyX", topic("OnlyX")],
+          ["TopicA", topic("TopicA", 2)],
+        ]),
         channelId: 7,
       }),
     );
@@ -181,19 +197,22 @@ describe("namesrv: route table", () => {
     expect(routes.changeWritePerm("nobody", "wipe")).toBe(0);
   });
 
-  test("namesrv: route table: deleteTopicWithBrokerRegistration drops topics a broker stops listing", () => {
+  test("namesrv: route table: deleteTopicWithBrokerRegistration drops unlisted topics", () => {
     const { routes } = newTable({ deleteTopicWithBrokerRegistration: true });
     routes.registerBroker(broker());
     routes.registerBroker(
       broker({
         dataVersion: { counter: 2, stateVersion: 0, timestamp: 2 },
-        topicConfigTable: new Map([["TBW102", topic("TBW102")], ["Other", topic("Other")]]),
+        topicConfigTable: new Map([
+          ["TBW102", topic("TBW102")],
+          ["Other", topic("Other")],
+        ]),
       }),
     );
     expect(routes.pickupTopicRouteData("TopicA")).toBeUndefined();
   });
 
-  test("namesrv: route table: acting master reports the lowest slave as id 0 when writes are off", () => {
+  test("namesrv: route table: acting master: the lowest slave shows as id 0", () => {
     const { routes } = newTable({ supportActingMaster: true });
     routes.registerBroker(broker({ enableActingMaster: true }));
     routes.registerBroker(
@@ -207,7 +226,13 @@ describe("namesrv: route table", () => {
 
   test("namesrv: route table: REGISTER_TOPIC_IN_NAMESRV needs known brokers", () => {
     const { routes } = newTable();
-    const q = { brokerName: "broker-a", readQueueNums: 1, writeQueueNums: 1, perm: 6, topicSysFlag: 0 };
+    const q = {
+      brokerName: "broker-a",
+      readQueueNums: 1,
+      writeQueueNums: 1,
+      perm: 6,
+      topicSysFlag: 0,
+    };
     expect(routes.registerTopic("T", [q])).toBe(false);
     routes.registerBroker(broker());
     expect(routes.registerTopic("T", [q])).toBe(true);

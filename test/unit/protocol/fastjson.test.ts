@@ -12,10 +12,9 @@ describe("protocol: fastjson", () => {
   });
 
   test("protocol: fastjson: object keys come back as canonical JSON text", () => {
-    const parsed = parseLenientJson('{{"brokerName":"b","queueId":0,"topic":"T"}:{"x":1}}') as Record<
-      string,
-      unknown
-    >;
+    const parsed = parseLenientJson(
+      '{{"brokerName":"b","queueId":0,"topic":"T"}:{"x":1}}',
+    ) as Record<string, unknown>;
     expect(Object.keys(parsed)).toEqual(['{"brokerName":"b","queueId":0,"topic":"T"}']);
   });
 
@@ -27,14 +26,24 @@ describe("protocol: fastjson", () => {
   });
 
   test("protocol: fastjson: malformed and over-deep input is a ProtocolError", () => {
-    for (const text of ["{0:}", "{'a':1", "[1,,2]", "{a:1}x", "[".repeat(100) + "{a:1}" + "]".repeat(100)]) {
+    for (const text of [
+      "{0:}",
+      "{'a':1",
+      "[1,,2]",
+      "{a:1}x",
+      "[".repeat(100) + "{a:1}" + "]".repeat(100),
+    ]) {
       expect(() => parseLenientJson(text)).toThrow(ProtocolError);
     }
   });
 
   test("protocol: fastjson: numeric Map keys are bare by default and quoted on request", () => {
     const value = { brokerAddrs: new Map([[0, "a:1"]]), name: "x", skipped: undefined };
-    expect(writeJson(value, { quoteNumericKeys: false })).toBe('{"brokerAddrs":{0:"a:1"},"name":"x"}');
-    expect(writeJson(value, { quoteNumericKeys: true })).toBe('{"brokerAddrs":{"0":"a:1"},"name":"x"}');
+    expect(writeJson(value, { quoteNumericKeys: false })).toBe(
+      '{"brokerAddrs":{0:"a:1"},"name":"x"}',
+    );
+    expect(writeJson(value, { quoteNumericKeys: true })).toBe(
+      '{"brokerAddrs":{"0":"a:1"},"name":"x"}',
+    );
   });
 });

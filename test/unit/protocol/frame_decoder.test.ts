@@ -20,8 +20,15 @@ function sampleCommands(): RemotingCommand[] {
     body: new TextEncoder().encode("hello"),
   });
   a.opaque = 1;
-  const b = { ...createRequest(RequestCode.HEART_BEAT), opaque: 2, serializeType: SerializeType.ROCKETMQ };
-  const c = { ...createRequest(RequestCode.GET_ROUTEINFO_BY_TOPIC, { extFields: { topic: "T" } }), opaque: 3 };
+  const b = {
+    ...createRequest(RequestCode.HEART_BEAT),
+    opaque: 2,
+    serializeType: SerializeType.ROCKETMQ,
+  };
+  const c = {
+    ...createRequest(RequestCode.GET_ROUTEINFO_BY_TOPIC, { extFields: { topic: "T" } }),
+    opaque: 3,
+  };
   return [a, b, c];
 }
 
@@ -50,7 +57,10 @@ describe("protocol: frame decoder", () => {
     const stream = Buffer.concat(commands.map((c) => encodeFrame(c)));
     for (let split = 0; split <= stream.length; split++) {
       const decoder = new FrameDecoder();
-      const out = [...decoder.push(stream.subarray(0, split)), ...decoder.push(stream.subarray(split))];
+      const out = [
+        ...decoder.push(stream.subarray(0, split)),
+        ...decoder.push(stream.subarray(split)),
+      ];
       expect(out).toEqual(commands);
     }
   });
@@ -146,7 +156,8 @@ describe("protocol: frame decoder", () => {
         const decoder = new FrameDecoder(64 * 1024);
         const length = prng.between(1, 200);
         const bytes = prng.bytes(length);
-        if (length >= 4 && prng.chance(0.5)) new DataView(bytes.buffer).setInt32(0, Math.max(4, length - 4));
+        if (length >= 4 && prng.chance(0.5))
+          new DataView(bytes.buffer).setInt32(0, Math.max(4, length - 4));
         try {
           decoder.push(bytes);
         } catch (error) {

@@ -35,8 +35,19 @@ describe("protocol: frame: golden bytes", () => {
   test("protocol: frame: ROCKETMQ binary header matches the spec's byte-by-byte example", () => {
     const cmd = { ...routeRequest(), serializeType: SerializeType.ROCKETMQ };
     const expected =
-      "0000002d" + "01000029" + "0069" + "00" + "01df" + "00000007" + "00000000" + "00000000" +
-      "00000014" + "0005" + "746f706963" + "00000009" + "546f70696354657374";
+      "0000002d" +
+      "01000029" +
+      "0069" +
+      "00" +
+      "01df" +
+      "00000007" +
+      "00000000" +
+      "00000000" +
+      "00000014" +
+      "0005" +
+      "746f706963" +
+      "00000009" +
+      "546f70696354657374";
     expect(Buffer.from(encodeFrame(cmd)).toString("hex")).toBe(expected);
   });
 
@@ -53,7 +64,10 @@ describe("protocol: frame: golden bytes", () => {
       ...routeRequest(),
       flag: 1,
       remark: "héllo \u0001 world",
-      extFields: new Map([["k", "v"], ["msgId", "0A00"]]),
+      extFields: new Map([
+        ["k", "v"],
+        ["msgId", "0A00"],
+      ]),
     };
     expect(decodeFrameContent(encodeFrame(cmd).subarray(4))).toEqual({ ...cmd, body: null });
     const binary = { ...cmd, serializeType: SerializeType.ROCKETMQ };
@@ -61,7 +75,10 @@ describe("protocol: frame: golden bytes", () => {
   });
 
   test("protocol: frame: codes beyond a short fall back to a JSON header", () => {
-    const cmd = { ...createRequest(RequestCode.POP_MESSAGE), serializeType: SerializeType.ROCKETMQ };
+    const cmd = {
+      ...createRequest(RequestCode.POP_MESSAGE),
+      serializeType: SerializeType.ROCKETMQ,
+    };
     const frame = encodeFrame(cmd);
     expect(frame[4]).toBe(SerializeType.JSON);
     expect(decodeFrameContent(frame.subarray(4)).code).toBe(RequestCode.POP_MESSAGE);

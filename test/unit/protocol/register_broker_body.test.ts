@@ -60,12 +60,16 @@ describe("protocol: register broker body", () => {
       [deflateSync(Uint8Array.of(0xff, 0xff, 0xff, 0xff)), true], // negative length
     ];
     for (const [bytes, compressed] of cases) {
-      expect(() => decodeRegisterBrokerBody(bytes, compressed, MQVersion.V5_0_0)).toThrow(ProtocolError);
+      expect(() => decodeRegisterBrokerBody(bytes, compressed, MQVersion.V5_0_0)).toThrow(
+        ProtocolError,
+      );
     }
   });
 
   test("protocol: register broker body: an inflation bomb stops at the limit", () => {
     const bomb = deflateSync(new Uint8Array(80 * 1024 * 1024));
-    expect(() => decodeRegisterBrokerBody(bomb, true, MQVersion.V5_0_0)).toThrow(/does not inflate/);
+    expect(() => decodeRegisterBrokerBody(bomb, true, MQVersion.V5_0_0)).toThrow(
+      /does not inflate/,
+    );
   });
 });

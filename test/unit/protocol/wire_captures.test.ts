@@ -49,7 +49,7 @@ describeIfFixtures("protocol: wire captures", () => {
     });
   }
 
-  test("protocol: wire captures: a whole capture stream decodes the same one byte at a time", () => {
+  test("protocol: wire captures: a capture stream decodes the same byte by byte", () => {
     const records = wireRecords("03-producer.jsonl").filter((r) => r.dir === "c2s");
     const stream = Buffer.concat(records.map((r) => hexToBytes(r.hex)));
     const decoder = new FrameDecoder();

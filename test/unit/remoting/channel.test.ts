@@ -29,7 +29,7 @@ describe("remoting: channel", () => {
     expect(channel.pendingCount()).toBe(0);
   });
 
-  test("remoting: channel: no answer in time is a TimeoutError and forgets the request", async () => {
+  test("remoting: channel: no answer in time is a TimeoutError", async () => {
     const clock = new ManualClock();
     const { channel } = fakeChannel({ clock });
     const pending = channel.invoke(createRequest(RequestCode.GET_KV_CONFIG), 500);
@@ -92,7 +92,7 @@ describe("remoting: dispatch", () => {
       throw new Error("boom");
     });
 
-  test("remoting: dispatch: unknown codes get REQUEST_CODE_NOT_SUPPORTED with RocketMQ's remark", async () => {
+  test("remoting: dispatch: unknown codes get REQUEST_CODE_NOT_SUPPORTED", async () => {
     const { channel, socket } = fakeChannel();
     await dispatchRequest(table, { ...createRequest(9999), opaque: 5 }, channel, memoryLogger());
     const [answer] = socket.commands();
@@ -101,11 +101,16 @@ describe("remoting: dispatch", () => {
     expect(answer!.opaque).toBe(5);
   });
 
-  test("remoting: dispatch: a throwing processor answers SYSTEM_ERROR; oneway gets nothing", async () => {
+  test("remoting: dispatch: a throw answers SYSTEM_ERROR; oneway gets nothing", async () => {
     const { channel, socket } = fakeChannel();
     const log = memoryLogger();
     await dispatchRequest(table, { ...createRequest(101), opaque: 6 }, channel, log);
-    await dispatchRequest(table, { ...createRequest(100, { oneway: true }), opaque: 7 }, channel, log);
+    await dispatchRequest(
+      table,
+      { ...createRequest(100, { oneway: true }), opaque: 7 },
+      channel,
+      log,
+    );
     const answers = socket.commands();
     expect(answers).toHaveLength(1);
     expect(answers[0]!.code).toBe(ResponseCode.SYSTEM_ERROR);
