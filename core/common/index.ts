@@ -6,3 +6,4 @@ export * from "./clock.ts";
 export * from "./prng.ts";
 export * from "./checksum.ts";
 export * from "./log.ts";
+export * from "./message.ts";

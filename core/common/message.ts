@@ -1,0 +1,106 @@
+// The message model every layer shares (spec §4): the properties string, sysFlag bits, the
+// offset message id, and the well-known property keys. Pure functions; the store uses them to
+// dispatch, the protocol and clients to build and read messages.
+
+import { assert } from "./assert.ts";
+
+const NAME_VALUE_SEPARATOR = "\u0001";
+const PROPERTY_SEPARATOR = "\u0002";
+
+/** Property keys as RocketMQ spells them (MessageConst). */
+export const MessageConst = {
+  PROPERTY_KEYS: "KEYS",
+  PROPERTY_TAGS: "TAGS",
+  PROPERTY_WAIT_STORE_MSG_OK: "WAIT",
+  PROPERTY_DELAY_TIME_LEVEL: "DELAY",
+  PROPERTY_UNIQ_CLIENT_MESSAGE_ID_KEYIDX: "UNIQ_KEY",
+  PROPERTY_TRANSACTION_PREPARED: "TRAN_MSG",
+  PROPERTY_PRODUCER_GROUP: "PGROUP",
+  PROPERTY_RETRY_TOPIC: "RETRY_TOPIC",
+  PROPERTY_REAL_TOPIC: "REAL_TOPIC",
+  PROPERTY_REAL_QUEUE_ID: "REAL_QID",
+  PROPERTY_ORIGIN_MESSAGE_ID: "ORIGIN_MESSAGE_ID",
+  KEY_SEPARATOR: " ",
+} as const;
+
+/** sysFlag bits (spec §4.4). */
+export const MessageSysFlag = {
+  COMPRESSED_FLAG: 0x1,
+  MULTI_TAGS_FLAG: 0x2,
+  TRANSACTION_NOT_TYPE: 0x0,
+  TRANSACTION_PREPARED_TYPE: 0x4,
+  TRANSACTION_COMMIT_TYPE: 0x8,
+  TRANSACTION_ROLLBACK_TYPE: 0xc,
+  BORNHOST_V6_FLAG: 0x10,
+  STOREHOSTADDRESS_V6_FLAG: 0x20,
+  NEED_UNWRAP_FLAG: 0x40,
+  INNER_BATCH_FLAG: 0x80,
+  COMPRESSION_TYPE_MASK: 0x700,
+} as const;
+
+export function transactionType(sysFlag: number): number {
+  return sysFlag & MessageSysFlag.TRANSACTION_ROLLBACK_TYPE;
+}
+
+/** name\u0001value\u0002 for each pair with a value, in the map's order. */
+export function formatProperties(properties: ReadonlyMap<string, string>): string {
+  let out = "";
+  for (const [name, value] of properties) {
+    out += name + NAME_VALUE_SEPARATOR + value + PROPERTY_SEPARATOR;
+  }
+  return out;
+}
+
+/**
+ * Parses a properties string as RocketMQ does: split on \u0002, each segment at its first
+ * \u0001; segments with an empty name or value are ignored; a missing final \u0002 is fine.
+ */
+export function parseProperties(text: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const segment of text.split(PROPERTY_SEPARATOR)) {
+    const cut = segment.indexOf(NAME_VALUE_SEPARATOR);
+    if (cut <= 0 || cut === segment.length - 1) continue;
+    out.set(segment.slice(0, cut), segment.slice(cut + 1));
+  }
+  return out;
+}
+
+export interface HostAddress {
+  /** 4 bytes (IPv4) or 16 bytes (IPv6). */
+  ip: Uint8Array;
+  port: number;
+}
+
+export function formatHost(host: HostAddress): string {
+  if (host.ip.length === 4) return `${host.ip.join(".")}:${host.port}`;
+  const groups: string[] = [];
+  for (let i = 0; i < 16; i += 2) groups.push(((host.ip[i]! << 8) | host.ip[i + 1]!).toString(16));
+  return `[${groups.join(":")}]:${host.port}`;
+}
+
+/** Offset message id: store IP + port (int) + physical offset (long), upper-case hex (§4.3). */
+export function createOffsetMessageId(storeHost: HostAddress, physicalOffset: number): string {
+  assert(Number.isSafeInteger(physicalOffset) && physicalOffset >= 0, "offset is a safe integer");
+  const bytes = new Uint8Array(storeHost.ip.length + 12);
+  bytes.set(storeHost.ip, 0);
+  const view = new DataView(bytes.buffer);
+  view.setInt32(storeHost.ip.length, storeHost.port);
+  view.setBigInt64(storeHost.ip.length + 4, BigInt(physicalOffset));
+  return Buffer.from(bytes).toString("hex").toUpperCase();
+}
+
+/** Decodes an offset message id; undefined if it is not one (wrong length or not hex). */
+export function decodeOffsetMessageId(
+  id: string,
+): { storeHost: HostAddress; physicalOffset: number } | undefined {
+  if (!/^[0-9A-Fa-f]+$/.test(id) || (id.length !== 32 && id.length !== 56)) return undefined;
+  const bytes = Uint8Array.from(Buffer.from(id, "hex"));
+  const ipLength = id.length === 32 ? 4 : 16;
+  const view = new DataView(bytes.buffer);
+  const offset = view.getBigInt64(ipLength + 4);
+  if (offset < 0n || offset > BigInt(Number.MAX_SAFE_INTEGER)) return undefined;
+  return {
+    storeHost: { ip: bytes.slice(0, ipLength), port: view.getInt32(ipLength) },
+    physicalOffset: Number(offset),
+  };
+}
