@@ -7,3 +7,7 @@ export * from "./commit_log_scan.ts";
 export * from "./consume_queue_codec.ts";
 export * from "./checkpoint_codec.ts";
 export * from "./index_codec.ts";
+export * from "./consume_queue_read.ts";
+export * from "./index_read.ts";
+export * from "./commit_log_reader.ts";
+export * from "./verify.ts";

@@ -1,0 +1,73 @@
+// Reading one consume queue's files (spec §5.5) without writing: units by logical offset, and
+// the queue's min/max offsets. Logical offset k lives at byte k*20 of the concatenated files.
+
+import type { FileIO } from "./file_io.ts";
+import { CQ_STORE_UNIT_SIZE, decodeUnit, type ConsumeQueueUnit } from "./consume_queue_codec.ts";
+import { listSegments, type SegmentInfo } from "./segments.ts";
+
+/** Units RocketMQ writes before the first real one in a queue created after a purge. */
+export const FILLER_UNIT_SIZE = 0x7fffffff;
+
+export interface QueueUnit extends ConsumeQueueUnit {
+  queueOffset: number;
+}
+
+function segmentFor(segments: SegmentInfo[], bytePosition: number): SegmentInfo | undefined {
+  return segments.find(
+    (s) => bytePosition >= s.startOffset && bytePosition < s.startOffset + s.sizeBytes,
+  );
+}
+
+/** Units from `fromOffset` on, stopping at the first never-written or invalid unit. */
+export function* readQueueUnits(io: FileIO, dir: string, fromOffset = 0): Generator<QueueUnit> {
+  const { segments } = listSegments(io, dir);
+  if (segments.length === 0) return;
+  let queueOffset = Math.max(fromOffset, segments[0]!.startOffset / CQ_STORE_UNIT_SIZE);
+  let mappedSegment: SegmentInfo | undefined;
+  let mappedBytes: Uint8Array = new Uint8Array(0);
+  for (;;) {
+    const bytePosition = queueOffset * CQ_STORE_UNIT_SIZE;
+    const segment = segmentFor(segments, bytePosition);
+    if (!segment) return;
+    if (mappedSegment !== segment) {
+      mappedSegment = segment;
+      mappedBytes = io.map(segment.path);
+    }
+    const unit = decodeUnit(mappedBytes, bytePosition - segment.startOffset);
+    if (!unit) return;
+    yield { ...unit, queueOffset };
+    queueOffset++;
+  }
+}
+
+export interface QueueBounds {
+  /** First logical offset holding a real unit. */
+  minOffset: number;
+  /** Next logical offset to be written. */
+  maxOffset: number;
+}
+
+export function queueBounds(io: FileIO, dir: string): QueueBounds {
+  const { segments } = listSegments(io, dir);
+  if (segments.length === 0) return { minOffset: 0, maxOffset: 0 };
+  // Only the last segment with data needs a scan: earlier ones are full by construction.
+  let maxOffset = lastDataSegmentStart(io, segments);
+  for (const unit of readQueueUnits(io, dir, maxOffset)) maxOffset = unit.queueOffset + 1;
+  return { minOffset: firstRealUnit(io, dir) ?? maxOffset, maxOffset };
+}
+
+function lastDataSegmentStart(io: FileIO, segments: SegmentInfo[]): number {
+  for (let i = segments.length - 1; i >= 0; i--) {
+    const s = segments[i]!;
+    const bytes = io.map(s.path);
+    if (decodeUnit(bytes, 0)) return s.startOffset / CQ_STORE_UNIT_SIZE;
+  }
+  return segments[0]!.startOffset / CQ_STORE_UNIT_SIZE;
+}
+
+function firstRealUnit(io: FileIO, dir: string): number | undefined {
+  for (const unit of readQueueUnits(io, dir)) {
+    if (unit.size !== FILLER_UNIT_SIZE) return unit.queueOffset;
+  }
+  return undefined;
+}
