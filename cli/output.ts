@@ -22,3 +22,31 @@ export function printLine(line: string): void {
     throw error;
   }
 }
+
+/** Left-aligned columns separated by two spaces; the header row is dimmed on a TTY. */
+export function printTable(headers: string[], rows: (string | number)[][]): void {
+  const cells = rows.map((row) => row.map(String));
+  const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((r) => r[i]?.length ?? 0)));
+  const line = (row: string[]) =>
+    row
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join("  ")
+      .trimEnd();
+  const tty = process.stdout.isTTY === true && !process.env.NO_COLOR;
+  printLine(tty ? kleur.dim(line(headers)) : line(headers));
+  for (const row of cells) printLine(line(row));
+}
+
+/** One JSON object per line, for scripts (`--json`). */
+export function printJson(value: unknown): void {
+  printLine(JSON.stringify(value));
+}
+
+/** A progress note on stderr, only on a TTY, overwritten in place. */
+export function progress(message: string): void {
+  if (process.stderr.isTTY) process.stderr.write(`\r${message}\x1b[K`);
+}
+
+export function endProgress(): void {
+  if (process.stderr.isTTY) process.stderr.write("\r\x1b[K");
+}

@@ -43,7 +43,7 @@ export function transactionType(sysFlag: number): number {
 }
 
 /** name\u0001value\u0002 for each pair with a value, in the map's order. */
-export function formatProperties(properties: ReadonlyMap<string, string>): string {
+export function formatMessageProperties(properties: ReadonlyMap<string, string>): string {
   let out = "";
   for (const [name, value] of properties) {
     out += name + NAME_VALUE_SEPARATOR + value + PROPERTY_SEPARATOR;
@@ -55,7 +55,7 @@ export function formatProperties(properties: ReadonlyMap<string, string>): strin
  * Parses a properties string as RocketMQ does: split on \u0002, each segment at its first
  * \u0001; segments with an empty name or value are ignored; a missing final \u0002 is fine.
  */
-export function parseProperties(text: string): Map<string, string> {
+export function parseMessageProperties(text: string): Map<string, string> {
   const out = new Map<string, string>();
   for (const segment of text.split(PROPERTY_SEPARATOR)) {
     const cut = segment.indexOf(NAME_VALUE_SEPARATOR);

@@ -11,3 +11,4 @@ export * from "./consume_queue_read.ts";
 export * from "./index_read.ts";
 export * from "./commit_log_reader.ts";
 export * from "./verify.ts";
+export * from "./stats.ts";

@@ -5,7 +5,7 @@
 
 import { join } from "node:path";
 import { javaStringHashCode } from "../common/checksum.ts";
-import { MessageConst, parseProperties } from "../common/message.ts";
+import { MessageConst, parseMessageProperties } from "../common/message.ts";
 import { CommitLogReader } from "./commit_log_reader.ts";
 import { scanCommitLog } from "./commit_log_scan.ts";
 import type { StoredRecord } from "./commit_log_codec.ts";
@@ -39,13 +39,13 @@ export interface VerifyProgress {
 /** The tag hash a consume-queue unit should carry for `record` (0 without a tag). */
 export function expectedTagsCode(record: StoredRecord): number | undefined {
   if (record.topic === SCHEDULE_TOPIC) return undefined; // delivery time, not a hash
-  const tags = parseProperties(record.properties).get(MessageConst.PROPERTY_TAGS);
+  const tags = parseMessageProperties(record.properties).get(MessageConst.PROPERTY_TAGS);
   return tags === undefined ? 0 : javaStringHashCode(tags);
 }
 
 /** The index keys RocketMQ builds for a record: topic#UNIQ_KEY and topic#<each KEYS token>. */
 export function indexKeysOf(record: StoredRecord): string[] {
-  const properties = parseProperties(record.properties);
+  const properties = parseMessageProperties(record.properties);
   const keys: string[] = [];
   const uniq = properties.get(MessageConst.PROPERTY_UNIQ_CLIENT_MESSAGE_ID_KEYIDX);
   if (uniq) keys.push(`${record.topic}#${uniq}`);
