@@ -224,7 +224,7 @@ function inspectCheckpoint(io: FileIO, rootArg: string, flags: InspectFlags): vo
   printLine(`masterFlushedOffset  ${checkpoint.masterFlushedOffset}`);
   printLine(`confirmPhyOffset     ${checkpoint.confirmPhyOffset}`);
   printLine(
-    `abort file           ${io.exists(storePaths(root).abort) ? "present (unclean stop)" : "absent"}`,
+    `abort file           ${io.exists(storePaths(root).abort) ? "present (unclean stop)" : "no"}`,
   );
 }
 
@@ -236,8 +236,14 @@ function inspectVerify(io: FileIO, rootArg: string, flags: InspectFlags): void {
     printJson({ ok: report.problems.length === 0, ...report });
   } else {
     printLine(
-      `records=${report.records} commitLogEnd=${report.commitLogEndOffset} queues=${report.queues} ` +
-        `units=${report.units} indexEntries=${report.indexEntries} problems=${report.problems.length}`,
+      [
+        `records=${report.records}`,
+        `commitLogEnd=${report.commitLogEndOffset}`,
+        `queues=${report.queues}`,
+        `units=${report.units}`,
+        `indexEntries=${report.indexEntries}`,
+        `problems=${report.problems.length}`,
+      ].join(" "),
     );
     for (const p of report.problems) printLine(`BAD ${p.file} at ${p.offset}: ${p.reason}`);
     printLine(

@@ -16,7 +16,7 @@ export type ScanItem =
   | { kind: "gap"; position: number; nextStart: number };
 
 export interface ScanOptions {
-  /** First physical offset to read; must be a record boundary (default: the first segment's start). */
+  /** First physical offset to read, a record boundary (default: the first segment's start). */
   fromOffset?: number;
   checkCrc: boolean;
 }

@@ -37,7 +37,7 @@ export function indexFileBytes(geometry: IndexGeometry): number {
   );
 }
 
-/** abs(String.hashCode(key)), 0 when abs overflows (Integer.MIN_VALUE), as IndexFile.indexKeyHashMethod. */
+/** abs(String.hashCode(key)); 0 when abs overflows (Integer.MIN_VALUE), as RocketMQ does. */
 export function indexKeyHash(key: string): number {
   const hash = javaStringHashCode(key);
   const abs = Math.abs(hash);

@@ -80,7 +80,7 @@ export function verifyStore(io: FileIO, root: string, progress?: VerifyProgress)
       report.problems.push({ file: item.segment.path, offset: item.position, reason: item.reason });
     }
     if (item.kind === "gap") {
-      const reason = `segments do not meet: data ends at ${item.position}, next starts at ${item.nextStart}`;
+      const reason = `segment gap: data ends at ${item.position}, next starts at ${item.nextStart}`;
       report.problems.push({ file: paths.commitLog, offset: item.position, reason });
     }
   }
@@ -123,7 +123,8 @@ function checkUnit(
   unit: { physicalOffset: number; size: number; tagsCode: number; queueOffset: number },
 ): string | undefined {
   if (unit.physicalOffset + unit.size > report.commitLogEndOffset) {
-    return `unit points at ${unit.physicalOffset} past the commit log end ${report.commitLogEndOffset}`;
+    const end = report.commitLogEndOffset;
+    return `unit points at ${unit.physicalOffset} past the commit log end ${end}`;
   }
   const found = reader.recordAt(unit.physicalOffset);
   if (!found || found.kind !== "record") {
