@@ -1,0 +1,64 @@
+// Message store configuration: RocketMQ's MessageStoreConfig keys (spec §5, §10.1) that the
+// store honours, with RocketMQ's defaults. Key names stay RocketMQ's; where they lack units the
+// doc says them.
+
+import { homedir } from "node:os";
+import { join } from "node:path";
+import type { ConfigOf, Schema } from "./config_schema.ts";
+import { GiB, MiB } from "../common/units.ts";
+
+export const storeSchema = {
+  storePathRootDir: { kind: "string", doc: "store root directory" },
+  storePathCommitLog: { kind: "string", doc: "commit log directory (default <root>/commitlog)" },
+  mappedFileSizeCommitLog: { kind: "int", min: 4096, doc: "bytes per commit log segment" },
+  mappedFileSizeConsumeQueue: {
+    kind: "int",
+    min: 20,
+    doc: "bytes per consume queue file (a multiple of 20)",
+  },
+  flushDiskType: { kind: "string", oneOf: ["ASYNC_FLUSH", "SYNC_FLUSH"], doc: "flush policy" },
+  flushIntervalCommitLog: { kind: "int", min: 1, doc: "ms between async commit log flushes" },
+  flushCommitLogLeastPages: { kind: "int", min: 0, doc: "4 KiB pages before an async flush" },
+  flushCommitLogThoroughInterval: { kind: "int", min: 1, doc: "ms between forced full flushes" },
+  syncFlushTimeout: { kind: "int", min: 1, doc: "ms a SYNC_FLUSH send waits for fsync" },
+  flushIntervalConsumeQueue: { kind: "int", min: 1, doc: "ms between queue/index flushes" },
+  maxMessageSize: { kind: "int", min: 1, max: 64 * MiB, doc: "max body bytes" },
+  messageIndexEnable: { kind: "bool", doc: "build the key index" },
+  maxHashSlotNum: { kind: "int", min: 1, doc: "hash slots per index file" },
+  maxIndexNum: { kind: "int", min: 2, doc: "entries per index file" },
+  checkCRCOnRecover: { kind: "bool", doc: "verify body CRCs during recovery" },
+  fileReservedTime: { kind: "int", min: 0, doc: "hours a commit log file is kept" },
+  deleteWhen: { kind: "string", doc: "hours of day for deletion, ';'-separated" },
+  diskMaxUsedSpaceRatio: { kind: "int", min: 10, max: 95, doc: "% disk use that forces deletion" },
+} as const satisfies Schema;
+
+export type StoreConfig = ConfigOf<typeof storeSchema>;
+
+/** Old spellings RocketMQ renamed; rmq accepts both (RocketMQ silently ignores the old ones). */
+export const storeKeyAliases = {
+  mapedFileSizeCommitLog: "mappedFileSizeCommitLog",
+  mapedFileSizeConsumeQueue: "mappedFileSizeConsumeQueue",
+} as const;
+
+export function storeDefaults(home: string = homedir()): StoreConfig {
+  return {
+    storePathRootDir: join(home, "store"),
+    storePathCommitLog: "",
+    mappedFileSizeCommitLog: 1 * GiB,
+    mappedFileSizeConsumeQueue: 300_000 * 20,
+    flushDiskType: "ASYNC_FLUSH",
+    flushIntervalCommitLog: 500,
+    flushCommitLogLeastPages: 4,
+    flushCommitLogThoroughInterval: 10_000,
+    syncFlushTimeout: 5_000,
+    flushIntervalConsumeQueue: 1_000,
+    maxMessageSize: 4 * MiB,
+    messageIndexEnable: true,
+    maxHashSlotNum: 5_000_000,
+    maxIndexNum: 20_000_000,
+    checkCRCOnRecover: true,
+    fileReservedTime: 72,
+    deleteWhen: "04",
+    diskMaxUsedSpaceRatio: 75,
+  };
+}

@@ -1,0 +1,108 @@
+// The commit log writer: one logical log of all topics in fixed-size segments (spec §5.2-5.4).
+// One writer; a batch of records is encoded into one buffer per segment and written with one
+// positional write. A record that would leave fewer than 8 bytes in its segment goes to the
+// next segment, after a blank marker filling the rest (a record never spans two files).
+
+import { assert } from "../common/assert.ts";
+import {
+  blankMarkerBytes,
+  encodeBlankMarker,
+  encodeRecord,
+  recordSize,
+  type RecordFields,
+} from "./commit_log_codec.ts";
+import type { FileIO } from "./file_io.ts";
+import { MappedFileQueue } from "./mapped_file_queue.ts";
+
+export interface AppendedRecord {
+  physicalOffset: number;
+  size: number;
+}
+
+export class CommitLog {
+  readonly files: MappedFileQueue;
+  /** Next physical offset to write (set by recovery, advanced by appends). */
+  writePosition = 0;
+  /** Everything below this is durable (fdatasync'd). */
+  flushedPosition = 0;
+  /** Store time of the newest appended record, and of the newest flushed one. */
+  lastStoreTimestamp = 0;
+  flushedStoreTimestamp = 0;
+  private scratch = new Uint8Array(1024 * 1024);
+
+  constructor(
+    io: FileIO,
+    dir: string,
+    readonly segmentSizeBytes: number,
+  ) {
+    this.files = new MappedFileQueue(io, dir, segmentSizeBytes);
+  }
+
+  /** The largest record a segment can take (it must leave room for a blank marker). */
+  recordSizeMax(): number {
+    return this.segmentSizeBytes - blankMarkerBytes;
+  }
+
+  /**
+   * Appends records in order. `fields[i].physicalOffset` is assigned here; every other field,
+   * including queueOffset and storeTimestamp, is the caller's. Throws on IO error (sticky).
+   */
+  append(records: RecordFields[]): AppendedRecord[] {
+    const out: AppendedRecord[] = [];
+    let pending = 0; // bytes encoded into scratch, starting at pendingStart
+    let pendingStart = this.writePosition;
+    const flushPending = () => {
+      if (pending > 0) this.files.write(pendingStart, this.scratch.subarray(0, pending));
+      pendingStart += pending;
+      pending = 0;
+    };
+    for (const fields of records) {
+      const size = recordSize(fields);
+      assert(size <= this.recordSizeMax(), "callers refuse records larger than a segment");
+      const position = pendingStart + pending;
+      const segmentEnd = this.files.segmentStartFor(position) + this.segmentSizeBytes;
+      if (size + blankMarkerBytes > segmentEnd - position) {
+        this.ensureScratch(pending + blankMarkerBytes);
+        encodeBlankMarker(this.scratch, pending, segmentEnd - position);
+        pending += blankMarkerBytes;
+        flushPending();
+        pendingStart = segmentEnd;
+      }
+      this.ensureScratch(pending + size);
+      fields.physicalOffset = pendingStart + pending;
+      encodeRecord(this.scratch, pending, fields);
+      out.push({ physicalOffset: fields.physicalOffset, size });
+      pending += size;
+      if (fields.storeTimestamp > this.lastStoreTimestamp) {
+        this.lastStoreTimestamp = fields.storeTimestamp;
+      }
+    }
+    flushPending();
+    this.writePosition = pendingStart;
+    return out;
+  }
+
+  /** Reads the bytes of [from, from + length) that lie in one segment. */
+  read(from: number, length: number): Uint8Array | undefined {
+    return this.files.read(from, length);
+  }
+
+  /** Makes everything written durable; returns the new flushed position. */
+  flush(): number {
+    const target = this.writePosition;
+    const timestamp = this.lastStoreTimestamp;
+    if (this.files.hasDirty()) this.files.flush();
+    this.flushedPosition = target;
+    this.flushedStoreTimestamp = timestamp;
+    return target;
+  }
+
+  private ensureScratch(bytes: number): void {
+    if (bytes <= this.scratch.length) return;
+    let size = this.scratch.length;
+    while (size < bytes) size *= 2;
+    const grown = new Uint8Array(size);
+    grown.set(this.scratch);
+    this.scratch = grown;
+  }
+}

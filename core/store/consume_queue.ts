@@ -1,0 +1,155 @@
+// One consume queue (spec §5.5): 20-byte units in fixed-size files, written by dispatch in
+// queue-offset order, read by pulls. Idempotent: a unit below maxOffset is already there (a
+// re-dispatch after recovery) and is skipped.
+
+import { assert } from "../common/assert.ts";
+import {
+  CQ_STORE_UNIT_SIZE,
+  decodeUnit,
+  encodeUnit,
+  type ConsumeQueueUnit,
+} from "./consume_queue_codec.ts";
+import { FILLER_UNIT_SIZE } from "./consume_queue_read.ts";
+import type { FileIO } from "./file_io.ts";
+import { MappedFileQueue } from "./mapped_file_queue.ts";
+
+export class ConsumeQueue {
+  readonly files: MappedFileQueue;
+  /** Next logical offset to write. */
+  maxOffset = 0;
+  /** First logical offset still readable. */
+  minOffset = 0;
+  /** One past the end of the newest record a unit points at. */
+  maxPhysicalEnd = 0;
+  private readonly unitBuffer = new Uint8Array(CQ_STORE_UNIT_SIZE);
+
+  constructor(
+    io: FileIO,
+    readonly dir: string,
+    readonly topic: string,
+    readonly queueId: number,
+    fileSizeBytes: number,
+  ) {
+    assert(fileSizeBytes % CQ_STORE_UNIT_SIZE === 0, "queue files hold whole units");
+    this.files = new MappedFileQueue(io, dir, fileSizeBytes);
+  }
+
+  /**
+   * Loads the files and finds the end of valid units, scanning only from the third-last file
+   * (earlier ones are full), as RocketMQ's ConsumeQueue#recover; cuts anything after it.
+   */
+  recover(abnormal: boolean): void {
+    this.files.load();
+    const starts = this.files.segmentStarts();
+    if (starts.length === 0) return;
+    const first = starts[Math.max(0, starts.length - 3)]!;
+    let position = first;
+    let lastGood: ConsumeQueueUnit | undefined;
+    for (;;) {
+      const bytes = this.files.read(position, CQ_STORE_UNIT_SIZE);
+      const unit = bytes && bytes.length === CQ_STORE_UNIT_SIZE ? decodeUnit(bytes, 0) : undefined;
+      if (!unit) break;
+      if (unit.size !== FILLER_UNIT_SIZE) lastGood = unit;
+      position += CQ_STORE_UNIT_SIZE;
+    }
+    this.maxOffset = position / CQ_STORE_UNIT_SIZE;
+    this.minOffset = this.firstRealOffset() ?? this.maxOffset;
+    this.maxPhysicalEnd = lastGood ? lastGood.physicalOffset + lastGood.size : 0;
+    // After an unclean stop, bytes past the last valid unit may be stale: zero them. After a
+    // clean stop the files end where the units do, and the scan of the tail is skipped.
+    if (abnormal || position < this.files.capacityEnd() - this.files.segmentSizeBytes) {
+      this.files.truncateAt(position);
+    }
+  }
+
+  private firstRealOffset(): number | undefined {
+    for (
+      let offset = this.files.minOffset() / CQ_STORE_UNIT_SIZE;
+      offset < this.maxOffset;
+      offset++
+    ) {
+      const unit = this.unitAt(offset);
+      if (unit && unit.size !== FILLER_UNIT_SIZE) return offset;
+    }
+    return undefined;
+  }
+
+  /** Writes the unit for `queueOffset`; skipped if already present; fills a gap with fillers. */
+  put(queueOffset: number, unit: ConsumeQueueUnit): void {
+    if (queueOffset < this.maxOffset) return;
+    if (this.files.isEmpty() && this.maxOffset === 0 && queueOffset > 0) {
+      // A queue whose old files were purged restarts inside a file at queueOffset; the units
+      // before it in that file are fillers, as RocketMQ's fillPreBlank writes.
+      this.maxOffset = this.alignedFirstOffset(queueOffset);
+      this.minOffset = queueOffset;
+    }
+    while (this.maxOffset < queueOffset) {
+      this.writeUnit(this.maxOffset, { physicalOffset: 0, size: FILLER_UNIT_SIZE, tagsCode: 0 });
+    }
+    this.writeUnit(queueOffset, unit);
+    this.maxPhysicalEnd = unit.physicalOffset + unit.size;
+  }
+
+  private alignedFirstOffset(queueOffset: number): number {
+    return this.startBytesFor(queueOffset) / CQ_STORE_UNIT_SIZE;
+  }
+
+  private startBytesFor(queueOffset: number): number {
+    return this.files.segmentStartFor(queueOffset * CQ_STORE_UNIT_SIZE);
+  }
+
+  private writeUnit(queueOffset: number, unit: ConsumeQueueUnit): void {
+    encodeUnit(this.unitBuffer, 0, unit);
+    this.files.write(queueOffset * CQ_STORE_UNIT_SIZE, this.unitBuffer);
+    this.maxOffset = queueOffset + 1;
+  }
+
+  unitAt(queueOffset: number): ConsumeQueueUnit | undefined {
+    if (queueOffset < 0 || queueOffset >= this.maxOffset) return undefined;
+    const bytes = this.files.read(queueOffset * CQ_STORE_UNIT_SIZE, CQ_STORE_UNIT_SIZE);
+    return bytes && bytes.length === CQ_STORE_UNIT_SIZE ? decodeUnit(bytes, 0) : undefined;
+  }
+
+  /** Up to `count` units from `queueOffset` on, read in one go where they share a file. */
+  unitsFrom(queueOffset: number, count: number): ConsumeQueueUnit[] {
+    const out: ConsumeQueueUnit[] = [];
+    const end = Math.min(this.maxOffset, queueOffset + count);
+    let at = queueOffset;
+    while (at < end) {
+      const bytes = this.files.read(at * CQ_STORE_UNIT_SIZE, (end - at) * CQ_STORE_UNIT_SIZE);
+      if (!bytes || bytes.length < CQ_STORE_UNIT_SIZE) break;
+      for (let p = 0; p + CQ_STORE_UNIT_SIZE <= bytes.length; p += CQ_STORE_UNIT_SIZE) {
+        const unit = decodeUnit(bytes, p);
+        if (!unit) return out;
+        out.push(unit);
+        at++;
+      }
+    }
+    return out;
+  }
+
+  /** Drops units pointing at or past `physicalEnd` (the commit log was cut there). */
+  truncateByPhysical(physicalEnd: number): void {
+    let keep = this.maxOffset;
+    while (keep > this.minOffset) {
+      const unit = this.unitAt(keep - 1);
+      if (unit && unit.size !== FILLER_UNIT_SIZE && unit.physicalOffset + unit.size <= physicalEnd)
+        break;
+      keep--;
+    }
+    if (keep === this.maxOffset) return;
+    this.files.truncateAt(keep * CQ_STORE_UNIT_SIZE);
+    this.maxOffset = keep;
+    const last = this.unitAt(keep - 1);
+    this.maxPhysicalEnd = last ? last.physicalOffset + last.size : 0;
+    if (this.minOffset > this.maxOffset) this.minOffset = this.maxOffset;
+  }
+
+  flush(): void {
+    if (this.files.hasDirty()) this.files.flush();
+  }
+
+  close(): void {
+    this.files.close();
+  }
+}

@@ -1,0 +1,150 @@
+// Dispatch ("reput", spec §5.8): follows the commit log from the reput offset and, for each
+// record, appends its consume-queue unit (NOT_TYPE and COMMIT_TYPE records only) and its index
+// keys, then tells listeners (the broker wakes held pulls). Used after appends, by recovery, and
+// later by replication on slaves: it reads bytes, not the writer's objects.
+
+import { javaStringHashCode } from "../common/checksum.ts";
+import {
+  MessageConst,
+  MessageSysFlag,
+  parseMessageProperties,
+  transactionType,
+} from "../common/message.ts";
+import { decodeRecord, type StoredRecord } from "./commit_log_codec.ts";
+import type { CommitLog } from "./commit_log.ts";
+import type { IndexService } from "./index_service.ts";
+import type { ConsumeQueueSet } from "./consume_queue_set.ts";
+
+export const SCHEDULE_TOPIC_XXXX = "SCHEDULE_TOPIC_XXXX";
+
+export interface DispatchedRecord {
+  topic: string;
+  queueId: number;
+  queueOffset: number;
+  physicalOffset: number;
+  size: number;
+  tagsCode: number;
+  storeTimestamp: number;
+}
+
+export type DispatchListener = (record: DispatchedRecord) => void;
+
+/** tagsCode of a record: the tag hash; for delayed copies, the delivery time (the broker's). */
+export function tagsCodeOf(properties: Map<string, string>): number {
+  const tags = properties.get(MessageConst.PROPERTY_TAGS);
+  return tags ? javaStringHashCode(tags) : 0;
+}
+
+export class Dispatcher {
+  reputOffset = 0;
+  /** Store time of the newest dispatched record (for the checkpoint's logics time). */
+  lastDispatchedStoreTimestamp = 0;
+  private readonly listeners: DispatchListener[] = [];
+  private readonly readChunkBytes: number;
+
+  constructor(
+    private readonly commitLog: CommitLog,
+    private readonly queues: ConsumeQueueSet,
+    private readonly index: IndexService | null,
+    /** Computes a unit's tagsCode; the broker overrides it for SCHEDULE_TOPIC_XXXX. */
+    private readonly tagsCode: (record: StoredRecord, properties: Map<string, string>) => number,
+  ) {
+    this.readChunkBytes = Math.min(4 * 1024 * 1024, commitLog.segmentSizeBytes);
+  }
+
+  onDispatch(listener: DispatchListener): void {
+    this.listeners.push(listener);
+  }
+
+  /**
+   * Dispatches every record in [reputOffset, writePosition), reading at most readChunkBytes at a
+   * time (more when one record is larger). Returns false if it stopped on bytes that are not a
+   * record inside the written range (damage: the caller reports it).
+   */
+  run(): boolean {
+    const end = this.commitLog.writePosition;
+    while (this.reputOffset < end) {
+      const segmentEnd =
+        this.commitLog.files.segmentStartFor(this.reputOffset) + this.commitLog.segmentSizeBytes;
+      const windowEnd = Math.min(end, segmentEnd, this.reputOffset + this.readChunkBytes);
+      let bytes = this.commitLog.read(this.reputOffset, windowEnd - this.reputOffset);
+      if (!bytes || bytes.length === 0) return false;
+      let consumed = this.dispatchBytes(bytes, segmentEnd);
+      if (consumed === 0 && bytes.length >= 4) {
+        // One record larger than the window: read exactly that record.
+        const size = new DataView(bytes.buffer, bytes.byteOffset, 4).getInt32(0);
+        if (size > bytes.length && this.reputOffset + size <= segmentEnd) {
+          bytes = this.commitLog.read(this.reputOffset, size);
+          consumed = bytes ? this.dispatchBytes(bytes, segmentEnd) : 0;
+        }
+      }
+      if (consumed === 0) return false;
+    }
+    return true;
+  }
+
+  /** Dispatches the records in `bytes` (which start at reputOffset); returns bytes consumed. */
+  private dispatchBytes(bytes: Uint8Array, segmentEnd: number): number {
+    let pos = 0;
+    const base = this.reputOffset;
+    while (pos < bytes.length) {
+      const result = decodeRecord(bytes, pos, { checkCrc: false, basePosition: base });
+      if (result.kind === "record") {
+        this.dispatchRecord(result.record);
+        pos += result.record.totalSize;
+        continue;
+      }
+      if (result.kind === "blank" || (result.kind === "corrupt" && this.isBlankAt(bytes, pos))) {
+        pos = segmentEnd - base; // the rest of this segment is filler
+        break;
+      }
+      break; // end of data, or a record cut by the read window: read again from here
+    }
+    this.reputOffset = base + pos;
+    return pos;
+  }
+
+  private isBlankAt(bytes: Uint8Array, pos: number): boolean {
+    if (pos + 8 > bytes.length) return false;
+    return (
+      new DataView(bytes.buffer, bytes.byteOffset + pos + 4, 4).getInt32(0) === (0xcbd43194 | 0)
+    );
+  }
+
+  dispatchRecord(record: StoredRecord): void {
+    const properties = parseMessageProperties(record.properties);
+    const type = transactionType(record.sysFlag);
+    const visible =
+      type === MessageSysFlag.TRANSACTION_NOT_TYPE ||
+      type === MessageSysFlag.TRANSACTION_COMMIT_TYPE;
+    const tagsCode = this.tagsCode(record, properties);
+    if (visible) {
+      const queue = this.queues.getOrCreate(record.topic, record.queueId);
+      queue.put(record.queueOffset, {
+        physicalOffset: record.position,
+        size: record.totalSize,
+        tagsCode,
+      });
+    }
+    this.index?.build({
+      topic: record.topic,
+      physicalOffset: record.position,
+      storeTimestamp: record.storeTimestamp,
+      sysFlag: record.sysFlag,
+      uniqKey: properties.get(MessageConst.PROPERTY_UNIQ_CLIENT_MESSAGE_ID_KEYIDX),
+      keys: (properties.get(MessageConst.PROPERTY_KEYS) ?? "").split(MessageConst.KEY_SEPARATOR),
+    });
+    this.lastDispatchedStoreTimestamp = record.storeTimestamp;
+    if (!visible) return;
+    const dispatched: DispatchedRecord = {
+      topic: record.topic,
+      queueId: record.queueId,
+      queueOffset: record.queueOffset,
+      physicalOffset: record.position,
+      size: record.totalSize,
+      tagsCode,
+      storeTimestamp: record.storeTimestamp,
+    };
+    for (const listener of this.listeners) listener(dispatched);
+  }
+}

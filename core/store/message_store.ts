@@ -1,0 +1,443 @@
+// The store facade the broker uses (DESIGN "Data flow"): put / putBatch, get by queue offset,
+// get by physical offset, query by key, offsets by time, min/max offsets. Expected conditions
+// come back as status values; only bugs throw.
+//
+// Write ordering (what must be durable before what):
+//   1. commit log bytes (append, then fdatasync by the flush policy)
+//   2. consume queue units and index entries derived from them (dispatch; flushed after 1)
+//   3. the checkpoint recording the times covered by 1 and 2 (written after both are flushed)
+// Recovery trusts nothing past the checkpoint and re-derives 2 from 1 (recovery.ts).
+
+import { assert } from "../common/assert.ts";
+import type { Clock, TimerHandle } from "../common/clock.ts";
+import type { Logger } from "../common/log.ts";
+import { createOffsetMessageId, type HostAddress, transactionType } from "../common/message.ts";
+import { MessageSysFlag } from "../common/message.ts";
+import { topicNameLengthMax } from "../config/limits.ts";
+import type { StoreConfig } from "../config/store_config.ts";
+import { CheckpointFile } from "./checkpoint_file.ts";
+import {
+  decodeRecord,
+  recordSize,
+  utf8Bytes,
+  type RecordFields,
+  type StoredRecord,
+} from "./commit_log_codec.ts";
+import { CommitLog } from "./commit_log.ts";
+import { ConsumeQueueSet } from "./consume_queue_set.ts";
+import { Dispatcher, tagsCodeOf, type DispatchListener } from "./dispatch.ts";
+import type { FileIO } from "./file_io.ts";
+import { FlushService } from "./flush_service.ts";
+import { IndexService } from "./index_service.ts";
+import { recoverStore } from "./recovery.ts";
+import {
+  GetMessageStatus,
+  PutMessageStatus,
+  type GetMessageStatusValue,
+  type PutMessageStatusValue,
+} from "./status.ts";
+import { storePaths, type StorePaths } from "./store_layout.ts";
+
+export interface MessageInput {
+  topic: string;
+  queueId: number;
+  flag: number;
+  sysFlag: number;
+  bornTimestamp: number;
+  bornHost: HostAddress;
+  storeHost: HostAddress;
+  reconsumeTimes: number;
+  preparedTransactionOffset: number;
+  body: Uint8Array;
+  /** The properties string exactly as it will be stored (name\u0001value\u0002...). */
+  properties: string;
+}
+
+export interface AppendResult {
+  physicalOffset: number;
+  size: number;
+  queueOffset: number;
+  storeTimestamp: number;
+  msgId: string;
+}
+
+export interface PutResult {
+  status: PutMessageStatusValue;
+  /** One per message in order; empty unless the bytes were appended. */
+  appended: AppendResult[];
+  remark?: string;
+}
+
+export interface GetResult {
+  status: GetMessageStatusValue;
+  nextBeginOffset: number;
+  minOffset: number;
+  maxOffset: number;
+  /** Stored records, byte for byte (what a pull response carries). */
+  messages: { physicalOffset: number; queueOffset: number; bytes: Uint8Array }[];
+}
+
+export interface MessageStoreOptions {
+  config: StoreConfig;
+  io: FileIO;
+  clock: Clock;
+  log: Logger;
+  /** Overrides the unit tagsCode (the broker: delivery time for SCHEDULE_TOPIC_XXXX). */
+  tagsCode?: (record: StoredRecord, properties: Map<string, string>) => number;
+}
+
+const topicPattern = /^[%|a-zA-Z0-9_-]+$/;
+const propertiesBytesMax = 32767;
+
+interface PendingPut {
+  messages: MessageInput[];
+  wait: boolean;
+  resolve(result: PutResult): void;
+}
+
+export class MessageStore {
+  readonly paths: StorePaths;
+  readonly commitLog: CommitLog;
+  readonly queues: ConsumeQueueSet;
+  readonly index: IndexService | null;
+  readonly dispatcher: Dispatcher;
+  readonly checkpoint: CheckpointFile;
+  private readonly flushService: FlushService;
+  /** Next queue offset per "topic-queueId" (RocketMQ's topicQueueTable). */
+  private readonly nextQueueOffset = new Map<string, number>();
+  private pending: PendingPut[] = [];
+  private drainScheduled: TimerHandle | null = null;
+  private running = false;
+  private lastStoreTimestamp = 0;
+
+  constructor(private readonly options: MessageStoreOptions) {
+    const { config, io, clock } = options;
+    this.paths = storePaths(config.storePathRootDir, config.storePathCommitLog || undefined);
+    this.commitLog = new CommitLog(io, this.paths.commitLog, config.mappedFileSizeCommitLog);
+    this.queues = new ConsumeQueueSet(
+      io,
+      this.paths.consumeQueue,
+      config.mappedFileSizeConsumeQueue,
+    );
+    this.index = config.messageIndexEnable
+      ? new IndexService(
+          io,
+          this.paths.index,
+          { hashSlotNum: config.maxHashSlotNum, indexNum: config.maxIndexNum },
+          clock,
+        )
+      : null;
+    this.dispatcher = new Dispatcher(
+      this.commitLog,
+      this.queues,
+      this.index,
+      options.tagsCode ?? ((_, p) => tagsCodeOf(p)),
+    );
+    this.checkpoint = new CheckpointFile(io, this.paths.checkpoint);
+    this.flushService = new FlushService(this, config, clock, options.log);
+  }
+
+  /** Recovers the store on disk and starts the flush service. */
+  start(): { abnormal: boolean; recoveredEnd: number } {
+    assert(!this.running, "store started twice");
+    const result = recoverStore(this, this.options.io, this.options.config, this.options.log);
+    for (const queue of this.queues.all()) {
+      this.nextQueueOffset.set(`${queue.topic}-${queue.queueId}`, queue.maxOffset);
+    }
+    this.lastStoreTimestamp = this.commitLog.lastStoreTimestamp;
+    this.options.io.open(this.paths.abort, { create: true }).close();
+    this.options.io.syncDirectory(this.paths.root);
+    this.flushService.start();
+    this.running = true;
+    return result;
+  }
+
+  /** Flushes everything, writes the checkpoint, removes the abort file (a clean stop). */
+  shutdown(): void {
+    if (!this.running) return;
+    this.running = false;
+    this.drainScheduled?.cancel();
+    this.drain();
+    this.flushService.stop();
+    this.flushService.flushAll();
+    this.commitLog.files.close();
+    this.queues.close();
+    this.index?.close();
+    this.options.io.remove(this.paths.abort);
+    this.options.io.syncDirectory(this.paths.root);
+  }
+
+  onDispatch(listener: DispatchListener): void {
+    this.dispatcher.onDispatch(listener);
+  }
+
+  isWritable(): boolean {
+    return this.running && this.commitLog.files.failure() === null;
+  }
+
+  put(message: MessageInput, waitStoreMsgOk = true): Promise<PutResult> {
+    return this.putBatch([message], waitStoreMsgOk);
+  }
+
+  /** Appends messages of one topic queue contiguously (a batch), or one message. */
+  putBatch(messages: MessageInput[], waitStoreMsgOk = true): Promise<PutResult> {
+    const refusal = this.validate(messages);
+    if (refusal) return Promise.resolve(refusal);
+    return new Promise((resolve) => {
+      this.pending.push({ messages, wait: waitStoreMsgOk, resolve });
+      // Every put arriving in this turn shares one write: drain on the next tick.
+      this.drainScheduled ??= this.options.clock.after(0, () => {
+        this.drainScheduled = null;
+        this.drain();
+      });
+    });
+  }
+
+  private validate(messages: MessageInput[]): PutResult | undefined {
+    const refuse = (status: PutMessageStatusValue, remark: string): PutResult => ({
+      status,
+      appended: [],
+      remark,
+    });
+    if (!this.isWritable())
+      return refuse(PutMessageStatus.SERVICE_NOT_AVAILABLE, "store is not writable");
+    if (messages.length === 0) return refuse(PutMessageStatus.MESSAGE_ILLEGAL, "empty batch");
+    for (const m of messages) {
+      if (!topicPattern.test(m.topic) || m.topic.length > topicNameLengthMax) {
+        return refuse(
+          PutMessageStatus.MESSAGE_ILLEGAL,
+          `illegal topic name "${m.topic.slice(0, 200)}"`,
+        );
+      }
+      if (m.queueId < 0 || !Number.isInteger(m.queueId))
+        return refuse(PutMessageStatus.MESSAGE_ILLEGAL, "bad queue id");
+      if (m.body.length > this.options.config.maxMessageSize) {
+        return refuse(
+          PutMessageStatus.MESSAGE_ILLEGAL,
+          `body of ${m.body.length} bytes exceeds maxMessageSize`,
+        );
+      }
+      if (utf8Bytes(m.properties).length > propertiesBytesMax) {
+        return refuse(PutMessageStatus.PROPERTIES_SIZE_EXCEEDED, "properties exceed 32767 bytes");
+      }
+      const size = recordSize({
+        ...m,
+        topic: utf8Bytes(m.topic),
+        properties: utf8Bytes(m.properties),
+      });
+      if (size > this.commitLog.recordSizeMax()) {
+        return refuse(PutMessageStatus.MESSAGE_ILLEGAL, "record larger than a commit log segment");
+      }
+    }
+    return undefined;
+  }
+
+  /** Appends every pending put with one write per segment, dispatches, applies the flush policy. */
+  private drain(): void {
+    const batch = this.pending;
+    this.pending = [];
+    if (batch.length === 0) return;
+    const fields: RecordFields[] = [];
+    const offsets: number[] = [];
+    const now = Math.max(this.options.clock.nowMs(), this.lastStoreTimestamp);
+    this.lastStoreTimestamp = now;
+    const counters = new Map<string, number>();
+    for (const put of batch) {
+      for (const m of put.messages) {
+        const key = `${m.topic}-${m.queueId}`;
+        const type = transactionType(m.sysFlag);
+        const takesOffset =
+          type === MessageSysFlag.TRANSACTION_NOT_TYPE ||
+          type === MessageSysFlag.TRANSACTION_COMMIT_TYPE;
+        const next = counters.get(key) ?? this.nextQueueOffset.get(key) ?? 0;
+        offsets.push(takesOffset ? next : 0);
+        if (takesOffset) counters.set(key, next + 1);
+        fields.push({
+          ...m,
+          queueOffset: takesOffset ? next : 0,
+          physicalOffset: 0,
+          storeTimestamp: now,
+          topic: utf8Bytes(m.topic),
+          properties: utf8Bytes(m.properties),
+        });
+      }
+    }
+    let appended;
+    try {
+      appended = this.commitLog.append(fields);
+    } catch (error) {
+      this.options.log.error(`commit log append failed, store now refuses writes: ${error}`);
+      for (const put of batch)
+        put.resolve({
+          status: PutMessageStatus.SERVICE_NOT_AVAILABLE,
+          appended: [],
+          remark: String(error),
+        });
+      return;
+    }
+    for (const [key, next] of counters) this.nextQueueOffset.set(key, next);
+    this.dispatchAppended();
+    this.options.log.error(`dispatch stopped at ${this.dispatcher.reputOffset}: not a record`);
+    let i = 0;
+    for (const put of batch) {
+      const results: AppendResult[] = put.messages.map((m) => {
+        const a = appended[i]!;
+        const result = {
+          physicalOffset: a.physicalOffset,
+          size: a.size,
+          queueOffset: offsets[i]!,
+          storeTimestamp: now,
+          msgId: createOffsetMessageId(m.storeHost, a.physicalOffset),
+        };
+        i++;
+        return result;
+      });
+      const end = results[results.length - 1]!;
+      this.flushService.complete(end.physicalOffset + end.size, put.wait, results, put.resolve);
+    }
+  }
+
+  /**
+   * Builds queue units and index entries for what was just appended. A failure here (an IO
+   * error on a queue file) does not undo the append: the records are in the commit log and the
+   * next recovery re-dispatches them; it is logged and dispatch resumes on the next append.
+   */
+  private dispatchAppended(): void {
+    try {
+      if (!this.dispatcher.run()) {
+        this.options.log.error(`dispatch stopped at ${this.dispatcher.reputOffset}: not a record`);
+      }
+    } catch (error) {
+      this.options.log.error(`dispatch failed at ${this.dispatcher.reputOffset}: ${error}`);
+    }
+  }
+
+  /** Messages of one queue from `queueOffset`, at most `maxCount` and about `maxBytes`. */
+  getMessage(
+    topic: string,
+    queueId: number,
+    queueOffset: number,
+    maxCount: number,
+    maxBytes: number,
+    accept: (tagsCode: number) => boolean = () => true,
+  ): GetResult {
+    const queue = this.queues.get(topic, queueId);
+    const empty = (status: GetMessageStatusValue, next: number, min = 0, max = 0): GetResult => ({
+      status,
+      nextBeginOffset: next,
+      minOffset: min,
+      maxOffset: max,
+      messages: [],
+    });
+    if (!queue) return empty(GetMessageStatus.NO_MATCHED_LOGIC_QUEUE, 0);
+    const { minOffset, maxOffset } = queue;
+    if (maxOffset === 0)
+      return empty(GetMessageStatus.NO_MESSAGE_IN_QUEUE, 0, minOffset, maxOffset);
+    if (queueOffset < minOffset)
+      return empty(GetMessageStatus.OFFSET_TOO_SMALL, minOffset, minOffset, maxOffset);
+    if (queueOffset === maxOffset)
+      return empty(GetMessageStatus.OFFSET_OVERFLOW_ONE, queueOffset, minOffset, maxOffset);
+    if (queueOffset > maxOffset) {
+      return empty(
+        GetMessageStatus.OFFSET_OVERFLOW_BADLY,
+        minOffset === 0 ? maxOffset : maxOffset,
+        minOffset,
+        maxOffset,
+      );
+    }
+    const units = queue.unitsFrom(queueOffset, Math.max(maxCount, 1) * 4);
+    const result: GetResult = empty(
+      GetMessageStatus.NO_MATCHED_MESSAGE,
+      queueOffset,
+      minOffset,
+      maxOffset,
+    );
+    let next = queueOffset;
+    let bytes = 0;
+    let removed = false;
+    for (const unit of units) {
+      if (result.messages.length >= maxCount) break;
+      if (bytes > 0 && bytes + unit.size > maxBytes) break;
+      const at = next++;
+      if (unit.size === 0x7fffffff) continue;
+      if (unit.physicalOffset < this.commitLog.files.minOffset()) {
+        removed = true;
+        continue;
+      }
+      if (!accept(unit.tagsCode)) continue;
+      const record = this.commitLog.read(unit.physicalOffset, unit.size);
+      if (!record || record.length !== unit.size) continue;
+      result.messages.push({ physicalOffset: unit.physicalOffset, queueOffset: at, bytes: record });
+      bytes += unit.size;
+    }
+    result.nextBeginOffset = next;
+    if (result.messages.length > 0) result.status = GetMessageStatus.FOUND;
+    else if (removed) result.status = GetMessageStatus.MESSAGE_WAS_REMOVING;
+    else if (units.length === 0) result.status = GetMessageStatus.OFFSET_FOUND_NULL;
+    return result;
+  }
+
+  /** The record at a physical offset (VIEW_MESSAGE_BY_ID), or undefined. */
+  lookMessageByOffset(physicalOffset: number): StoredRecord | undefined {
+    const head = this.commitLog.read(physicalOffset, 4);
+    if (!head || head.length < 4) return undefined;
+    const size = new DataView(head.buffer, head.byteOffset, 4).getInt32(0);
+    if (size <= 0 || physicalOffset + size > this.commitLog.writePosition) return undefined;
+    const bytes = this.commitLog.read(physicalOffset, size);
+    if (!bytes) return undefined;
+    const result = decodeRecord(bytes, 0, { checkCrc: false, basePosition: physicalOffset });
+    return result.kind === "record" ? result.record : undefined;
+  }
+
+  /** Records stored under `topic#key` between beginMs and endMs, newest first. */
+  queryMessage(
+    topic: string,
+    key: string,
+    maxCount: number,
+    beginMs: number,
+    endMs: number,
+  ): StoredRecord[] {
+    if (!this.index) return [];
+    const out: StoredRecord[] = [];
+    for (const offset of this.index.query(`${topic}#${key}`, beginMs, endMs, maxCount)) {
+      const record = this.lookMessageByOffset(offset);
+      if (record) out.push(record);
+    }
+    return out;
+  }
+
+  minOffsetInQueue(topic: string, queueId: number): number {
+    return this.queues.get(topic, queueId)?.minOffset ?? 0;
+  }
+
+  maxOffsetInQueue(topic: string, queueId: number): number {
+    return this.queues.get(topic, queueId)?.maxOffset ?? 0;
+  }
+
+  /** Store time of the record at a queue offset, or undefined. */
+  storeTimeAt(topic: string, queueId: number, queueOffset: number): number | undefined {
+    const unit = this.queues.get(topic, queueId)?.unitAt(queueOffset);
+    if (!unit || unit.size === 0x7fffffff) return undefined;
+    return this.lookMessageByOffset(unit.physicalOffset)?.storeTimestamp;
+  }
+
+  /** The first queue offset whose store time is >= timestampMs (SEARCH_OFFSET_BY_TIMESTAMP). */
+  offsetByTime(topic: string, queueId: number, timestampMs: number): number {
+    const queue = this.queues.get(topic, queueId);
+    if (!queue) return 0;
+    let low = queue.minOffset;
+    let high = queue.maxOffset;
+    while (low < high) {
+      const mid = Math.floor((low + high) / 2);
+      const time = this.storeTimeAt(topic, queueId, mid);
+      if (time === undefined || time < timestampMs) low = mid + 1;
+      else high = mid;
+    }
+    return low;
+  }
+
+  /** Flush now (tests, shutdown, and the broker's admin flush). */
+  flush(): void {
+    this.flushService.flushAll();
+  }
+}

@@ -1,0 +1,104 @@
+// Recovery at start (spec §5.9). The abort file says whether the last stop was clean.
+//
+// 1. Load the commit log segments, recover each consume queue (cut at its first invalid unit),
+//    and open the index (after an unclean stop, drop index files newer than the checkpoint).
+// 2. Scan the commit log from a bounded start: the segment holding what dispatch already
+//    covered (clean stop) or the newest segment stored entirely before the checkpoint's time
+//    (unclean stop). The end of valid records is the new write position; the rest is cut.
+// 3. Cut consume-queue units that point past that end, then re-dispatch from the start of the
+//    scan (unclean) or the dispatched end (clean): units and index entries are idempotent.
+// Cost is bounded by the unflushed tail, not by the size of the store.
+
+import type { Logger } from "../common/log.ts";
+import type { StoreConfig } from "../config/store_config.ts";
+import { checkpointMinTimestamp } from "./checkpoint_codec.ts";
+import { decodeRecord } from "./commit_log_codec.ts";
+import { scanCommitLog } from "./commit_log_scan.ts";
+import type { FileIO } from "./file_io.ts";
+import type { MessageStore } from "./message_store.ts";
+
+export function recoverStore(
+  store: MessageStore,
+  io: FileIO,
+  config: StoreConfig,
+  log: Logger,
+): { abnormal: boolean; recoveredEnd: number } {
+  const abnormal = io.exists(store.paths.abort);
+  const checkpoint = store.checkpoint.load();
+  store.commitLog.files.load();
+  store.queues.recoverAll(abnormal);
+  const indexFrom = store.index?.load(abnormal, checkpoint.indexMsgTimestamp);
+  const dispatchedEnd = store.queues.maxPhysicalEnd();
+
+  const scanFrom = abnormal
+    ? Math.min(
+        segmentBefore(store, checkpointMinTimestamp(checkpoint, false)),
+        segmentHolding(store, dispatchedEnd),
+      )
+    : segmentHolding(store, dispatchedEnd);
+  const scan = scanCommitLog(io, store.paths.commitLog, {
+    checkCrc: config.checkCRCOnRecover,
+    fromOffset: scanFrom,
+  });
+  let lastStoreTimestamp = 0;
+  let step = scan.next();
+  for (; !step.done; step = scan.next()) {
+    const item = step.value;
+    if (item.kind === "record") lastStoreTimestamp = item.record.storeTimestamp;
+    if (item.kind === "corrupt")
+      log.warn(`recovery: cutting the commit log at ${item.position}: ${item.reason}`);
+    if (item.kind === "gap")
+      log.warn(`recovery: commit log segments do not meet at ${item.position}`);
+  }
+  const end = step.value.endOffset;
+  const files = store.commitLog.files;
+  if (!files.isEmpty() && end < files.capacityEnd()) files.truncateAt(end);
+  store.commitLog.writePosition = end;
+  store.commitLog.flushedPosition = end;
+  store.commitLog.lastStoreTimestamp = lastStoreTimestamp;
+  store.commitLog.flushedStoreTimestamp = lastStoreTimestamp;
+
+  for (const queue of store.queues.all()) queue.truncateByPhysical(end);
+  let reputFrom = abnormal ? scanFrom : Math.min(store.queues.maxPhysicalEnd(), end);
+  const indexCut = store.index?.dropFilesReaching(end);
+  if (indexFrom !== undefined) reputFrom = Math.min(reputFrom, indexFrom);
+  if (indexCut !== undefined) reputFrom = Math.min(reputFrom, indexCut);
+  reputFrom = Math.max(reputFrom, files.minOffset());
+  store.dispatcher.reputOffset = reputFrom;
+  if (!store.dispatcher.run()) {
+    log.error(`recovery: re-dispatch stopped at ${store.dispatcher.reputOffset}`);
+  }
+  store.queues.flush();
+  store.index?.flush();
+  if (abnormal || end !== dispatchedEnd) {
+    log.info(
+      `recovery (${abnormal ? "after an unclean stop" : "clean"}): commit log ends at ${end}`,
+    );
+  }
+  return { abnormal, recoveredEnd: end };
+}
+
+/** Start of the segment holding `offset` (or the last segment, or 0). */
+function segmentHolding(store: MessageStore, offset: number): number {
+  const starts = store.commitLog.files.segmentStarts();
+  let chosen = starts[0] ?? 0;
+  for (const start of starts) if (start <= offset) chosen = start;
+  return chosen;
+}
+
+/** Start of the newest segment whose first record was stored at or before `timestampMs`. */
+function segmentBefore(store: MessageStore, timestampMs: number): number {
+  const starts = store.commitLog.files.segmentStarts();
+  for (let i = starts.length - 1; i >= 0; i--) {
+    const start = starts[i]!;
+    const sizeBytes = store.commitLog.read(start, 4);
+    if (!sizeBytes || sizeBytes.length < 4) continue;
+    const size = new DataView(sizeBytes.buffer, sizeBytes.byteOffset, 4).getInt32(0);
+    if (size <= 0 || size > store.commitLog.segmentSizeBytes) continue;
+    const head = store.commitLog.read(start, size);
+    if (!head) continue;
+    const first = decodeRecord(head, 0, { checkCrc: false, basePosition: start });
+    if (first.kind === "record" && first.record.storeTimestamp <= timestampMs) return start;
+  }
+  return starts[0] ?? 0;
+}
