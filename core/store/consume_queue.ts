@@ -128,19 +128,28 @@ export class ConsumeQueue {
     return out;
   }
 
-  /** Drops units pointing at or past `physicalEnd` (the commit log was cut there). */
+  /** Drops units whose record does not end by `physicalEnd` (the commit log was cut there). */
   truncateByPhysical(physicalEnd: number): void {
-    let keep = this.maxOffset;
-    while (keep > this.minOffset) {
-      const unit = this.unitAt(keep - 1);
-      if (unit && unit.size !== FILLER_UNIT_SIZE && unit.physicalOffset + unit.size <= physicalEnd)
-        break;
-      keep--;
+    this.truncateBackTo((unit) => unit.physicalOffset + unit.size <= physicalEnd);
+  }
+
+  /** Drops units for records at or after `physicalStart` (they will be re-dispatched). */
+  truncateFromPhysical(physicalStart: number): void {
+    this.truncateBackTo((unit) => unit.physicalOffset < physicalStart);
+  }
+
+  /** Units are in physical order within a queue: cut after the last one `keep` accepts. */
+  private truncateBackTo(keep: (unit: ConsumeQueueUnit) => boolean): void {
+    let keepCount = this.maxOffset;
+    while (keepCount > this.minOffset) {
+      const unit = this.unitAt(keepCount - 1);
+      if (unit && unit.size !== FILLER_UNIT_SIZE && keep(unit)) break;
+      keepCount--;
     }
-    if (keep === this.maxOffset) return;
-    this.files.truncateAt(keep * CQ_STORE_UNIT_SIZE);
-    this.maxOffset = keep;
-    const last = this.unitAt(keep - 1);
+    if (keepCount === this.maxOffset) return;
+    this.files.truncateAt(keepCount * CQ_STORE_UNIT_SIZE);
+    this.maxOffset = keepCount;
+    const last = this.unitAt(keepCount - 1);
     this.maxPhysicalEnd = last ? last.physicalOffset + last.size : 0;
     if (this.minOffset > this.maxOffset) this.minOffset = this.maxOffset;
   }

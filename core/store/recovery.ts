@@ -5,8 +5,9 @@
 // 2. Scan the commit log from a bounded start: the segment holding what dispatch already
 //    covered (clean stop) or the newest segment stored entirely before the checkpoint's time
 //    (unclean stop). The end of valid records is the new write position; the rest is cut.
-// 3. Cut consume-queue units that point past that end, then re-dispatch from the start of the
-//    scan (unclean) or the dispatched end (clean): units and index entries are idempotent.
+// 3. Cut consume-queue units that point past that end (after an unclean stop: every unit from
+//    the scan start, as it may be torn), then re-dispatch from the start of the scan (unclean)
+//    or the dispatched end (clean): units and index entries are idempotent.
 // Cost is bounded by the unflushed tail, not by the size of the store.
 
 import type { Logger } from "../common/log.ts";
@@ -58,7 +59,12 @@ export function recoverStore(
   store.commitLog.lastStoreTimestamp = lastStoreTimestamp;
   store.commitLog.flushedStoreTimestamp = lastStoreTimestamp;
 
-  for (const queue of store.queues.all()) queue.truncateByPhysical(end);
+  for (const queue of store.queues.all()) {
+    queue.truncateByPhysical(end);
+    // After an unclean stop, units written after the scan start may be torn (written back
+    // partially): drop them; re-dispatch rebuilds them from the commit log.
+    if (abnormal) queue.truncateFromPhysical(scanFrom);
+  }
   let reputFrom = abnormal ? scanFrom : Math.min(store.queues.maxPhysicalEnd(), end);
   const indexCut = store.index?.dropFilesReaching(end);
   if (indexFrom !== undefined) reputFrom = Math.min(reputFrom, indexFrom);
