@@ -19,7 +19,7 @@ function bodyAt(store: ReturnType<typeof openStore>["store"], physicalOffset: nu
 }
 
 describe("store: faults", () => {
-  test("store: faults: crash after SYNC_FLUSH acks loses no acknowledged message (seeded)", async () => {
+  test("store: faults: SYNC_FLUSH: a crash loses no acknowledged message", async () => {
     const seed = seedFromEnv();
     try {
       for (let round = 0; round < 20; round++) {
@@ -50,7 +50,7 @@ describe("store: faults", () => {
     }
   });
 
-  test("store: faults: ASYNC_FLUSH crash recovers a clean prefix, never a torn record", async () => {
+  test("store: faults: ASYNC_FLUSH: a crash leaves a clean prefix, nothing torn", async () => {
     const seed = seedFromEnv();
     try {
       for (let round = 0; round < 20; round++) {
