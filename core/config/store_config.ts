@@ -30,6 +30,20 @@ export const storeSchema = {
   fileReservedTime: { kind: "int", min: 0, doc: "hours a commit log file is kept" },
   deleteWhen: { kind: "string", doc: "hours of day for deletion, ';'-separated" },
   diskMaxUsedSpaceRatio: { kind: "int", min: 10, max: 95, doc: "% disk use that forces deletion" },
+  diskSpaceCleanForciblyRatio: {
+    kind: "int",
+    min: 10,
+    max: 95,
+    doc: "% disk use that deletes files even before they expire",
+  },
+  diskSpaceWarningLevelRatio: {
+    kind: "int",
+    min: 10,
+    max: 99,
+    doc: "% disk use above which writes are refused",
+  },
+  cleanResourceInterval: { kind: "int", min: 1, doc: "ms between retention passes" },
+  deleteFileBatchMax: { kind: "int", min: 1, doc: "commit log files deleted per pass at most" },
 } as const satisfies Schema;
 
 export type StoreConfig = ConfigOf<typeof storeSchema>;
@@ -60,5 +74,9 @@ export function storeDefaults(home: string = homedir()): StoreConfig {
     fileReservedTime: 72,
     deleteWhen: "04",
     diskMaxUsedSpaceRatio: 75,
+    diskSpaceCleanForciblyRatio: 85,
+    diskSpaceWarningLevelRatio: 90,
+    cleanResourceInterval: 10_000,
+    deleteFileBatchMax: 10,
   };
 }

@@ -154,6 +154,35 @@ export class ConsumeQueue {
     if (this.minOffset > this.maxOffset) this.minOffset = this.maxOffset;
   }
 
+  /**
+   * Retention: removes leading files whose every unit points below `commitLogMin` (their
+   * records are gone), never the last file, then moves minOffset to the first unit whose record
+   * still exists. Returns the files removed.
+   */
+  deleteBelow(commitLogMin: number): number {
+    let removed = 0;
+    const unitsPerFile = this.files.segmentSizeBytes / CQ_STORE_UNIT_SIZE;
+    while (this.files.segmentStarts().length > 1) {
+      const lastUnit = this.files.minOffset() / CQ_STORE_UNIT_SIZE + unitsPerFile - 1;
+      const unit = this.unitAt(lastUnit);
+      if (
+        !unit ||
+        (unit.size !== FILLER_UNIT_SIZE && unit.physicalOffset + unit.size > commitLogMin)
+      ) {
+        break;
+      }
+      this.files.removeFirstSegment();
+      removed++;
+    }
+    let first = Math.max(this.minOffset, this.files.minOffset() / CQ_STORE_UNIT_SIZE);
+    for (; first < this.maxOffset; first++) {
+      const unit = this.unitAt(first);
+      if (unit && unit.size !== FILLER_UNIT_SIZE && unit.physicalOffset >= commitLogMin) break;
+    }
+    this.minOffset = first;
+    return removed;
+  }
+
   flush(): void {
     if (this.files.hasDirty()) this.files.flush();
   }

@@ -16,6 +16,7 @@ import {
   renameSync,
   rmSync,
   statSync,
+  statfsSync,
   writeSync,
   fsyncSync,
 } from "node:fs";
@@ -49,6 +50,8 @@ export interface FileIO {
   rename(from: string, to: string): void;
   /** fsync a directory so a create/rename/remove in it is durable. */
   syncDirectory(dir: string): void;
+  /** Size and free space of the file system holding `path`. */
+  diskSpace(path: string): { totalBytes: number; freeBytes: number };
 }
 
 class RealFileHandle implements FileHandle {
@@ -137,6 +140,11 @@ export class RealFileIO implements FileIO {
 
   rename(from: string, to: string): void {
     renameSync(from, to);
+  }
+
+  diskSpace(path: string): { totalBytes: number; freeBytes: number } {
+    const stats = statfsSync(path);
+    return { totalBytes: stats.blocks * stats.bsize, freeBytes: stats.bavail * stats.bsize };
   }
 
   syncDirectory(dir: string): void {

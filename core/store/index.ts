@@ -21,3 +21,4 @@ export * from "./consume_queue_set.ts";
 export * from "./index_service.ts";
 export * from "./dispatch.ts";
 export * from "./checkpoint_file.ts";
+export * from "./retention.ts";

@@ -30,6 +30,7 @@ import type { FileIO } from "./file_io.ts";
 import { FlushService } from "./flush_service.ts";
 import { IndexService } from "./index_service.ts";
 import { recoverStore } from "./recovery.ts";
+import { RetentionService } from "./retention.ts";
 import {
   GetMessageStatus,
   PutMessageStatus,
@@ -109,6 +110,10 @@ export class MessageStore {
   private drainScheduled: TimerHandle | null = null;
   private running = false;
   private lastStoreTimestamp = 0;
+  private retentionTimer: TimerHandle | null = null;
+  readonly retention: RetentionService;
+  /** Set by retention above diskSpaceWarningLevelRatio: writes are refused, reads go on. */
+  diskFull = false;
 
   constructor(private readonly options: MessageStoreOptions) {
     const { config, io, clock } = options;
@@ -135,6 +140,7 @@ export class MessageStore {
     );
     this.checkpoint = new CheckpointFile(io, this.paths.checkpoint);
     this.flushService = new FlushService(this, config, clock, options.log);
+    this.retention = new RetentionService(this, io, config, clock, options.log);
   }
 
   /** Recovers the store on disk and starts the flush service. */
@@ -148,6 +154,17 @@ export class MessageStore {
     this.options.io.open(this.paths.abort, { create: true }).close();
     this.options.io.syncDirectory(this.paths.root);
     this.flushService.start();
+    this.retention.run();
+    this.retentionTimer = this.options.clock.every(
+      this.options.config.cleanResourceInterval,
+      () => {
+        try {
+          this.retention.run();
+        } catch (error) {
+          this.options.log.error(`retention pass failed: ${error}`);
+        }
+      },
+    );
     this.running = true;
     return result;
   }
@@ -157,6 +174,7 @@ export class MessageStore {
     if (!this.running) return;
     this.running = false;
     this.drainScheduled?.cancel();
+    this.retentionTimer?.cancel();
     this.drain();
     this.flushService.stop();
     this.flushService.flushAll();
@@ -201,6 +219,7 @@ export class MessageStore {
     });
     if (!this.isWritable())
       return refuse(PutMessageStatus.SERVICE_NOT_AVAILABLE, "store is not writable");
+    if (this.diskFull) return refuse(PutMessageStatus.SERVICE_NOT_AVAILABLE, "disk is full");
     if (messages.length === 0) return refuse(PutMessageStatus.MESSAGE_ILLEGAL, "empty batch");
     for (const m of messages) {
       if (!topicPattern.test(m.topic) || m.topic.length > topicNameLengthMax) {

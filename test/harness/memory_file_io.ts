@@ -31,8 +31,16 @@ export class MemoryFileIO implements FileIO {
   /** path -> absolute offsets whose byte reads come back flipped. */
   readonly corruptReads = new Map<string, Set<number>>();
   syncCount = 0;
+  /** What diskSpace reports (tests set it to simulate a filling disk). */
+  space = { totalBytes: 1 << 30, freeBytes: 1 << 29 };
+  /** Source of file modification times (tests pass their manual clock). */
+  now: () => number = () => 0;
 
   constructor(private readonly prng = new Prng(1)) {}
+
+  diskSpace(_path: string): { totalBytes: number; freeBytes: number } {
+    return { ...this.space };
+  }
 
   /** Drops every unsynced byte; with `torn`, keeps a random prefix of each file's writes. */
   crash(torn = false): void {
@@ -141,7 +149,7 @@ export class MemoryFileIO implements FileIO {
     file.current = grow(file.current, position + take);
     file.current.set(part, position);
     file.unsynced.push({ position, bytes: part });
-    file.mtimeMs++;
+    file.mtimeMs = this.now();
     if (overBudget) throw new DiskFullError(path);
   }
 }
