@@ -31,6 +31,8 @@ export class MemoryFileIO implements FileIO {
   /** path -> absolute offsets whose byte reads come back flipped. */
   readonly corruptReads = new Map<string, Set<number>>();
   syncCount = 0;
+  /** When set, fdatasync fails with EIO (a dying disk). */
+  failSync = false;
   /** What diskSpace reports (tests set it to simulate a filling disk). */
   space = { totalBytes: 1 << 30, freeBytes: 1 << 29 };
   /** Source of file modification times (tests pass their manual clock). */
@@ -177,6 +179,8 @@ class MemoryHandle implements FileHandle {
   }
 
   sync(): void {
+    if (this.fs.failSync)
+      throw Object.assign(new Error(`EIO: fdatasync ${this.path}`), { code: "EIO" });
     const file = this.fs.file(this.path);
     file.durable = file.current.slice();
     file.unsynced = [];

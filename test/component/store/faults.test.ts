@@ -108,6 +108,17 @@ describe("store: faults", () => {
     expect(verifyStore(io, root).problems).toEqual([]);
   });
 
+  test("store: faults: a failing fdatasync answers FLUSH_DISK_TIMEOUT, never PUT_OK", async () => {
+    const io = new MemoryFileIO();
+    io.mkdirs(root);
+    const clock = new ManualClock();
+    const { store } = openStore(memConfig({ flushDiskType: "SYNC_FLUSH" }), { io, clock });
+    io.failSync = true;
+    const result = await putNow(store, clock, message("E", 0, "not durable"));
+    expect(result.status).toBe(PutMessageStatus.FLUSH_DISK_TIMEOUT);
+    expect(store.isWritable()).toBe(false); // sticky: no more appends after a failed flush
+  });
+
   test("store: faults: a corrupted byte in the tail is cut at recovery and logged", async () => {
     const io = new MemoryFileIO();
     io.mkdirs(root);
