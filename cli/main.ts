@@ -3,6 +3,7 @@
 
 import { cac } from "cac";
 import { ConfigError } from "../core/common/index.ts";
+import { registerBroker } from "./commands/broker.ts";
 import { registerInspect } from "./commands/inspect.ts";
 import { registerNamesrv } from "./commands/namesrv.ts";
 import { ExitCode } from "./exit_codes.ts";
@@ -12,6 +13,7 @@ import { versionLine } from "./version.ts";
 export async function main(argv: string[]): Promise<void> {
   const cli = cac("rmq");
   registerNamesrv(cli);
+  registerBroker(cli);
   registerInspect(cli);
   cli.help();
   cli.option("-v, --version", "Print the version and git commit");

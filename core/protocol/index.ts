@@ -12,3 +12,7 @@ export * from "./fastjson.ts";
 export * from "./topic_config.ts";
 export * from "./route_data.ts";
 export * from "./register_broker_body.ts";
+export * from "./headers/send.ts";
+export * from "./headers/pull.ts";
+export * from "./batch_body.ts";
+export * from "./heartbeat.ts";

@@ -296,7 +296,6 @@ export class MessageStore {
     }
     for (const [key, next] of counters) this.nextQueueOffset.set(key, next);
     this.dispatchAppended();
-    this.options.log.error(`dispatch stopped at ${this.dispatcher.reputOffset}: not a record`);
     let i = 0;
     for (const put of batch) {
       const results: AppendResult[] = put.messages.map((m) => {

@@ -1,0 +1,122 @@
+// `rmq broker`: runs a broker until SIGTERM or SIGINT. With no name server given (-n,
+// namesrvAddr, NAMESRV_ADDR) it first starts a name server in the same process, so one command
+// gives a working single node.
+
+import type { CAC } from "cac";
+import { join } from "node:path";
+import { ConfigError, createLogger, SystemClock } from "../../core/common/index.ts";
+import {
+  brokerDefaults,
+  brokerSchema,
+  describeConfig,
+  namesrvDefaults,
+  storeKeyAliases,
+} from "../../core/config/index.ts";
+import { Broker } from "../../core/broker/index.ts";
+import { Namesrv } from "../../core/namesrv/index.ts";
+import { RealFileIO } from "../../core/store/index.ts";
+import { parseListen, readPropertiesFile } from "../args.ts";
+import { resolveConfig, type ConfigLayer } from "../../core/config/index.ts";
+import { ExitCode } from "../exit_codes.ts";
+import { printError, printLine, printWarning } from "../output.ts";
+
+interface BrokerFlags {
+  configFile?: string;
+  printConfig?: boolean;
+  namesrvAddr?: string;
+  listen?: string;
+  store?: string;
+  advertise?: string;
+  namesrvListen?: string;
+}
+
+export function registerBroker(cli: CAC): void {
+  cli
+    .command("broker", "Run a broker (with an embedded name server when none is given)")
+    .option("-c, --config-file <file>", "RocketMQ broker.conf (properties)")
+    .option("-p, --print-config", "Print the effective configuration and exit")
+    .option("-n, --namesrv-addr <addrs>", "Name servers, 'host:port;host:port' (or NAMESRV_ADDR)")
+    .option("--listen <host:port>", "Address to bind (default 0.0.0.0:10911; port 0 picks one)")
+    .option("--store <dir>", "storePathRootDir (default ~/store)")
+    .option("--advertise <host>", "Address registered for clients (brokerIP1)")
+    .option("--namesrv-listen <host:port>", "Embedded name server address (default <host>:9876)")
+    .example("rmq broker --store /tmp/rmq")
+    .action((flags: BrokerFlags) => runBroker(flags));
+}
+
+function resolveBrokerConfig(flags: BrokerFlags) {
+  const overrides = new Map<string, string>();
+  if (flags.namesrvAddr !== undefined) overrides.set("namesrvAddr", flags.namesrvAddr);
+  if (flags.listen !== undefined) {
+    const { host, port } = parseListen(flags.listen);
+    overrides.set("bindAddress", host).set("listenPort", String(port));
+    if (flags.advertise === undefined && host !== "0.0.0.0" && host !== "::")
+      overrides.set("brokerIP1", host);
+  }
+  if (flags.store !== undefined) overrides.set("storePathRootDir", flags.store);
+  if (flags.advertise !== undefined) overrides.set("brokerIP1", flags.advertise);
+  const layers: ConfigLayer[] = [];
+  if (flags.configFile)
+    layers.push({ source: "file", values: readPropertiesFile(flags.configFile) });
+  if (process.env.NAMESRV_ADDR)
+    layers.push({ source: "env", values: new Map([["namesrvAddr", process.env.NAMESRV_ADDR]]) });
+  layers.push({ source: "flag", values: overrides });
+  return resolveConfig(brokerSchema, brokerDefaults(), layers, storeKeyAliases);
+}
+
+async function runBroker(flags: BrokerFlags): Promise<void> {
+  const resolved = resolveBrokerConfig(flags);
+  for (const key of resolved.unknownKeys) printWarning(`unknown config key ${key} ignored`);
+  if (flags.printConfig) {
+    for (const line of describeConfig(resolved)) printLine(line);
+    return;
+  }
+  const config = resolved.config;
+  if (config.storePathCommitLog === "")
+    config.storePathCommitLog = join(config.storePathRootDir, "commitlog");
+  const clock = new SystemClock();
+  const log = createLogger("broker");
+  let namesrv: Namesrv | null = null;
+  try {
+    if (config.namesrvAddr === "") {
+      const { host, port } = flags.namesrvListen
+        ? parseListen(flags.namesrvListen)
+        : { host: config.bindAddress, port: 9876 };
+      namesrv = new Namesrv({
+        config: {
+          ...namesrvDefaults(),
+          bindAddress: host,
+          listenPort: port,
+          kvConfigPath: join(config.storePathRootDir, "namesrv", "kvConfig.json"),
+        },
+        clock,
+        log: createLogger("namesrv"),
+      });
+      const bound = namesrv.start();
+      const reachable = bound.host === "0.0.0.0" || bound.host === "::" ? "127.0.0.1" : bound.host;
+      config.namesrvAddr = `${reachable}:${bound.port}`;
+    }
+    const broker = new Broker({ config, clock, log, io: new RealFileIO() });
+    await broker.start();
+    printLine(
+      `rmq broker ready address=${broker.address} namesrv=${config.namesrvAddr} ` +
+        `store=${config.storePathRootDir} pid=${process.pid}`,
+    );
+    let stopping = false;
+    const stop = async (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      log.info(`${signal} received, stopping`);
+      await broker.stop();
+      namesrv?.stop();
+      process.exit(ExitCode.OK);
+    };
+    process.on("SIGTERM", () => void stop("SIGTERM"));
+    process.on("SIGINT", () => void stop("SIGINT"));
+  } catch (error) {
+    if (error instanceof ConfigError) throw error;
+    printError(`broker could not start: ${(error as Error).message}`);
+    namesrv?.stop();
+    process.exit(ExitCode.STARTUP);
+  }
+}

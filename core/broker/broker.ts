@@ -1,0 +1,166 @@
+// The broker: wires the store, the managers, the processors, long polling and registration,
+// and drives their timers from one clock. start() returns the address it bound; stop() is a
+// clean stop (answers held pulls, unregisters, persists offsets, flushes and closes the store).
+
+import { assert } from "../common/assert.ts";
+import type { Clock, TimerHandle } from "../common/clock.ts";
+import type { Logger } from "../common/log.ts";
+import { Prng } from "../common/prng.ts";
+import type { BrokerConfig } from "../config/broker_config.ts";
+import { ConfigError } from "../common/errors.ts";
+import { RemotingClient } from "../remoting/client.ts";
+import { RemotingServer } from "../remoting/server.ts";
+import type { FileIO } from "../store/file_io.ts";
+import { MessageStore } from "../store/message_store.ts";
+import { ClientManager } from "./clients.ts";
+import { parseHostAddress, type BrokerContext } from "./context.ts";
+import { PullHoldService } from "./long_polling.ts";
+import { ConsumerOffsetManager } from "./offsets.ts";
+import { brokerProcessors } from "./processor_table.ts";
+import { notifyConsumerIdsChanged } from "./processors/client.ts";
+import { processPull } from "./processors/pull.ts";
+import { Registration } from "./registration.ts";
+import { SubscriptionGroupManager } from "./subscriptions.ts";
+import { TopicManager } from "./topics.ts";
+
+export interface BrokerOptions {
+  config: BrokerConfig;
+  clock: Clock;
+  log: Logger;
+  io: FileIO;
+  /** Seed for the queue picked when a send leaves it to the broker. */
+  seed?: number;
+}
+
+/** How often held pulls are checked against their deadlines. */
+const pullHoldCheckIntervalMs = 1_000;
+/** How often idle clients are looked for (RocketMQ's ClientHousekeepingService: 10 s). */
+const clientScanIntervalMs = 10_000;
+
+export function parseNamesrvAddrs(value: string): string[] {
+  return value
+    .split(";")
+    .map((a) => a.trim())
+    .filter(Boolean);
+}
+
+export class Broker {
+  readonly store: MessageStore;
+  readonly topics: TopicManager;
+  readonly offsets: ConsumerOffsetManager;
+  readonly clients = new ClientManager();
+  private server: RemotingServer | null = null;
+  private registration: Registration | null = null;
+  private readonly outbound: RemotingClient;
+  private readonly timers: TimerHandle[] = [];
+  private ctx: BrokerContext | null = null;
+  address: string | null = null;
+
+  constructor(private readonly options: BrokerOptions) {
+    const { config, clock, log, io } = options;
+    this.store = new MessageStore({ config, io, clock, log: log.child("store") });
+    this.topics = new TopicManager(config, io, clock, log.child("topics"));
+    this.offsets = new ConsumerOffsetManager(io, config.storePathRootDir, log.child("offsets"));
+    this.outbound = new RemotingClient({ clock, log: log.child("out") });
+  }
+
+  async start(): Promise<{ host: string; port: number }> {
+    assert(this.server === null, "broker started twice");
+    const { config, clock, log, io } = this.options;
+    if (config.brokerRole === "SLAVE")
+      throw new ConfigError("brokerRole=SLAVE is not supported yet");
+    io.mkdirs(config.storePathRootDir);
+    const recovered = this.store.start();
+    log.info(
+      `store ready at ${config.storePathRootDir} ` +
+        `(${recovered.abnormal ? "recovered after an unclean stop" : "clean start"}), ` +
+        `commit log end ${recovered.recoveredEnd}`,
+    );
+    this.topics.load();
+    this.offsets.load();
+    const subscriptions = new SubscriptionGroupManager(
+      io,
+      config.storePathRootDir,
+      config.autoCreateSubscriptionGroup,
+      clock,
+      log.child("groups"),
+    );
+    subscriptions.load();
+    const prng = new Prng(this.options.seed ?? clock.nowMs() % 2 ** 31);
+    const ctx: BrokerContext = {
+      config,
+      clock,
+      log,
+      store: this.store,
+      topics: this.topics,
+      offsets: this.offsets,
+      subscriptions,
+      clients: this.clients,
+      pullHold: new PullHoldService(clock, (pull) => {
+        const answer = processPull(ctx, pull.request, pull.channel, false);
+        if (answer) pull.channel.send(answer);
+      }),
+      storeHost: { ip: Uint8Array.of(127, 0, 0, 1), port: 0 },
+      brokerAddr: "",
+      nextRandom: (bound) => prng.below(Math.max(1, bound)),
+    };
+    this.ctx = ctx;
+    this.server = new RemotingServer({
+      host: config.bindAddress,
+      port: config.listenPort,
+      processors: brokerProcessors(ctx),
+      clock,
+      log: log.child("remoting"),
+      idleTimeoutSeconds: config.serverChannelMaxIdleTimeSeconds,
+      onChannelClose: (channel) => {
+        for (const group of this.clients.onChannelClose(channel))
+          notifyConsumerIdsChanged(ctx, group);
+      },
+    });
+    const bound = this.server.start();
+    ctx.brokerAddr = `${config.brokerIP1}:${bound.port}`;
+    const storeHost = parseHostAddress(ctx.brokerAddr);
+    if (!storeHost) throw new ConfigError(`brokerIP1 "${config.brokerIP1}" is not an IP address`);
+    ctx.storeHost = storeHost;
+    this.address = ctx.brokerAddr;
+    this.store.onDispatch((r) =>
+      ctx.pullHold.notifyMessageArriving(r.topic, r.queueId, r.queueOffset + 1, r.tagsCode),
+    );
+    ctx.pullHold.start(pullHoldCheckIntervalMs);
+    this.timers.push(clock.every(config.flushConsumerOffsetInterval, () => this.offsets.persist()));
+    this.timers.push(clock.every(clientScanIntervalMs, () => this.closeIdleClients()));
+    this.registration = new Registration(
+      config,
+      parseNamesrvAddrs(config.namesrvAddr),
+      this.outbound,
+      this.topics,
+      clock,
+      log.child("registration"),
+      () => ctx.brokerAddr,
+      () => `${config.brokerIP1}:${bound.port + 1}`,
+    );
+    await this.registration.start();
+    return bound;
+  }
+
+  private closeIdleClients(): void {
+    const { clock, config, log } = this.options;
+    for (const channel of this.clients.expired(clock.nowMs(), config.channelExpiredTimeout)) {
+      log.info(
+        `closing ${channel.remoteAddress}: no heartbeat in ${config.channelExpiredTimeout} ms`,
+      );
+      channel.close("client heartbeat expired");
+    }
+  }
+
+  async stop(): Promise<void> {
+    for (const timer of this.timers.splice(0)) timer.cancel();
+    await this.registration?.stop();
+    this.ctx?.pullHold.stop();
+    this.server?.stop();
+    this.server = null;
+    this.offsets.persist();
+    this.store.shutdown();
+    this.outbound.close();
+  }
+}

@@ -1,0 +1,60 @@
+// What the broker's processors share: configuration, time, the store, and the managers. The
+// broker (broker.ts) builds it once; processors only read it and call into its parts.
+
+import type { Clock } from "../common/clock.ts";
+import type { Logger } from "../common/log.ts";
+import type { HostAddress } from "../common/message.ts";
+import type { BrokerConfig } from "../config/broker_config.ts";
+import type { MessageStore } from "../store/message_store.ts";
+import type { ClientManager } from "./clients.ts";
+import type { PullHoldService } from "./long_polling.ts";
+import type { ConsumerOffsetManager } from "./offsets.ts";
+import type { SubscriptionGroupManager } from "./subscriptions.ts";
+import type { TopicManager } from "./topics.ts";
+
+export interface BrokerContext {
+  config: BrokerConfig;
+  clock: Clock;
+  log: Logger;
+  store: MessageStore;
+  topics: TopicManager;
+  offsets: ConsumerOffsetManager;
+  subscriptions: SubscriptionGroupManager;
+  clients: ClientManager;
+  pullHold: PullHoldService;
+  /** brokerIP1 and the port actually bound: the store host of every record. */
+  storeHost: HostAddress;
+  /** "brokerIP1:port" as registered with the name servers. */
+  brokerAddr: string;
+  /** Picks a queue for sends that leave it to the broker (queueId < 0). */
+  nextRandom(bound: number): number;
+}
+
+/** "ip:port" -> HostAddress (IPv4 or IPv6); undefined for anything else. */
+export function parseHostAddress(address: string): HostAddress | undefined {
+  const colon = address.lastIndexOf(":");
+  if (colon <= 0) return undefined;
+  const host = address
+    .slice(0, colon)
+    .replace(/^\[(.*)\]$/, "$1")
+    .replace(/^::ffff:/, "");
+  const port = Number(address.slice(colon + 1));
+  if (!Number.isInteger(port)) return undefined;
+  const v4 = /^(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(host);
+  if (v4) return { ip: Uint8Array.from(v4.slice(1).map(Number)), port };
+  if (!host.includes(":")) return undefined;
+  const [head, tail = ""] = host.split("::");
+  const left = head ? head.split(":") : [];
+  const right = tail ? tail.split(":") : [];
+  const groups = host.includes("::")
+    ? [...left, ...Array(8 - left.length - right.length).fill("0"), ...right]
+    : left;
+  if (groups.length !== 8) return undefined;
+  const ip = new Uint8Array(16);
+  groups.forEach((g, i) => {
+    const value = parseInt(g, 16);
+    ip[i * 2] = (value >> 8) & 0xff;
+    ip[i * 2 + 1] = value & 0xff;
+  });
+  return { ip, port };
+}

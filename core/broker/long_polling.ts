@@ -1,0 +1,98 @@
+// Held pulls (spec §3.3 long polling): a pull that finds nothing and asks to be suspended is
+// parked under topic@queueId until a matching message is dispatched or its deadline passes;
+// then it is processed again, without suspension, and answered. Time comes from the clock.
+
+import type { Clock, TimerHandle } from "../common/clock.ts";
+import { assert } from "../common/assert.ts";
+import type { RemotingCommand } from "../protocol/command.ts";
+import type { Channel } from "../remoting/channel.ts";
+
+export interface HeldPull {
+  topic: string;
+  queueId: number;
+  queueOffset: number;
+  deadlineMs: number;
+  accept: (tagsCode: number) => boolean;
+  request: RemotingCommand;
+  channel: Channel;
+}
+
+/** Bound on parked pulls across all queues (each costs a little memory, nothing else). */
+export const heldPullCountMax = 100_000;
+
+export class PullHoldService {
+  private readonly held = new Map<string, HeldPull[]>();
+  private count = 0;
+  private timer: TimerHandle | null = null;
+
+  constructor(
+    private readonly clock: Clock,
+    /** Processes a pull again (no suspension) and writes the answer. */
+    private readonly reprocess: (pull: HeldPull) => void,
+  ) {}
+
+  start(checkIntervalMs: number): void {
+    assert(this.timer === null, "pull hold service started twice");
+    this.timer = this.clock.every(checkIntervalMs, () => this.expire());
+  }
+
+  stop(): void {
+    this.timer?.cancel();
+    this.timer = null;
+    // Answer everything still held so no client waits for a stopped broker.
+    for (const pulls of this.held.values()) for (const pull of pulls) this.reprocess(pull);
+    this.held.clear();
+    this.count = 0;
+  }
+
+  heldCount(): number {
+    return this.count;
+  }
+
+  /** Parks a pull; false when the bound is reached (the caller answers at once instead). */
+  hold(pull: HeldPull): boolean {
+    if (this.count >= heldPullCountMax) return false;
+    const key = `${pull.topic}@${pull.queueId}`;
+    let list = this.held.get(key);
+    if (!list) this.held.set(key, (list = []));
+    list.push(pull);
+    this.count++;
+    return true;
+  }
+
+  /** A message was dispatched to topic/queueId: wake the pulls it satisfies. */
+  notifyMessageArriving(topic: string, queueId: number, maxOffset: number, tagsCode: number): void {
+    const key = `${topic}@${queueId}`;
+    const list = this.held.get(key);
+    if (!list) return;
+    const keep: HeldPull[] = [];
+    const wake: HeldPull[] = [];
+    for (const pull of list) {
+      if (maxOffset > pull.queueOffset && pull.accept(tagsCode)) wake.push(pull);
+      else keep.push(pull);
+    }
+    this.replace(key, keep, list.length);
+    for (const pull of wake) this.reprocess(pull);
+  }
+
+  /** Answers pulls whose deadline passed, and drops those whose connection is gone. */
+  expire(): void {
+    const now = this.clock.nowMs();
+    for (const [key, list] of [...this.held]) {
+      const keep: HeldPull[] = [];
+      const due: HeldPull[] = [];
+      for (const pull of list) {
+        if (!pull.channel.isOpen()) continue;
+        (pull.deadlineMs <= now ? due : keep).push(pull);
+      }
+      this.replace(key, keep, list.length);
+      for (const pull of due) this.reprocess(pull);
+    }
+  }
+
+  private replace(key: string, keep: HeldPull[], before: number): void {
+    this.count -= before - keep.length;
+    if (keep.length === 0) this.held.delete(key);
+    else this.held.set(key, keep);
+  }
+}

@@ -1,0 +1,45 @@
+// The broker's request code -> processor table (STYLE rule 5). Codes not listed here get
+// REQUEST_CODE_NOT_SUPPORTED from the remoting layer, as RocketMQ's admin processor answers.
+
+import type { RemotingCommand } from "../protocol/command.ts";
+import { RequestCode } from "../protocol/request_code.ts";
+import { ProcessorTable } from "../remoting/processor_table.ts";
+import type { BrokerContext } from "./context.ts";
+import * as admin from "./processors/admin.ts";
+import * as client from "./processors/client.ts";
+import * as offsets from "./processors/offsets.ts";
+import { processPull } from "./processors/pull.ts";
+import * as query from "./processors/query.ts";
+import { processSend } from "./processors/send.ts";
+
+export function brokerProcessors(ctx: BrokerContext): ProcessorTable {
+  const on =
+    (f: (ctx: BrokerContext, r: RemotingCommand) => RemotingCommand) => (r: RemotingCommand) =>
+      f(ctx, r);
+  return new ProcessorTable()
+    .register(RequestCode.SEND_MESSAGE, (r, ch) => processSend(ctx, r, ch))
+    .register(RequestCode.SEND_MESSAGE_V2, (r, ch) => processSend(ctx, r, ch))
+    .register(RequestCode.SEND_BATCH_MESSAGE, (r, ch) => processSend(ctx, r, ch))
+    .register(RequestCode.PULL_MESSAGE, (r, ch) => processPull(ctx, r, ch))
+    .register(RequestCode.LITE_PULL_MESSAGE, (r, ch) => processPull(ctx, r, ch))
+    .register(RequestCode.HEART_BEAT, (r, ch) => client.processHeartbeat(ctx, r, ch))
+    .register(RequestCode.UNREGISTER_CLIENT, (r, ch) => client.processUnregisterClient(ctx, r, ch))
+    .register(RequestCode.GET_CONSUMER_LIST_BY_GROUP, on(client.processGetConsumerList))
+    .register(RequestCode.CHECK_CLIENT_CONFIG, (r) => client.processCheckClientConfig(r))
+    .register(RequestCode.QUERY_CONSUMER_OFFSET, on(offsets.processQueryConsumerOffset))
+    .register(RequestCode.UPDATE_CONSUMER_OFFSET, on(offsets.processUpdateConsumerOffset))
+    .register(RequestCode.GET_MAX_OFFSET, on(offsets.processGetMaxOffset))
+    .register(RequestCode.GET_MIN_OFFSET, on(offsets.processGetMinOffset))
+    .register(RequestCode.SEARCH_OFFSET_BY_TIMESTAMP, on(offsets.processSearchOffset))
+    .register(RequestCode.GET_EARLIEST_MSG_STORETIME, on(offsets.processEarliestStoreTime))
+    .register(RequestCode.UPDATE_AND_CREATE_TOPIC, on(admin.processCreateTopic))
+    .register(RequestCode.DELETE_TOPIC_IN_BROKER, on(admin.processDeleteTopic))
+    .register(RequestCode.GET_ALL_TOPIC_CONFIG, on(admin.processGetAllTopicConfig))
+    .register(RequestCode.GET_ALL_CONSUMER_OFFSET, on(admin.processGetAllConsumerOffset))
+    .register(
+      RequestCode.GET_ALL_SUBSCRIPTIONGROUP_CONFIG,
+      on(admin.processGetAllSubscriptionGroups),
+    )
+    .register(RequestCode.QUERY_MESSAGE, on(query.processQueryMessage))
+    .register(RequestCode.VIEW_MESSAGE_BY_ID, on(query.processViewMessageById));
+}

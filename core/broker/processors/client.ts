@@ -1,0 +1,103 @@
+// Client registration (spec §3.5): HEART_BEAT, UNREGISTER_CLIENT, GET_CONSUMER_LIST_BY_GROUP,
+// CHECK_CLIENT_CONFIG. A change in a clustering group's members or subscriptions is sent to
+// every member as NOTIFY_CONSUMER_IDS_CHANGED (oneway), before the heartbeat's answer, as
+// RocketMQ does, so consumers rebalance at once.
+
+import { createRequest, createResponse, type RemotingCommand } from "../../protocol/command.ts";
+import { decodeHeartbeat } from "../../protocol/heartbeat.ts";
+import { optionalString, requiredString } from "../../protocol/header_fields.ts";
+import { RequestCode } from "../../protocol/request_code.ts";
+import { ResponseCode } from "../../protocol/response_code.ts";
+import type { Channel } from "../../remoting/channel.ts";
+import type { BrokerContext } from "../context.ts";
+import { RETRY_GROUP_TOPIC_PREFIX } from "../topics.ts";
+
+export function notifyConsumerIdsChanged(ctx: BrokerContext, group: string): void {
+  const info = ctx.clients.consumers.get(group);
+  if (!info || info.messageModel === "BROADCASTING") return;
+  for (const member of info.members.values()) {
+    member.channel.invokeOneway(
+      createRequest(RequestCode.NOTIFY_CONSUMER_IDS_CHANGED, {
+        extFields: { consumerGroup: group },
+      }),
+    );
+  }
+}
+
+export function processHeartbeat(
+  ctx: BrokerContext,
+  request: RemotingCommand,
+  channel: Channel,
+): RemotingCommand {
+  const data = decodeHeartbeat(request.body);
+  const now = ctx.clock.nowMs();
+  const info = {
+    channel,
+    clientId: data.clientID,
+    language: request.language,
+    version: request.version,
+    lastUpdateMs: now,
+  };
+  let changed = false;
+  for (const consumer of data.consumerDataSet) {
+    const group = ctx.subscriptions.findOrCreate(consumer.groupName);
+    if (!group) continue;
+    ctx.topics.createSystemTopic(
+      `${RETRY_GROUP_TOPIC_PREFIX}${consumer.groupName}`,
+      group.retryQueueNums,
+    );
+    if (ctx.clients.registerConsumer(consumer, info)) {
+      changed = true;
+      ctx.log.info(`consumer group ${consumer.groupName}: ${data.clientID} registered or changed`);
+      if (group.notifyConsumerIdsChangedEnable) notifyConsumerIdsChanged(ctx, consumer.groupName);
+    }
+  }
+  for (const producer of data.producerDataSet)
+    ctx.clients.registerProducer(producer.groupName, info);
+  return createResponse(request, ResponseCode.SUCCESS, {
+    extFields: { IS_SUPPORT_HEART_BEAT_V2: "true", IS_SUB_CHANGE: String(changed) },
+  });
+}
+
+export function processUnregisterClient(
+  ctx: BrokerContext,
+  request: RemotingCommand,
+  channel: Channel,
+): RemotingCommand {
+  requiredString(request, "clientID");
+  const producerGroup = optionalString(request, "producerGroup");
+  const consumerGroup = optionalString(request, "consumerGroup");
+  if (producerGroup) ctx.clients.unregisterProducer(producerGroup, channel);
+  if (consumerGroup && ctx.clients.unregisterConsumer(consumerGroup, channel)) {
+    notifyConsumerIdsChanged(ctx, consumerGroup);
+  }
+  return createResponse(request, ResponseCode.SUCCESS, { extFields: {} });
+}
+
+export function processGetConsumerList(
+  ctx: BrokerContext,
+  request: RemotingCommand,
+): RemotingCommand {
+  const group = requiredString(request, "consumerGroup");
+  const ids = ctx.clients.consumerIds(group);
+  if (ids.length === 0) {
+    return createResponse(request, ResponseCode.SYSTEM_ERROR, {
+      remark: `no consumer for this group, ${group}`,
+    });
+  }
+  return createResponse(request, ResponseCode.SUCCESS, {
+    extFields: {},
+    body: new TextEncoder().encode(JSON.stringify({ consumerIdList: ids })),
+  });
+}
+
+export function processCheckClientConfig(request: RemotingCommand): RemotingCommand {
+  const text = request.body ? new TextDecoder().decode(request.body) : "{}";
+  const type = /"expressionType"\s*:\s*"([A-Z0-9]+)"/.exec(text)?.[1] ?? "TAG";
+  if (type !== "TAG") {
+    return createResponse(request, ResponseCode.SUBSCRIPTION_PARSE_FAILED, {
+      remark: `The broker does not support consumer to filter message by ${type}`,
+    });
+  }
+  return createResponse(request, ResponseCode.SUCCESS);
+}

@@ -1,0 +1,160 @@
+// PULL_MESSAGE / LITE_PULL_MESSAGE (spec §3.3): checks, commit-offset piggy-back, store read
+// with the tag filter, status mapping, and long polling (a held pull is answered when a
+// matching message arrives or its deadline passes).
+
+import { createResponse, type RemotingCommand } from "../../protocol/command.ts";
+import { decodePullMessageRequest, PullSysFlag } from "../../protocol/headers/pull.ts";
+import { ResponseCode } from "../../protocol/response_code.ts";
+import { Perm } from "../../protocol/topic_config.ts";
+import type { Channel } from "../../remoting/channel.ts";
+import { GetMessageStatus } from "../../store/status.ts";
+import type { BrokerContext } from "../context.ts";
+import {
+  acceptsTagsCode,
+  filterFromCodes,
+  parseTagExpression,
+  type TagFilter,
+} from "../tag_filter.ts";
+
+/** Bytes of messages one pull answer carries at most (RocketMQ's in-memory transfer limit). */
+const pullBytesMax = 256 * 1024;
+const faq = "\nSee http://rocketmq.apache.org/docs/faq/ for further details.";
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+export function processPull(
+  ctx: BrokerContext,
+  request: RemotingCommand,
+  channel: Channel,
+  allowSuspend = true,
+): RemotingCommand | null {
+  const h = decodePullMessageRequest(request);
+  const refuse = (code: number, remark: string) => createResponse(request, code, { remark });
+  if ((ctx.config.brokerPermission & Perm.READ) === 0) {
+    return refuse(
+      ResponseCode.NO_PERMISSION,
+      `the broker[${ctx.config.brokerIP1}] pulling message is forbidden`,
+    );
+  }
+  const group = ctx.subscriptions.findOrCreate(h.consumerGroup);
+  if (!group) {
+    return refuse(
+      ResponseCode.SUBSCRIPTION_GROUP_NOT_EXIST,
+      `subscription group [${h.consumerGroup}] does not exist,${faq}`,
+    );
+  }
+  if (!group.consumeEnable) {
+    return refuse(
+      ResponseCode.NO_PERMISSION,
+      `subscription group no permission, ${h.consumerGroup}`,
+    );
+  }
+  const topic = ctx.topics.get(h.topic);
+  if (!topic)
+    return refuse(
+      ResponseCode.TOPIC_NOT_EXIST,
+      `topic[${h.topic}] not exist, apply first please!${faq}`,
+    );
+  if ((topic.perm & Perm.READ) === 0) {
+    return refuse(ResponseCode.NO_PERMISSION, `the topic[${h.topic}] pulling message is forbidden`);
+  }
+  if (h.queueId < 0 || h.queueId >= topic.readQueueNums) {
+    return refuse(
+      ResponseCode.INVALID_PARAMETER,
+      `queueId[${h.queueId}] is illegal, topic:[${h.topic}] ` +
+        `topicConfig.readQueueNums:[${topic.readQueueNums}] consumer:[${channel.remoteAddress}]`,
+    );
+  }
+  let filter: TagFilter;
+  if (h.expressionType !== "TAG") {
+    return refuse(
+      ResponseCode.SYSTEM_ERROR,
+      "The broker does not support consumer to filter message by " + h.expressionType,
+    );
+  }
+  if ((h.sysFlag & PullSysFlag.SUBSCRIPTION) !== 0) {
+    filter = parseTagExpression(h.subscription);
+  } else {
+    const sub = ctx.clients.subscription(h.consumerGroup, h.topic);
+    if (!sub)
+      return refuse(
+        ResponseCode.SUBSCRIPTION_NOT_EXIST,
+        `the consumer's subscription not exist${faq}`,
+      );
+    if (sub.subVersion < h.subVersion) {
+      return refuse(ResponseCode.SUBSCRIPTION_NOT_LATEST, "the consumer's subscription not latest");
+    }
+    filter = filterFromCodes(sub.subString, sub.codeSet);
+  }
+  if (
+    allowSuspend &&
+    (h.sysFlag & PullSysFlag.COMMIT_OFFSET) !== 0 &&
+    ctx.config.brokerRole !== "SLAVE"
+  ) {
+    ctx.offsets.commit(h.consumerGroup, h.topic, h.queueId, h.commitOffset);
+  }
+  const maxBytes = Math.min(h.maxMsgBytes ?? pullBytesMax, pullBytesMax);
+  const accept = (code: number) => acceptsTagsCode(filter, code);
+  const result = ctx.store.getMessage(
+    h.topic,
+    h.queueId,
+    h.queueOffset,
+    Math.max(1, h.maxMsgNums),
+    maxBytes,
+    accept,
+  );
+  let code: number;
+  switch (result.status) {
+    case GetMessageStatus.FOUND:
+      code = ResponseCode.SUCCESS;
+      break;
+    case GetMessageStatus.NO_MATCHED_MESSAGE:
+    case GetMessageStatus.MESSAGE_WAS_REMOVING:
+      code = ResponseCode.PULL_RETRY_IMMEDIATELY;
+      break;
+    case GetMessageStatus.NO_MATCHED_LOGIC_QUEUE:
+    case GetMessageStatus.NO_MESSAGE_IN_QUEUE:
+      code = h.queueOffset !== 0 ? ResponseCode.PULL_OFFSET_MOVED : ResponseCode.PULL_NOT_FOUND;
+      break;
+    case GetMessageStatus.OFFSET_TOO_SMALL:
+    case GetMessageStatus.OFFSET_OVERFLOW_BADLY:
+      code = ResponseCode.PULL_OFFSET_MOVED;
+      break;
+    default:
+      code = ResponseCode.PULL_NOT_FOUND;
+  }
+  const suspend = (h.sysFlag & PullSysFlag.SUSPEND) !== 0;
+  if (code === ResponseCode.PULL_NOT_FOUND && suspend && allowSuspend) {
+    const holdMs = ctx.config.longPollingEnable
+      ? h.suspendTimeoutMillis
+      : ctx.config.shortPollingTimeMills;
+    const held = ctx.pullHold.hold({
+      topic: h.topic,
+      queueId: h.queueId,
+      queueOffset: h.queueOffset,
+      deadlineMs: ctx.clock.nowMs() + Math.max(0, holdMs),
+      accept,
+      request,
+      channel,
+    });
+    if (held) return null;
+  }
+  return createResponse(request, code, {
+    remark: result.status,
+    extFields: {
+      suggestWhichBrokerId: "0",
+      nextBeginOffset: String(result.nextBeginOffset),
+      minOffset: String(result.minOffset),
+      maxOffset: String(result.maxOffset),
+    },
+    body: code === ResponseCode.SUCCESS ? concat(result.messages.map((m) => m.bytes)) : null,
+  });
+}

@@ -1,0 +1,222 @@
+// SEND_MESSAGE / SEND_MESSAGE_V2 / SEND_BATCH_MESSAGE (spec §3.2): validate, find or
+// auto-create the topic, pick the queue, build the stored properties, append, and map the
+// store's status to RocketMQ's response code.
+
+import { MessageConst, parseMessageProperties } from "../../common/message.ts";
+import { MessageSysFlag, transactionType } from "../../common/message.ts";
+import { createResponse, isOneway, type RemotingCommand } from "../../protocol/command.ts";
+import { decodeBatchBody } from "../../protocol/batch_body.ts";
+import {
+  decodeSendMessageRequest,
+  type SendMessageRequestHeader,
+} from "../../protocol/headers/send.ts";
+import { ResponseCode } from "../../protocol/response_code.ts";
+import { Perm, type TopicConfig } from "../../protocol/topic_config.ts";
+import type { Channel } from "../../remoting/channel.ts";
+import { PutMessageStatus } from "../../store/status.ts";
+import type { MessageInput, PutResult } from "../../store/message_store.ts";
+import { parseHostAddress, type BrokerContext } from "../context.ts";
+import {
+  RETRY_GROUP_TOPIC_PREFIX,
+  DLQ_GROUP_TOPIC_PREFIX,
+  sendForbiddenTopics,
+} from "../topics.ts";
+
+const topicPattern = /^[%|a-zA-Z0-9_-]+$/;
+const faq = "\nSee http://rocketmq.apache.org/docs/faq/ for further details.";
+
+/** The stored properties: as sent, minus WAIT, plus CLUSTER (what RocketMQ 4.9.7 stores). */
+export function storedProperties(sent: string, clusterName: string): string {
+  const properties = parseMessageProperties(sent);
+  properties.delete(MessageConst.PROPERTY_WAIT_STORE_MSG_OK);
+  properties.set("CLUSTER", clusterName);
+  return [...properties].map(([k, v]) => `${k}\u0001${v}`).join("\u0002");
+}
+
+export function sendStatusResponse(
+  request: RemotingCommand,
+  result: PutResult,
+): RemotingCommand | null {
+  switch (result.status) {
+    case PutMessageStatus.PUT_OK:
+      return null; // the caller builds the success header
+    case PutMessageStatus.FLUSH_DISK_TIMEOUT:
+    case PutMessageStatus.FLUSH_SLAVE_TIMEOUT:
+    case PutMessageStatus.SLAVE_NOT_AVAILABLE:
+      return null; // stored, with a status code the client reports
+    case PutMessageStatus.MESSAGE_ILLEGAL:
+    case PutMessageStatus.PROPERTIES_SIZE_EXCEEDED:
+      return createResponse(request, ResponseCode.MESSAGE_ILLEGAL, {
+        remark: `the message is illegal: ${result.remark ?? result.status}`,
+      });
+    case PutMessageStatus.SERVICE_NOT_AVAILABLE:
+      return createResponse(request, ResponseCode.SERVICE_NOT_AVAILABLE, {
+        remark: `service not available now: ${result.remark ?? "the store is not writable"}`,
+      });
+    case PutMessageStatus.OS_PAGE_CACHE_BUSY:
+      return createResponse(request, ResponseCode.SYSTEM_BUSY, {
+        remark: "[PC_SYNCHRONIZED]broker busy",
+      });
+    default:
+      return createResponse(request, ResponseCode.SYSTEM_ERROR, {
+        remark: result.remark ?? result.status,
+      });
+  }
+}
+
+const storedStatusCode: Record<string, number> = {
+  [PutMessageStatus.PUT_OK]: ResponseCode.SUCCESS,
+  [PutMessageStatus.FLUSH_DISK_TIMEOUT]: ResponseCode.FLUSH_DISK_TIMEOUT,
+  [PutMessageStatus.FLUSH_SLAVE_TIMEOUT]: ResponseCode.FLUSH_SLAVE_TIMEOUT,
+  [PutMessageStatus.SLAVE_NOT_AVAILABLE]: ResponseCode.SLAVE_NOT_AVAILABLE,
+};
+
+/** Checks and topic resolution shared by single and batch sends; a response means refusal. */
+function resolveTopic(
+  ctx: BrokerContext,
+  request: RemotingCommand,
+  header: SendMessageRequestHeader,
+): { topic: TopicConfig; queueId: number } | RemotingCommand {
+  const refuse = (code: number, remark: string) => createResponse(request, code, { remark });
+  if (ctx.config.brokerRole === "SLAVE") {
+    return refuse(
+      ResponseCode.SYSTEM_BUSY,
+      "[REJECTREQUEST]system busy, start flow control for a while",
+    );
+  }
+  if ((ctx.config.brokerPermission & Perm.WRITE) === 0) {
+    return refuse(
+      ResponseCode.NO_PERMISSION,
+      `the broker[${ctx.config.brokerIP1}] sending message is forbidden`,
+    );
+  }
+  const name = header.topic;
+  const isGroupTopic =
+    name.startsWith(RETRY_GROUP_TOPIC_PREFIX) || name.startsWith(DLQ_GROUP_TOPIC_PREFIX);
+  if (!topicPattern.test(name)) {
+    return refuse(
+      ResponseCode.SYSTEM_ERROR,
+      "The specified topic contains illegal characters, allowing only ^[%|a-zA-Z0-9_-]+$",
+    );
+  }
+  if (name.length > (isGroupTopic ? 255 : 127)) {
+    return refuse(
+      ResponseCode.SYSTEM_ERROR,
+      "The specified topic is longer than topic max length.",
+    );
+  }
+  if (sendForbiddenTopics.has(name)) {
+    return refuse(ResponseCode.NO_PERMISSION, `Sending message to topic[${name}] is forbidden.`);
+  }
+  let topic = ctx.topics.get(name);
+  if (!topic && name.startsWith(RETRY_GROUP_TOPIC_PREFIX))
+    topic = ctx.topics.createSystemTopic(name, 1);
+  topic ??= ctx.topics.createFromDefault(name, header.defaultTopic, header.defaultTopicQueueNums);
+  if (!topic) {
+    return refuse(
+      ResponseCode.TOPIC_NOT_EXIST,
+      `topic[${name}] not exist, apply first please!${faq}`,
+    );
+  }
+  if ((topic.perm & Perm.WRITE) === 0) {
+    return refuse(ResponseCode.NO_PERMISSION, `the topic[${name}] sending message is forbidden`);
+  }
+  let queueId = header.queueId;
+  const queueLimit = Math.max(topic.writeQueueNums, topic.readQueueNums);
+  if (queueId < 0) queueId = ctx.nextRandom(topic.writeQueueNums);
+  if (queueId >= queueLimit) {
+    return refuse(
+      ResponseCode.INVALID_PARAMETER,
+      `request queueId[${queueId}] is illegal, ${JSON.stringify(topic)} ` +
+        `Producer: ${header.producerGroup}`,
+    );
+  }
+  return { topic, queueId };
+}
+
+/** Features of later issues that a RocketMQ client can ask for; refused clearly until then. */
+function unsupportedFeature(
+  header: SendMessageRequestHeader,
+  properties: Map<string, string>,
+): string | undefined {
+  if (transactionType(header.sysFlag) === MessageSysFlag.TRANSACTION_PREPARED_TYPE) {
+    return "transactional messages are not supported by this rmq version yet";
+  }
+  if (properties.get(MessageConst.PROPERTY_TRANSACTION_PREPARED) === "true") {
+    return "transactional messages are not supported by this rmq version yet";
+  }
+  const delay = Number(properties.get(MessageConst.PROPERTY_DELAY_TIME_LEVEL) ?? "0");
+  if (delay > 0) return "delayed messages are not supported by this rmq version yet";
+  return undefined;
+}
+
+export async function processSend(
+  ctx: BrokerContext,
+  request: RemotingCommand,
+  channel: Channel,
+): Promise<RemotingCommand | null> {
+  const header = decodeSendMessageRequest(request);
+  const resolved = resolveTopic(ctx, request, header);
+  if ("code" in resolved) return resolved;
+  const sentProperties = parseMessageProperties(header.properties);
+  const unsupported = unsupportedFeature(header, sentProperties);
+  if (unsupported)
+    return createResponse(request, ResponseCode.NO_PERMISSION, { remark: unsupported });
+  const bornHost = parseHostAddress(channel.remoteAddress) ?? {
+    ip: Uint8Array.of(0, 0, 0, 0),
+    port: 0,
+  };
+  const base = {
+    topic: header.topic,
+    queueId: resolved.queueId,
+    sysFlag: header.sysFlag,
+    bornTimestamp: header.bornTimestamp,
+    bornHost,
+    storeHost: ctx.storeHost,
+    reconsumeTimes: header.reconsumeTimes,
+    preparedTransactionOffset: 0,
+  };
+  const wait = sentProperties.get(MessageConst.PROPERTY_WAIT_STORE_MSG_OK) !== "false";
+  let messages: MessageInput[];
+  if (header.batch) {
+    if (!request.body)
+      return createResponse(request, ResponseCode.MESSAGE_ILLEGAL, {
+        remark: "batch without body",
+      });
+    if (header.topic.startsWith(RETRY_GROUP_TOPIC_PREFIX)) {
+      return createResponse(request, ResponseCode.MESSAGE_ILLEGAL, {
+        remark: "batch request does not support retry group",
+      });
+    }
+    messages = decodeBatchBody(request.body, ctx.config.maxBatchMessageCount).map((entry) => ({
+      ...base,
+      flag: entry.flag,
+      body: entry.body,
+      properties: entry.properties,
+    }));
+  } else {
+    messages = [
+      {
+        ...base,
+        flag: header.flag,
+        body: request.body ?? new Uint8Array(0),
+        properties: storedProperties(header.properties, ctx.config.brokerClusterName),
+      },
+    ];
+  }
+  const result = await ctx.store.putBatch(messages, wait);
+  if (isOneway(request)) return null;
+  const refusal = sendStatusResponse(request, result);
+  if (refusal) return refusal;
+  const first = result.appended[0]!;
+  // Member order as RocketMQ 4.9.7 writes it (its HashMap order), so answers match captures.
+  return createResponse(request, storedStatusCode[result.status] ?? ResponseCode.SUCCESS, {
+    extFields: {
+      queueId: String(resolved.queueId),
+      TRACE_ON: String(ctx.config.traceOn),
+      MSG_REGION: ctx.config.regionId,
+      msgId: result.appended.map((a) => a.msgId).join(","),
+      queueOffset: String(first.queueOffset),
+    },
+  });
+}

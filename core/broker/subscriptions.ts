@@ -1,0 +1,55 @@
+// Consumer group settings (subscriptionGroup.json): found or auto-created on first use when
+// autoCreateSubscriptionGroup is on, as RocketMQ's SubscriptionGroupManager.
+
+import type { Clock } from "../common/clock.ts";
+import type { Logger } from "../common/log.ts";
+import type { FileIO } from "../store/file_io.ts";
+import { configFilePath, loadConfigFile, persistConfigFile } from "./config_file_persist.ts";
+import {
+  defaultSubscriptionGroup,
+  nextDataVersion,
+  subscriptionGroupJson,
+  type SubscriptionGroupConfig,
+  type SubscriptionGroupFile,
+} from "./config_files.ts";
+
+export class SubscriptionGroupManager {
+  private file: SubscriptionGroupFile;
+  private readonly path: string;
+
+  constructor(
+    private readonly io: FileIO,
+    storeRoot: string,
+    private readonly autoCreate: boolean,
+    private readonly clock: Clock,
+    private readonly log: Logger,
+  ) {
+    this.path = configFilePath(storeRoot, subscriptionGroupJson);
+    this.file = subscriptionGroupJson.empty();
+  }
+
+  load(): void {
+    const loaded = loadConfigFile(this.io, this.path, subscriptionGroupJson);
+    if (loaded.source === "bak") this.log.warn(`subscriptionGroup.json unreadable; using .bak`);
+    this.file = loaded.value;
+  }
+
+  /** The group's settings, created with defaults if allowed; undefined if it may not exist. */
+  findOrCreate(group: string): SubscriptionGroupConfig | undefined {
+    const existing = this.file.subscriptionGroupTable.get(group);
+    if (existing || !this.autoCreate) return existing;
+    const created = defaultSubscriptionGroup(group);
+    this.file.subscriptionGroupTable.set(group, created);
+    this.file.dataVersion = nextDataVersion(this.file.dataVersion, this.clock.nowMs());
+    try {
+      persistConfigFile(this.io, this.path, subscriptionGroupJson, this.file);
+    } catch (error) {
+      this.log.error(`could not persist subscriptionGroup.json: ${error}`);
+    }
+    return created;
+  }
+
+  all(): Map<string, SubscriptionGroupConfig> {
+    return this.file.subscriptionGroupTable;
+  }
+}

@@ -1,0 +1,85 @@
+// Broker configuration: RocketMQ's BrokerConfig / NettyServerConfig keys (spec §10.1) that rmq
+// honours, merged with the store's keys, so an existing broker.conf works as it is.
+
+import { networkInterfaces, hostname } from "node:os";
+import type { ConfigOf, Schema } from "./config_schema.ts";
+import { storeDefaults, storeSchema } from "./store_config.ts";
+
+export const brokerOnlySchema = {
+  brokerClusterName: { kind: "string", doc: "cluster name" },
+  brokerName: { kind: "string", doc: "replica group name" },
+  brokerId: { kind: "int", min: 0, doc: "0 master, >0 slave" },
+  namesrvAddr: { kind: "string", doc: "name servers, ';'-separated (empty: embed one)" },
+  brokerIP1: { kind: "string", doc: "address registered for clients" },
+  bindAddress: { kind: "string", doc: "interface address to listen on" },
+  listenPort: { kind: "int", min: 0, max: 65535, doc: "remoting port (0 picks one)" },
+  brokerRole: {
+    kind: "string",
+    oneOf: ["ASYNC_MASTER", "SYNC_MASTER", "SLAVE"],
+    doc: "replication role",
+  },
+  autoCreateTopicEnable: { kind: "bool", doc: "create topics on first send via TBW102" },
+  autoCreateSubscriptionGroup: { kind: "bool", doc: "create consumer groups on first use" },
+  defaultTopicQueueNums: { kind: "int", min: 1, doc: "queues of TBW102" },
+  brokerPermission: { kind: "int", min: 0, max: 7, doc: "broker-wide perm (6 = RW)" },
+  registerNameServerPeriod: { kind: "int", min: 1000, doc: "ms between registrations" },
+  registerBrokerTimeoutMills: { kind: "int", min: 1, doc: "ms a registration may take" },
+  longPollingEnable: { kind: "bool", doc: "hold pulls until data or the deadline" },
+  shortPollingTimeMills: { kind: "int", min: 1, doc: "ms a pull is held without long polling" },
+  flushConsumerOffsetInterval: { kind: "int", min: 1, doc: "ms between offset persists" },
+  clusterTopicEnable: { kind: "bool", doc: "make the cluster-name topic writable" },
+  brokerTopicEnable: { kind: "bool", doc: "make the broker-name topic writable" },
+  regionId: { kind: "string", doc: "MSG_REGION reported to producers" },
+  traceOn: { kind: "bool", doc: "TRACE_ON reported to producers" },
+  serverChannelMaxIdleTimeSeconds: { kind: "int", min: 1, doc: "close idle connections after" },
+  channelExpiredTimeout: {
+    kind: "int",
+    min: 1,
+    doc: "ms without heartbeat before a client is dropped",
+  },
+  maxBatchMessageCount: { kind: "int", min: 1, doc: "messages one batch send may carry" },
+} as const satisfies Schema;
+
+export const brokerSchema = { ...brokerOnlySchema, ...storeSchema } as const satisfies Schema;
+
+export type BrokerConfig = ConfigOf<typeof brokerSchema>;
+
+/** The first non-internal IPv4 address, as RocketMQ picks brokerIP1; else loopback. */
+export function defaultBrokerIp(): string {
+  for (const entries of Object.values(networkInterfaces())) {
+    for (const entry of entries ?? []) {
+      if (entry.family === "IPv4" && !entry.internal) return entry.address;
+    }
+  }
+  return "127.0.0.1";
+}
+
+export function brokerDefaults(home?: string): BrokerConfig {
+  return {
+    brokerClusterName: "DefaultCluster",
+    brokerName: hostname() || "DEFAULT_BROKER",
+    brokerId: 0,
+    namesrvAddr: process.env.NAMESRV_ADDR ?? "",
+    brokerIP1: defaultBrokerIp(),
+    bindAddress: "0.0.0.0",
+    listenPort: 10911,
+    brokerRole: "ASYNC_MASTER",
+    autoCreateTopicEnable: true,
+    autoCreateSubscriptionGroup: true,
+    defaultTopicQueueNums: 8,
+    brokerPermission: 6,
+    registerNameServerPeriod: 30_000,
+    registerBrokerTimeoutMills: 24_000,
+    longPollingEnable: true,
+    shortPollingTimeMills: 1_000,
+    flushConsumerOffsetInterval: 5_000,
+    clusterTopicEnable: true,
+    brokerTopicEnable: true,
+    regionId: "DefaultRegion",
+    traceOn: true,
+    serverChannelMaxIdleTimeSeconds: 120,
+    channelExpiredTimeout: 120_000,
+    maxBatchMessageCount: 4096,
+    ...storeDefaults(home),
+  };
+}
