@@ -15,6 +15,11 @@ export interface Clock {
   after(delayMs: number, fn: () => void): TimerHandle;
   /** Runs `fn` every `intervalMs`, first after one interval. */
   every(intervalMs: number, fn: () => void): TimerHandle;
+  /**
+   * Runs `fn` after the current turn of the event loop, once pending I/O callbacks ran (so work
+   * arriving together is batched). Cheaper than after(0): Bun's 0 ms timers wait about 1 ms.
+   */
+  soon(fn: () => void): TimerHandle;
 }
 
 export class SystemClock implements Clock {
@@ -32,6 +37,11 @@ export class SystemClock implements Clock {
     assert(intervalMs > 0, "timer interval must be positive");
     const timer = setInterval(fn, intervalMs);
     return { cancel: () => clearInterval(timer) };
+  }
+
+  soon(fn: () => void): TimerHandle {
+    const immediate = setImmediate(fn);
+    return { cancel: () => clearImmediate(immediate) };
   }
 }
 
@@ -65,6 +75,11 @@ export class ManualClock implements Clock {
   every(intervalMs: number, fn: () => void): TimerHandle {
     assert(intervalMs > 0, "timer interval must be positive");
     return this.add(intervalMs, intervalMs, fn);
+  }
+
+  /** On a manual clock "soon" is a 0 ms timer: it runs when the test advances the clock. */
+  soon(fn: () => void): TimerHandle {
+    return this.add(0, 0, fn);
   }
 
   /** Moves time forward by `deltaMs`, firing every timer that falls due on the way. */

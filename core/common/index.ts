@@ -7,3 +7,4 @@ export * from "./prng.ts";
 export * from "./checksum.ts";
 export * from "./log.ts";
 export * from "./message.ts";
+export * from "./record_codec.ts";

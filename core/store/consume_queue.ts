@@ -21,7 +21,9 @@ export class ConsumeQueue {
   minOffset = 0;
   /** One past the end of the newest record a unit points at. */
   maxPhysicalEnd = 0;
-  private readonly unitBuffer = new Uint8Array(CQ_STORE_UNIT_SIZE);
+  private pending = new Uint8Array(CQ_STORE_UNIT_SIZE * 64);
+  private pendingBytes = 0;
+  private pendingStart = 0;
 
   constructor(
     io: FileIO,
@@ -45,12 +47,16 @@ export class ConsumeQueue {
     const first = starts[Math.max(0, starts.length - 3)]!;
     let position = first;
     let lastGood: ConsumeQueueUnit | undefined;
-    for (;;) {
-      const bytes = this.files.read(position, CQ_STORE_UNIT_SIZE);
-      const unit = bytes && bytes.length === CQ_STORE_UNIT_SIZE ? decodeUnit(bytes, 0) : undefined;
-      if (!unit) break;
-      if (unit.size !== FILLER_UNIT_SIZE) lastGood = unit;
-      position += CQ_STORE_UNIT_SIZE;
+    const chunkBytes = CQ_STORE_UNIT_SIZE * 4096;
+    scan: for (;;) {
+      const bytes = this.files.read(position, chunkBytes);
+      if (!bytes || bytes.length < CQ_STORE_UNIT_SIZE) break;
+      for (let p = 0; p + CQ_STORE_UNIT_SIZE <= bytes.length; p += CQ_STORE_UNIT_SIZE) {
+        const unit = decodeUnit(bytes, p);
+        if (!unit) break scan;
+        if (unit.size !== FILLER_UNIT_SIZE) lastGood = unit;
+        position += CQ_STORE_UNIT_SIZE;
+      }
     }
     this.maxOffset = position / CQ_STORE_UNIT_SIZE;
     this.minOffset = this.firstRealOffset() ?? this.maxOffset;
@@ -58,7 +64,7 @@ export class ConsumeQueue {
     // After an unclean stop, bytes past the last valid unit may be stale: zero them. After a
     // clean stop the files end where the units do, and the scan of the tail is skipped.
     if (abnormal || position < this.files.capacityEnd() - this.files.segmentSizeBytes) {
-      this.files.truncateAt(position);
+      this.files.truncateAt(position, abnormal);
     }
   }
 
@@ -98,13 +104,37 @@ export class ConsumeQueue {
     return this.files.segmentStartFor(queueOffset * CQ_STORE_UNIT_SIZE);
   }
 
+  /**
+   * Units are gathered in memory and written with one positional write per file by
+   * writePending(), which dispatch calls at the end of every run (so readers never see a gap).
+   */
   private writeUnit(queueOffset: number, unit: ConsumeQueueUnit): void {
-    encodeUnit(this.unitBuffer, 0, unit);
-    this.files.write(queueOffset * CQ_STORE_UNIT_SIZE, this.unitBuffer);
+    const at = queueOffset * CQ_STORE_UNIT_SIZE;
+    const fileEnd = this.files.segmentStartFor(this.pendingStart) + this.files.segmentSizeBytes;
+    if (this.pendingBytes > 0 && (at !== this.pendingStart + this.pendingBytes || at >= fileEnd)) {
+      this.writePending();
+    }
+    if (this.pendingBytes === 0) this.pendingStart = at;
+    if (this.pendingBytes + CQ_STORE_UNIT_SIZE > this.pending.length) {
+      const grown = new Uint8Array(this.pending.length * 2);
+      grown.set(this.pending.subarray(0, this.pendingBytes));
+      this.pending = grown;
+    }
+    encodeUnit(this.pending, this.pendingBytes, unit);
+    this.pendingBytes += CQ_STORE_UNIT_SIZE;
     this.maxOffset = queueOffset + 1;
   }
 
+  /** Writes the gathered units (a no-op when none are pending). */
+  writePending(): void {
+    if (this.pendingBytes === 0) return;
+    const bytes = this.pending.subarray(0, this.pendingBytes);
+    this.pendingBytes = 0;
+    this.files.write(this.pendingStart, bytes);
+  }
+
   unitAt(queueOffset: number): ConsumeQueueUnit | undefined {
+    this.writePending();
     if (queueOffset < 0 || queueOffset >= this.maxOffset) return undefined;
     const bytes = this.files.read(queueOffset * CQ_STORE_UNIT_SIZE, CQ_STORE_UNIT_SIZE);
     return bytes && bytes.length === CQ_STORE_UNIT_SIZE ? decodeUnit(bytes, 0) : undefined;
@@ -112,6 +142,7 @@ export class ConsumeQueue {
 
   /** Up to `count` units from `queueOffset` on, read in one go where they share a file. */
   unitsFrom(queueOffset: number, count: number): ConsumeQueueUnit[] {
+    this.writePending();
     const out: ConsumeQueueUnit[] = [];
     const end = Math.min(this.maxOffset, queueOffset + count);
     let at = queueOffset;
@@ -147,7 +178,7 @@ export class ConsumeQueue {
       keepCount--;
     }
     if (keepCount === this.maxOffset) return;
-    this.files.truncateAt(keepCount * CQ_STORE_UNIT_SIZE);
+    this.files.truncateAt(keepCount * CQ_STORE_UNIT_SIZE, true);
     this.maxOffset = keepCount;
     const last = this.unitAt(keepCount - 1);
     this.maxPhysicalEnd = last ? last.physicalOffset + last.size : 0;
@@ -184,6 +215,7 @@ export class ConsumeQueue {
   }
 
   flush(): void {
+    this.writePending();
     if (this.files.hasDirty()) this.files.flush();
   }
 

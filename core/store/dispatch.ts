@@ -14,6 +14,7 @@ import { decodeRecord, type StoredRecord } from "./commit_log_codec.ts";
 import type { CommitLog } from "./commit_log.ts";
 import type { IndexService } from "./index_service.ts";
 import type { ConsumeQueueSet } from "./consume_queue_set.ts";
+import type { ConsumeQueue } from "./consume_queue.ts";
 
 export const SCHEDULE_TOPIC_XXXX = "SCHEDULE_TOPIC_XXXX";
 
@@ -40,6 +41,7 @@ export class Dispatcher {
   /** Store time of the newest dispatched record (for the checkpoint's logics time). */
   lastDispatchedStoreTimestamp = 0;
   private readonly listeners: DispatchListener[] = [];
+  private readonly touched = new Set<ConsumeQueue>();
   private readonly readChunkBytes: number;
 
   constructor(
@@ -62,6 +64,16 @@ export class Dispatcher {
    * record inside the written range (damage: the caller reports it).
    */
   run(): boolean {
+    try {
+      return this.runRange();
+    } finally {
+      for (const queue of this.touched) queue.writePending();
+      this.touched.clear();
+      this.index?.writePending();
+    }
+  }
+
+  private runRange(): boolean {
     const end = this.commitLog.writePosition;
     while (this.reputOffset < end) {
       const segmentEnd =
@@ -120,6 +132,7 @@ export class Dispatcher {
     const tagsCode = this.tagsCode(record, properties);
     if (visible) {
       const queue = this.queues.getOrCreate(record.topic, record.queueId);
+      this.touched.add(queue);
       queue.put(record.queueOffset, {
         physicalOffset: record.position,
         size: record.totalSize,

@@ -68,7 +68,7 @@ export class FlushService {
       results,
       resolve,
     });
-    this.groupFlushScheduled ??= this.clock.after(0, () => {
+    this.groupFlushScheduled ??= this.clock.soon(() => {
       this.groupFlushScheduled = null;
       this.groupFlush();
     });

@@ -54,8 +54,12 @@ function timeName(ms: number): string {
 
 export class IndexService {
   private files: WritableIndexFile[] = [];
-  private readonly entryBuffer = new Uint8Array(INDEX_ENTRY_SIZE);
-  private readonly slotBuffer = new Uint8Array(4);
+  private slotsFile: WritableIndexFile | null = null;
+  private slots: Int32Array | null = null;
+  private pendingEntries = new Uint8Array(INDEX_ENTRY_SIZE * 64);
+  private pendingCount = 0;
+  private pendingFirstIndex = 0;
+  private readonly dirtySlots = new Set<number>();
 
   constructor(
     private readonly io: FileIO,
@@ -102,6 +106,12 @@ export class IndexService {
       const last = this.files[this.files.length - 1]!;
       if (last.header.indexCount <= 1 || last.header.endPhyOffset < physicalEnd) break;
       this.files.pop();
+      if (last === this.slotsFile) {
+        this.slotsFile = null;
+        this.slots = null;
+        this.pendingCount = 0;
+        this.dirtySlots.clear();
+      }
       last.handle.close();
       this.io.remove(last.path);
       from = last.header.beginPhyOffset;
@@ -126,10 +136,10 @@ export class IndexService {
     let file = this.files[this.files.length - 1];
     if (!file || file.header.indexCount >= this.geometry.indexNum) file = this.roll(file);
     const header = file.header;
+    const slots = this.slotsOf(file);
     const keyHash = indexKeyHash(key);
-    const slotAt = slotPosition(this.geometry, keyHash);
-    const slotBytes = file.handle.read(slotAt, 4);
-    let previous = new DataView(slotBytes.buffer, slotBytes.byteOffset, 4).getInt32(0);
+    const slot = keyHash % this.geometry.hashSlotNum;
+    let previous = slots[slot]!;
     if (previous <= 0 || previous >= header.indexCount) previous = 0;
     let timeDiff = 0;
     if (header.beginTimestamp > 0) {
@@ -137,15 +147,21 @@ export class IndexService {
       timeDiff = Math.min(Math.max(timeDiff, 0), 0x7fffffff);
     }
     const index = header.indexCount;
-    encodeEntry(this.entryBuffer, 0, {
+    if (this.pendingCount === 0) this.pendingFirstIndex = index;
+    if ((this.pendingCount + 1) * INDEX_ENTRY_SIZE > this.pendingEntries.length) {
+      const grown = new Uint8Array(this.pendingEntries.length * 2);
+      grown.set(this.pendingEntries);
+      this.pendingEntries = grown;
+    }
+    encodeEntry(this.pendingEntries, this.pendingCount * INDEX_ENTRY_SIZE, {
       keyHash,
       physicalOffset: record.physicalOffset,
       timeDiffSeconds: timeDiff,
       previousIndex: previous,
     });
-    file.handle.write(this.entryBuffer, entryPosition(this.geometry, index));
-    new DataView(this.slotBuffer.buffer).setInt32(0, index);
-    file.handle.write(this.slotBuffer, slotAt);
+    this.pendingCount++;
+    slots[slot] = index;
+    this.dirtySlots.add(slot);
     if (previous === 0) header.hashSlotCount++;
     header.indexCount++;
     if (header.indexCount === 2) {
@@ -158,7 +174,45 @@ export class IndexService {
     file.dirty = true;
   }
 
+  /** The newest file's slot table, held in memory so a key costs no read. */
+  private slotsOf(file: WritableIndexFile): Int32Array {
+    if (this.slotsFile !== file || !this.slots) {
+      const bytes = file.handle.read(INDEX_HEADER_SIZE, this.geometry.hashSlotNum * 4);
+      const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      this.slots = new Int32Array(this.geometry.hashSlotNum);
+      for (let i = 0; i * 4 + 4 <= bytes.length; i++) this.slots[i] = view.getInt32(i * 4);
+      this.slotsFile = file;
+    }
+    return this.slots;
+  }
+
+  /**
+   * Writes gathered entries (one write: they are contiguous), the changed slots and the header
+   * of the newest file. Dispatch calls it at the end of every run.
+   */
+  writePending(): void {
+    const file = this.slotsFile;
+    if (!file || (this.pendingCount === 0 && this.dirtySlots.size === 0)) return;
+    if (this.pendingCount > 0) {
+      const bytes = this.pendingEntries.subarray(0, this.pendingCount * INDEX_ENTRY_SIZE);
+      file.handle.write(bytes, entryPosition(this.geometry, this.pendingFirstIndex));
+      this.pendingCount = 0;
+    }
+    const slots = this.slots!;
+    const slotBytes = new Uint8Array(4);
+    const view = new DataView(slotBytes.buffer);
+    for (const slot of this.dirtySlots) {
+      view.setInt32(0, slots[slot]!);
+      file.handle.write(slotBytes, slotPosition(this.geometry, slot));
+    }
+    this.dirtySlots.clear();
+    const headerBytes = new Uint8Array(INDEX_HEADER_SIZE);
+    encodeIndexHeader(headerBytes, file.header);
+    file.handle.write(headerBytes, 0);
+  }
+
   private roll(previous: WritableIndexFile | undefined): WritableIndexFile {
+    this.writePending();
     if (previous) this.flushFile(previous);
     let ms = this.clock.nowMs();
     let name = timeName(ms);
@@ -186,6 +240,7 @@ export class IndexService {
   }
 
   private flushFile(file: WritableIndexFile): void {
+    if (file === this.slotsFile) this.writePending();
     const headerBytes = new Uint8Array(INDEX_HEADER_SIZE);
     encodeIndexHeader(headerBytes, file.header);
     file.handle.write(headerBytes, 0);
@@ -204,6 +259,7 @@ export class IndexService {
   }
 
   query(indexKey: string, beginMs: number, endMs: number, maxCount: number): number[] {
+    this.writePending();
     this.publishHeaders();
     const infos: IndexFileInfo[] = this.files.map((f) => ({
       name: f.name,

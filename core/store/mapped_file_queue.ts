@@ -133,7 +133,7 @@ export class MappedFileQueue {
    * Cuts the stream at `offset`: zero-fills the rest of its segment so no stale record past the
    * cut can be read back after a restart, and removes the segments after it.
    */
-  truncateAt(offset: number): void {
+  truncateAt(offset: number, zeroTail = true): void {
     const cutSegmentStart = this.segmentStartFor(offset);
     for (const segment of [...this.segments]) {
       const after = segment.startOffset > cutSegmentStart;
@@ -141,24 +141,30 @@ export class MappedFileQueue {
       if (after || cutAtItsStart) this.removeSegment(segment);
     }
     const kept = this.segmentAt(cutSegmentStart, false);
-    if (kept) this.zeroTail(kept, offset);
+    if (kept && zeroTail) this.zeroTail(kept, offset);
     this.flush();
     this.io.syncDirectory(this.dir);
   }
 
   /**
-   * Zeroes every non-zero chunk from `offset` to the end of `segment`. Bytes past a cut were
-   * written before a crash in any order; all-zero chunks (never written, often sparse holes) are
-   * only read, so the cost is one read of the segment's tail.
+   * Zeroes the non-zero chunks after `offset` in `segment`. Bytes past a cut were written before
+   * a crash, in any order, but only near the cut (the unflushed tail); the scan stops after
+   * `zeroRunBytesEnd` of consecutive zero bytes, so a mostly empty 1 GiB segment costs a few
+   * MiB of reads, not a read of the whole segment.
    */
   private zeroTail(segment: Segment, offset: number): void {
     const chunkBytes = 256 * 1024;
+    const zeroRunBytesEnd = 16 * chunkBytes;
     const zeros = new Uint8Array(chunkBytes);
     const segmentEnd = segment.startOffset + this.segmentSizeBytes;
-    for (let at = offset; at < segmentEnd;) {
+    let zeroRun = 0;
+    for (let at = offset; at < segmentEnd && zeroRun < zeroRunBytesEnd;) {
       const n = Math.min(chunkBytes - (at % chunkBytes), segmentEnd - at);
       const bytes = this.handleOf(segment).read(at - segment.startOffset, n);
-      if (bytes.some((b) => b !== 0)) {
+      if (isAllZero(bytes)) {
+        zeroRun += n;
+      } else {
+        zeroRun = 0;
         this.handleOf(segment).write(zeros.subarray(0, n), at - segment.startOffset);
         this.dirty.add(segment);
       }
@@ -208,4 +214,15 @@ export class MappedFileQueue {
     segment.handle ??= this.io.open(segment.path, { create: false });
     return segment.handle;
   }
+}
+
+const zeroPage = new Uint8Array(256 * 1024);
+
+/** True when every byte is zero (a native compare against a zero page, not a JS loop). */
+function isAllZero(bytes: Uint8Array): boolean {
+  for (let at = 0; at < bytes.length; at += zeroPage.length) {
+    const part = bytes.subarray(at, Math.min(bytes.length, at + zeroPage.length));
+    if (Buffer.compare(part, zeroPage.subarray(0, part.length)) !== 0) return false;
+  }
+  return true;
 }

@@ -204,7 +204,7 @@ export class MessageStore {
     return new Promise((resolve) => {
       this.pending.push({ messages, wait: waitStoreMsgOk, resolve });
       // Every put arriving in this turn shares one write: drain on the next tick.
-      this.drainScheduled ??= this.options.clock.after(0, () => {
+      this.drainScheduled ??= this.options.clock.soon(() => {
         this.drainScheduled = null;
         this.drain();
       });

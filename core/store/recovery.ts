@@ -31,12 +31,14 @@ export function recoverStore(
   const indexFrom = store.index?.load(abnormal, checkpoint.indexMsgTimestamp);
   const dispatchedEnd = store.queues.maxPhysicalEnd();
 
+  // After a clean stop every record up to the dispatched end is known good: start there.
+  const cleanFrom = dispatchedEnd > 0 ? dispatchedEnd : segmentHolding(store, 0);
   const scanFrom = abnormal
     ? Math.min(
         segmentBefore(store, checkpointMinTimestamp(checkpoint, false)),
         segmentHolding(store, dispatchedEnd),
       )
-    : segmentHolding(store, dispatchedEnd);
+    : Math.max(cleanFrom, store.commitLog.files.minOffset());
   const scan = scanCommitLog(io, store.paths.commitLog, {
     checkCrc: config.checkCRCOnRecover,
     fromOffset: scanFrom,
@@ -53,7 +55,8 @@ export function recoverStore(
   }
   const end = step.value.endOffset;
   const files = store.commitLog.files;
-  if (!files.isEmpty() && end < files.capacityEnd()) files.truncateAt(end);
+  // After a clean stop nothing past the end was ever written: skip zeroing the tail.
+  if (!files.isEmpty() && end < files.capacityEnd()) files.truncateAt(end, abnormal);
   store.commitLog.writePosition = end;
   store.commitLog.flushedPosition = end;
   store.commitLog.lastStoreTimestamp = lastStoreTimestamp;

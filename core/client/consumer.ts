@@ -1,0 +1,395 @@
+// The push consumer, clustering mode (spec §3.1, §3.3-3.5, §8.3): heartbeats with its
+// subscription, rebalances queues among the group's members (average allocation over sorted
+// ids, every 20 s and when the broker says the group changed), pulls each owned queue with
+// long polling, hands messages to the handler in queue order, and commits offsets every 5 s,
+// on pulls, and at stop.
+
+import type { Clock, TimerHandle } from "../common/clock.ts";
+import { javaStringHashCode } from "../common/checksum.ts";
+import type { Logger } from "../common/log.ts";
+import { Prng } from "../common/prng.ts";
+import { createRequest, createResponse, type RemotingCommand } from "../protocol/command.ts";
+import { encodeHeartbeat } from "../protocol/heartbeat.ts";
+import { encodePullMessageRequest, PullSysFlag } from "../protocol/headers/pull.ts";
+import { RequestCode } from "../protocol/request_code.ts";
+import { ResponseCode } from "../protocol/response_code.ts";
+import { RemotingClient } from "../remoting/client.ts";
+import { ProcessorTable } from "../remoting/processor_table.ts";
+import { buildClientId } from "./message_id.ts";
+import { decodeMessages, type ReceivedMessage } from "./received_message.ts";
+import { RouteCache, type MessageQueue } from "./route_cache.ts";
+
+export type ConsumeFrom = { kind: "first" } | { kind: "last" } | { kind: "timestamp"; ms: number };
+
+export interface ConsumerOptions {
+  group: string;
+  topic: string;
+  /** Tag expression: "*" or "TagA || TagB". */
+  subscription: string;
+  namesrvAddrs: string[];
+  clock: Clock;
+  log: Logger;
+  consumeFrom: ConsumeFrom;
+  /** Called with each batch of one queue, in order; a throw stops that queue's progress briefly. */
+  handler: (messages: ReceivedMessage[]) => Promise<void> | void;
+  pullBatchSize?: number;
+  suspendTimeoutMs?: number;
+  seed?: number;
+}
+
+const rebalanceIntervalMs = 20_000;
+const heartbeatIntervalMs = 30_000;
+const persistIntervalMs = 5_000;
+const pullErrorBackoffMs = 3_000;
+
+interface OwnedQueue {
+  queue: MessageQueue;
+  offset: number;
+  committed: number;
+  stopped: boolean;
+}
+
+function queueKey(q: MessageQueue): string {
+  return `${q.brokerName}/${q.topic}/${q.queueId}`;
+}
+
+/** Average allocation (RocketMQ's AllocateMessageQueueAveragely). */
+export function allocateAveragely(
+  queues: MessageQueue[],
+  clientIds: string[],
+  me: string,
+): MessageQueue[] {
+  const index = clientIds.indexOf(me);
+  if (index < 0 || queues.length === 0) return [];
+  const mod = queues.length % clientIds.length;
+  const size =
+    queues.length <= clientIds.length
+      ? 1
+      : mod > 0 && index < mod
+        ? Math.floor(queues.length / clientIds.length) + 1
+        : Math.floor(queues.length / clientIds.length);
+  const start = mod > 0 && index < mod ? index * size : index * size + mod;
+  const range = Math.min(size, queues.length - start);
+  return range > 0 ? queues.slice(start, start + range) : [];
+}
+
+export class PushConsumer {
+  readonly clientId: string;
+  private readonly remoting: RemotingClient;
+  private readonly routes: RouteCache;
+  private readonly owned = new Map<string, OwnedQueue>();
+  private readonly timers: TimerHandle[] = [];
+  private readonly subVersion: number;
+  private readonly tags: string[];
+  private running = false;
+  private rebalancing: Promise<void> | null = null;
+
+  constructor(private readonly options: ConsumerOptions) {
+    const prng = new Prng(options.seed ?? options.clock.nowMs() % 2 ** 31);
+    this.clientId = buildClientId(prng);
+    const processors = new ProcessorTable().register(
+      RequestCode.NOTIFY_CONSUMER_IDS_CHANGED,
+      () => {
+        void this.rebalance();
+        return null;
+      },
+    );
+    this.remoting = new RemotingClient({ clock: options.clock, log: options.log, processors });
+    this.routes = new RouteCache(this.remoting, options.namesrvAddrs, options.clock);
+    this.subVersion = options.clock.nowMs();
+    const expr = options.subscription.trim();
+    this.tags =
+      expr === "" || expr === "*"
+        ? []
+        : expr
+            .split("||")
+            .map((t) => t.trim())
+            .filter(Boolean);
+  }
+
+  async start(): Promise<void> {
+    this.running = true;
+    await this.heartbeat();
+    await this.rebalance();
+    const { clock } = this.options;
+    this.timers.push(clock.every(heartbeatIntervalMs, () => void this.heartbeat()));
+    this.timers.push(clock.every(rebalanceIntervalMs, () => void this.rebalance()));
+    this.timers.push(clock.every(persistIntervalMs, () => void this.persistOffsets()));
+  }
+
+  /** Stops pulling, commits offsets, leaves the group. */
+  async stop(): Promise<void> {
+    this.running = false;
+    for (const timer of this.timers.splice(0)) timer.cancel();
+    for (const owned of this.owned.values()) owned.stopped = true;
+    await this.persistOffsets();
+    await this.unregister();
+    this.remoting.close();
+  }
+
+  /** Offsets this consumer would commit now, per queue. */
+  positions(): Map<string, number> {
+    return new Map([...this.owned].map(([k, o]) => [k, o.offset]));
+  }
+
+  private subscriptionData() {
+    const expr = this.tags.length ? this.tags.join(" || ") : "*";
+    return {
+      topic: this.options.topic,
+      subString: expr,
+      tagsSet: this.tags,
+      codeSet: this.tags.map(javaStringHashCode),
+      subVersion: this.subVersion,
+      expressionType: "TAG",
+      classFilterMode: false,
+    };
+  }
+
+  private async brokerAddrs(): Promise<string[]> {
+    const found = await this.routes.get(this.options.topic, false);
+    if (!found) return [];
+    return [
+      ...new Set(
+        found.route.brokerDatas.map((b) => b.brokerAddrs.get(0)).filter((a): a is string => !!a),
+      ),
+    ];
+  }
+
+  private async heartbeat(): Promise<void> {
+    const body = encodeHeartbeat({
+      clientID: this.clientId,
+      producerDataSet: [],
+      consumerDataSet: [
+        {
+          groupName: this.options.group,
+          consumeType: "CONSUME_PASSIVELY",
+          messageModel: "CLUSTERING",
+          consumeFromWhere:
+            this.options.consumeFrom.kind === "first"
+              ? "CONSUME_FROM_FIRST_OFFSET"
+              : this.options.consumeFrom.kind === "last"
+                ? "CONSUME_FROM_LAST_OFFSET"
+                : "CONSUME_FROM_TIMESTAMP",
+          subscriptionDataSet: [this.subscriptionData()],
+          unitMode: false,
+        },
+      ],
+    });
+    for (const addr of await this.brokerAddrs().catch(() => [] as string[])) {
+      try {
+        await this.remoting.invoke(addr, createRequest(RequestCode.HEART_BEAT, { body }));
+      } catch (error) {
+        this.options.log.warn(`heartbeat to ${addr} failed: ${(error as Error).message}`);
+      }
+    }
+  }
+
+  private rebalance(): Promise<void> {
+    // One rebalance at a time; a request during one runs after it.
+    const run = async () => {
+      try {
+        await this.rebalanceOnce();
+      } catch (error) {
+        this.options.log.warn(`rebalance failed: ${(error as Error).message}`);
+      }
+    };
+    this.rebalancing = (this.rebalancing ?? Promise.resolve()).then(run);
+    return this.rebalancing;
+  }
+
+  private async rebalanceOnce(): Promise<void> {
+    if (!this.running) return;
+    const found = await this.routes.get(this.options.topic, false, true);
+    if (!found) {
+      this.options.log.warn(`topic ${this.options.topic} has no route yet`);
+      return;
+    }
+    const queues = RouteCache.subscribeQueues(this.options.topic, found.route);
+    const addr = RouteCache.anyAddr(found.route, queues[0]?.brokerName ?? "");
+    let ids = [this.clientId];
+    if (addr) {
+      const answer = await this.remoting.invoke(
+        addr,
+        createRequest(RequestCode.GET_CONSUMER_LIST_BY_GROUP, {
+          extFields: { consumerGroup: this.options.group },
+        }),
+      );
+      if (answer.code === ResponseCode.SUCCESS && answer.body) {
+        const list = JSON.parse(new TextDecoder().decode(answer.body)).consumerIdList as string[];
+        if (list.includes(this.clientId)) ids = list;
+      }
+    }
+    const mine = allocateAveragely(queues, [...ids].sort(), this.clientId);
+    const wanted = new Set(mine.map(queueKey));
+    for (const [key, owned] of [...this.owned]) {
+      if (wanted.has(key)) continue;
+      owned.stopped = true;
+      await this.commit(owned);
+      this.owned.delete(key);
+    }
+    for (const queue of mine) {
+      const key = queueKey(queue);
+      if (this.owned.has(key)) continue;
+      const offset = await this.startOffset(queue, found.route);
+      if (offset === undefined) continue;
+      const owned: OwnedQueue = { queue, offset, committed: offset, stopped: false };
+      this.owned.set(key, owned);
+      void this.pullLoop(owned);
+    }
+  }
+
+  private async startOffset(
+    queue: MessageQueue,
+    route: Parameters<typeof RouteCache.masterAddr>[0],
+  ): Promise<number | undefined> {
+    const addr = RouteCache.anyAddr(route, queue.brokerName);
+    if (!addr) return undefined;
+    const fields = {
+      consumerGroup: this.options.group,
+      topic: queue.topic,
+      queueId: queue.queueId,
+    };
+    const committed = await this.remoting.invoke(
+      addr,
+      createRequest(RequestCode.QUERY_CONSUMER_OFFSET, {
+        extFields: { ...fields, setZeroIfNotFound: false },
+      }),
+    );
+    if (committed.code === ResponseCode.SUCCESS)
+      return Number(committed.extFields?.get("offset") ?? 0);
+    if (committed.code !== ResponseCode.QUERY_NOT_FOUND) return undefined;
+    const from = this.options.consumeFrom;
+    if (from.kind === "first") return 0;
+    const q = { topic: queue.topic, queueId: queue.queueId };
+    const answer =
+      from.kind === "last"
+        ? await this.remoting.invoke(
+            addr,
+            createRequest(RequestCode.GET_MAX_OFFSET, { extFields: q }),
+          )
+        : await this.remoting.invoke(
+            addr,
+            createRequest(RequestCode.SEARCH_OFFSET_BY_TIMESTAMP, {
+              extFields: { ...q, timestamp: from.ms },
+            }),
+          );
+    return answer.code === ResponseCode.SUCCESS
+      ? Number(answer.extFields?.get("offset") ?? 0)
+      : undefined;
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => this.options.clock.after(ms, resolve));
+  }
+
+  private async pullLoop(owned: OwnedQueue): Promise<void> {
+    const suspendMs = this.options.suspendTimeoutMs ?? 15_000;
+    while (!owned.stopped && this.running) {
+      const found = await this.routes.get(owned.queue.topic, false).catch(() => undefined);
+      const addr = found && RouteCache.anyAddr(found.route, owned.queue.brokerName);
+      if (!addr) {
+        await this.sleep(pullErrorBackoffMs);
+        continue;
+      }
+      let sysFlag = PullSysFlag.SUSPEND | PullSysFlag.SUBSCRIPTION;
+      if (owned.committed > 0) sysFlag |= PullSysFlag.COMMIT_OFFSET;
+      const request = createRequest(RequestCode.PULL_MESSAGE, {
+        extFields: encodePullMessageRequest({
+          consumerGroup: this.options.group,
+          topic: owned.queue.topic,
+          queueId: owned.queue.queueId,
+          queueOffset: owned.offset,
+          maxMsgNums: this.options.pullBatchSize ?? 32,
+          sysFlag,
+          commitOffset: owned.committed,
+          suspendTimeoutMillis: suspendMs,
+          subscription: this.subscriptionData().subString,
+          subVersion: this.subVersion,
+          expressionType: "TAG",
+          maxMsgBytes: undefined,
+        }),
+      });
+      let answer: RemotingCommand;
+      try {
+        answer = await this.remoting.invoke(addr, request, suspendMs + 15_000);
+      } catch (error) {
+        if (owned.stopped || !this.running) return;
+        this.options.log.debug(`pull from ${addr} failed: ${(error as Error).message}`);
+        await this.sleep(pullErrorBackoffMs);
+        continue;
+      }
+      if (owned.stopped) return;
+      await this.handlePull(owned, answer);
+    }
+  }
+
+  private async handlePull(owned: OwnedQueue, answer: RemotingCommand): Promise<void> {
+    const next = Number(answer.extFields?.get("nextBeginOffset") ?? owned.offset);
+    switch (answer.code) {
+      case ResponseCode.SUCCESS: {
+        const messages = decodeMessages(answer.body ?? new Uint8Array(0)).filter(
+          (m) => this.tags.length === 0 || (m.tags !== undefined && this.tags.includes(m.tags)),
+        );
+        if (messages.length > 0) {
+          try {
+            await this.options.handler(messages);
+          } catch (error) {
+            this.options.log.warn(
+              `handler failed; retrying the batch: ${(error as Error).message}`,
+            );
+            await this.sleep(1_000);
+            return;
+          }
+        }
+        owned.offset = next;
+        return;
+      }
+      case ResponseCode.PULL_NOT_FOUND:
+        return;
+      case ResponseCode.PULL_RETRY_IMMEDIATELY:
+      case ResponseCode.PULL_OFFSET_MOVED:
+        owned.offset = next;
+        return;
+      default:
+        this.options.log.warn(`pull answered ${answer.code} ${answer.remark ?? ""}`);
+        await this.sleep(pullErrorBackoffMs);
+    }
+  }
+
+  private async commit(owned: OwnedQueue): Promise<void> {
+    if (owned.offset === owned.committed) return;
+    const found = await this.routes.get(owned.queue.topic, false).catch(() => undefined);
+    const addr = found && RouteCache.masterAddr(found.route, owned.queue.brokerName);
+    if (!addr) return;
+    const offset = owned.offset;
+    const request = createRequest(RequestCode.UPDATE_CONSUMER_OFFSET, {
+      extFields: {
+        consumerGroup: this.options.group,
+        topic: owned.queue.topic,
+        queueId: owned.queue.queueId,
+        commitOffset: offset,
+      },
+    });
+    try {
+      const answer = await this.remoting.invoke(addr, request);
+      if (answer.code === ResponseCode.SUCCESS) owned.committed = offset;
+    } catch (error) {
+      this.options.log.warn(`offset commit failed: ${(error as Error).message}`);
+    }
+  }
+
+  private async persistOffsets(): Promise<void> {
+    await Promise.all([...this.owned.values()].map((o) => this.commit(o)));
+  }
+
+  private async unregister(): Promise<void> {
+    const request = createRequest(RequestCode.UNREGISTER_CLIENT, {
+      extFields: { clientID: this.clientId, consumerGroup: this.options.group },
+    });
+    for (const addr of await this.brokerAddrs().catch(() => [] as string[])) {
+      await this.remoting.invoke(addr, request).catch(() => undefined);
+    }
+  }
+}
+
+export { createResponse };

@@ -1,0 +1,6 @@
+// Public surface of core/client.
+export * from "./producer.ts";
+export * from "./consumer.ts";
+export * from "./received_message.ts";
+export * from "./route_cache.ts";
+export * from "./message_id.ts";

@@ -1,0 +1,244 @@
+// The producer (spec §3.1, §3.2): routes from the name servers, queues in round robin, retries
+// on another broker after a failure (that broker is avoided for a while), bodies over 4 KiB
+// compressed (zlib, sysFlag COMPRESSED | ZLIB as the Java client), UNIQ_KEY ids, sync / oneway /
+// batch sends over SEND_MESSAGE_V2 with the binary header.
+
+import { deflateSync } from "node:zlib";
+import type { Clock } from "../common/clock.ts";
+import { RemoteError } from "../common/errors.ts";
+import type { Logger } from "../common/log.ts";
+import { formatMessageProperties, MessageConst } from "../common/message.ts";
+import { Prng } from "../common/prng.ts";
+import { encodeBatchBody } from "../protocol/batch_body.ts";
+import { createRequest, SerializeType } from "../protocol/command.ts";
+import { encodeSendMessageRequestV2 } from "../protocol/headers/send.ts";
+import { RequestCode } from "../protocol/request_code.ts";
+import { ResponseCode, responseCodeName } from "../protocol/response_code.ts";
+import { RemotingClient } from "../remoting/client.ts";
+import { UniqueIdGenerator } from "./message_id.ts";
+import { RouteCache, type MessageQueue } from "./route_cache.ts";
+
+export interface OutgoingMessage {
+  topic: string;
+  body: Uint8Array;
+  tags?: string;
+  keys?: string[];
+  properties?: Record<string, string>;
+  flag?: number;
+  /** Send to exactly this queue (ordered sends); the route still decides the broker. */
+  queue?: MessageQueue;
+}
+
+export type SendStatus =
+  "SEND_OK" | "FLUSH_DISK_TIMEOUT" | "FLUSH_SLAVE_TIMEOUT" | "SLAVE_NOT_AVAILABLE";
+
+export interface SendResult {
+  status: SendStatus;
+  /** The client's UNIQ_KEY (what RocketMQ's SendResult.msgId shows). */
+  msgId: string;
+  /** The broker's offset message id. */
+  offsetMsgId: string;
+  queue: MessageQueue;
+  queueOffset: number;
+}
+
+export interface ProducerOptions {
+  group: string;
+  namesrvAddrs: string[];
+  clock: Clock;
+  log: Logger;
+  sendTimeoutMs?: number;
+  retryTimesWhenSendFailed?: number;
+  compressBodyOverBytes?: number;
+  seed?: number;
+}
+
+const statusByCode: Record<number, SendStatus> = {
+  [ResponseCode.SUCCESS]: "SEND_OK",
+  [ResponseCode.FLUSH_DISK_TIMEOUT]: "FLUSH_DISK_TIMEOUT",
+  [ResponseCode.FLUSH_SLAVE_TIMEOUT]: "FLUSH_SLAVE_TIMEOUT",
+  [ResponseCode.SLAVE_NOT_AVAILABLE]: "SLAVE_NOT_AVAILABLE",
+};
+
+/** How long a broker that failed a send is skipped (latency fault avoidance, simplified). */
+const brokerAvoidanceMs = 30_000;
+const COMPRESSED_ZLIB = 0x1 | 0x300;
+
+export class Producer {
+  readonly remoting: RemotingClient;
+  private readonly routes: RouteCache;
+  private readonly ids: UniqueIdGenerator;
+  private readonly avoidUntil = new Map<string, number>();
+  private nextQueue: number;
+
+  constructor(private readonly options: ProducerOptions) {
+    this.remoting = new RemotingClient({ clock: options.clock, log: options.log });
+    this.routes = new RouteCache(this.remoting, options.namesrvAddrs, options.clock);
+    const prng = new Prng(options.seed ?? options.clock.nowMs() % 2 ** 31);
+    this.ids = new UniqueIdGenerator(options.clock, prng);
+    this.nextQueue = prng.below(1024);
+  }
+
+  close(): void {
+    this.remoting.close();
+  }
+
+  /** Sends one message and waits for the broker's answer. Throws RemoteError on refusal. */
+  send(message: OutgoingMessage): Promise<SendResult> {
+    return this.sendWithRetry([message], false) as Promise<SendResult>;
+  }
+
+  /** Sends without waiting for an answer (fire and forget). */
+  async sendOneway(message: OutgoingMessage): Promise<void> {
+    await this.sendWithRetry([message], true);
+  }
+
+  /** Sends messages of one topic as one batch (SEND_BATCH_MESSAGE): consecutive queue offsets. */
+  sendBatch(messages: OutgoingMessage[]): Promise<SendResult> {
+    return this.sendWithRetry(messages, false) as Promise<SendResult>;
+  }
+
+  private async sendWithRetry(
+    messages: OutgoingMessage[],
+    oneway: boolean,
+  ): Promise<SendResult | undefined> {
+    const first = messages[0]!;
+    const attempts = 1 + (this.options.retryTimesWhenSendFailed ?? 2);
+    let lastError: unknown;
+    let lastBroker: string | undefined;
+    for (let attempt = 0; attempt < attempts; attempt++) {
+      const found = await this.routes.get(first.topic, true, attempt > 0);
+      if (!found)
+        throw new RemoteError(ResponseCode.TOPIC_NOT_EXIST, `no route for topic ${first.topic}`);
+      const queue =
+        first.queue ??
+        this.pickQueue(
+          RouteCache.publishQueues(first.topic, found.route, found.fromDefault),
+          lastBroker,
+        );
+      if (!queue)
+        throw new RemoteError(
+          ResponseCode.TOPIC_NOT_EXIST,
+          `no writable queue for topic ${first.topic}`,
+        );
+      const addr = RouteCache.masterAddr(found.route, queue.brokerName);
+      if (!addr)
+        throw new RemoteError(ResponseCode.TOPIC_NOT_EXIST, `no master for ${queue.brokerName}`);
+      try {
+        return await this.sendTo(addr, queue, messages, oneway);
+      } catch (error) {
+        lastError = error;
+        lastBroker = queue.brokerName;
+        this.avoidUntil.set(queue.brokerName, this.options.clock.nowMs() + brokerAvoidanceMs);
+        // A refusal about the message itself will not change on another broker.
+        if (error instanceof RemoteError && !retriable(error.code)) throw error;
+        this.options.log.debug(`send to ${addr} failed (${(error as Error).message}); retrying`);
+      }
+    }
+    throw lastError;
+  }
+
+  private pickQueue(
+    queues: MessageQueue[],
+    notBroker: string | undefined,
+  ): MessageQueue | undefined {
+    if (queues.length === 0) return undefined;
+    const now = this.options.clock.nowMs();
+    for (let i = 0; i < queues.length; i++) {
+      const queue = queues[this.nextQueue++ % queues.length]!;
+      if (queue.brokerName === notBroker) continue;
+      if ((this.avoidUntil.get(queue.brokerName) ?? 0) > now) continue;
+      return queue;
+    }
+    return queues[this.nextQueue++ % queues.length];
+  }
+
+  private async sendTo(
+    addr: string,
+    queue: MessageQueue,
+    messages: OutgoingMessage[],
+    oneway: boolean,
+  ): Promise<SendResult | undefined> {
+    const batch = messages.length > 1;
+    const prepared = messages.map((m) => this.prepare(m, !batch));
+    const bornTimestamp = this.options.clock.nowMs();
+    const header = encodeSendMessageRequestV2({
+      producerGroup: this.options.group,
+      topic: queue.topic,
+      defaultTopic: "TBW102",
+      defaultTopicQueueNums: 4,
+      queueId: queue.queueId,
+      sysFlag: batch ? 0 : prepared[0]!.sysFlag,
+      bornTimestamp,
+      flag: batch ? 0 : (messages[0]!.flag ?? 0),
+      properties: batch ? `WAIT\u0001true` : prepared[0]!.properties,
+      reconsumeTimes: 0,
+      unitMode: false,
+      maxReconsumeTimes: undefined,
+      batch,
+      brokerName: queue.brokerName,
+    });
+    const request = createRequest(
+      batch ? RequestCode.SEND_BATCH_MESSAGE : RequestCode.SEND_MESSAGE_V2,
+      {
+        extFields: header,
+        body: batch
+          ? encodeBatchBody(
+              prepared.map((p, i) => ({
+                flag: messages[i]!.flag ?? 0,
+                body: p.body,
+                properties: p.properties,
+              })),
+            )
+          : prepared[0]!.body,
+        serializeType: SerializeType.ROCKETMQ,
+        oneway,
+      },
+    );
+    const timeoutMs = this.options.sendTimeoutMs ?? 3_000;
+    if (oneway) {
+      await this.remoting.invokeOneway(addr, request, timeoutMs);
+      return undefined;
+    }
+    const answer = await this.remoting.invoke(addr, request, timeoutMs);
+    const status = statusByCode[answer.code];
+    if (!status)
+      throw new RemoteError(answer.code, answer.remark ?? responseCodeName(answer.code) ?? null);
+    return {
+      status,
+      msgId: prepared.map((p) => p.uniqKey).join(","),
+      offsetMsgId: answer.extFields?.get("msgId") ?? "",
+      queue: { ...queue, queueId: Number(answer.extFields?.get("queueId") ?? queue.queueId) },
+      queueOffset: Number(answer.extFields?.get("queueOffset") ?? -1),
+    };
+  }
+
+  private prepare(message: OutgoingMessage, allowCompression: boolean) {
+    const uniqKey = this.ids.next();
+    const props = new Map<string, string>();
+    if (message.keys && message.keys.length > 0)
+      props.set(MessageConst.PROPERTY_KEYS, message.keys.join(" "));
+    for (const [k, v] of Object.entries(message.properties ?? {})) props.set(k, v);
+    props.set(MessageConst.PROPERTY_UNIQ_CLIENT_MESSAGE_ID_KEYIDX, uniqKey);
+    props.set(MessageConst.PROPERTY_WAIT_STORE_MSG_OK, "true");
+    if (message.tags) props.set(MessageConst.PROPERTY_TAGS, message.tags);
+    let body = message.body;
+    let sysFlag = 0;
+    const threshold = this.options.compressBodyOverBytes ?? 4096;
+    if (allowCompression && body.length >= threshold) {
+      body = deflateSync(body, { level: 5 });
+      sysFlag |= COMPRESSED_ZLIB;
+    }
+    return { uniqKey, body, sysFlag, properties: formatMessageProperties(props) };
+  }
+}
+
+function retriable(code: number): boolean {
+  return [
+    ResponseCode.SYSTEM_ERROR,
+    ResponseCode.SYSTEM_BUSY,
+    ResponseCode.SERVICE_NOT_AVAILABLE,
+    ResponseCode.TOPIC_NOT_EXIST,
+    ResponseCode.NO_PERMISSION,
+  ].includes(code as never);
+}

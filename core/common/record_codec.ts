@@ -1,0 +1,329 @@
+// The commit log record, byte for byte as RocketMQ stores it (spec §5.2), which is also what a
+// pull response carries to clients. Big-endian.
+//
+// | #  | offset (v4 hosts) | size   | field                        |
+// |----|-------------------|--------|------------------------------|
+// | 1  | 0                 | 4      | TOTALSIZE (whole record)     |
+// | 2  | 4                 | 4      | MAGICCODE v1 DAA320A7 / v2 DAA320AB |
+// | 3  | 8                 | 4      | BODYCRC (crc32 & 0x7fffffff) |
+// | 4  | 12                | 4      | QUEUEID                      |
+// | 5  | 16                | 4      | FLAG                         |
+// | 6  | 20                | 8      | QUEUEOFFSET                  |
+// | 7  | 28                | 8      | PHYSICALOFFSET               |
+// | 8  | 36                | 4      | SYSFLAG                      |
+// | 9  | 40                | 8      | BORNTIMESTAMP                |
+// | 10 | 48                | 8 / 20 | BORNHOST ip + port           |
+// | 11 | 56                | 8      | STORETIMESTAMP               |
+// | 12 | 64                | 8 / 20 | STOREHOST ip + port          |
+// | 13 | 72                | 4      | RECONSUMETIMES               |
+// | 14 | 76                | 8      | PREPARED_TRANSACTION_OFFSET  |
+// | 15 | 84                | 4      | BODYLENGTH                   |
+// | 16 | 88                | n      | BODY                         |
+// | 17 |                   | 1 / 2  | TOPICLENGTH (v1 byte, v2 short) |
+// | 18 |                   | t      | TOPIC                        |
+// | 19 |                   | 2      | PROPERTIESLENGTH             |
+// | 20 |                   | p      | PROPERTIES                   |
+//
+// At a file's end a blank marker (int remaining bytes, int BLANK_MAGIC) means "continue in the
+// next file". Decoding never throws on bad bytes: it returns why the bytes are not a record.
+
+import { assert } from "./assert.ts";
+import { crc32Masked } from "./checksum.ts";
+import { MessageSysFlag, type HostAddress } from "./message.ts";
+
+export const MESSAGE_MAGIC_CODE_V1 = 0xdaa320a7 | 0;
+export const MESSAGE_MAGIC_CODE_V2 = 0xdaa320ab | 0;
+export const BLANK_MAGIC_CODE = 0xcbd43194 | 0;
+export const blankMarkerBytes = 8;
+
+/** Bytes of a v1 record with IPv4 hosts and empty body, topic and properties. */
+export const recordOverheadBytesV1 =
+  4 + 4 + 4 + 4 + 4 + 8 + 8 + 4 + 8 + 8 + 8 + 8 + 4 + 8 + 4 + 1 + 2;
+assert(recordOverheadBytesV1 === 91, "v1/IPv4 record overhead is 91 bytes");
+
+const utf8 = new TextDecoder("utf-8");
+const encoder = new TextEncoder();
+
+export interface StoredRecord {
+  /** Where the record starts in the commit log (from its position, not its field). */
+  position: number;
+  totalSize: number;
+  magicVersion: 1 | 2;
+  bodyCrc: number;
+  queueId: number;
+  flag: number;
+  queueOffset: number;
+  physicalOffset: number;
+  sysFlag: number;
+  bornTimestamp: number;
+  bornHost: HostAddress;
+  storeTimestamp: number;
+  storeHost: HostAddress;
+  reconsumeTimes: number;
+  preparedTransactionOffset: number;
+  body: Uint8Array;
+  topic: string;
+  properties: string;
+}
+
+export type DecodeResult =
+  | { kind: "record"; record: StoredRecord }
+  | { kind: "blank"; size: number }
+  /** All-zero bytes: space never written (the end of the data in a preallocated file). */
+  | { kind: "end" }
+  | { kind: "corrupt"; reason: string };
+
+export interface DecodeOptions {
+  checkCrc: boolean;
+  /** Where `bytes[0]` sits in the commit log, so records report their physical position. */
+  basePosition: number;
+}
+
+/** Decodes the record starting at `pos` of `bytes` (which must hold the rest of the file). */
+export function decodeRecord(bytes: Uint8Array, pos: number, options: DecodeOptions): DecodeResult {
+  const available = bytes.length - pos;
+  if (available < 8)
+    return available === 0 || isZero(bytes, pos, available)
+      ? { kind: "end" }
+      : corrupt("truncated size/magic");
+  const view = new DataView(bytes.buffer, bytes.byteOffset + pos, available);
+  const totalSize = view.getInt32(0);
+  const magic = view.getInt32(4);
+  if (magic === BLANK_MAGIC_CODE) {
+    if (totalSize !== available)
+      return corrupt(`blank marker says ${totalSize} bytes left, file has ${available}`);
+    return { kind: "blank", size: totalSize };
+  }
+  if (totalSize === 0 && magic === 0) return { kind: "end" };
+  if (magic !== MESSAGE_MAGIC_CODE_V1 && magic !== MESSAGE_MAGIC_CODE_V2) {
+    return corrupt(`bad magic 0x${(magic >>> 0).toString(16)}`);
+  }
+  if (totalSize < recordOverheadBytesV1 || totalSize > available) {
+    return corrupt(`record size ${totalSize} out of range (${available} bytes left in file)`);
+  }
+  return decodeFields(view, totalSize, magic === MESSAGE_MAGIC_CODE_V2 ? 2 : 1, pos, options);
+}
+
+function decodeFields(
+  view: DataView,
+  totalSize: number,
+  magicVersion: 1 | 2,
+  pos: number,
+  options: DecodeOptions,
+): DecodeResult {
+  const r = new FieldReader(view, totalSize);
+  r.skip(8);
+  const bodyCrc = r.int32();
+  const queueId = r.int32();
+  const flag = r.int32();
+  const queueOffset = r.int64();
+  const physicalOffset = r.int64();
+  const sysFlag = r.int32();
+  const bornTimestamp = r.int64();
+  const bornHost = r.host((sysFlag & MessageSysFlag.BORNHOST_V6_FLAG) !== 0);
+  const storeTimestamp = r.int64();
+  const storeHost = r.host((sysFlag & MessageSysFlag.STOREHOSTADDRESS_V6_FLAG) !== 0);
+  const reconsumeTimes = r.int32();
+  const preparedTransactionOffset = r.int64();
+  const bodyLength = r.int32();
+  if (r.failed || bodyLength < 0) return corrupt(r.failure ?? `negative body length ${bodyLength}`);
+  const body = r.bytes(bodyLength);
+  const topicLength = magicVersion === 1 ? r.uint8() : r.uint16();
+  const topicBytes = r.bytes(topicLength);
+  const propertiesLength = r.int16();
+  if (r.failed || propertiesLength < 0) {
+    return corrupt(r.failure ?? `negative properties length ${propertiesLength}`);
+  }
+  const propertiesBytes = r.bytes(propertiesLength);
+  if (r.failed) return corrupt(r.failure!);
+  if (r.position !== totalSize) {
+    return corrupt(`fields take ${r.position} bytes but TOTALSIZE says ${totalSize}`);
+  }
+  if (options.checkCrc && crc32Masked(body) !== bodyCrc) return corrupt("body CRC mismatch");
+  return {
+    kind: "record",
+    record: {
+      position: options.basePosition + pos,
+      totalSize,
+      magicVersion,
+      bodyCrc,
+      queueId,
+      flag,
+      queueOffset,
+      physicalOffset,
+      sysFlag,
+      bornTimestamp,
+      bornHost,
+      storeTimestamp,
+      storeHost,
+      reconsumeTimes,
+      preparedTransactionOffset,
+      body,
+      topic: utf8.decode(topicBytes),
+      properties: utf8.decode(propertiesBytes),
+    },
+  };
+}
+
+function corrupt(reason: string): DecodeResult {
+  return { kind: "corrupt", reason };
+}
+
+function isZero(bytes: Uint8Array, pos: number, length: number): boolean {
+  for (let i = pos; i < pos + length; i++) if (bytes[i] !== 0) return false;
+  return true;
+}
+
+/** Bounds-checked reads inside one record; the first overrun marks the reader failed. */
+class FieldReader {
+  position = 0;
+  failed = false;
+  failure: string | null = null;
+  constructor(
+    private readonly view: DataView,
+    private readonly limit: number,
+  ) {}
+
+  skip(count: number) {
+    this.take(count);
+  }
+
+  private take(count: number): number {
+    const at = this.position;
+    if (this.failed) return 0;
+    if (at + count > this.limit) {
+      this.failed = true;
+      this.failure = `field at ${at} overruns the record (${this.limit} bytes)`;
+      return 0;
+    }
+    this.position += count;
+    return at;
+  }
+
+  int32(): number {
+    const at = this.take(4);
+    return this.failed ? 0 : this.view.getInt32(at);
+  }
+  int16(): number {
+    const at = this.take(2);
+    return this.failed ? 0 : this.view.getInt16(at);
+  }
+  uint16(): number {
+    const at = this.take(2);
+    return this.failed ? 0 : this.view.getUint16(at);
+  }
+  uint8(): number {
+    const at = this.take(1);
+    return this.failed ? 0 : this.view.getUint8(at);
+  }
+  int64(): number {
+    const at = this.take(8);
+    if (this.failed) return 0;
+    const value = this.view.getBigInt64(at);
+    if (value > BigInt(Number.MAX_SAFE_INTEGER) || value < BigInt(Number.MIN_SAFE_INTEGER)) {
+      this.failed = true;
+      this.failure = `64-bit field at ${at} is beyond 2^53`;
+      return 0;
+    }
+    return Number(value);
+  }
+  bytes(count: number): Uint8Array {
+    const at = this.take(count);
+    if (this.failed) return new Uint8Array(0);
+    return new Uint8Array(this.view.buffer, this.view.byteOffset + at, count);
+  }
+  host(v6: boolean): HostAddress {
+    const ip = this.bytes(v6 ? 16 : 4).slice();
+    return { ip, port: this.int32() };
+  }
+}
+
+/** What a writer provides; queueOffset, physicalOffset and storeTimestamp are set at append. */
+export interface RecordFields {
+  queueId: number;
+  flag: number;
+  queueOffset: number;
+  physicalOffset: number;
+  sysFlag: number;
+  bornTimestamp: number;
+  bornHost: HostAddress;
+  storeTimestamp: number;
+  storeHost: HostAddress;
+  reconsumeTimes: number;
+  preparedTransactionOffset: number;
+  body: Uint8Array;
+  topic: Uint8Array;
+  properties: Uint8Array;
+}
+
+/** v2 only when the topic needs more than a byte of length (RocketMQ's automatic choice). */
+export function magicVersionFor(topicBytes: number): 1 | 2 {
+  return topicBytes > 127 ? 2 : 1;
+}
+
+export function recordSize(
+  fields: Pick<RecordFields, "bornHost" | "storeHost" | "body" | "topic" | "properties">,
+): number {
+  const v = magicVersionFor(fields.topic.length);
+  return (
+    recordOverheadBytesV1 +
+    (fields.bornHost.ip.length - 4) +
+    (fields.storeHost.ip.length - 4) +
+    fields.body.length +
+    (v === 2 ? 1 : 0) +
+    fields.topic.length +
+    fields.properties.length
+  );
+}
+
+/** Writes the record at `pos` of `out`; returns its size. Layout checked against recordSize. */
+export function encodeRecord(out: Uint8Array, pos: number, fields: RecordFields): number {
+  const size = recordSize(fields);
+  const version = magicVersionFor(fields.topic.length);
+  assert(pos + size <= out.length, "record fits the buffer");
+  assert(fields.properties.length <= 32767, "properties fit a short");
+  assert(fields.topic.length <= 32767, "topic fits a short");
+  const view = new DataView(out.buffer, out.byteOffset + pos, size);
+  let at = 0;
+  const i32 = (v: number) => (view.setInt32(at, v), (at += 4));
+  const i64 = (v: number) => (view.setBigInt64(at, BigInt(v)), (at += 8));
+  const raw = (b: Uint8Array) => (out.set(b, pos + at), (at += b.length));
+  i32(size);
+  i32(version === 2 ? MESSAGE_MAGIC_CODE_V2 : MESSAGE_MAGIC_CODE_V1);
+  i32(crc32Masked(fields.body));
+  i32(fields.queueId);
+  i32(fields.flag);
+  i64(fields.queueOffset);
+  i64(fields.physicalOffset);
+  i32(fields.sysFlag);
+  i64(fields.bornTimestamp);
+  raw(fields.bornHost.ip);
+  i32(fields.bornHost.port);
+  i64(fields.storeTimestamp);
+  raw(fields.storeHost.ip);
+  i32(fields.storeHost.port);
+  i32(fields.reconsumeTimes);
+  i64(fields.preparedTransactionOffset);
+  i32(fields.body.length);
+  raw(fields.body);
+  if (version === 2) (view.setInt16(at, fields.topic.length), (at += 2));
+  else (view.setUint8(at, fields.topic.length), (at += 1));
+  raw(fields.topic);
+  view.setInt16(at, fields.properties.length);
+  at += 2;
+  raw(fields.properties);
+  assert(at === size, "encoded size equals the computed record size");
+  return size;
+}
+
+/** The 8-byte end-of-file marker: remaining bytes, BLANK_MAGIC. */
+export function encodeBlankMarker(out: Uint8Array, pos: number, remainingBytes: number): void {
+  assert(remainingBytes >= blankMarkerBytes, "a blank marker needs 8 bytes");
+  const view = new DataView(out.buffer, out.byteOffset + pos, blankMarkerBytes);
+  view.setInt32(0, remainingBytes);
+  view.setInt32(4, BLANK_MAGIC_CODE);
+}
+
+export function utf8Bytes(text: string): Uint8Array {
+  return encoder.encode(text);
+}
