@@ -4,7 +4,9 @@
 import { cac } from "cac";
 import { ConfigError } from "../core/common/index.ts";
 import { registerBroker } from "./commands/broker.ts";
+import { registerConsume } from "./commands/consume.ts";
 import { registerInspect } from "./commands/inspect.ts";
+import { registerProduce } from "./commands/produce.ts";
 import { registerNamesrv } from "./commands/namesrv.ts";
 import { ExitCode } from "./exit_codes.ts";
 import { printError } from "./output.ts";
@@ -14,6 +16,8 @@ export async function main(argv: string[]): Promise<void> {
   const cli = cac("rmq");
   registerNamesrv(cli);
   registerBroker(cli);
+  registerProduce(cli);
+  registerConsume(cli);
   registerInspect(cli);
   cli.help();
   cli.option("-v, --version", "Print the version and git commit");

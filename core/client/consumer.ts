@@ -30,8 +30,11 @@ export interface ConsumerOptions {
   clock: Clock;
   log: Logger;
   consumeFrom: ConsumeFrom;
-  /** Called with each batch of one queue, in order; a throw stops that queue's progress briefly. */
-  handler: (messages: ReceivedMessage[]) => Promise<void> | void;
+  /**
+   * Called for each message of a queue, in queue order (RocketMQ's default batch of one). A
+   * throw leaves the message unconsumed: it is offered again after a pause.
+   */
+  handler: (message: ReceivedMessage) => Promise<void> | void;
   pullBatchSize?: number;
   suspendTimeoutMs?: number;
   seed?: number;
@@ -115,6 +118,11 @@ export class PushConsumer {
     this.timers.push(clock.every(heartbeatIntervalMs, () => void this.heartbeat()));
     this.timers.push(clock.every(rebalanceIntervalMs, () => void this.rebalance()));
     this.timers.push(clock.every(persistIntervalMs, () => void this.persistOffsets()));
+  }
+
+  /** Stops handing out messages at once (offsets stay where the handler left them). */
+  pause(): void {
+    this.running = false;
   }
 
   /** Stops pulling, commits offsets, leaves the group. */
@@ -252,7 +260,7 @@ export class PushConsumer {
     const committed = await this.remoting.invoke(
       addr,
       createRequest(RequestCode.QUERY_CONSUMER_OFFSET, {
-        extFields: { ...fields, setZeroIfNotFound: false },
+        extFields: fields,
       }),
     );
     if (committed.code === ResponseCode.SUCCESS)
@@ -327,21 +335,23 @@ export class PushConsumer {
     const next = Number(answer.extFields?.get("nextBeginOffset") ?? owned.offset);
     switch (answer.code) {
       case ResponseCode.SUCCESS: {
-        const messages = decodeMessages(answer.body ?? new Uint8Array(0)).filter(
-          (m) => this.tags.length === 0 || (m.tags !== undefined && this.tags.includes(m.tags)),
-        );
-        if (messages.length > 0) {
-          try {
-            await this.options.handler(messages);
-          } catch (error) {
-            this.options.log.warn(
-              `handler failed; retrying the batch: ${(error as Error).message}`,
-            );
-            await this.sleep(1_000);
-            return;
+        for (const m of decodeMessages(answer.body ?? new Uint8Array(0))) {
+          // Never move past a message the handler has not taken (stop or pause in between).
+          if (!this.running || owned.stopped) return;
+          const wanted =
+            this.tags.length === 0 || (m.tags !== undefined && this.tags.includes(m.tags));
+          if (wanted) {
+            try {
+              await this.options.handler(m);
+            } catch (error) {
+              this.options.log.warn(`handler failed; retrying later: ${(error as Error).message}`);
+              await this.sleep(1_000);
+              return;
+            }
           }
+          owned.offset = m.queueOffset + 1;
         }
-        owned.offset = next;
+        if (this.running && !owned.stopped) owned.offset = Math.max(owned.offset, next);
         return;
       }
       case ResponseCode.PULL_NOT_FOUND:

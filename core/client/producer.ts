@@ -50,6 +50,7 @@ export interface ProducerOptions {
   sendTimeoutMs?: number;
   retryTimesWhenSendFailed?: number;
   compressBodyOverBytes?: number;
+  maxMessageSizeBytes?: number;
   seed?: number;
 }
 
@@ -214,6 +215,14 @@ export class Producer {
   }
 
   private prepare(message: OutgoingMessage, allowCompression: boolean) {
+    // As the Java client's Validators: the limit applies to the body before compression.
+    const limit = this.options.maxMessageSizeBytes ?? 4 * 1024 * 1024;
+    if (message.body.length > limit) {
+      throw new RemoteError(
+        ResponseCode.MESSAGE_ILLEGAL,
+        `message body of ${message.body.length} bytes exceeds the ${limit}-byte limit`,
+      );
+    }
     const uniqKey = this.ids.next();
     const props = new Map<string, string>();
     if (message.keys && message.keys.length > 0)

@@ -1,0 +1,144 @@
+// `rmq consume`: joins a consumer group (clustering), prints each message, commits offsets as
+// it goes and when it stops. Stops after --count messages, after --timeout without a new one,
+// or on Ctrl-C. Exit codes: 0 got messages, 2 (USAGE reused as "nothing arrived") no message
+// before the timeout, 1 error.
+
+import type { CAC } from "cac";
+import { ConfigError, createLogger, SystemClock } from "../../core/common/index.ts";
+import { PushConsumer, type ConsumeFrom, type ReceivedMessage } from "../../core/client/index.ts";
+import { namesrvAddrsFrom, parseDurationMs, positiveInt } from "../client_args.ts";
+import { ExitCode } from "../exit_codes.ts";
+import { printJson, printLine } from "../output.ts";
+
+interface ConsumeFlags {
+  topic?: string;
+  group?: string;
+  namesrvAddr?: string;
+  tag?: string;
+  from?: string;
+  count?: string | number;
+  timeout?: string;
+  json?: boolean;
+  format?: string;
+}
+
+export function registerConsume(cli: CAC): void {
+  cli
+    .command("consume", "Consume messages as a member of a consumer group")
+    .option("-t, --topic <topic>", "Topic")
+    .option("-g, --group <group>", "Consumer group (default rmq-cli-consumer)")
+    .option("-n, --namesrv-addr <addrs>", "Name servers (default NAMESRV_ADDR or 127.0.0.1:9876)")
+    .option("--tag <expression>", "Tag filter: '*' (default) or 'TagA || TagB'")
+    .option("--from <where>", "Where a new group starts: first, last (default) or @ISO-time")
+    .option("--count <n>", "Stop after n messages")
+    .option("--timeout <duration>", "Stop when nothing arrives for this long (e.g. 5s)")
+    .option("--json", "One JSON envelope per message")
+    .option("--format <template>", "Print with a template, e.g. '{queueOffset} {body}'")
+    .example("rmq consume -t Orders -g billing --from first --count 10")
+    .action((flags: ConsumeFlags) => runConsume(flags));
+}
+
+function consumeFrom(flag: string | undefined): ConsumeFrom {
+  if (flag === undefined || flag === "last") return { kind: "last" };
+  if (flag === "first") return { kind: "first" };
+  if (flag.startsWith("@")) {
+    const ms = Date.parse(flag.slice(1));
+    if (Number.isNaN(ms))
+      throw new ConfigError(`--from @TIME: cannot read "${flag.slice(1)}" as a time`);
+    return { kind: "timestamp", ms };
+  }
+  throw new ConfigError(`--from must be first, last or @ISO-time, got "${flag}"`);
+}
+
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+/** The documented JSON envelope of a consumed message. */
+export function envelope(m: ReceivedMessage): Record<string, unknown> {
+  let body: string;
+  let bodyEncoding: "utf-8" | "base64" = "utf-8";
+  try {
+    body = utf8.decode(m.body);
+  } catch {
+    body = Buffer.from(m.body).toString("base64");
+    bodyEncoding = "base64";
+  }
+  return {
+    msgId: m.msgId,
+    offsetMsgId: m.offsetMsgId,
+    topic: m.topic,
+    queueId: m.queueId,
+    queueOffset: m.queueOffset,
+    commitLogOffset: m.commitLogOffset,
+    tags: m.tags ?? null,
+    keys: m.keys,
+    properties: Object.fromEntries(m.properties),
+    bornTimestamp: m.bornTimestamp,
+    storeTimestamp: m.storeTimestamp,
+    reconsumeTimes: m.reconsumeTimes,
+    bodyEncoding,
+    body,
+  };
+}
+
+function render(m: ReceivedMessage, flags: ConsumeFlags): void {
+  const e = envelope(m);
+  if (flags.json) return printJson(e);
+  if (flags.format !== undefined) {
+    printLine(
+      String(flags.format).replace(/\{(\w+)\}/g, (_, k: string) =>
+        k in e ? String(e[k]) : `{${k}}`,
+      ),
+    );
+    return;
+  }
+  const tags = m.tags ? ` tags=${m.tags}` : "";
+  const keys = m.keys.length ? ` keys=${m.keys.join(",")}` : "";
+  printLine(`${m.topic}/${m.queueId}#${m.queueOffset}${tags}${keys} ${e.body}`);
+}
+
+async function runConsume(flags: ConsumeFlags): Promise<void> {
+  if (!flags.topic) throw new ConfigError("missing -t/--topic");
+  const limit = flags.count === undefined ? Infinity : positiveInt(flags.count, "count", 1);
+  const idleMs =
+    flags.timeout === undefined ? undefined : parseDurationMs(String(flags.timeout), "timeout");
+  const clock = new SystemClock();
+  let received = 0;
+  let lastActivityMs = clock.nowMs();
+  const done = Promise.withResolvers<number>();
+  const consumer = new PushConsumer({
+    group: flags.group ?? "rmq-cli-consumer",
+    topic: String(flags.topic),
+    subscription: flags.tag === undefined ? "*" : String(flags.tag),
+    namesrvAddrs: namesrvAddrsFrom(flags.namesrvAddr),
+    clock,
+    log: createLogger("consume", { level: "warn" }),
+    consumeFrom: consumeFrom(flags.from),
+    // Short long-polls so --timeout is honoured promptly.
+    suspendTimeoutMs: idleMs !== undefined ? Math.min(15_000, Math.max(500, idleMs)) : 15_000,
+    handler: (m) => {
+      render(m, flags);
+      received++;
+      lastActivityMs = clock.nowMs();
+      if (received >= limit) {
+        consumer.pause(); // nothing past this message is taken or committed
+        done.resolve(ExitCode.OK);
+      }
+    },
+  });
+  process.on("SIGINT", () => done.resolve(received > 0 ? ExitCode.OK : ExitCode.USAGE));
+  process.on("SIGTERM", () => done.resolve(received > 0 ? ExitCode.OK : ExitCode.USAGE));
+  if (idleMs !== undefined) {
+    clock.every(Math.min(idleMs, 200), () => {
+      if (clock.nowMs() - lastActivityMs >= idleMs)
+        done.resolve(received > 0 ? ExitCode.OK : ExitCode.USAGE);
+    });
+  }
+  try {
+    await consumer.start();
+  } catch (error) {
+    throw new ConfigError(`cannot start consuming: ${(error as Error).message}`);
+  }
+  const code = await done.promise;
+  await consumer.stop();
+  process.exit(code);
+}

@@ -1,0 +1,156 @@
+// `rmq produce`: sends messages from the command line, a file, generated bodies, or stdin (one
+// message per line), and prints one result line per message. Exit 1 if any send failed.
+
+import type { CAC } from "cac";
+import { readFileSync } from "node:fs";
+import { ConfigError, createLogger, SystemClock } from "../../core/common/index.ts";
+import { Producer, type OutgoingMessage, type SendResult } from "../../core/client/index.ts";
+import { namesrvAddrsFrom, positiveInt } from "../client_args.ts";
+import { ExitCode } from "../exit_codes.ts";
+import { printError, printJson, printLine } from "../output.ts";
+
+interface ProduceFlags {
+  topic?: string;
+  namesrvAddr?: string;
+  group?: string;
+  tag?: string;
+  keys?: string;
+  prop?: string | string[];
+  body?: string;
+  file?: string;
+  count?: string | number;
+  size?: string | number;
+  mode?: string;
+  batch?: string | number;
+  json?: boolean;
+}
+
+export function registerProduce(cli: CAC): void {
+  cli
+    .command("produce", "Send messages (from --body, --file, --size, or stdin lines)")
+    .option("-t, --topic <topic>", "Topic (auto-created on first send when allowed)")
+    .option("-n, --namesrv-addr <addrs>", "Name servers (default NAMESRV_ADDR or 127.0.0.1:9876)")
+    .option("-g, --group <group>", "Producer group (default rmq-cli-producer)")
+    .option("--tag <tag>", "Message tag")
+    .option("--keys <k1,k2>", "Message keys, comma-separated (indexed for lookups)")
+    .option("--prop <k=v>", "User property; repeat for more")
+    .option("--body <text>", "Message body")
+    .option("--file <path>", "Send the file's content as one message")
+    .option("--count <n>", "Send the body this many times (default 1)")
+    .option("--size <bytes>", "Generate bodies of this size")
+    .option("--mode <mode>", "sync (default), async (many in flight) or oneway")
+    .option("--batch <n>", "Send in batches of n messages")
+    .option("--json", "One JSON object per result")
+    .example("rmq produce -t Orders --tag TagA --keys order-1 --body 'hello'")
+    .example("seq 1 100 | rmq produce -t Numbers")
+    .action((flags: ProduceFlags) => runProduce(flags));
+}
+
+function properties(flag: string | string[] | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const item of flag === undefined ? [] : Array.isArray(flag) ? flag : [flag]) {
+    const eq = String(item).indexOf("=");
+    if (eq <= 0) throw new ConfigError(`--prop expects key=value, got "${item}"`);
+    out[String(item).slice(0, eq)] = String(item).slice(eq + 1);
+  }
+  return out;
+}
+
+async function* bodies(flags: ProduceFlags): AsyncGenerator<Uint8Array> {
+  const encoder = new TextEncoder();
+  const count = positiveInt(flags.count, "count", 1);
+  if (flags.file !== undefined) {
+    const content = new Uint8Array(readFileSync(flags.file));
+    for (let i = 0; i < count; i++) yield content;
+  } else if (flags.body !== undefined) {
+    for (let i = 0; i < count; i++) yield encoder.encode(String(flags.body));
+  } else if (flags.size !== undefined) {
+    const size = positiveInt(flags.size, "size", 1);
+    for (let i = 0; i < count; i++) {
+      const text = `${i}:`.padEnd(size, "abcdefghijklmnopqrstuvwxyz".charAt(i % 26));
+      yield encoder.encode(text.slice(0, size));
+    }
+  } else {
+    if (process.stdin.isTTY)
+      throw new ConfigError("give --body, --file or --size, or pipe lines on stdin");
+    let buffered = "";
+    const decoder = new TextDecoder();
+    for await (const chunk of process.stdin) {
+      buffered += decoder.decode(chunk as Uint8Array, { stream: true });
+      const lines = buffered.split("\n");
+      buffered = lines.pop()!;
+      for (const line of lines) yield encoder.encode(line);
+    }
+    if (buffered !== "") yield encoder.encode(buffered);
+  }
+}
+
+function report(result: SendResult, json: boolean): void {
+  if (json) {
+    printJson({
+      status: result.status,
+      msgId: result.msgId,
+      offsetMsgId: result.offsetMsgId,
+      brokerName: result.queue.brokerName,
+      queueId: result.queue.queueId,
+      queueOffset: result.queueOffset,
+    });
+  } else {
+    printLine(
+      `${result.status} msgId=${result.msgId} offsetMsgId=${result.offsetMsgId} ` +
+        `broker=${result.queue.brokerName} queue=${result.queue.queueId} ` +
+        `offset=${result.queueOffset}`,
+    );
+  }
+}
+
+async function runProduce(flags: ProduceFlags): Promise<void> {
+  if (!flags.topic) throw new ConfigError("missing -t/--topic");
+  const mode = flags.mode ?? "sync";
+  if (!["sync", "async", "oneway"].includes(mode))
+    throw new ConfigError(`--mode must be sync, async or oneway`);
+  const batchSize = positiveInt(flags.batch, "batch", 1);
+  const clock = new SystemClock();
+  const producer = new Producer({
+    group: flags.group ?? "rmq-cli-producer",
+    namesrvAddrs: namesrvAddrsFrom(flags.namesrvAddr),
+    clock,
+    log: createLogger("produce", { level: "warn" }),
+  });
+  const template = {
+    topic: String(flags.topic),
+    tags: flags.tag === undefined ? undefined : String(flags.tag),
+    keys: flags.keys === undefined ? undefined : String(flags.keys).split(",").filter(Boolean),
+    properties: properties(flags.prop),
+  };
+  let failures = 0;
+  const inFlight = new Set<Promise<void>>();
+  const fail = (error: unknown) => {
+    failures++;
+    printError(`send failed: ${(error as Error).message}`);
+  };
+  const dispatch = async (messages: OutgoingMessage[]) => {
+    if (mode === "oneway") {
+      for (const m of messages) await producer.sendOneway(m).catch(fail);
+      return;
+    }
+    const send = messages.length > 1 ? producer.sendBatch(messages) : producer.send(messages[0]!);
+    const done = send.then((r) => report(r, flags.json === true), fail);
+    if (mode === "sync") return done;
+    inFlight.add(done);
+    void done.finally(() => inFlight.delete(done));
+    if (inFlight.size >= 1024) await Promise.race(inFlight);
+  };
+  let pending: OutgoingMessage[] = [];
+  for await (const body of bodies(flags)) {
+    pending.push({ ...template, body });
+    if (pending.length >= batchSize) {
+      await dispatch(pending);
+      pending = [];
+    }
+  }
+  if (pending.length > 0) await dispatch(pending);
+  await Promise.all(inFlight);
+  producer.close();
+  if (failures > 0) process.exit(ExitCode.FAILURE);
+}

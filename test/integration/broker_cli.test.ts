@@ -1,0 +1,214 @@
+// A single node from one command (`rmq broker` with its embedded name server), driven by
+// `rmq produce` and `rmq consume` as real processes: messages round-trip with tags, keys and
+// properties; a group resumes from its committed offsets; a tag filter; a restart keeps data;
+// bad input gets clear errors and exit codes.
+
+import { describe, expect, test } from "bun:test";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { RmqProcess, runRmq } from "../harness/rmq_process.ts";
+
+async function startNode(store = mkdtempSync(join(tmpdir(), "rmq-node-"))) {
+  const node = new RmqProcess([
+    "broker",
+    "--listen",
+    "127.0.0.1:0",
+    "--namesrv-listen",
+    "127.0.0.1:0",
+    "--store",
+    store,
+    "-c",
+    "/dev/null",
+  ]);
+  const address = await node.ready();
+  const namesrv = /namesrv=(\S+)/.exec(node.stdout)![1]!;
+  return { node, address, namesrv, store };
+}
+
+describe("cli: single node", () => {
+  test("cli: single node: produce then consume round-trips messages; offsets resume", async () => {
+    const { node, namesrv } = await startNode();
+    await using _ = node;
+    const sent = await runRmq([
+      "produce",
+      "-n",
+      namesrv,
+      "-t",
+      "Orders",
+      "--tag",
+      "TagA",
+      "--keys",
+      "k1,k2",
+      "--prop",
+      "region=eu",
+      "--body",
+      "hello",
+      "--count",
+      "3",
+      "--json",
+    ]);
+    expect(sent.exitCode).toBe(0);
+    const results = sent.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    expect(results.map((r) => r.status)).toEqual(["SEND_OK", "SEND_OK", "SEND_OK"]);
+    const got = await runRmq([
+      "consume",
+      "-n",
+      namesrv,
+      "-t",
+      "Orders",
+      "-g",
+      "g1",
+      "--from",
+      "first",
+      "--count",
+      "3",
+      "--json",
+    ]);
+    expect(got.exitCode).toBe(0);
+    const messages = got.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    expect(messages.map((m) => m.body)).toEqual(["hello", "hello", "hello"]);
+    expect(new Set(messages.map((m) => m.msgId))).toEqual(new Set(results.map((r) => r.msgId)));
+    expect(messages[0]).toMatchObject({ topic: "Orders", tags: "TagA", keys: ["k1", "k2"] });
+    expect(messages[0].properties.region).toBe("eu");
+    // Nothing new for the group: exit 2 after the idle timeout.
+    const again = await runRmq([
+      "consume",
+      "-n",
+      namesrv,
+      "-t",
+      "Orders",
+      "-g",
+      "g1",
+      "--timeout",
+      "1s",
+    ]);
+    expect(again.exitCode).toBe(2);
+    const more = await runRmq(["produce", "-n", namesrv, "-t", "Orders", "--body", "later"]);
+    expect(more.exitCode).toBe(0);
+    const resumed = await runRmq([
+      "consume",
+      "-n",
+      namesrv,
+      "-t",
+      "Orders",
+      "-g",
+      "g1",
+      "--count",
+      "1",
+      "--format",
+      "{body}",
+    ]);
+    expect(resumed.stdout).toBe("later\n");
+  }, 30_000);
+
+  test("cli: single node: tag filters, stdin lines, batches; data survives a restart", async () => {
+    const first = await startNode();
+    {
+      await using _ = first.node;
+      const lines = Bun.spawn(
+        [process.execPath, "-e", "for (let i = 0; i < 20; i++) console.log('line-' + i)"],
+        { stdout: "pipe" },
+      );
+      const produce = Bun.spawn(
+        [
+          join(import.meta.dir, "..", "..", "dist", "rmq"),
+          "produce",
+          "-n",
+          first.namesrv,
+          "-t",
+          "Lines",
+          "--tag",
+          "B",
+          "--batch",
+          "5",
+        ],
+        { stdin: lines.stdout, stdout: "pipe", stderr: "pipe" },
+      );
+      expect(await produce.exited).toBe(0);
+      await runRmq([
+        "produce",
+        "-n",
+        first.namesrv,
+        "-t",
+        "Lines",
+        "--tag",
+        "A",
+        "--body",
+        "tagged-a",
+      ]);
+      const onlyA = await runRmq([
+        "consume",
+        "-n",
+        first.namesrv,
+        "-t",
+        "Lines",
+        "-g",
+        "ga",
+        "--tag",
+        "A",
+        "--from",
+        "first",
+        "--timeout",
+        "1500ms",
+        "--format",
+        "{body}",
+      ]);
+      expect(onlyA.stdout).toBe("tagged-a\n");
+      first.node.proc.kill("SIGTERM");
+      expect(await first.node.exited).toBe(0);
+    }
+    const second = await startNode(first.store);
+    await using _ = second.node;
+    const all = await runRmq([
+      "consume",
+      "-n",
+      second.namesrv,
+      "-t",
+      "Lines",
+      "-g",
+      "gall",
+      "--from",
+      "first",
+      "--count",
+      "21",
+      "--format",
+      "{body}",
+    ]);
+    expect(all.exitCode).toBe(0);
+    const bodies = all.stdout.trim().split("\n").sort();
+    expect(bodies).toHaveLength(21);
+    expect(bodies).toContain("line-19");
+    expect(bodies).toContain("tagged-a");
+  }, 30_000);
+
+  test("cli: single node: bad input gets a clear error and a non-zero exit", async () => {
+    const { node, namesrv } = await startNode();
+    await using _ = node;
+    const badTopic = await runRmq(["produce", "-n", namesrv, "-t", "bad topic!", "--body", "x"]);
+    expect(badTopic.exitCode).toBe(1);
+    expect(badTopic.stderr).toMatch(/illegal characters|no route/);
+    const tooBig = await runRmq([
+      "produce",
+      "-n",
+      namesrv,
+      "-t",
+      "Big",
+      "--size",
+      String(5 * 1024 * 1024),
+    ]);
+    expect(tooBig.exitCode).toBe(1);
+    expect(tooBig.stderr).toMatch(/illegal|exceeds/);
+    const noTopic = await runRmq(["produce", "-n", namesrv, "--body", "x"]);
+    expect(noTopic.exitCode).toBe(3);
+    expect(noTopic.stderr).toContain("missing -t/--topic");
+    const badNs = await runRmq(["consume", "-n", "nowhere", "-t", "T"]);
+    expect(badNs.exitCode).toBe(3);
+  }, 30_000);
+});
