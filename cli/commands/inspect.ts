@@ -39,6 +39,7 @@ import {
   progress,
 } from "../output.ts";
 import { isoTime, recordJson, recordSummary } from "./inspect_format.ts";
+import { onlineTargets, runOnline } from "./inspect_online.ts";
 
 interface InspectFlags {
   from?: string | number;
@@ -47,6 +48,8 @@ interface InspectFlags {
   max?: string | number;
   json?: boolean;
   body?: boolean;
+  namesrvAddr?: string;
+  key?: string;
 }
 
 class UsageError extends Error {}
@@ -76,10 +79,16 @@ export function registerInspect(cli: CAC): void {
     .command("inspect <what> [...args]", "Read store files offline (never modifies them)")
     .option("--from <n>", "First physical offset (commitlog) or queue offset (queue)")
     .option("--count <n>", "How many records or units to show")
-    .option("--topic <topic>", "Only this topic (commitlog) / the key's topic (index)")
+    .option(
+      "-t, --topic <topic>",
+      "commitlog: only this topic; index: the key's topic; online: the topic",
+    )
     .option("--max <n>", "At most this many index hits (default 64)")
     .option("--body", "With --json: include the whole body as base64")
     .option("--json", "One JSON object per line")
+    .option("-n, --namesrv-addr <addrs>", "Online views: name servers (default NAMESRV_ADDR)")
+    .option("--key <key>", "msg: look messages up by key (with -t)")
+
     .example("rmq inspect commitlog ~/store --count 10")
     .example("rmq inspect verify ~/store")
     .action((what: string, args: string[], flags: InspectFlags) => runInspect(what, args, flags));
@@ -88,6 +97,7 @@ export function registerInspect(cli: CAC): void {
 async function runInspect(what: string, args: string[], flags: InspectFlags): Promise<void> {
   const io = new RealFileIO();
   try {
+    if (onlineTargets.has(what)) return await runOnline(what, args, flags);
     switch (what) {
       case "commitlog":
         return inspectCommitLog(io, requireArg(args[0], "<storeDir|file>"), flags);
@@ -103,7 +113,8 @@ async function runInspect(what: string, args: string[], flags: InspectFlags): Pr
         return inspectStats(io, requireArg(args[0], "<storeDir>"), flags);
       default:
         throw new UsageError(
-          `unknown inspect target "${what}": commitlog, queue, index, checkpoint, verify, stats`,
+          `unknown inspect target "${what}": commitlog, queue, index, checkpoint, verify, stats ` +
+            "(offline), cluster, route, topic, group, msg (online)",
         );
     }
   } catch (error) {

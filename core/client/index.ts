@@ -4,3 +4,4 @@ export * from "./consumer.ts";
 export * from "./received_message.ts";
 export * from "./route_cache.ts";
 export * from "./message_id.ts";
+export * from "./admin.ts";

@@ -106,6 +106,23 @@ describe("cli: single node", () => {
       "{body}",
     ]);
     expect(resumed.stdout).toBe("later\n");
+    // Online views of the same node.
+    const topic = await runRmq(["inspect", "topic", "Orders", "-n", namesrv, "--json"]);
+    const queues = topic.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    expect(queues.reduce((n, q) => n + q.maxOffset, 0)).toBe(4);
+    const group = await runRmq(["inspect", "group", "g1", "-t", "Orders", "-n", namesrv, "--json"]);
+    const lag = group.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    expect(lag.reduce((n, q) => n + q.lag, 0)).toBe(0);
+    const byId = await runRmq(["inspect", "msg", results[0].offsetMsgId, "-n", namesrv, "--json"]);
+    expect(JSON.parse(byId.stdout).msgId).toBe(results[0].msgId);
+    const byKey = await runRmq(["inspect", "msg", "--key", "k2", "-t", "Orders", "-n", namesrv]);
+    expect(byKey.stdout.trim().split("\n")).toHaveLength(3);
   }, 30_000);
 
   test("cli: single node: tag filters, stdin lines, batches; data survives a restart", async () => {

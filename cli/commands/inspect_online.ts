@@ -1,0 +1,131 @@
+// `rmq inspect` online views: ask a running cluster (through the name servers) instead of
+// reading files. cluster | route TOPIC | topic TOPIC | group GROUP -t TOPIC | msg ID | msg --key K.
+
+import { ConfigError, createLogger, SystemClock } from "../../core/common/index.ts";
+import { Admin, type ReceivedMessage } from "../../core/client/index.ts";
+import { namesrvAddrsFrom } from "../client_args.ts";
+import { ExitCode } from "../exit_codes.ts";
+import { printJson, printLine, printTable } from "../output.ts";
+import { envelope } from "./consume.ts";
+
+export interface OnlineFlags {
+  namesrvAddr?: string;
+  topic?: string;
+  key?: string;
+  json?: boolean;
+}
+
+export const onlineTargets = new Set(["cluster", "route", "topic", "group", "msg"]);
+
+function showMessages(messages: ReceivedMessage[], json: boolean): void {
+  for (const m of messages) {
+    const e = envelope(m);
+    if (json) printJson(e);
+    else {
+      const where = `${m.topic}/${m.queueId}#${m.queueOffset}`;
+      const ids = `msgId=${m.msgId} offsetMsgId=${m.offsetMsgId}`;
+      const labels = `tags=${m.tags ?? "-"} keys=${m.keys.join(",") || "-"}`;
+      printLine(`${where} ${ids} ${labels} body=${JSON.stringify(String(e.body).slice(0, 60))}`);
+    }
+  }
+  if (messages.length === 0) process.exitCode = ExitCode.FAILURE;
+}
+
+export async function runOnline(what: string, args: string[], flags: OnlineFlags): Promise<void> {
+  const addrs = namesrvAddrsFrom(flags.namesrvAddr);
+  const clock = new SystemClock();
+  const admin = Admin.connect(addrs, clock, createLogger("inspect", { level: "error" }));
+  const json = flags.json === true;
+  const need = (value: string | undefined, what: string) => {
+    if (!value) throw new ConfigError(`missing ${what}`);
+    return value;
+  };
+  try {
+    switch (what) {
+      case "cluster": {
+        const info = await admin.cluster();
+        const rows: (string | number)[][] = [];
+        for (const [cluster, names] of info.clusterAddrTable) {
+          for (const name of names) {
+            for (const [id, addr] of info.brokerAddrTable.get(name)?.brokerAddrs ?? []) {
+              if (json) printJson({ cluster, brokerName: name, brokerId: id, address: addr });
+              rows.push([cluster, name, id, addr]);
+            }
+          }
+        }
+        if (!json) printTable(["cluster", "broker", "id", "address"], rows);
+        return;
+      }
+      case "route": {
+        const topic = need(args[0], "<topic>");
+        const route = await admin.route(topic);
+        if (json) {
+          printJson({
+            queueDatas: route.queueDatas,
+            brokerDatas: route.brokerDatas.map((b) => ({
+              ...b,
+              brokerAddrs: Object.fromEntries(b.brokerAddrs),
+            })),
+          });
+          return;
+        }
+        printTable(
+          ["broker", "addresses", "read", "write", "perm"],
+          route.queueDatas.map((q) => {
+            const addrsOf = route.brokerDatas.find(
+              (b) => b.brokerName === q.brokerName,
+            )?.brokerAddrs;
+            const list = [...(addrsOf ?? [])].map(([id, a]) => `${id}=${a}`).join(" ");
+            return [q.brokerName, list, q.readQueueNums, q.writeQueueNums, q.perm];
+          }),
+        );
+        return;
+      }
+      case "topic": {
+        const topic = need(args[0], "<topic>");
+        const queues = await admin.topicOffsets(topic);
+        if (json) for (const q of queues) printJson({ topic, ...q });
+        else
+          printTable(
+            ["broker", "queue", "minOffset", "maxOffset"],
+            queues.map((q) => [q.brokerName, q.queueId, q.minOffset, q.maxOffset]),
+          );
+        return;
+      }
+      case "group": {
+        const group = need(args[0], "<group>");
+        const topic = need(flags.topic, "-t/--topic (the topic the group consumes)");
+        const progress = await admin.groupProgress(group, topic);
+        const members = await admin.consumerIds(group, topic);
+        if (json) {
+          for (const q of progress) printJson({ group, topic, ...q });
+          return;
+        }
+        const list = members.length ? `: ${members.join(", ")}` : "";
+        printLine(`group ${group} on ${topic}: ${members.length} member(s) online${list}`);
+        printTable(
+          ["broker", "queue", "brokerOffset", "consumerOffset", "lag"],
+          progress.map((q) => [
+            q.brokerName,
+            q.queueId,
+            q.maxOffset,
+            q.consumerOffset ?? "-",
+            q.lag,
+          ]),
+        );
+        printLine(`total lag ${progress.reduce((n, q) => n + q.lag, 0)}`);
+        return;
+      }
+      case "msg": {
+        if (flags.key)
+          return showMessages(
+            await admin.messagesByKey(need(flags.topic, "-t/--topic"), flags.key),
+            json,
+          );
+        return showMessages(await admin.messageById(need(args[0], "<msgId>"), flags.topic), json);
+      }
+    }
+  } finally {
+    admin.close();
+  }
+}
