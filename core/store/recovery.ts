@@ -13,7 +13,7 @@
 import type { Logger } from "../common/log.ts";
 import type { StoreConfig } from "../config/store_config.ts";
 import { checkpointMinTimestamp } from "./checkpoint_codec.ts";
-import { decodeRecord } from "./commit_log_codec.ts";
+import { decodeRecord, MESSAGE_MAGIC_CODE_V1, MESSAGE_MAGIC_CODE_V2 } from "./commit_log_codec.ts";
 import { scanCommitLog } from "./commit_log_scan.ts";
 import type { FileIO } from "./file_io.ts";
 import type { MessageStore } from "./message_store.ts";
@@ -33,10 +33,11 @@ export function recoverStore(
 
   // After a clean stop every record up to the dispatched end is known good: start there.
   const cleanFrom = dispatchedEnd > 0 ? dispatchedEnd : segmentHolding(store, 0);
+  const minTimestamp = checkpointMinTimestamp(checkpoint, false);
   const scanFrom = abnormal
-    ? Math.min(
-        segmentBefore(store, checkpointMinTimestamp(checkpoint, false)),
-        segmentHolding(store, dispatchedEnd),
+    ? Math.max(
+        durableBoundary(store, minTimestamp),
+        Math.min(segmentBefore(store, minTimestamp), segmentHolding(store, dispatchedEnd)),
       )
     : Math.max(cleanFrom, store.commitLog.files.minOffset());
   const scan = scanCommitLog(io, store.paths.commitLog, {
@@ -85,6 +86,65 @@ export function recoverStore(
     );
   }
   return { abnormal, recoveredEnd: end };
+}
+
+/**
+ * A record boundary everything before which is durable, with its queue units: the end of the
+ * newest record, over all queues, stored at or before the checkpoint's minimum time. The commit
+ * log is flushed in order and the checkpoint's times are written only after the commit log and
+ * the queues covering them were flushed, so nothing before this point needs re-deriving.
+ * 0 when no unit qualifies (then recovery falls back to segment granularity).
+ */
+function durableBoundary(store: MessageStore, minTimestampMs: number): number {
+  if (minTimestampMs <= 0) return 0;
+  let boundary = 0;
+  for (const queue of store.queues.all()) {
+    let low = queue.minOffset;
+    let high = queue.maxOffset; // search the last unit with storeTime <= min in [low, high)
+    let best = -1;
+    while (low < high) {
+      const mid = Math.floor((low + high) / 2);
+      const unit = queue.unitAt(mid);
+      const time = unit ? storeTimestampAt(store, unit.physicalOffset, unit.size) : undefined;
+      if (time !== undefined && time <= minTimestampMs) {
+        best = mid;
+        low = mid + 1;
+      } else {
+        high = mid;
+      }
+    }
+    const unit = best >= 0 ? queue.unitAt(best) : undefined;
+    if (unit && recordIsIntact(store, unit.physicalOffset, unit.size)) {
+      boundary = Math.max(boundary, unit.physicalOffset + unit.size);
+    }
+  }
+  return boundary;
+}
+
+/**
+ * STORETIMESTAMP of the record at `offset`, read from its fixed-position fields; undefined
+ * unless the bytes there start like a record of `size` bytes (lost or torn bytes after a crash
+ * must not pass for an old, durable record).
+ */
+function storeTimestampAt(store: MessageStore, offset: number, size: number): number | undefined {
+  const head = store.commitLog.read(offset, 80);
+  if (!head || head.length < 80) return undefined;
+  const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
+  const magic = view.getInt32(4);
+  if (view.getInt32(0) !== size) return undefined;
+  if (magic !== MESSAGE_MAGIC_CODE_V1 && magic !== MESSAGE_MAGIC_CODE_V2) return undefined;
+  const sysFlag = view.getInt32(36);
+  const bornHostBytes = (sysFlag & 0x10) !== 0 ? 20 : 8;
+  const at = 48 + bornHostBytes;
+  return Number(view.getBigInt64(at));
+}
+
+/** The record at `offset` decodes with its body CRC and has `size` bytes. */
+function recordIsIntact(store: MessageStore, offset: number, size: number): boolean {
+  const bytes = store.commitLog.read(offset, size);
+  if (!bytes || bytes.length !== size) return false;
+  const result = decodeRecord(bytes, 0, { checkCrc: true, basePosition: offset });
+  return result.kind === "record" && result.record.totalSize === size;
 }
 
 /** Start of the segment holding `offset` (or the last segment, or 0). */
