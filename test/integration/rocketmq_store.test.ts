@@ -1,0 +1,138 @@
+// `rmq broker` started on stores Apache RocketMQ 4.9.7 wrote (shared/fixtures/rocketmq-store),
+// with their sizes in broker.conf: topics come from its topics.json, FxGroup resumes at its
+// committed offsets, every message is consumable, and on the store killed with -9 every
+// acknowledged message in the manifest is there.
+
+import { describe, expect, test } from "bun:test";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { RmqProcess, runRmq } from "../harness/rmq_process.ts";
+import { sharedFixturesDir, skipReason } from "../harness/shared_fixtures.ts";
+import { scratchStoreCopy, storeManifest, type StoreFixture } from "../harness/store_fixtures.ts";
+
+const describeIfFixtures = sharedFixturesDir ? describe : describe.skip;
+if (!sharedFixturesDir) console.warn(`skipping RocketMQ store serving tests: ${skipReason}`);
+
+async function serve(name: StoreFixture) {
+  const store = scratchStoreCopy(name);
+  const conf = join(store, "..", "broker.conf");
+  // The fixture broker's settings (README of rocketmq-store): sizes must match the files.
+  writeFileSync(
+    conf,
+    [
+      "brokerName=broker-a",
+      "brokerClusterName=DefaultCluster",
+      "mappedFileSizeCommitLog=1048576",
+      "mappedFileSizeConsumeQueue=6000",
+      "maxHashSlotNum=1024",
+      "maxIndexNum=4096",
+      "flushDiskType=SYNC_FLUSH",
+    ].join("\n"),
+  );
+  const node = new RmqProcess([
+    "broker",
+    "-c",
+    conf,
+    "--store",
+    store,
+    "--listen",
+    "127.0.0.1:0",
+    "--namesrv-listen",
+    "127.0.0.1:0",
+  ]);
+  await node.ready();
+  return { node, store, namesrv: /namesrv=(\S+)/.exec(node.stdout)![1]! };
+}
+
+const lines = (text: string) =>
+  text
+    .trim()
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
+
+describeIfFixtures("store: serving rocketmq stores", () => {
+  test("store: serving rocketmq stores: clean: topics, resumed group, all", async () => {
+    const { node, namesrv } = await serve("clean");
+    await using _ = node;
+    const route = await runRmq(["inspect", "topic", "FxOrders", "-n", namesrv, "--json"]);
+    expect(lines(route.stdout).map((q) => q.maxOffset)).toEqual([302, 318, 309, 321]);
+    // FxGroup committed everything before RocketMQ stopped: nothing new for it.
+    const resumed = await runRmq([
+      "consume",
+      "-n",
+      namesrv,
+      "-t",
+      "FxOrders",
+      "-g",
+      "FxGroup",
+      "--timeout",
+      "1500ms",
+    ]);
+    expect(resumed.exitCode).toBe(2);
+    const all = await runRmq([
+      "consume",
+      "-n",
+      namesrv,
+      "-t",
+      "FxOrders",
+      "-g",
+      "rmq-reads-all",
+      "--from",
+      "first",
+      "--count",
+      "1250",
+      "--json",
+    ]);
+    expect(all.exitCode).toBe(0);
+    const got = lines(all.stdout);
+    expect(new Set(got.map((m) => `${m.queueId}/${m.queueOffset}`)).size).toBe(1250);
+    // Every message RocketMQ stored in FxOrders (originals, delivered delays, committed
+    // transactions, retries are in %RETRY%) is consumed, by its client id.
+    const manifest = storeManifest("clean");
+    type Copy = { topic: string };
+    const expected = manifest.messages
+      .filter((m: { storeCopies?: Copy[] }) =>
+        (m.storeCopies ?? []).some((c) => c.topic === "FxOrders"),
+      )
+      .map((m: { msgId: string }) => m.msgId);
+    const seen = new Set(got.map((m) => m.msgId));
+    expect(expected.length).toBeGreaterThan(1200);
+    for (const id of expected) expect(seen.has(id)).toBe(true);
+    // Bodies the producer compressed come back inflated, as RocketMQ clients receive them.
+    expect(got.some((m) => m.body.length >= 4096)).toBe(true);
+  }, 60_000);
+
+  test("store: serving rocketmq stores: killed: every ack consumable", async () => {
+    const { node, namesrv } = await serve("crash");
+    await using _ = node;
+    const manifest = storeManifest("crash");
+    const acked = manifest.messages.filter(
+      (m: { sendStatus: string }) => m.sendStatus === "SEND_OK",
+    );
+    expect(acked).toHaveLength(300);
+    const ids = new Set<string>();
+    for (const [topic, count] of [
+      ["FxOrders", 231],
+      ["FxEvents", 71],
+    ] as const) {
+      const out = await runRmq([
+        "consume",
+        "-n",
+        namesrv,
+        "-t",
+        topic,
+        "-g",
+        "rmq-check",
+        "--from",
+        "first",
+        "--count",
+        String(count),
+        "--json",
+      ]);
+      expect(out.exitCode).toBe(0);
+      for (const m of lines(out.stdout)) ids.add(m.msgId);
+    }
+    for (const m of acked) expect(ids.has(m.msgId)).toBe(true);
+  }, 60_000);
+});
