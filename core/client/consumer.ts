@@ -15,7 +15,7 @@ import { RequestCode } from "../protocol/request_code.ts";
 import { ResponseCode } from "../protocol/response_code.ts";
 import { RemotingClient } from "../remoting/client.ts";
 import { ProcessorTable } from "../remoting/processor_table.ts";
-import { buildClientId } from "./message_id.ts";
+import { buildClientId, instanceSeed } from "./message_id.ts";
 import { decodeMessages, type ReceivedMessage } from "./received_message.ts";
 import { RouteCache, type MessageQueue } from "./route_cache.ts";
 
@@ -88,7 +88,7 @@ export class PushConsumer {
   private rebalancing: Promise<void> | null = null;
 
   constructor(private readonly options: ConsumerOptions) {
-    const prng = new Prng(options.seed ?? options.clock.nowMs() % 2 ** 31);
+    const prng = new Prng(options.seed ?? instanceSeed(options.clock));
     this.clientId = buildClientId(prng);
     const processors = new ProcessorTable().register(
       RequestCode.NOTIFY_CONSUMER_IDS_CHANGED,

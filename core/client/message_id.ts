@@ -46,6 +46,18 @@ export class UniqueIdGenerator {
   }
 }
 
+let instancesMade = 0;
+
+/**
+ * The default seed of a client instance: the clock's milliseconds plus a count of instances made
+ * in this process, so instances made in the same millisecond still get different client ids and
+ * UNIQ_KEY prefixes (two consumers of a group with one id would own the same queues).
+ */
+export function instanceSeed(clock: Clock): number {
+  instancesMade++;
+  return (clock.nowMs() % 2 ** 31) + instancesMade;
+}
+
 /** `<ip>@<pid>#<random>`: unique per client instance, as the Java client builds it. */
 export function buildClientId(prng: Prng): string {
   return `${localIpv4().join(".")}@${process.pid}#${prng.nextUint32()}`;

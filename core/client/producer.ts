@@ -15,7 +15,7 @@ import { encodeSendMessageRequestV2 } from "../protocol/headers/send.ts";
 import { RequestCode } from "../protocol/request_code.ts";
 import { ResponseCode, responseCodeName } from "../protocol/response_code.ts";
 import { RemotingClient } from "../remoting/client.ts";
-import { UniqueIdGenerator } from "./message_id.ts";
+import { instanceSeed, UniqueIdGenerator } from "./message_id.ts";
 import { RouteCache, type MessageQueue } from "./route_cache.ts";
 
 export interface OutgoingMessage {
@@ -75,7 +75,7 @@ export class Producer {
   constructor(private readonly options: ProducerOptions) {
     this.remoting = new RemotingClient({ clock: options.clock, log: options.log });
     this.routes = new RouteCache(this.remoting, options.namesrvAddrs, options.clock);
-    const prng = new Prng(options.seed ?? options.clock.nowMs() % 2 ** 31);
+    const prng = new Prng(options.seed ?? instanceSeed(options.clock));
     this.ids = new UniqueIdGenerator(options.clock, prng);
     this.nextQueue = prng.below(1024);
   }

@@ -8,3 +8,4 @@ export * from "./checksum.ts";
 export * from "./log.ts";
 export * from "./message.ts";
 export * from "./record_codec.ts";
+export * from "./int64.ts";

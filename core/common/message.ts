@@ -65,6 +65,27 @@ export function parseMessageProperties(text: string): Map<string, string> {
   return out;
 }
 
+/**
+ * One property's value from a properties string without building a map (the dispatch hot
+ * path); the same rules as parseMessageProperties: the first match wins, empty values do not
+ * count.
+ */
+export function findMessageProperty(text: string, name: string): string | undefined {
+  const needle = name + NAME_VALUE_SEPARATOR;
+  let from = 0;
+  for (;;) {
+    const at = text.indexOf(needle, from);
+    if (at < 0) return undefined;
+    if (at === 0 || text.charCodeAt(at - 1) === 2) {
+      const start = at + needle.length;
+      let end = text.indexOf(PROPERTY_SEPARATOR, start);
+      if (end < 0) end = text.length;
+      if (end > start) return text.slice(start, end);
+    }
+    from = at + 1;
+  }
+}
+
 export interface HostAddress {
   /** 4 bytes (IPv4) or 16 bytes (IPv6). */
   ip: Uint8Array;
@@ -81,12 +102,22 @@ export function formatHost(host: HostAddress): string {
 /** Offset message id: store IP + port (int) + physical offset (long), upper-case hex (§4.3). */
 export function createOffsetMessageId(storeHost: HostAddress, physicalOffset: number): string {
   assert(Number.isSafeInteger(physicalOffset) && physicalOffset >= 0, "offset is a safe integer");
-  const bytes = new Uint8Array(storeHost.ip.length + 12);
-  bytes.set(storeHost.ip, 0);
-  const view = new DataView(bytes.buffer);
-  view.setInt32(storeHost.ip.length, storeHost.port);
-  view.setBigInt64(storeHost.ip.length + 4, BigInt(physicalOffset));
-  return Buffer.from(bytes).toString("hex").toUpperCase();
+  return hostPrefix(storeHost) + physicalOffset.toString(16).toUpperCase().padStart(16, "0");
+}
+
+const hostPrefixes = new WeakMap<HostAddress, string>();
+
+/** The host part of an offset id (IP + port as hex), cached per address object. */
+function hostPrefix(host: HostAddress): string {
+  let prefix = hostPrefixes.get(host);
+  if (prefix === undefined) {
+    const bytes = new Uint8Array(host.ip.length + 4);
+    bytes.set(host.ip, 0);
+    new DataView(bytes.buffer).setInt32(host.ip.length, host.port);
+    prefix = Buffer.from(bytes).toString("hex").toUpperCase();
+    hostPrefixes.set(host, prefix);
+  }
+  return prefix;
 }
 
 /** Decodes an offset message id; undefined if it is not one (wrong length or not hex). */

@@ -29,6 +29,7 @@
 
 import { assert } from "./assert.ts";
 import { crc32Masked } from "./checksum.ts";
+import { getInt64, setInt64 } from "./int64.ts";
 import { MessageSysFlag, type HostAddress } from "./message.ts";
 
 export const MESSAGE_MAGIC_CODE_V1 = 0xdaa320a7 | 0;
@@ -219,13 +220,13 @@ class FieldReader {
   int64(): number {
     const at = this.take(8);
     if (this.failed) return 0;
-    const value = this.view.getBigInt64(at);
-    if (value > BigInt(Number.MAX_SAFE_INTEGER) || value < BigInt(Number.MIN_SAFE_INTEGER)) {
+    const value = getInt64(this.view, at);
+    if (value === undefined) {
       this.failed = true;
       this.failure = `64-bit field at ${at} is beyond 2^53`;
       return 0;
     }
-    return Number(value);
+    return value;
   }
   bytes(count: number): Uint8Array {
     const at = this.take(count);
@@ -286,7 +287,7 @@ export function encodeRecord(out: Uint8Array, pos: number, fields: RecordFields)
   const view = new DataView(out.buffer, out.byteOffset + pos, size);
   let at = 0;
   const i32 = (v: number) => (view.setInt32(at, v), (at += 4));
-  const i64 = (v: number) => (view.setBigInt64(at, BigInt(v)), (at += 8));
+  const i64 = (v: number) => (setInt64(view, at, v), (at += 8));
   const raw = (b: Uint8Array) => (out.set(b, pos + at), (at += b.length));
   i32(size);
   i32(version === 2 ? MESSAGE_MAGIC_CODE_V2 : MESSAGE_MAGIC_CODE_V1);

@@ -8,6 +8,7 @@
 // | 12     | 8    | tagsCode (tag hash; delivery time for SCHEDULE_TOPIC_XXXX) |
 
 import { assert } from "../common/assert.ts";
+import { getInt64, setInt64 } from "../common/int64.ts";
 
 export const CQ_STORE_UNIT_SIZE = 20;
 assert(CQ_STORE_UNIT_SIZE === 8 + 4 + 8, "a consume queue unit is 20 bytes");
@@ -22,20 +23,18 @@ export interface ConsumeQueueUnit {
 export function decodeUnit(bytes: Uint8Array, pos: number): ConsumeQueueUnit | undefined {
   if (pos + CQ_STORE_UNIT_SIZE > bytes.length) return undefined;
   const view = new DataView(bytes.buffer, bytes.byteOffset + pos, CQ_STORE_UNIT_SIZE);
-  const physical = view.getBigInt64(0);
+  const physical = getInt64(view, 0);
   const size = view.getInt32(8);
-  const tags = view.getBigInt64(12);
+  const tags = getInt64(view, 12);
   // RocketMQ's recovery accepts units with offset >= 0 and size > 0 and stops at the first other.
-  if (physical < 0n || size <= 0 || physical > BigInt(Number.MAX_SAFE_INTEGER)) return undefined;
-  if (tags > BigInt(Number.MAX_SAFE_INTEGER) || tags < BigInt(Number.MIN_SAFE_INTEGER))
-    return undefined;
-  return { physicalOffset: Number(physical), size, tagsCode: Number(tags) };
+  if (physical === undefined || physical < 0 || size <= 0 || tags === undefined) return undefined;
+  return { physicalOffset: physical, size, tagsCode: tags };
 }
 
 export function encodeUnit(out: Uint8Array, pos: number, unit: ConsumeQueueUnit): void {
   assert(unit.size > 0 && unit.physicalOffset >= 0, "a unit points at a real record");
   const view = new DataView(out.buffer, out.byteOffset + pos, CQ_STORE_UNIT_SIZE);
-  view.setBigInt64(0, BigInt(unit.physicalOffset));
+  setInt64(view, 0, unit.physicalOffset);
   view.setInt32(8, unit.size);
-  view.setBigInt64(12, BigInt(unit.tagsCode));
+  setInt64(view, 12, unit.tagsCode);
 }

@@ -7,7 +7,7 @@ import { javaStringHashCode } from "../common/checksum.ts";
 import {
   MessageConst,
   MessageSysFlag,
-  parseMessageProperties,
+  findMessageProperty,
   transactionType,
 } from "../common/message.ts";
 import { decodeRecord, type StoredRecord } from "./commit_log_codec.ts";
@@ -31,8 +31,24 @@ export interface DispatchedRecord {
 export type DispatchListener = (record: DispatchedRecord) => void;
 
 /** tagsCode of a record: the tag hash; for delayed copies, the delivery time (the broker's). */
-export function tagsCodeOf(properties: Map<string, string>): number {
-  const tags = properties.get(MessageConst.PROPERTY_TAGS);
+/** What dispatch needs of a record (a decoded StoredRecord has it all). */
+export type DispatchSource = Pick<
+  StoredRecord,
+  | "topic"
+  | "queueId"
+  | "queueOffset"
+  | "position"
+  | "totalSize"
+  | "storeTimestamp"
+  | "sysFlag"
+  | "properties"
+>;
+
+/** Reads one property of the record being dispatched. */
+export type PropertyReader = (name: string) => string | undefined;
+
+export function tagsCodeOf(property: PropertyReader): number {
+  const tags = property(MessageConst.PROPERTY_TAGS);
   return tags ? javaStringHashCode(tags) : 0;
 }
 
@@ -49,7 +65,7 @@ export class Dispatcher {
     private readonly queues: ConsumeQueueSet,
     private readonly index: IndexService | null,
     /** Computes a unit's tagsCode; the broker overrides it for SCHEDULE_TOPIC_XXXX. */
-    private readonly tagsCode: (record: StoredRecord, properties: Map<string, string>) => number,
+    private readonly tagsCode: (record: DispatchSource, property: PropertyReader) => number,
   ) {
     this.readChunkBytes = Math.min(4 * 1024 * 1024, commitLog.segmentSizeBytes);
   }
@@ -123,13 +139,29 @@ export class Dispatcher {
     );
   }
 
-  dispatchRecord(record: StoredRecord): void {
-    const properties = parseMessageProperties(record.properties);
+  /**
+   * The writer's fast path: dispatches records it just appended, in order, without reading
+   * them back, when dispatch had caught up with the commit log before the append (so these are
+   * exactly the bytes from reputOffset to `end`, blank markers aside). Same effects as run().
+   */
+  dispatchAppended(records: DispatchSource[], end: number): void {
+    try {
+      for (const record of records) this.dispatchRecord(record);
+      this.reputOffset = end;
+    } finally {
+      for (const queue of this.touched) queue.writePending();
+      this.touched.clear();
+      this.index?.writePending();
+    }
+  }
+
+  dispatchRecord(record: DispatchSource): void {
+    const property: PropertyReader = (name) => findMessageProperty(record.properties, name);
     const type = transactionType(record.sysFlag);
     const visible =
       type === MessageSysFlag.TRANSACTION_NOT_TYPE ||
       type === MessageSysFlag.TRANSACTION_COMMIT_TYPE;
-    const tagsCode = this.tagsCode(record, properties);
+    const tagsCode = this.tagsCode(record, property);
     if (visible) {
       const queue = this.queues.getOrCreate(record.topic, record.queueId);
       this.touched.add(queue);
@@ -144,8 +176,8 @@ export class Dispatcher {
       physicalOffset: record.position,
       storeTimestamp: record.storeTimestamp,
       sysFlag: record.sysFlag,
-      uniqKey: properties.get(MessageConst.PROPERTY_UNIQ_CLIENT_MESSAGE_ID_KEYIDX),
-      keys: (properties.get(MessageConst.PROPERTY_KEYS) ?? "").split(MessageConst.KEY_SEPARATOR),
+      uniqKey: property(MessageConst.PROPERTY_UNIQ_CLIENT_MESSAGE_ID_KEYIDX),
+      keys: (property(MessageConst.PROPERTY_KEYS) ?? "").split(MessageConst.KEY_SEPARATOR),
     });
     this.lastDispatchedStoreTimestamp = record.storeTimestamp;
     if (!visible) return;

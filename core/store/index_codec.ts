@@ -12,6 +12,7 @@
 
 import { assert } from "../common/assert.ts";
 import { javaStringHashCode } from "../common/checksum.ts";
+import { getInt64, setInt64 } from "../common/int64.ts";
 
 export const INDEX_HEADER_SIZE = 40;
 export const HASH_SLOT_SIZE = 4;
@@ -86,7 +87,7 @@ export function decodeEntry(bytes: Uint8Array, pos: number): IndexEntry {
   const view = new DataView(bytes.buffer, bytes.byteOffset + pos, INDEX_ENTRY_SIZE);
   return {
     keyHash: view.getInt32(0),
-    physicalOffset: Number(view.getBigInt64(4)),
+    physicalOffset: getInt64(view, 4) ?? -1,
     timeDiffSeconds: view.getInt32(12),
     previousIndex: view.getInt32(16),
   };
@@ -95,7 +96,7 @@ export function decodeEntry(bytes: Uint8Array, pos: number): IndexEntry {
 export function encodeEntry(out: Uint8Array, pos: number, entry: IndexEntry): void {
   const view = new DataView(out.buffer, out.byteOffset + pos, INDEX_ENTRY_SIZE);
   view.setInt32(0, entry.keyHash);
-  view.setBigInt64(4, BigInt(entry.physicalOffset));
+  setInt64(view, 4, entry.physicalOffset);
   view.setInt32(12, entry.timeDiffSeconds);
   view.setInt32(16, entry.previousIndex);
 }

@@ -187,25 +187,18 @@ export class IndexService {
   }
 
   /**
-   * Writes gathered entries (one write: they are contiguous), the changed slots and the header
-   * of the newest file. Dispatch calls it at the end of every run.
+   * Writes gathered entries (one write: they are contiguous) and the header of the newest file.
+   * Dispatch calls it at the end of every run. Changed slots wait for writeSlots() (flush,
+   * query, roll): they are random 4-byte writes, cheaper as whole pages once a second.
    */
   writePending(): void {
     const file = this.slotsFile;
-    if (!file || (this.pendingCount === 0 && this.dirtySlots.size === 0)) return;
+    if (!file || this.pendingCount === 0) return;
     if (this.pendingCount > 0) {
       const bytes = this.pendingEntries.subarray(0, this.pendingCount * INDEX_ENTRY_SIZE);
       file.handle.write(bytes, entryPosition(this.geometry, this.pendingFirstIndex));
       this.pendingCount = 0;
     }
-    const slots = this.slots!;
-    const slotBytes = new Uint8Array(4);
-    const view = new DataView(slotBytes.buffer);
-    for (const slot of this.dirtySlots) {
-      view.setInt32(0, slots[slot]!);
-      file.handle.write(slotBytes, slotPosition(this.geometry, slot));
-    }
-    this.dirtySlots.clear();
     const headerBytes = new Uint8Array(INDEX_HEADER_SIZE);
     encodeIndexHeader(headerBytes, file.header);
     file.handle.write(headerBytes, 0);
@@ -234,13 +227,35 @@ export class IndexService {
     return file;
   }
 
+  /** Writes the changed slots of the newest file, one 4 KiB page per write. */
+  private writeSlots(): void {
+    const file = this.slotsFile;
+    if (!file || this.dirtySlots.size === 0) return;
+    const slots = this.slots!;
+    const slotsPerPage = 1024;
+    const pages = new Set<number>();
+    for (const slot of this.dirtySlots) pages.add(Math.floor(slot / slotsPerPage));
+    const pageBytes = new Uint8Array(slotsPerPage * 4);
+    const view = new DataView(pageBytes.buffer);
+    for (const page of pages) {
+      const first = page * slotsPerPage;
+      const count = Math.min(slotsPerPage, this.geometry.hashSlotNum - first);
+      for (let i = 0; i < count; i++) view.setInt32(i * 4, slots[first + i]!);
+      file.handle.write(pageBytes.subarray(0, count * 4), slotPosition(this.geometry, first));
+    }
+    this.dirtySlots.clear();
+  }
+
   /** Writes changed headers and makes every index write durable. */
   flush(): void {
     for (const file of this.files) if (file.dirty) this.flushFile(file);
   }
 
   private flushFile(file: WritableIndexFile): void {
-    if (file === this.slotsFile) this.writePending();
+    if (file === this.slotsFile) {
+      this.writePending();
+      this.writeSlots();
+    }
     const headerBytes = new Uint8Array(INDEX_HEADER_SIZE);
     encodeIndexHeader(headerBytes, file.header);
     file.handle.write(headerBytes, 0);
@@ -260,6 +275,7 @@ export class IndexService {
 
   query(indexKey: string, beginMs: number, endMs: number, maxCount: number): number[] {
     this.writePending();
+    this.writeSlots();
     this.publishHeaders();
     const infos: IndexFileInfo[] = this.files.map((f) => ({
       name: f.name,
@@ -290,6 +306,8 @@ export class IndexService {
   }
 
   close(): void {
+    this.writePending();
+    this.writeSlots();
     for (const file of this.files) file.handle.close();
   }
 }

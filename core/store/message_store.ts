@@ -25,7 +25,13 @@ import {
 } from "./commit_log_codec.ts";
 import { CommitLog } from "./commit_log.ts";
 import { ConsumeQueueSet } from "./consume_queue_set.ts";
-import { Dispatcher, tagsCodeOf, type DispatchListener } from "./dispatch.ts";
+import {
+  Dispatcher,
+  tagsCodeOf,
+  type DispatchListener,
+  type DispatchSource,
+  type PropertyReader,
+} from "./dispatch.ts";
 import type { FileIO } from "./file_io.ts";
 import { FlushService } from "./flush_service.ts";
 import { IndexService } from "./index_service.ts";
@@ -84,14 +90,20 @@ export interface MessageStoreOptions {
   clock: Clock;
   log: Logger;
   /** Overrides the unit tagsCode (the broker: delivery time for SCHEDULE_TOPIC_XXXX). */
-  tagsCode?: (record: StoredRecord, properties: Map<string, string>) => number;
+  tagsCode?: (record: DispatchSource, property: PropertyReader) => number;
 }
 
 const topicPattern = /^[%|a-zA-Z0-9_-]+$/;
 const propertiesBytesMax = 32767;
 
+interface EncodedNames {
+  topic: Uint8Array;
+  properties: Uint8Array;
+}
+
 interface PendingPut {
   messages: MessageInput[];
+  encoded: EncodedNames[];
   wait: boolean;
   resolve(result: PutResult): void;
 }
@@ -110,6 +122,7 @@ export class MessageStore {
   private drainScheduled: TimerHandle | null = null;
   private running = false;
   private lastStoreTimestamp = 0;
+  private readonly topicBytesCache = new Map<string, Uint8Array>();
   private retentionTimer: TimerHandle | null = null;
   readonly retention: RetentionService;
   /** Set by retention above diskSpaceWarningLevelRatio: writes are refused, reads go on. */
@@ -199,10 +212,14 @@ export class MessageStore {
 
   /** Appends messages of one topic queue contiguously (a batch), or one message. */
   putBatch(messages: MessageInput[], waitStoreMsgOk = true): Promise<PutResult> {
-    const refusal = this.validate(messages);
+    const encoded = messages.map((m) => ({
+      topic: this.topicBytes(m.topic),
+      properties: utf8Bytes(m.properties),
+    }));
+    const refusal = this.validate(messages, encoded);
     if (refusal) return Promise.resolve(refusal);
     return new Promise((resolve) => {
-      this.pending.push({ messages, wait: waitStoreMsgOk, resolve });
+      this.pending.push({ messages, encoded, wait: waitStoreMsgOk, resolve });
       // Every put arriving in this turn shares one write: drain on the next tick.
       this.drainScheduled ??= this.options.clock.soon(() => {
         this.drainScheduled = null;
@@ -211,7 +228,18 @@ export class MessageStore {
     });
   }
 
-  private validate(messages: MessageInput[]): PutResult | undefined {
+  /** Topic names repeat: their UTF-8 bytes are kept (a bounded cache). */
+  private topicBytes(topic: string): Uint8Array {
+    let bytes = this.topicBytesCache.get(topic);
+    if (!bytes) {
+      if (this.topicBytesCache.size >= 10_000) this.topicBytesCache.clear();
+      bytes = utf8Bytes(topic);
+      this.topicBytesCache.set(topic, bytes);
+    }
+    return bytes;
+  }
+
+  private validate(messages: MessageInput[], encoded: EncodedNames[]): PutResult | undefined {
     const refuse = (status: PutMessageStatusValue, remark: string): PutResult => ({
       status,
       appended: [],
@@ -221,7 +249,9 @@ export class MessageStore {
       return refuse(PutMessageStatus.SERVICE_NOT_AVAILABLE, "store is not writable");
     if (this.diskFull) return refuse(PutMessageStatus.SERVICE_NOT_AVAILABLE, "disk is full");
     if (messages.length === 0) return refuse(PutMessageStatus.MESSAGE_ILLEGAL, "empty batch");
-    for (const m of messages) {
+    for (let i = 0; i < messages.length; i++) {
+      const m = messages[i]!;
+      const names = encoded[i]!;
       if (!topicPattern.test(m.topic) || m.topic.length > topicNameLengthMax) {
         return refuse(
           PutMessageStatus.MESSAGE_ILLEGAL,
@@ -236,14 +266,10 @@ export class MessageStore {
           `body of ${m.body.length} bytes exceeds maxMessageSize`,
         );
       }
-      if (utf8Bytes(m.properties).length > propertiesBytesMax) {
+      if (names.properties.length > propertiesBytesMax) {
         return refuse(PutMessageStatus.PROPERTIES_SIZE_EXCEEDED, "properties exceed 32767 bytes");
       }
-      const size = recordSize({
-        ...m,
-        topic: utf8Bytes(m.topic),
-        properties: utf8Bytes(m.properties),
-      });
+      const size = recordSize({ ...m, ...names });
       if (size > this.commitLog.recordSizeMax()) {
         return refuse(PutMessageStatus.MESSAGE_ILLEGAL, "record larger than a commit log segment");
       }
@@ -262,7 +288,8 @@ export class MessageStore {
     this.lastStoreTimestamp = now;
     const counters = new Map<string, number>();
     for (const put of batch) {
-      for (const m of put.messages) {
+      for (let i = 0; i < put.messages.length; i++) {
+        const m = put.messages[i]!;
         const key = `${m.topic}-${m.queueId}`;
         const type = transactionType(m.sysFlag);
         const takesOffset =
@@ -276,12 +303,13 @@ export class MessageStore {
           queueOffset: takesOffset ? next : 0,
           physicalOffset: 0,
           storeTimestamp: now,
-          topic: utf8Bytes(m.topic),
-          properties: utf8Bytes(m.properties),
+          topic: put.encoded[i]!.topic,
+          properties: put.encoded[i]!.properties,
         });
       }
     }
     let appended;
+    const appendStart = this.commitLog.writePosition;
     try {
       appended = this.commitLog.append(fields);
     } catch (error) {
@@ -295,7 +323,11 @@ export class MessageStore {
       return;
     }
     for (const [key, next] of counters) this.nextQueueOffset.set(key, next);
-    this.dispatchAppended();
+    if (this.dispatcher.reputOffset === appendStart) {
+      this.dispatchKnown(batch, appended, offsets, now);
+    } else {
+      this.dispatchAppended();
+    }
     let i = 0;
     for (const put of batch) {
       const results: AppendResult[] = put.messages.map((m) => {
@@ -312,6 +344,38 @@ export class MessageStore {
       });
       const end = results[results.length - 1]!;
       this.flushService.complete(end.physicalOffset + end.size, put.wait, results, put.resolve);
+    }
+  }
+
+  /** The fast path: dispatch what this drain appended from the values it already holds. */
+  private dispatchKnown(
+    batch: PendingPut[],
+    appended: { physicalOffset: number; size: number }[],
+    offsets: number[],
+    storeTimestamp: number,
+  ): void {
+    const sources: DispatchSource[] = [];
+    let k = 0;
+    for (const put of batch) {
+      for (const m of put.messages) {
+        const a = appended[k]!;
+        sources.push({
+          topic: m.topic,
+          queueId: m.queueId,
+          queueOffset: offsets[k]!,
+          position: a.physicalOffset,
+          totalSize: a.size,
+          storeTimestamp,
+          sysFlag: m.sysFlag,
+          properties: m.properties,
+        });
+        k++;
+      }
+    }
+    try {
+      this.dispatcher.dispatchAppended(sources, this.commitLog.writePosition);
+    } catch (error) {
+      this.options.log.error(`dispatch failed at ${this.dispatcher.reputOffset}: ${error}`);
     }
   }
 
