@@ -64,6 +64,22 @@ export function sendStatusResponse(
   }
 }
 
+/**
+ * A batch's inner record keeps its own properties and gets the batch's appended: CLUSTER and
+ * the header's properties (normally WAIT), as RocketMQ 4.9.7 stores them (bytes in
+ * shared/fixtures/rocketmq-store: "...UNIQ_KEY\u0001X\u0002WAIT\u0001true\u0002CLUSTER\u0001
+ * DefaultCluster\u0002WAIT\u0001true").
+ */
+export function batchRecordProperties(
+  inner: string,
+  batchHeader: string,
+  clusterName: string,
+): string {
+  const batch = `CLUSTER\u0001${clusterName}` + (batchHeader ? `\u0002${batchHeader}` : "");
+  if (inner === "") return batch;
+  return inner.endsWith("\u0002") ? inner + batch : `${inner}\u0002${batch}`;
+}
+
 const storedStatusCode: Record<string, number> = {
   [PutMessageStatus.PUT_OK]: ResponseCode.SUCCESS,
   [PutMessageStatus.FLUSH_DISK_TIMEOUT]: ResponseCode.FLUSH_DISK_TIMEOUT,
@@ -155,6 +171,23 @@ export async function processSend(
   request: RemotingCommand,
   channel: Channel,
 ): Promise<RemotingCommand | null> {
+  const response = await send(ctx, request, channel);
+  if (response && response.code !== ResponseCode.SUCCESS && !response.extFields?.has("msgId")) {
+    // RocketMQ pre-fills every send answer with these two, refusals included.
+    response.extFields = new Map([
+      ["TRACE_ON", String(ctx.config.traceOn)],
+      ["MSG_REGION", ctx.config.regionId],
+      ...(response.extFields ?? []),
+    ]);
+  }
+  return response;
+}
+
+async function send(
+  ctx: BrokerContext,
+  request: RemotingCommand,
+  channel: Channel,
+): Promise<RemotingCommand | null> {
   const header = decodeSendMessageRequest(request);
   const resolved = resolveTopic(ctx, request, header);
   if ("code" in resolved) return resolved;
@@ -192,7 +225,11 @@ export async function processSend(
       ...base,
       flag: entry.flag,
       body: entry.body,
-      properties: entry.properties,
+      properties: batchRecordProperties(
+        entry.properties,
+        header.properties,
+        ctx.config.brokerClusterName,
+      ),
     }));
   } else {
     messages = [
