@@ -573,7 +573,7 @@ async function main(): Promise<void> {
       ` ${process.arch}, ${cpus().length} x ${cpu}\n  dir ${root}; topic ${topic}, ` +
       `${queueCount} queues; properties UNIQ_KEY (indexed), TAGS, WAIT; MB = 10^6 bytes\n` +
       `  setTimeout(0) takes ${(await timerZeroMs()).toFixed(2)} ms here (the store drains puts` +
-      " and group-flushes on clock.after(0))",
+      " and group-flushes on clock.soon(), a setImmediate, not on 0 ms timers)",
   );
   const verdicts: Verdict[] = [];
   try {
