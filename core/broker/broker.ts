@@ -54,6 +54,7 @@ export class Broker {
   private readonly outbound: RemotingClient;
   private readonly timers: TimerHandle[] = [];
   private ctx: BrokerContext | null = null;
+  private stopping = false;
   address: string | null = null;
 
   constructor(private readonly options: BrokerOptions) {
@@ -113,8 +114,12 @@ export class Broker {
       log: log.child("remoting"),
       idleTimeoutSeconds: config.serverChannelMaxIdleTimeSeconds,
       onChannelClose: (channel) => {
-        for (const group of this.clients.onChannelClose(channel))
-          notifyConsumerIdsChanged(ctx, group);
+        const left = this.clients.onChannelClose(channel);
+        // A stopping broker closes every connection: its clients are not leaving their groups,
+        // and a notice to the members still connected would have them rebalance on a route
+        // without this broker while the others keep their queues.
+        if (this.stopping) return;
+        for (const group of left) notifyConsumerIdsChanged(ctx, group);
       },
     });
     const bound = this.server.start();
@@ -154,6 +159,7 @@ export class Broker {
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
     for (const timer of this.timers.splice(0)) timer.cancel();
     await this.registration?.stop();
     this.ctx?.pullHold.stop();

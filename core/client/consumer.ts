@@ -13,6 +13,7 @@ import { encodeHeartbeat } from "../protocol/heartbeat.ts";
 import { encodePullMessageRequest, PullSysFlag } from "../protocol/headers/pull.ts";
 import { RequestCode } from "../protocol/request_code.ts";
 import { ResponseCode } from "../protocol/response_code.ts";
+import type { TopicRouteData } from "../protocol/route_data.ts";
 import { RemotingClient } from "../remoting/client.ts";
 import { ProcessorTable } from "../remoting/processor_table.ts";
 import { buildClientId, instanceSeed } from "./message_id.ts";
@@ -213,21 +214,14 @@ export class PushConsumer {
       return;
     }
     const queues = RouteCache.subscribeQueues(this.options.topic, found.route);
-    const addr = RouteCache.anyAddr(found.route, queues[0]?.brokerName ?? "");
-    let ids = [this.clientId];
-    if (addr) {
-      const answer = await this.remoting.invoke(
-        addr,
-        createRequest(RequestCode.GET_CONSUMER_LIST_BY_GROUP, {
-          extFields: { consumerGroup: this.options.group },
-        }),
+    const ids = await this.groupMembers(found.route);
+    if (!ids) {
+      this.options.log.warn(
+        `no broker lists ${this.clientId} in group ${this.options.group}; keeping its queues`,
       );
-      if (answer.code === ResponseCode.SUCCESS && answer.body) {
-        const list = JSON.parse(new TextDecoder().decode(answer.body)).consumerIdList as string[];
-        if (list.includes(this.clientId)) ids = list;
-      }
+      return;
     }
-    const mine = allocateAveragely(queues, [...ids].sort(), this.clientId);
+    const mine = allocateAveragely(queues, ids, this.clientId);
     const wanted = new Set(mine.map(queueKey));
     for (const [key, owned] of [...this.owned]) {
       if (wanted.has(key)) continue;
@@ -243,6 +237,41 @@ export class PushConsumer {
       const owned: OwnedQueue = { queue, offset, committed: offset, stopped: false };
       this.owned.set(key, owned);
       void this.pullLoop(owned);
+    }
+  }
+
+  /**
+   * The group's members, sorted: the union of what every broker of the topic lists, since a
+   * restarted broker lists only the members whose heartbeat it has had since. When no broker
+   * lists this client, it heartbeats and asks again; still unlisted, undefined (the caller keeps
+   * its queues rather than take every queue as if it were alone, or drop them all).
+   */
+  private async groupMembers(route: TopicRouteData): Promise<string[] | undefined> {
+    const addrs = route.brokerDatas
+      .map((b) => RouteCache.anyAddr(route, b.brokerName))
+      .filter((a): a is string => !!a);
+    for (let attempt = 0; ; attempt++) {
+      const lists = await Promise.all(addrs.map((addr) => this.consumerIdList(addr)));
+      const ids = new Set(lists.flat());
+      if (ids.has(this.clientId)) return [...ids].sort();
+      if (attempt > 0) return undefined;
+      await this.heartbeat();
+    }
+  }
+
+  /** The group's members as one broker lists them; none when it cannot say. */
+  private async consumerIdList(addr: string): Promise<string[]> {
+    const request = createRequest(RequestCode.GET_CONSUMER_LIST_BY_GROUP, {
+      extFields: { consumerGroup: this.options.group },
+    });
+    try {
+      const answer = await this.remoting.invoke(addr, request);
+      if (answer.code !== ResponseCode.SUCCESS || !answer.body) return [];
+      const list = JSON.parse(new TextDecoder().decode(answer.body)).consumerIdList;
+      return Array.isArray(list) ? list.filter((id): id is string => typeof id === "string") : [];
+    } catch (error) {
+      this.options.log.debug(`consumer list from ${addr} failed: ${(error as Error).message}`);
+      return [];
     }
   }
 
@@ -300,7 +329,11 @@ export class PushConsumer {
         continue;
       }
       let sysFlag = PullSysFlag.SUSPEND | PullSysFlag.SUBSCRIPTION;
-      if (owned.committed > 0) sysFlag |= PullSysFlag.COMMIT_OFFSET;
+      // As the Java client, a pull carries the position in memory (everything below it is
+      // handled), so the broker's offset trails by one pull: a new owner after a rebalance or a
+      // broker restart starts there, not at the last periodic commit.
+      const position = owned.offset;
+      if (position > 0) sysFlag |= PullSysFlag.COMMIT_OFFSET;
       const request = createRequest(RequestCode.PULL_MESSAGE, {
         extFields: encodePullMessageRequest({
           consumerGroup: this.options.group,
@@ -309,7 +342,7 @@ export class PushConsumer {
           queueOffset: owned.offset,
           maxMsgNums: this.options.pullBatchSize ?? 32,
           sysFlag,
-          commitOffset: owned.committed,
+          commitOffset: position,
           suspendTimeoutMillis: suspendMs,
           subscription: this.subscriptionData().subString,
           subVersion: this.subVersion,
