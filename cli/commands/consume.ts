@@ -5,7 +5,14 @@
 
 import type { CAC } from "cac";
 import { ConfigError, createLogger, SystemClock } from "../../core/common/index.ts";
-import { PushConsumer, type ConsumeFrom, type ReceivedMessage } from "../../core/client/index.ts";
+import { homedir } from "node:os";
+import { join } from "node:path";
+import {
+  Admin,
+  PushConsumer,
+  type ConsumeFrom,
+  type ReceivedMessage,
+} from "../../core/client/index.ts";
 import { namesrvAddrsFrom, parseDurationMs, positiveInt } from "../client_args.ts";
 import { ExitCode } from "../exit_codes.ts";
 import { printJson, printLine } from "../output.ts";
@@ -20,6 +27,9 @@ interface ConsumeFlags {
   timeout?: string;
   json?: boolean;
   format?: string;
+  broadcast?: boolean;
+  offsetFile?: string;
+  untilEnd?: boolean;
 }
 
 export function registerConsume(cli: CAC): void {
@@ -32,6 +42,9 @@ export function registerConsume(cli: CAC): void {
     .option("--from <where>", "Where a new group starts: first, last (default) or @ISO-time")
     .option("--count <n>", "Stop after n messages")
     .option("--timeout <duration>", "Stop when nothing arrives for this long (e.g. 5s)")
+    .option("--broadcast", "Broadcast mode: read every queue; offsets in a local file")
+    .option("--offset-file <path>", "Broadcast offsets file (default ~/.rmq_offsets/<group>.json)")
+    .option("--until-end", "Stop once caught up with what the queues held at start")
     .option("--json", "One JSON envelope per message")
     .option("--format <template>", "Print with a template, e.g. '{queueOffset} {body}'")
     .example("rmq consume -t Orders -g billing --from first --count 10")
@@ -102,14 +115,20 @@ async function runConsume(flags: ConsumeFlags): Promise<void> {
   const idleMs =
     flags.timeout === undefined ? undefined : parseDurationMs(String(flags.timeout), "timeout");
   const clock = new SystemClock();
+  const group = flags.group ?? "rmq-cli-consumer";
+  const namesrvAddrs = namesrvAddrsFrom(flags.namesrvAddr);
   let received = 0;
   let lastActivityMs = clock.nowMs();
   const done = Promise.withResolvers<number>();
   const consumer = new PushConsumer({
-    group: flags.group ?? "rmq-cli-consumer",
+    group,
     topic: String(flags.topic),
+    messageModel: flags.broadcast ? "BROADCASTING" : "CLUSTERING",
+    localOffsetPath: flags.broadcast
+      ? (flags.offsetFile ?? join(homedir(), ".rmq_offsets", `${group}.json`))
+      : undefined,
     subscription: flags.tag === undefined ? "*" : String(flags.tag),
-    namesrvAddrs: namesrvAddrsFrom(flags.namesrvAddr),
+    namesrvAddrs,
     clock,
     log: createLogger("consume", { level: "warn" }),
     consumeFrom: consumeFrom(flags.from),
@@ -133,10 +152,32 @@ async function runConsume(flags: ConsumeFlags): Promise<void> {
         done.resolve(received > 0 ? ExitCode.OK : ExitCode.USAGE);
     });
   }
+  let ends: Map<string, number> | null = null;
+  if (flags.untilEnd) {
+    const admin = Admin.connect(namesrvAddrs, clock, createLogger("consume", { level: "warn" }));
+    try {
+      const queues = await admin.topicOffsets(String(flags.topic));
+      ends = new Map(
+        queues.map((q) => [`${q.brokerName}/${flags.topic}/${q.queueId}`, q.maxOffset]),
+      );
+    } finally {
+      admin.close();
+    }
+  }
   try {
     await consumer.start();
   } catch (error) {
     throw new ConfigError(`cannot start consuming: ${(error as Error).message}`);
+  }
+  if (ends) {
+    const targets = ends;
+    // Caught up: every queue this member owns is at or past where it ended when we started.
+    clock.every(100, () => {
+      const positions = consumer.positions();
+      if (positions.size === 0) return;
+      for (const [key, offset] of positions) if (offset < (targets.get(key) ?? 0)) return;
+      done.resolve(received > 0 ? ExitCode.OK : ExitCode.USAGE);
+    });
   }
   const code = await done.promise;
   await consumer.stop();

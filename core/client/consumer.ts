@@ -18,6 +18,7 @@ import { RemotingClient } from "../remoting/client.ts";
 import { ProcessorTable } from "../remoting/processor_table.ts";
 import { buildClientId, instanceSeed } from "./message_id.ts";
 import { decodeMessages, type ReceivedMessage } from "./received_message.ts";
+import { LocalOffsetStore } from "./local_offset_store.ts";
 import { RouteCache, type MessageQueue } from "./route_cache.ts";
 
 export type ConsumeFrom = { kind: "first" } | { kind: "last" } | { kind: "timestamp"; ms: number };
@@ -37,6 +38,10 @@ export interface ConsumerOptions {
    */
   handler: (message: ReceivedMessage) => Promise<void> | void;
   pullBatchSize?: number;
+  /** CLUSTERING (default): the group shares queues, offsets on the broker. BROADCASTING: every
+   * member reads every queue, offsets in `localOffsetPath`. */
+  messageModel?: "CLUSTERING" | "BROADCASTING";
+  localOffsetPath?: string;
   suspendTimeoutMs?: number;
   seed?: number;
 }
@@ -88,7 +93,16 @@ export class PushConsumer {
   private running = false;
   private rebalancing: Promise<void> | null = null;
 
+  private readonly broadcasting: boolean;
+  private readonly localOffsets: LocalOffsetStore | null;
+
   constructor(private readonly options: ConsumerOptions) {
+    this.broadcasting = options.messageModel === "BROADCASTING";
+    if (this.broadcasting && !options.localOffsetPath) {
+      throw new Error("a broadcasting consumer needs localOffsetPath");
+    }
+    this.localOffsets = this.broadcasting ? new LocalOffsetStore(options.localOffsetPath!) : null;
+    this.localOffsets?.load();
     const prng = new Prng(options.seed ?? instanceSeed(options.clock));
     this.clientId = buildClientId(prng);
     const processors = new ProcessorTable().register(
@@ -172,7 +186,7 @@ export class PushConsumer {
         {
           groupName: this.options.group,
           consumeType: "CONSUME_PASSIVELY",
-          messageModel: "CLUSTERING",
+          messageModel: this.broadcasting ? "BROADCASTING" : "CLUSTERING",
           consumeFromWhere:
             this.options.consumeFrom.kind === "first"
               ? "CONSUME_FROM_FIRST_OFFSET"
@@ -214,14 +228,14 @@ export class PushConsumer {
       return;
     }
     const queues = RouteCache.subscribeQueues(this.options.topic, found.route);
-    const ids = await this.groupMembers(found.route);
+    const ids = this.broadcasting ? [this.clientId] : await this.groupMembers(found.route);
     if (!ids) {
       this.options.log.warn(
         `no broker lists ${this.clientId} in group ${this.options.group}; keeping its queues`,
       );
       return;
     }
-    const mine = allocateAveragely(queues, ids, this.clientId);
+    const mine = this.broadcasting ? queues : allocateAveragely(queues, ids, this.clientId);
     const wanted = new Set(mine.map(queueKey));
     for (const [key, owned] of [...this.owned]) {
       if (wanted.has(key)) continue;
@@ -281,6 +295,9 @@ export class PushConsumer {
   ): Promise<number | undefined> {
     const addr = RouteCache.anyAddr(route, queue.brokerName);
     if (!addr) return undefined;
+    const local = this.localOffsets?.get(queueKey(queue));
+    if (local !== undefined) return local;
+    if (this.localOffsets) return this.initialOffset(addr, queue);
     const fields = {
       consumerGroup: this.options.group,
       topic: queue.topic,
@@ -295,6 +312,11 @@ export class PushConsumer {
     if (committed.code === ResponseCode.SUCCESS)
       return Number(committed.extFields?.get("offset") ?? 0);
     if (committed.code !== ResponseCode.QUERY_NOT_FOUND) return undefined;
+    return this.initialOffset(addr, queue);
+  }
+
+  /** Where a queue starts when nothing was committed: consumeFrom decides. */
+  private async initialOffset(addr: string, queue: MessageQueue): Promise<number | undefined> {
     const from = this.options.consumeFrom;
     if (from.kind === "first") return 0;
     const q = { topic: queue.topic, queueId: queue.queueId };
@@ -333,7 +355,7 @@ export class PushConsumer {
       // handled), so the broker's offset trails by one pull: a new owner after a rebalance or a
       // broker restart starts there, not at the last periodic commit.
       const position = owned.offset;
-      if (position > 0) sysFlag |= PullSysFlag.COMMIT_OFFSET;
+      if (position > 0 && !this.broadcasting) sysFlag |= PullSysFlag.COMMIT_OFFSET;
       const request = createRequest(RequestCode.PULL_MESSAGE, {
         extFields: encodePullMessageRequest({
           consumerGroup: this.options.group,
@@ -401,6 +423,11 @@ export class PushConsumer {
 
   private async commit(owned: OwnedQueue): Promise<void> {
     if (owned.offset === owned.committed) return;
+    if (this.localOffsets) {
+      this.localOffsets.set(queueKey(owned.queue), owned.offset);
+      owned.committed = owned.offset;
+      return;
+    }
     const found = await this.routes.get(owned.queue.topic, false).catch(() => undefined);
     const addr = found && RouteCache.masterAddr(found.route, owned.queue.brokerName);
     if (!addr) return;
@@ -423,6 +450,13 @@ export class PushConsumer {
 
   private async persistOffsets(): Promise<void> {
     await Promise.all([...this.owned.values()].map((o) => this.commit(o)));
+    try {
+      this.localOffsets?.persist();
+    } catch (error) {
+      this.options.log.warn(
+        `could not write ${this.localOffsets?.path}: ${(error as Error).message}`,
+      );
+    }
   }
 
   private async unregister(): Promise<void> {

@@ -5,3 +5,4 @@ export * from "./received_message.ts";
 export * from "./route_cache.ts";
 export * from "./message_id.ts";
 export * from "./admin.ts";
+export * from "./local_offset_store.ts";

@@ -228,4 +228,35 @@ describe("cli: single node", () => {
     const badNs = await runRmq(["consume", "-n", "nowhere", "-t", "T"]);
     expect(badNs.exitCode).toBe(3);
   }, 30_000);
+
+  test("cli: single node: broadcast members each get everything; --until-end stops", async () => {
+    const { node, namesrv, store } = await startNode();
+    await using _ = node;
+    await runRmq(["produce", "-n", namesrv, "-t", "News", "--body", "flash", "--count", "6"]);
+    const member = (name: string) =>
+      runRmq([
+        "consume",
+        "-n",
+        namesrv,
+        "-t",
+        "News",
+        "-g",
+        "readers",
+        "--broadcast",
+        "--from",
+        "first",
+        "--offset-file",
+        join(store, "..", `${name}.json`),
+        "--until-end",
+        "--format",
+        "{body}",
+      ]);
+    const [a, b] = await Promise.all([member("a"), member("b")]);
+    expect(a.stdout.trim().split("\n")).toHaveLength(6);
+    expect(b.stdout.trim().split("\n")).toHaveLength(6);
+    // Member a's offsets were kept in its own file: nothing new for it.
+    const again = await member("a");
+    expect(again.exitCode).toBe(2);
+    expect(again.stdout).toBe("");
+  }, 30_000);
 });
