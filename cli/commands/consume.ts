@@ -109,6 +109,18 @@ function render(m: ReceivedMessage, flags: ConsumeFlags): void {
   printLine(`${m.topic}/${m.queueId}#${m.queueOffset}${tags}${keys} ${e.body}`);
 }
 
+/** Queue offsets of a topic, waiting a little for a topic created a moment ago to be routed. */
+async function topicOffsetsSoon(admin: Admin, topic: string, clock: SystemClock) {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await admin.topicOffsets(topic);
+    } catch (error) {
+      if (attempt >= 10) throw error;
+      await new Promise<void>((resolve) => clock.after(300, resolve));
+    }
+  }
+}
+
 async function runConsume(flags: ConsumeFlags): Promise<void> {
   if (!flags.topic) throw new ConfigError("missing -t/--topic");
   const limit = flags.count === undefined ? Infinity : positiveInt(flags.count, "count", 1);
@@ -156,7 +168,7 @@ async function runConsume(flags: ConsumeFlags): Promise<void> {
   if (flags.untilEnd) {
     const admin = Admin.connect(namesrvAddrs, clock, createLogger("consume", { level: "warn" }));
     try {
-      const queues = await admin.topicOffsets(String(flags.topic));
+      const queues = await topicOffsetsSoon(admin, String(flags.topic), clock);
       ends = new Map(
         queues.map((q) => [`${q.brokerName}/${flags.topic}/${q.queueId}`, q.maxOffset]),
       );

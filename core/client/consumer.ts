@@ -50,6 +50,7 @@ const rebalanceIntervalMs = 20_000;
 const heartbeatIntervalMs = 30_000;
 const persistIntervalMs = 5_000;
 const pullErrorBackoffMs = 3_000;
+const noRouteRetryMs = 1_000;
 
 interface OwnedQueue {
   queue: MessageQueue;
@@ -224,7 +225,10 @@ export class PushConsumer {
     if (!this.running) return;
     const found = await this.routes.get(this.options.topic, false, true);
     if (!found) {
-      this.options.log.warn(`topic ${this.options.topic} has no route yet`);
+      // A topic created a moment ago reaches the name servers shortly: look again soon rather
+      // than at the next 20 s rebalance.
+      this.options.log.debug(`topic ${this.options.topic} has no route yet; retrying in 1 s`);
+      this.timers.push(this.options.clock.after(noRouteRetryMs, () => void this.rebalance()));
       return;
     }
     const queues = RouteCache.subscribeQueues(this.options.topic, found.route);

@@ -230,8 +230,9 @@ describe("cli: single node", () => {
   }, 30_000);
 
   test("cli: single node: broadcast members each get everything; --until-end stops", async () => {
-    const { node, namesrv, store } = await startNode();
+    const { node, namesrv } = await startNode();
     await using _ = node;
+    const offsets = mkdtempSync(join(tmpdir(), "rmq-offsets-"));
     await runRmq(["produce", "-n", namesrv, "-t", "News", "--body", "flash", "--count", "6"]);
     const member = (name: string) =>
       runRmq([
@@ -246,7 +247,7 @@ describe("cli: single node", () => {
         "--from",
         "first",
         "--offset-file",
-        join(store, "..", `${name}.json`),
+        join(offsets, `${name}.json`),
         "--until-end",
         "--format",
         "{body}",
