@@ -7,6 +7,12 @@
 // | 16     | indexMsgTimestamp   | index flush                     |
 // | 24     | masterFlushedOffset | 5.x (slave truncation)          |
 // | 32     | confirmPhyOffset    | 5.x (controller confirm offset) |
+// | 40     | "RMQ1" (int)        | rmq only: the two offsets below are present |
+// | 44     | rmqDurablePhyOffset | rmq only: commit log and the queue units and index entries of
+// |        |                     | every record before it were durable when this was written  |
+//
+// RocketMQ reads only the first 24 (4.x) or 40 (5.x) bytes, so the rmq part is invisible to it;
+// recovery uses it, when present, to start exactly where durable data ends.
 
 import { CorruptionError } from "../common/errors.ts";
 
@@ -18,7 +24,11 @@ export interface Checkpoint {
   indexMsgTimestamp: number;
   masterFlushedOffset: number;
   confirmPhyOffset: number;
+  /** rmq's own durable position; undefined in checkpoints RocketMQ wrote. */
+  rmqDurablePhyOffset?: number;
 }
+
+const RMQ_CHECKPOINT_MAGIC = 0x524d5131; // "RMQ1"
 
 export function emptyCheckpoint(): Checkpoint {
   return {
@@ -46,7 +56,15 @@ export function decodeCheckpoint(bytes: Uint8Array): Checkpoint {
     indexMsgTimestamp: long(16),
     masterFlushedOffset: long(24),
     confirmPhyOffset: long(32),
+    rmqDurablePhyOffset:
+      bytes.length >= 52 && view52(bytes).getInt32(40) === RMQ_CHECKPOINT_MAGIC
+        ? Number(view52(bytes).getBigInt64(44))
+        : undefined,
   };
+}
+
+function view52(bytes: Uint8Array): DataView {
+  return new DataView(bytes.buffer, bytes.byteOffset, 52);
 }
 
 export function encodeCheckpoint(checkpoint: Checkpoint): Uint8Array {
@@ -57,6 +75,10 @@ export function encodeCheckpoint(checkpoint: Checkpoint): Uint8Array {
   view.setBigInt64(16, BigInt(checkpoint.indexMsgTimestamp));
   view.setBigInt64(24, BigInt(checkpoint.masterFlushedOffset));
   view.setBigInt64(32, BigInt(checkpoint.confirmPhyOffset));
+  if (checkpoint.rmqDurablePhyOffset !== undefined) {
+    view.setInt32(40, RMQ_CHECKPOINT_MAGIC);
+    view.setBigInt64(44, BigInt(checkpoint.rmqDurablePhyOffset));
+  }
   return out;
 }
 

@@ -131,13 +131,18 @@ export class FlushService {
   private flushLogicsAndCheckpoint(): void {
     const { store } = this;
     const dispatchedTime = store.dispatcher.lastDispatchedStoreTimestamp;
+    // Units and index entries of every record below reputOffset are written (dispatch writes
+    // its gathered units at the end of each run); the flushes below make them durable.
+    const dispatchedPosition = store.dispatcher.reputOffset;
     store.queues.flush();
     store.index?.flush();
     const checkpoint = store.checkpoint.value;
     const physic = store.commitLog.flushedStoreTimestamp;
     // Units are never durable ahead of the records they point at in the checkpoint's view.
     const logics = Math.min(dispatchedTime, physic || dispatchedTime);
+    const durable = Math.min(dispatchedPosition, store.commitLog.flushedPosition);
     const changed =
+      checkpoint.rmqDurablePhyOffset !== durable ||
       checkpoint.physicMsgTimestamp !== physic ||
       checkpoint.logicsMsgTimestamp !== logics ||
       checkpoint.indexMsgTimestamp !== logics;
@@ -145,6 +150,7 @@ export class FlushService {
     checkpoint.physicMsgTimestamp = physic;
     checkpoint.logicsMsgTimestamp = logics;
     if (store.index) checkpoint.indexMsgTimestamp = logics;
+    checkpoint.rmqDurablePhyOffset = durable;
     store.checkpoint.write();
   }
 

@@ -34,8 +34,12 @@ export function recoverStore(
   // After a clean stop every record up to the dispatched end is known good: start there.
   const cleanFrom = dispatchedEnd > 0 ? dispatchedEnd : segmentHolding(store, 0);
   const minTimestamp = checkpointMinTimestamp(checkpoint, false);
+  // rmq's own checkpoints say exactly where durable data ends; RocketMQ's say when.
+  const exact = checkpoint.rmqDurablePhyOffset;
+  const exactFrom = exact !== undefined && exact <= store.commitLog.files.capacityEnd() ? exact : 0;
   const scanFrom = abnormal
     ? Math.max(
+        exactFrom,
         durableBoundary(store, minTimestamp),
         Math.min(segmentBefore(store, minTimestamp), segmentHolding(store, dispatchedEnd)),
       )

@@ -137,6 +137,10 @@ describe("store: faults", () => {
     }
     store.flush();
     io.crash();
+    // Damage in data the checkpoint vouches for is found by `inspect verify`, not recovery
+    // (recovery starts where durable data ends). Here the checkpoint is a RocketMQ one that
+    // says nothing, so recovery checks every record, as after RocketMQ stopped.
+    io.open(`${root}/checkpoint`, { create: false }).write(new Uint8Array(4096), 0);
     const segment = `${root}/commitlog/00000000000000000000`;
     io.corruptReads.set(segment, new Set([offsets[3]! + 88])); // a body byte of record 3
     let log;

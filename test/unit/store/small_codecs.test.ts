@@ -48,6 +48,22 @@ describe("store: small codecs", () => {
     expect(() => decodeCheckpoint(new Uint8Array(10))).toThrow(/needs 40/);
   });
 
+  test("store: checkpoint: rmq's durable offset sits after RocketMQ's 40 bytes", () => {
+    const base = {
+      physicMsgTimestamp: 1,
+      logicsMsgTimestamp: 2,
+      indexMsgTimestamp: 3,
+      masterFlushedOffset: 0,
+      confirmPhyOffset: 0,
+    };
+    const plain = encodeCheckpoint(base);
+    const ours = encodeCheckpoint({ ...base, rmqDurablePhyOffset: 0x1234 });
+    expect(ours.subarray(0, 40)).toEqual(plain.subarray(0, 40));
+    expect(Buffer.from(ours.subarray(40, 52)).toString("hex")).toBe("524d51310000000000001234");
+    expect(decodeCheckpoint(ours).rmqDurablePhyOffset).toBe(0x1234);
+    expect(decodeCheckpoint(plain).rmqDurablePhyOffset).toBeUndefined();
+  });
+
   test("store: index file: chains, hash collisions and time ranges", () => {
     const geometry: IndexGeometry = { hashSlotNum: 4, indexNum: 8 };
     const file = new Uint8Array(indexFileBytes(geometry));
