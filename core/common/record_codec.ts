@@ -278,42 +278,61 @@ export function recordSize(
 }
 
 /** Writes the record at `pos` of `out`; returns its size. Layout checked against recordSize. */
-export function encodeRecord(out: Uint8Array, pos: number, fields: RecordFields): number {
+/**
+ * Writes the record at `pos` of `out`; returns its size. `outView` may be a DataView over the
+ * whole of `out`, so a writer encoding many records does not make one per record.
+ */
+export function encodeRecord(
+  out: Uint8Array,
+  pos: number,
+  fields: RecordFields,
+  outView?: DataView,
+): number {
   const size = recordSize(fields);
   const version = magicVersionFor(fields.topic.length);
   assert(pos + size <= out.length, "record fits the buffer");
   assert(fields.properties.length <= 32767, "properties fit a short");
   assert(fields.topic.length <= 32767, "topic fits a short");
-  const view = new DataView(out.buffer, out.byteOffset + pos, size);
-  let at = 0;
-  const i32 = (v: number) => (view.setInt32(at, v), (at += 4));
-  const i64 = (v: number) => (setInt64(view, at, v), (at += 8));
-  const raw = (b: Uint8Array) => (out.set(b, pos + at), (at += b.length));
-  i32(size);
-  i32(version === 2 ? MESSAGE_MAGIC_CODE_V2 : MESSAGE_MAGIC_CODE_V1);
-  i32(crc32Masked(fields.body));
-  i32(fields.queueId);
-  i32(fields.flag);
-  i64(fields.queueOffset);
-  i64(fields.physicalOffset);
-  i32(fields.sysFlag);
-  i64(fields.bornTimestamp);
-  raw(fields.bornHost.ip);
-  i32(fields.bornHost.port);
-  i64(fields.storeTimestamp);
-  raw(fields.storeHost.ip);
-  i32(fields.storeHost.port);
-  i32(fields.reconsumeTimes);
-  i64(fields.preparedTransactionOffset);
-  i32(fields.body.length);
-  raw(fields.body);
-  if (version === 2) (view.setInt16(at, fields.topic.length), (at += 2));
-  else (view.setUint8(at, fields.topic.length), (at += 1));
-  raw(fields.topic);
+  const view = outView ?? new DataView(out.buffer, out.byteOffset, out.byteLength);
+  let at = pos;
+  view.setInt32(at, size);
+  view.setInt32(at + 4, version === 2 ? MESSAGE_MAGIC_CODE_V2 : MESSAGE_MAGIC_CODE_V1);
+  view.setInt32(at + 8, crc32Masked(fields.body));
+  view.setInt32(at + 12, fields.queueId);
+  view.setInt32(at + 16, fields.flag);
+  setInt64(view, at + 20, fields.queueOffset);
+  setInt64(view, at + 28, fields.physicalOffset);
+  view.setInt32(at + 36, fields.sysFlag);
+  setInt64(view, at + 40, fields.bornTimestamp);
+  at += 48;
+  out.set(fields.bornHost.ip, at);
+  at += fields.bornHost.ip.length;
+  view.setInt32(at, fields.bornHost.port);
+  setInt64(view, at + 4, fields.storeTimestamp);
+  at += 12;
+  out.set(fields.storeHost.ip, at);
+  at += fields.storeHost.ip.length;
+  view.setInt32(at, fields.storeHost.port);
+  view.setInt32(at + 4, fields.reconsumeTimes);
+  setInt64(view, at + 8, fields.preparedTransactionOffset);
+  view.setInt32(at + 16, fields.body.length);
+  at += 20;
+  out.set(fields.body, at);
+  at += fields.body.length;
+  if (version === 2) {
+    view.setInt16(at, fields.topic.length);
+    at += 2;
+  } else {
+    view.setUint8(at, fields.topic.length);
+    at += 1;
+  }
+  out.set(fields.topic, at);
+  at += fields.topic.length;
   view.setInt16(at, fields.properties.length);
   at += 2;
-  raw(fields.properties);
-  assert(at === size, "encoded size equals the computed record size");
+  out.set(fields.properties, at);
+  at += fields.properties.length;
+  assert(at - pos === size, "encoded size equals the computed record size");
   return size;
 }
 

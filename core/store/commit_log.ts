@@ -29,6 +29,7 @@ export class CommitLog {
   lastStoreTimestamp = 0;
   flushedStoreTimestamp = 0;
   private scratch = new Uint8Array(1024 * 1024);
+  private scratchView = new DataView(this.scratch.buffer);
 
   constructor(
     io: FileIO,
@@ -70,7 +71,7 @@ export class CommitLog {
       }
       this.ensureScratch(pending + size);
       fields.physicalOffset = pendingStart + pending;
-      encodeRecord(this.scratch, pending, fields);
+      encodeRecord(this.scratch, pending, fields, this.scratchView);
       out.push({ physicalOffset: fields.physicalOffset, size });
       pending += size;
       if (fields.storeTimestamp > this.lastStoreTimestamp) {
@@ -104,5 +105,6 @@ export class CommitLog {
     const grown = new Uint8Array(size);
     grown.set(this.scratch);
     this.scratch = grown;
+    this.scratchView = new DataView(grown.buffer);
   }
 }

@@ -22,6 +22,7 @@ export class ConsumeQueue {
   /** One past the end of the newest record a unit points at. */
   maxPhysicalEnd = 0;
   private pending = new Uint8Array(CQ_STORE_UNIT_SIZE * 64);
+  private pendingView = new DataView(this.pending.buffer);
   private pendingBytes = 0;
   private pendingStart = 0;
 
@@ -119,8 +120,9 @@ export class ConsumeQueue {
       const grown = new Uint8Array(this.pending.length * 2);
       grown.set(this.pending.subarray(0, this.pendingBytes));
       this.pending = grown;
+      this.pendingView = new DataView(grown.buffer);
     }
-    encodeUnit(this.pending, this.pendingBytes, unit);
+    encodeUnit(this.pending, this.pendingBytes, unit, this.pendingView);
     this.pendingBytes += CQ_STORE_UNIT_SIZE;
     this.maxOffset = queueOffset + 1;
   }

@@ -31,10 +31,16 @@ export function decodeUnit(bytes: Uint8Array, pos: number): ConsumeQueueUnit | u
   return { physicalOffset: physical, size, tagsCode: tags };
 }
 
-export function encodeUnit(out: Uint8Array, pos: number, unit: ConsumeQueueUnit): void {
+/** `outView`, when given, is a DataView over the whole of `out` (reused across units). */
+export function encodeUnit(
+  out: Uint8Array,
+  pos: number,
+  unit: ConsumeQueueUnit,
+  outView?: DataView,
+): void {
   assert(unit.size > 0 && unit.physicalOffset >= 0, "a unit points at a real record");
-  const view = new DataView(out.buffer, out.byteOffset + pos, CQ_STORE_UNIT_SIZE);
-  setInt64(view, 0, unit.physicalOffset);
-  view.setInt32(8, unit.size);
-  setInt64(view, 12, unit.tagsCode);
+  const view = outView ?? new DataView(out.buffer, out.byteOffset, out.byteLength);
+  setInt64(view, pos, unit.physicalOffset);
+  view.setInt32(pos + 8, unit.size);
+  setInt64(view, pos + 12, unit.tagsCode);
 }
