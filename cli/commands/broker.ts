@@ -38,7 +38,7 @@ export function registerBroker(cli: CAC): void {
     .option("-n, --namesrv-addr <addrs>", "Name servers, 'host:port;host:port' (or NAMESRV_ADDR)")
     .option("--listen <host:port>", "Address to bind (default 0.0.0.0:10911; port 0 picks one)")
     .option("--store <dir>", "storePathRootDir (default ~/store)")
-    .option("--advertise <host>", "Address registered for clients (brokerIP1)")
+    .option("--advertise <host[:port]>", "Address registered for clients (brokerIP1[:port])")
     .option("--namesrv-listen <host:port>", "Embedded name server address (default <host>:9876)")
     .example("rmq broker --store /tmp/rmq")
     .action((flags: BrokerFlags) => runBroker(flags));
@@ -54,7 +54,14 @@ function resolveBrokerConfig(flags: BrokerFlags) {
       overrides.set("brokerIP1", host);
   }
   if (flags.store !== undefined) overrides.set("storePathRootDir", flags.store);
-  if (flags.advertise !== undefined) overrides.set("brokerIP1", flags.advertise);
+  if (flags.advertise !== undefined) {
+    const text = String(flags.advertise);
+    const match = /^(.*?)(?::(\d+))?$/.exec(text.replace(/^\[(.*)\](:\d+)?$/, "$1$2"));
+    if (!match || match[1] === "")
+      throw new ConfigError(`--advertise expects host or host:port, got "${text}"`);
+    overrides.set("brokerIP1", match[1]!);
+    if (match[2] !== undefined) overrides.set("advertisedPort", match[2]);
+  }
   const layers: ConfigLayer[] = [];
   if (flags.configFile)
     layers.push({ source: "file", values: readPropertiesFile(flags.configFile) });

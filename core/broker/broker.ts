@@ -123,7 +123,7 @@ export class Broker {
       },
     });
     const bound = this.server.start();
-    ctx.brokerAddr = `${config.brokerIP1}:${bound.port}`;
+    ctx.brokerAddr = `${config.brokerIP1}:${config.advertisedPort || bound.port}`;
     const storeHost = parseHostAddress(ctx.brokerAddr);
     if (!storeHost) throw new ConfigError(`brokerIP1 "${config.brokerIP1}" is not an IP address`);
     ctx.storeHost = storeHost;

@@ -6,3 +6,4 @@ export * from "./route_cache.ts";
 export * from "./message_id.ts";
 export * from "./admin.ts";
 export * from "./local_offset_store.ts";
+export * from "./pull_consumer.ts";

@@ -12,6 +12,12 @@ export const brokerOnlySchema = {
   namesrvAddr: { kind: "string", doc: "name servers, ';'-separated (empty: embed one)" },
   brokerIP1: { kind: "string", doc: "address registered for clients" },
   bindAddress: { kind: "string", doc: "interface address to listen on" },
+  advertisedPort: {
+    kind: "int",
+    min: 0,
+    max: 65535,
+    doc: "rmq: port registered for clients when it differs from the bound one (0: the bound port)",
+  },
   listenPort: { kind: "int", min: 0, max: 65535, doc: "remoting port (0 picks one)" },
   brokerRole: {
     kind: "string",
@@ -62,6 +68,7 @@ export function brokerDefaults(home?: string): BrokerConfig {
     namesrvAddr: process.env.NAMESRV_ADDR ?? "",
     brokerIP1: defaultBrokerIp(),
     bindAddress: "0.0.0.0",
+    advertisedPort: 0,
     listenPort: 10911,
     brokerRole: "ASYNC_MASTER",
     autoCreateTopicEnable: true,
