@@ -269,7 +269,13 @@ export class MessageStore {
       if (names.properties.length > propertiesBytesMax) {
         return refuse(PutMessageStatus.PROPERTIES_SIZE_EXCEEDED, "properties exceed 32767 bytes");
       }
-      const size = recordSize({ ...m, ...names });
+      const size = recordSize({
+        bornHost: m.bornHost,
+        storeHost: m.storeHost,
+        body: m.body,
+        topic: names.topic,
+        properties: names.properties,
+      });
       if (size > this.commitLog.recordSizeMax()) {
         return refuse(PutMessageStatus.MESSAGE_ILLEGAL, "record larger than a commit log segment");
       }
@@ -298,11 +304,20 @@ export class MessageStore {
         const next = counters.get(key) ?? this.nextQueueOffset.get(key) ?? 0;
         offsets.push(takesOffset ? next : 0);
         if (takesOffset) counters.set(key, next + 1);
+        // Spelled out rather than spread: this runs once per message.
         fields.push({
-          ...m,
+          queueId: m.queueId,
+          flag: m.flag,
           queueOffset: takesOffset ? next : 0,
           physicalOffset: 0,
+          sysFlag: m.sysFlag,
+          bornTimestamp: m.bornTimestamp,
+          bornHost: m.bornHost,
           storeTimestamp: now,
+          storeHost: m.storeHost,
+          reconsumeTimes: m.reconsumeTimes,
+          preparedTransactionOffset: m.preparedTransactionOffset,
+          body: m.body,
           topic: put.encoded[i]!.topic,
           properties: put.encoded[i]!.properties,
         });
