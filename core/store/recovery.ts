@@ -28,7 +28,11 @@ export function recoverStore(
   const checkpoint = store.checkpoint.load();
   store.commitLog.files.load();
   store.queues.recoverAll(abnormal);
-  const indexFrom = store.index?.load(abnormal, checkpoint.indexMsgTimestamp);
+  const indexFrom = store.index?.load(
+    abnormal,
+    checkpoint.indexMsgTimestamp,
+    checkpoint.rmqDurablePhyOffset,
+  );
   const dispatchedEnd = store.queues.maxPhysicalEnd();
 
   // After a clean stop every record up to the dispatched end is known good: start there.

@@ -29,18 +29,31 @@ describe("store: faults", () => {
         const clock = new ManualClock();
         const config = memConfig({ flushDiskType: "SYNC_FLUSH" });
         let { store } = openStore(config, { io, clock });
-        const acked: { offset: number; body: string }[] = [];
+        const acked: { offset: number; body: string; key: string }[] = [];
         for (let i = 0, n = prng.between(5, 60); i < n; i++) {
           const body = `r${round}-m${i}-${"x".repeat(prng.below(300))}`;
           const wait = prng.chance(0.8);
-          const result = await putNow(store, clock, message("K", prng.below(3), body), wait);
+          const key = `key-${round}-${i}`;
+          const result = await putNow(
+            store,
+            clock,
+            message("K", prng.below(3), body, { KEYS: key }),
+            wait,
+          );
           if (wait && result.status === PutMessageStatus.PUT_OK) {
-            acked.push({ offset: result.appended[0]!.physicalOffset, body });
+            acked.push({ offset: result.appended[0]!.physicalOffset, body, key });
           }
+          clock.advance(prng.chance(0.3) ? 1000 : 0);
+          if (prng.chance(0.15)) store.flush();
         }
         io.crash(prng.chance(0.5)); // no shutdown: the abort file stays
         ({ store } = openStore(config, { io, clock }));
-        for (const a of acked) expect(bodyAt(store, a.offset)).toBe(a.body);
+        for (const a of acked) {
+          expect(bodyAt(store, a.offset)).toBe(a.body);
+          // The index finds it too, whether its entry survived or was rebuilt.
+          const found = store.queryMessage("K", a.key, 4, 0, Number.MAX_SAFE_INTEGER);
+          expect(found.map((r) => r.position)).toContain(a.offset);
+        }
         store.shutdown();
         expect(verifyStore(io, root).problems).toEqual([]);
       }
