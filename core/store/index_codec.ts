@@ -112,8 +112,10 @@ export function selectPhysicalOffsets(
   beginMs: number,
   endMs: number,
   maxCount: number,
+  /** The header to trust (a live writer's in-memory one); default: the bytes' own. */
+  knownHeader?: IndexHeader,
 ): number[] {
-  const header = decodeIndexHeader(bytes);
+  const header = knownHeader ?? decodeIndexHeader(bytes);
   const keyHash = indexKeyHash(key);
   const slotView = new DataView(
     bytes.buffer,

@@ -73,7 +73,9 @@ export function queryIndex(
     if (!overlaps && header.indexCount > 1) continue;
     const bytes = io.map(file.path);
     const left = maxCount - out.length;
-    out.push(...selectPhysicalOffsets(bytes, file.geometry, indexKey, beginMs, endMs, left));
+    out.push(
+      ...selectPhysicalOffsets(bytes, file.geometry, indexKey, beginMs, endMs, left, header),
+    );
   }
   return out;
 }

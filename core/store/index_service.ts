@@ -91,19 +91,20 @@ export class IndexService {
         this.io.remove(file.path);
         continue;
       }
-      const newer = abnormal && file.header.endTimestamp > indexCheckpointMs;
-      if (
-        newer &&
-        durablePhyOffset !== undefined &&
-        file.header.beginPhyOffset < durablePhyOffset
-      ) {
-        // rmq's checkpoint says exactly what was durable: undo the entries past it instead of
-        // rebuilding the whole file (RocketMQ's way, kept for its own checkpoints below).
+      if (abnormal && durablePhyOffset !== undefined) {
+        // rmq's checkpoint says exactly what was durable. Entries for records at or past it may
+        // point at records the crash took (the commit log is flushed separately): undo them
+        // rather than rebuild the file (RocketMQ's time rule, below, is for its checkpoints).
+        if (file.header.indexCount > 1 && file.header.beginPhyOffset >= durablePhyOffset) {
+          this.io.remove(file.path);
+          continue;
+        }
         const opened = this.openFile(file);
-        this.rollBack(opened, durablePhyOffset);
+        if (file.header.endPhyOffset >= durablePhyOffset) this.rollBack(opened, durablePhyOffset);
         this.files.push(opened);
         continue;
       }
+      const newer = abnormal && file.header.endTimestamp > indexCheckpointMs;
       if (newer) {
         redispatchFrom = Math.min(redispatchFrom ?? Infinity, file.header.beginPhyOffset);
         this.io.remove(file.path);
