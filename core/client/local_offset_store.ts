@@ -2,17 +2,8 @@
 // does (every member consumes every queue, so the broker cannot keep one offset per group).
 // JSON {"offsetTable": {"brokerName/topic/queueId": offset}}, replaced crash-safely.
 
-import {
-  closeSync,
-  existsSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  writeSync,
-} from "node:fs";
-import { dirname } from "node:path";
+import { existsSync, readFileSync } from "node:fs";
+import { writeFileDurably } from "../common/durable_file.ts";
 import { ConfigError } from "../common/errors.ts";
 
 export class LocalOffsetStore {
@@ -48,16 +39,8 @@ export class LocalOffsetStore {
 
   persist(): void {
     if (!this.dirty) return;
-    mkdirSync(dirname(this.path), { recursive: true });
-    const temp = `${this.path}.tmp`;
-    const fd = openSync(temp, "w");
-    try {
-      writeSync(fd, JSON.stringify({ offsetTable: Object.fromEntries(this.table) }, null, 1));
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(temp, this.path);
+    const text = JSON.stringify({ offsetTable: Object.fromEntries(this.table) }, null, 1);
+    writeFileDurably(this.path, text, { backup: false });
     this.dirty = false;
   }
 }

@@ -9,3 +9,4 @@ export * from "./log.ts";
 export * from "./message.ts";
 export * from "./record_codec.ts";
 export * from "./int64.ts";
+export * from "./durable_file.ts";

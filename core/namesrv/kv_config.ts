@@ -5,18 +5,8 @@
 // the temp over the real name. On load, a corrupt file falls back to .bak; if both are corrupt
 // the name server refuses to start rather than overwrite what an operator may want to recover.
 
-import {
-  closeSync,
-  existsSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  writeSync,
-  copyFileSync,
-} from "node:fs";
-import { dirname } from "node:path";
+import { existsSync, readFileSync } from "node:fs";
+import { writeFileDurably } from "../common/durable_file.ts";
 import { ConfigError } from "../common/errors.ts";
 import { parseLenientJson } from "../protocol/fastjson.ts";
 import { asObject } from "../protocol/topic_config.ts";
@@ -87,17 +77,6 @@ export class KvConfig {
     if (this.path === null) return;
     const configTable: Record<string, Record<string, string>> = {};
     for (const [ns, entries] of this.table) configTable[ns] = Object.fromEntries(entries);
-    const text = JSON.stringify({ configTable }, null, 1);
-    mkdirSync(dirname(this.path), { recursive: true });
-    const temp = `${this.path}.tmp`;
-    const fd = openSync(temp, "w");
-    try {
-      writeSync(fd, text);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    if (existsSync(this.path)) copyFileSync(this.path, `${this.path}.bak`);
-    renameSync(temp, this.path);
+    writeFileDurably(this.path, JSON.stringify({ configTable }, null, 1), { backup: true });
   }
 }
