@@ -31,6 +31,16 @@ export class CheckpointFile {
     return this.value;
   }
 
+  async writeAsync(): Promise<void> {
+    const handle = this.io.open(this.path, { create: true });
+    try {
+      handle.write(encodeCheckpoint(this.value), 0);
+      await handle.syncAsync();
+    } finally {
+      handle.close();
+    }
+  }
+
   write(): void {
     const handle = this.io.open(this.path, { create: true });
     try {

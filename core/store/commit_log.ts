@@ -93,9 +93,22 @@ export class CommitLog {
     const target = this.writePosition;
     const timestamp = this.lastStoreTimestamp;
     if (this.files.hasDirty()) this.files.flush();
-    this.flushedPosition = target;
-    this.flushedStoreTimestamp = timestamp;
-    return target;
+    return this.markFlushed(target, timestamp);
+  }
+
+  /** flush() off the event loop: appends go on while the disk syncs. */
+  async flushAsync(): Promise<number> {
+    const target = this.writePosition;
+    const timestamp = this.lastStoreTimestamp;
+    if (this.files.hasDirty()) await this.files.flushAsync();
+    return this.markFlushed(target, timestamp);
+  }
+
+  /** Flushes can overlap (a sync one at shutdown, an async one in flight): never go back. */
+  private markFlushed(target: number, timestamp: number): number {
+    this.flushedPosition = Math.max(this.flushedPosition, target);
+    this.flushedStoreTimestamp = Math.max(this.flushedStoreTimestamp, timestamp);
+    return this.flushedPosition;
   }
 
   private ensureScratch(bytes: number): void {

@@ -221,6 +221,11 @@ export class ConsumeQueue {
     if (this.files.hasDirty()) this.files.flush();
   }
 
+  async flushAsync(): Promise<void> {
+    this.writePending();
+    if (this.files.hasDirty()) await this.files.flushAsync();
+  }
+
   close(): void {
     this.files.close();
   }

@@ -61,6 +61,10 @@ export class ConsumeQueueSet {
     for (const queue of this.all()) queue.flush();
   }
 
+  async flushAsync(): Promise<void> {
+    await Promise.all(this.all().map((queue) => queue.flushAsync()));
+  }
+
   close(): void {
     for (const queue of this.all()) queue.close();
   }

@@ -6,6 +6,7 @@
 import {
   closeSync,
   existsSync,
+  fdatasync,
   fdatasyncSync,
   fstatSync,
   ftruncateSync,
@@ -29,6 +30,8 @@ export interface FileHandle {
   write(bytes: Uint8Array, position: number): void;
   /** Makes written bytes durable (fdatasync). */
   sync(): void;
+  /** The same off the event loop (a worker thread), so appends go on meanwhile. */
+  syncAsync(): Promise<void>;
   truncate(sizeBytes: number): void;
   sizeBytes(): number;
   close(): void;
@@ -80,6 +83,13 @@ class RealFileHandle implements FileHandle {
 
   sync(): void {
     fdatasyncSync(this.fd);
+  }
+
+  syncAsync(): Promise<void> {
+    const fd = this.fd;
+    return new Promise((resolve, reject) =>
+      fdatasync(fd, (error) => (error ? reject(error) : resolve())),
+    );
   }
 
   truncate(sizeBytes: number): void {

@@ -25,6 +25,11 @@ export class FlushService {
   private groupFlushScheduled: TimerHandle | null = null;
   private timers: TimerHandle[] = [];
   private lastThoroughMs = 0;
+  /** One fdatasync of the commit log at a time; a request meanwhile runs after it. */
+  private commitLogFlushing = false;
+  private commitLogFlushAgain = false;
+  private logicsFlushing = false;
+  private stopped = false;
 
   constructor(
     private readonly store: MessageStore,
@@ -39,16 +44,16 @@ export class FlushService {
       this.clock.every(this.config.flushIntervalCommitLog, () => this.commitLogTick()),
     );
     this.timers.push(
-      this.clock.every(this.config.flushIntervalConsumeQueue, () => this.logicsTick()),
+      this.clock.every(this.config.flushIntervalConsumeQueue, () => void this.logicsTick()),
     );
   }
 
   stop(): void {
+    this.stopped = true;
     for (const timer of this.timers) timer.cancel();
     this.timers = [];
     this.groupFlushScheduled?.cancel();
     this.groupFlushScheduled = null;
-    this.groupFlush();
   }
 
   /** Called for each appended put: answer now (async) or after the covering flush (sync). */
@@ -70,23 +75,41 @@ export class FlushService {
     });
     this.groupFlushScheduled ??= this.clock.soon(() => {
       this.groupFlushScheduled = null;
-      this.groupFlush();
+      this.requestCommitLogFlush();
     });
   }
 
-  /** One fdatasync for every waiting send; each is told PUT_OK only if its bytes are covered. */
-  private groupFlush(): void {
-    if (this.waiters.length === 0) return;
+  /**
+   * Group commit: one fdatasync, off the event loop, for every send waiting when it starts;
+   * sends appended while it runs share the next one. Each is told PUT_OK only once its bytes
+   * are covered, FLUSH_DISK_TIMEOUT if the flush fails or its deadline passes first.
+   */
+  private requestCommitLogFlush(): void {
+    if (this.commitLogFlushing) {
+      this.commitLogFlushAgain = true;
+      return;
+    }
+    this.commitLogFlushing = true;
+    void this.store.commitLog
+      .flushAsync()
+      .then(
+        (flushed) => this.settleWaiters(flushed, null),
+        (error) => {
+          if (!this.stopped) this.log.error(`commit log flush failed: ${error}`);
+          this.settleWaiters(this.store.commitLog.flushedPosition, error);
+        },
+      )
+      .finally(() => {
+        this.commitLogFlushing = false;
+        const again = this.commitLogFlushAgain || this.waiters.length > 0;
+        this.commitLogFlushAgain = false;
+        if (again && !this.stopped) this.requestCommitLogFlush();
+      });
+  }
+
+  private settleWaiters(flushed: number, failure: unknown): void {
     const waiters = this.waiters;
     this.waiters = [];
-    let flushed = this.store.commitLog.flushedPosition;
-    let failure: unknown = null;
-    try {
-      flushed = this.store.commitLog.flush();
-    } catch (error) {
-      failure = error;
-      this.log.error(`commit log flush failed: ${error}`);
-    }
     const now = this.clock.nowMs();
     for (const waiter of waiters) {
       if (waiter.endOffset <= flushed) {
@@ -102,7 +125,7 @@ export class FlushService {
   private commitLogTick(): void {
     const log = this.store.commitLog;
     if (this.config.flushDiskType === "SYNC_FLUSH") {
-      this.groupFlush();
+      if (this.waiters.length > 0) this.requestCommitLogFlush();
       return;
     }
     const now = this.clock.nowMs();
@@ -112,52 +135,65 @@ export class FlushService {
     if (log.writePosition === log.flushedPosition) return;
     if (!thorough && dirtyPages < this.config.flushCommitLogLeastPages) return;
     if (thorough) this.lastThoroughMs = now;
+    this.requestCommitLogFlush();
+  }
+
+  /** Consume queues and index, then the checkpoint: only what is durable goes into it. */
+  private async logicsTick(): Promise<void> {
+    if (this.logicsFlushing) return;
+    this.logicsFlushing = true;
     try {
-      log.flush();
+      const mark = this.markLogics();
+      await this.store.queues.flushAsync();
+      await this.store.index?.flushAsync();
+      if (this.updateCheckpoint(mark)) await this.store.checkpoint.writeAsync();
     } catch (error) {
-      this.log.error(`commit log flush failed: ${error}`);
+      if (!this.stopped) this.log.error(`consume queue / index flush failed: ${error}`);
+    } finally {
+      this.logicsFlushing = false;
     }
   }
 
-  /** Consume queues and index, then the checkpoint: only times already durable go into it. */
-  private logicsTick(): void {
-    try {
-      this.flushLogicsAndCheckpoint();
-    } catch (error) {
-      this.log.error(`consume queue / index flush failed: ${error}`);
-    }
-  }
-
-  private flushLogicsAndCheckpoint(): void {
-    const { store } = this;
-    const dispatchedTime = store.dispatcher.lastDispatchedStoreTimestamp;
+  /** What dispatch has written so far: a flush of queues and index makes it durable. */
+  private markLogics(): { time: number; position: number } {
     // Units and index entries of every record below reputOffset are written (dispatch writes
-    // its gathered units at the end of each run); the flushes below make them durable.
-    const dispatchedPosition = store.dispatcher.reputOffset;
-    store.queues.flush();
-    store.index?.flush();
+    // what it gathered at the end of each run).
+    return {
+      time: this.store.dispatcher.lastDispatchedStoreTimestamp,
+      position: this.store.dispatcher.reputOffset,
+    };
+  }
+
+  /** Sets the checkpoint from a mark taken before the flushes; false if nothing moved. */
+  private updateCheckpoint(mark: { time: number; position: number }): boolean {
+    const { store } = this;
     const checkpoint = store.checkpoint.value;
     const physic = store.commitLog.flushedStoreTimestamp;
     // Units are never durable ahead of the records they point at in the checkpoint's view.
-    const logics = Math.min(dispatchedTime, physic || dispatchedTime);
-    const durable = Math.min(dispatchedPosition, store.commitLog.flushedPosition);
+    const logics = Math.min(mark.time, physic || mark.time);
+    const durable = Math.min(mark.position, store.commitLog.flushedPosition);
+    // Flushes may overlap (shutdown's while a timer's runs): the checkpoint never goes back.
+    if (durable < (checkpoint.rmqDurablePhyOffset ?? 0)) return false;
     const changed =
       checkpoint.rmqDurablePhyOffset !== durable ||
       checkpoint.physicMsgTimestamp !== physic ||
       checkpoint.logicsMsgTimestamp !== logics ||
       checkpoint.indexMsgTimestamp !== logics;
-    if (!changed) return;
+    if (!changed) return false;
     checkpoint.physicMsgTimestamp = physic;
     checkpoint.logicsMsgTimestamp = logics;
     if (store.index) checkpoint.indexMsgTimestamp = logics;
     checkpoint.rmqDurablePhyOffset = durable;
-    store.checkpoint.write();
+    return true;
   }
 
-  /** Everything durable now: commit log, queues, index, checkpoint (shutdown, admin flush). */
+  /** Everything durable now, on this thread: commit log, queues, index, checkpoint. */
   flushAll(): void {
-    this.store.commitLog.flush();
-    this.groupFlush();
-    this.flushLogicsAndCheckpoint();
+    const flushed = this.store.commitLog.flush();
+    this.settleWaiters(flushed, null);
+    const mark = this.markLogics();
+    this.store.queues.flush();
+    this.store.index?.flush();
+    if (this.updateCheckpoint(mark)) this.store.checkpoint.write();
   }
 }

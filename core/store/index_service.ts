@@ -32,6 +32,10 @@ interface WritableIndexFile {
   handle: FileHandle;
   header: IndexHeader;
   dirty: boolean;
+  /** Bumped by every change, so an async flush knows whether it covered all of them. */
+  version: number;
+  /** indexCount of the header last written to disk: a slower, older flush never undoes it. */
+  diskIndexCount: number;
 }
 
 export interface IndexableRecord {
@@ -100,6 +104,17 @@ export class IndexService {
           continue;
         }
         const opened = this.openFile(file);
+        // Only the newest file takes slot writes; a crash between its slots reaching disk and
+        // the header that counts their entries leaves slots past the count: walk them back.
+        if (file === files[files.length - 1] && !this.repairSlotsPastCount(opened)) {
+          this.slotsFile = null;
+          this.slots = null;
+          this.dirtySlots.clear();
+          opened.handle.close();
+          this.io.remove(file.path);
+          redispatchFrom = Math.min(redispatchFrom ?? Infinity, file.header.beginPhyOffset);
+          continue;
+        }
         if (file.header.endPhyOffset >= durablePhyOffset) this.rollBack(opened, durablePhyOffset);
         this.files.push(opened);
         continue;
@@ -148,12 +163,54 @@ export class IndexService {
       ? header.beginTimestamp + kept.timeDiffSeconds * 1000
       : header.beginTimestamp;
     file.dirty = true;
+    file.version++;
     this.flushFile(file);
+  }
+
+  /**
+   * Points every slot that names an entry the header does not count at the newest counted
+   * entry of its chain, following previousIndex through uncounted entries that are intact
+   * (their key hash lands in that slot, their link goes back). False if a chain is torn: the
+   * slot's older, durable entries are then unreachable and the file must be rebuilt.
+   */
+  private repairSlotsPastCount(file: WritableIndexFile): boolean {
+    const count = Math.min(file.header.indexCount, this.geometry.indexNum);
+    const slots = this.slotsOf(file);
+    for (let slot = 0; slot < slots.length; slot++) {
+      let at = slots[slot]!;
+      if (at < count) continue;
+      while (at >= count) {
+        if (at >= this.geometry.indexNum) return false;
+        const bytes = file.handle.read(entryPosition(this.geometry, at), INDEX_ENTRY_SIZE);
+        if (bytes.length < INDEX_ENTRY_SIZE) return false;
+        const entry = decodeEntry(bytes, 0);
+        const intact =
+          entry.keyHash >= 0 &&
+          entry.keyHash % this.geometry.hashSlotNum === slot &&
+          entry.previousIndex >= 0 &&
+          entry.previousIndex < at;
+        if (!intact) return false;
+        at = entry.previousIndex;
+      }
+      slots[slot] = at;
+      this.dirtySlots.add(slot);
+      file.dirty = true;
+      file.version++;
+    }
+    return true;
   }
 
   private openFile(file: IndexFileInfo): WritableIndexFile {
     const handle = this.io.open(file.path, { create: false });
-    return { name: file.name, path: file.path, handle, header: file.header, dirty: false };
+    return {
+      name: file.name,
+      path: file.path,
+      handle,
+      header: file.header,
+      dirty: false,
+      version: 0,
+      diskIndexCount: file.header.indexCount,
+    };
   }
 
   /**
@@ -232,6 +289,7 @@ export class IndexService {
     header.endPhyOffset = record.physicalOffset;
     header.endTimestamp = record.storeTimestamp;
     file.dirty = true;
+    file.version++;
   }
 
   /** The newest file's slot table, held in memory so a key costs no read. */
@@ -278,7 +336,7 @@ export class IndexService {
       hashSlotCount: 0,
       indexCount: 1,
     };
-    const file = { name, path, handle, header, dirty: true };
+    const file = { name, path, handle, header, dirty: true, version: 0, diskIndexCount: 0 };
     this.files.push(file);
     this.io.syncDirectory(this.dir);
     return file;
@@ -309,6 +367,30 @@ export class IndexService {
   }
 
   /**
+   * flush() off the event loop. The header written is a snapshot taken with the entries and
+   * slots it counts, so keys indexed meanwhile stay uncounted on disk until the next flush.
+   */
+  async flushAsync(): Promise<void> {
+    for (const file of [...this.files]) {
+      if (!file.dirty) continue;
+      if (file === this.slotsFile) {
+        this.writePending();
+        this.writeSlots();
+      }
+      const version = file.version;
+      const header = { ...file.header };
+      await file.handle.syncAsync();
+      if (header.indexCount < file.diskIndexCount) continue; // a newer flush got there first
+      const headerBytes = new Uint8Array(INDEX_HEADER_SIZE);
+      encodeIndexHeader(headerBytes, header);
+      file.handle.write(headerBytes, 0);
+      file.diskIndexCount = header.indexCount;
+      await file.handle.syncAsync();
+      if (file.version === version) file.dirty = false;
+    }
+  }
+
+  /**
    * Entries and slots first, made durable, then the header that counts them, made durable: on
    * disk the header never claims an entry its slots do not reach, whatever a crash cuts.
    */
@@ -321,6 +403,7 @@ export class IndexService {
     const headerBytes = new Uint8Array(INDEX_HEADER_SIZE);
     encodeIndexHeader(headerBytes, file.header);
     file.handle.write(headerBytes, 0);
+    file.diskIndexCount = file.header.indexCount;
     file.handle.sync();
     file.dirty = false;
   }

@@ -22,7 +22,12 @@ interface Segment {
 export class MappedFileQueue {
   private segments: Segment[] = [];
   /** Segments written since their last sync. */
-  private readonly dirty = new Set<Segment>();
+  /**
+   * Segments written since their last sync, with a count of writes: an async sync removes a
+   * segment only if nothing was written to it meanwhile, and a sync flush always covers
+   * segments an async one is still syncing.
+   */
+  private readonly dirty = new Map<Segment, number>();
   private stickyError: Error | null = null;
 
   constructor(
@@ -97,7 +102,7 @@ export class MappedFileQueue {
     try {
       const segment = this.segmentAt(start, true)!;
       this.handleOf(segment).write(bytes, offset - start);
-      this.dirty.add(segment);
+      this.dirty.set(segment, (this.dirty.get(segment) ?? 0) + 1);
     } catch (error) {
       this.stickyError = error as Error;
       throw error;
@@ -117,11 +122,26 @@ export class MappedFileQueue {
   flush(): void {
     if (this.stickyError) throw this.stickyError;
     try {
-      for (const segment of this.dirty) this.handleOf(segment).sync();
+      for (const segment of this.dirty.keys()) this.handleOf(segment).sync();
       this.dirty.clear();
     } catch (error) {
       this.stickyError = error as Error;
       throw error;
+    }
+  }
+
+  /** flush() with the fdatasyncs off the event loop; the same sticky failure rule. */
+  async flushAsync(): Promise<void> {
+    if (this.stickyError) throw this.stickyError;
+    const snapshot = [...this.dirty];
+    try {
+      for (const [segment] of snapshot) await this.handleOf(segment).syncAsync();
+    } catch (error) {
+      this.stickyError = error as Error;
+      throw error;
+    }
+    for (const [segment, writes] of snapshot) {
+      if (this.dirty.get(segment) === writes) this.dirty.delete(segment);
     }
   }
 
@@ -166,7 +186,7 @@ export class MappedFileQueue {
       } else {
         zeroRun = 0;
         this.handleOf(segment).write(zeros.subarray(0, n), at - segment.startOffset);
-        this.dirty.add(segment);
+        this.dirty.set(segment, (this.dirty.get(segment) ?? 0) + 1);
       }
       at += n;
     }

@@ -31,6 +31,8 @@ export class MemoryFileIO implements FileIO {
   /** path -> absolute offsets whose byte reads come back flipped. */
   readonly corruptReads = new Map<string, Set<number>>();
   syncCount = 0;
+  /** Bumped by crash(): handles opened before it are dead. */
+  epoch = 0;
   /** When set, fdatasync fails with EIO (a dying disk). */
   failSync = false;
   /** What diskSpace reports (tests set it to simulate a filling disk). */
@@ -46,6 +48,8 @@ export class MemoryFileIO implements FileIO {
 
   /** Drops every unsynced byte; with `torn`, keeps a random prefix of each file's writes. */
   crash(torn = false): void {
+    // The crashed process is gone: handles it held must not write into the next one's files.
+    this.epoch++;
     for (const file of this.files.values()) {
       const next = file.durable.slice();
       if (torn && file.unsynced.length > 0) {
@@ -165,20 +169,32 @@ function grow(bytes: Uint8Array, length: number): Uint8Array {
 }
 
 class MemoryHandle implements FileHandle {
+  private readonly epoch: number;
+
   constructor(
     private readonly fs: MemoryFileIO,
     readonly path: string,
-  ) {}
+  ) {
+    this.epoch = fs.epoch;
+  }
+
+  /** A flush still in flight when the test crashed the "process" must not outlive it. */
+  private alive(): void {
+    if (this.epoch !== this.fs.epoch) throw new Error(`${this.path}: handle of a crashed process`);
+  }
 
   read(position: number, length: number): Uint8Array {
+    this.alive();
     return this.fs.readAt(this.path, position, length);
   }
 
   write(bytes: Uint8Array, position: number): void {
+    this.alive();
     this.fs.writeAt(this.path, bytes, position);
   }
 
   sync(): void {
+    this.alive();
     if (this.fs.failSync)
       throw Object.assign(new Error(`EIO: fdatasync ${this.path}`), { code: "EIO" });
     const file = this.fs.file(this.path);
@@ -187,7 +203,12 @@ class MemoryHandle implements FileHandle {
     this.fs.syncCount++;
   }
 
+  syncAsync(): Promise<void> {
+    return Promise.resolve().then(() => this.sync());
+  }
+
   truncate(sizeBytes: number): void {
+    this.alive();
     const file = this.fs.file(this.path);
     const next = new Uint8Array(sizeBytes);
     next.set(file.current.subarray(0, Math.min(sizeBytes, file.current.length)));

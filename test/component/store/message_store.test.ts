@@ -249,6 +249,10 @@ function countingIO(counter: { count: number }): FileIO {
           if (path.includes("commitlog")) counter.count++;
           handle.sync();
         },
+        syncAsync() {
+          if (path.includes("commitlog")) counter.count++;
+          return handle.syncAsync();
+        },
         read: handle.read.bind(handle),
         write: handle.write.bind(handle),
         truncate: handle.truncate.bind(handle),

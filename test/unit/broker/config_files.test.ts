@@ -354,6 +354,7 @@ class CrashingFileIO implements FileIO {
       read: (position, length) => handle.read(position, length),
       write: (bytes, position) => (step("write"), handle.write(bytes, position)),
       sync: () => (step("sync"), handle.sync()),
+      syncAsync: () => (step("sync"), handle.syncAsync()),
       truncate: (sizeBytes) => (step("truncate"), handle.truncate(sizeBytes)),
       sizeBytes: () => handle.sizeBytes(),
       close: () => handle.close(),
