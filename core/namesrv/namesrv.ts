@@ -4,6 +4,7 @@
 
 import { assert } from "../common/assert.ts";
 import type { Clock, TimerHandle } from "../common/clock.ts";
+import { writeFileDurably } from "../common/durable_file.ts";
 import type { Logger } from "../common/log.ts";
 import type { NamesrvConfig } from "../config/namesrv_config.ts";
 import type { Channel } from "../remoting/channel.ts";
@@ -16,7 +17,10 @@ export interface NamesrvOptions {
   config: NamesrvConfig;
   clock: Clock;
   log: Logger;
-  /** false keeps KV config in memory (tests); default true persists to kvConfigPath. */
+  /**
+   * false keeps KV config and runtime config updates in memory (tests); by default they are
+   * persisted to kvConfigPath and configStorePath.
+   */
   persistKvConfig?: boolean;
 }
 
@@ -47,6 +51,10 @@ export class Namesrv {
       log,
       startedAtMs: clock.nowMs(),
       channelId: (channel) => this.idOf(channel),
+      persistConfig:
+        options.persistKvConfig === false
+          ? undefined
+          : (text) => writeFileDurably(config.configStorePath, text, { backup: false }),
     });
     this.server = new RemotingServer({
       host: config.bindAddress,

@@ -31,6 +31,7 @@ import { MQVersion } from "../protocol/version.ts";
 import type { Channel } from "../remoting/channel.ts";
 import { ProcessorTable } from "../remoting/processor_table.ts";
 import { KvConfig, NAMESPACE_ORDER_TOPIC_CONFIG } from "./kv_config.ts";
+import { formatNamesrvConfig, updateNamesrvConfig } from "./runtime_config.ts";
 import type { RouteTable } from "./route_table.ts";
 
 export interface NamesrvContext {
@@ -41,6 +42,8 @@ export interface NamesrvContext {
   log: Logger;
   startedAtMs: number;
   channelId(channel: Channel): number;
+  /** Writes the config after a runtime update (to configStorePath); absent in memory-only tests. */
+  persistConfig?: (text: string) => void;
 }
 
 const encoder = new TextEncoder();
@@ -95,6 +98,10 @@ export function namesrvProcessors(ctx: NamesrvContext): ProcessorTable {
       }
       return ok(req, encodeKvTable(table));
     })
+    .register(RequestCode.UPDATE_NAMESRV_CONFIG, (req) => updateConfig(ctx, req))
+    .register(RequestCode.GET_NAMESRV_CONFIG, (req) =>
+      ok(req, encoder.encode(formatNamesrvConfig(ctx.config))),
+    )
     .register(RequestCode.REGISTER_BROKER, (req, channel) => registerBroker(ctx, req, channel))
     .register(RequestCode.UNREGISTER_BROKER, (req) => {
       ctx.routes.unregisterBroker({
@@ -252,4 +259,21 @@ function getRouteInfo(ctx: NamesrvContext, req: RemotingCommand) {
   const standardJson =
     req.version >= MQVersion.V4_9_4 || optionalBool(req, "acceptStandardJsonOnly") === true;
   return createResponse(req, 0, { body: encodeTopicRouteData(route, standardJson) });
+}
+
+function updateConfig(ctx: NamesrvContext, req: RemotingCommand): RemotingCommand {
+  if (!req.body) return createResponse(req, 0);
+  const result = updateNamesrvConfig(ctx.config, decoder.decode(req.body));
+  if (result.kind === "refused") {
+    ctx.log.warn(`update config refused: ${result.remark}`);
+    return createResponse(req, ResponseCode[result.code], { remark: result.remark });
+  }
+  ctx.log.info(`config updated: ${result.keys.join(", ")}`);
+  try {
+    ctx.persistConfig?.(formatNamesrvConfig(ctx.config));
+  } catch (error) {
+    // RocketMQ logs a failed persist and still answers SUCCESS: the live config did change.
+    ctx.log.error(`config updated but not persisted to ${ctx.config.configStorePath}: ${error}`);
+  }
+  return createResponse(req, 0);
 }

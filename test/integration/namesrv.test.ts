@@ -2,7 +2,7 @@
 // client with both header encodings.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SystemClock } from "../../core/common/clock.ts";
@@ -32,7 +32,11 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function startNamesrv(name: string, extraProperties = ""): RmqProcess {
   const conf = join(dir, `${name}.properties`);
-  writeFileSync(conf, `kvConfigPath=${join(dir, name, "kvConfig.json")}\n${extraProperties}`);
+  writeFileSync(
+    conf,
+    `kvConfigPath=${join(dir, name, "kvConfig.json")}\n` +
+      `configStorePath=${join(dir, name, "namesrv.properties")}\n${extraProperties}`,
+  );
   return new RmqProcess(["namesrv", "-c", conf, "--listen", "127.0.0.1:0"]);
 }
 
@@ -189,6 +193,48 @@ describe("namesrv: process", () => {
       });
       const answer = await client.invoke(address, get);
       expect(answer.extFields?.get("value")).toBe("broker-a:4");
+    } finally {
+      client.close();
+    }
+  });
+
+  test("namesrv: process: runtime config is read, updated and persisted", async () => {
+    await using ns = startNamesrv("config");
+    const address = await ns.ready();
+    const client = newClient();
+    const update = (text: string) =>
+      client.invoke(
+        address,
+        createRequest(RequestCode.UPDATE_NAMESRV_CONFIG, { body: new TextEncoder().encode(text) }),
+      );
+    const readConfig = async () =>
+      new TextDecoder().decode(
+        (await client.invoke(address, createRequest(RequestCode.GET_NAMESRV_CONFIG))).body!,
+      );
+    try {
+      expect(await readConfig()).toContain("enableTopicList=true\n");
+      expect((await update("enableTopicList=false\n")).code).toBe(ResponseCode.SUCCESS);
+      expect(await readConfig()).toContain("enableTopicList=false\n");
+      // Read per request: the topic-list family is refused at once.
+      const list = await client.invoke(
+        address,
+        createRequest(RequestCode.GET_TOPICS_BY_CLUSTER, { extFields: { cluster: "c" } }),
+      );
+      expect([list.code, list.remark]).toEqual([ResponseCode.SYSTEM_ERROR, "disable"]);
+      expect(readFileSync(join(dir, "config", "namesrv.properties"), "utf8")).toContain(
+        "enableTopicList=false\n",
+      );
+      const black = await update(`kvConfigPath=${join(dir, "elsewhere.json")}\n`);
+      expect([black.code, black.remark]).toEqual([
+        ResponseCode.NO_PERMISSION,
+        "Can not update config in black list.",
+      ]);
+      // All or nothing: a bad value refuses the update, the good key beside it is not applied.
+      const bad = await update("orderMessageEnable=true\nwaitSecondsForService=soon\n");
+      expect(bad.code).toBe(ResponseCode.SYSTEM_ERROR);
+      expect(bad.remark).toMatch(/waitSecondsForService: expected an integer/);
+      expect(await readConfig()).toContain("orderMessageEnable=false\n");
+      expect((await update("noSuchKey=1\n")).remark).toBe("unknown config key: noSuchKey");
     } finally {
       client.close();
     }
