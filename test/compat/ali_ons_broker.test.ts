@@ -98,6 +98,7 @@ interface AliConsumerCtor {
       consumeFromWhere: string;
       rebalanceInterval: number;
       persistConsumerOffsetInterval: number;
+      isBroadcast?: boolean;
     },
   ): AliConsumer;
 }
@@ -133,6 +134,7 @@ const TOPIC = "AliOnsBrokerTopic";
 const GROUP_ALL = "AliOnsGroupAll";
 const GROUP_TAG_A = "AliOnsGroupTagA";
 const GROUP_RETRY = "AliOnsGroupRetry";
+const GROUP_BROADCAST = "AliOnsGroupBroadcast";
 const QUEUES = 4; // ali-ons' defaultTopicQueueNums; TBW102 has 8, the broker takes the minimum
 const FIRST_BATCH = 20;
 const SECOND_BATCH = 5;
@@ -491,6 +493,52 @@ test("compat: ali-ons broker: ACTION_RETRY redelivers through the retry topic", 
     expect(again.map((m) => [m.topic, m.reconsumeTimes])).toEqual(
       Array(retried.size).fill([TOPIC, 1]),
     );
+    expect(errors).toEqual([]);
+  });
+});
+
+test("compat: ali-ons broker: broadcast members each get every message", async () => {
+  await explained(async () => {
+    const total = FIRST_BATCH + SECOND_BATCH;
+    // Without `persistent`, ali-ons keeps broadcast offsets in memory (its file store would
+    // write under $HOME): each member starts at the head and reads everything.
+    const members = ["broadcast-1", "broadcast-2"].map((instanceName) => {
+      const consumer = track(
+        new ali.Consumer({
+          ...aliOptions(),
+          instanceName,
+          consumerGroup: GROUP_BROADCAST,
+          consumeFromWhere: "CONSUME_FROM_FIRST_OFFSET",
+          rebalanceInterval: 1_000,
+          persistConsumerOffsetInterval: 500,
+          isBroadcast: true,
+        }),
+      );
+      const handled: Received[] = [];
+      consumer.subscribe(TOPIC, "*", async (msg) => {
+        handled.push({
+          body: msg.body.toString(),
+          keys: msg.keys,
+          tags: msg.tags,
+          msgId: msg.msgId,
+        });
+      });
+      return { consumer, handled };
+    });
+    let errors: string[] | null = null;
+    try {
+      await waitFor(() => members.every((m) => m.handled.length >= total), {
+        timeoutMs: DELIVERY_TIMEOUT_MS,
+        what: "both broadcast members to get every message",
+      });
+      errors = unexpectedErrors().filter((m) => !/request type 36 not supported/.test(m));
+    } finally {
+      for (const m of members) await closeClient(m.consumer);
+    }
+    for (const m of members) expect(received(m.handled)).toEqual(expected(0, total));
+    // Broadcast offsets are the members' own: nothing was committed to the broker, which answers
+    // an unknown group with the queue's head (0), not the ends the members reached.
+    expect(await committedOffsets(GROUP_BROADCAST)).toEqual([0, 0, 0, 0]);
     expect(errors).toEqual([]);
   });
 });
