@@ -13,7 +13,11 @@ export function crc32Masked(data: Uint8Array): number {
 
 /** Java's String.hashCode: s[0]*31^(n-1) + ... + s[n-1], int32 wrap-around. */
 export function javaStringHashCode(text: string): number {
-  let hash = 0;
+  return javaStringHashCodeFrom(0, text);
+}
+
+/** Java's hashCode of (a string whose hashCode is `hash`) + text: hashes a concatenation. */
+export function javaStringHashCodeFrom(hash: number, text: string): number {
   for (let i = 0; i < text.length; i++) {
     hash = (Math.imul(hash, 31) + text.charCodeAt(i)) | 0;
   }

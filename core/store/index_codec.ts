@@ -11,7 +11,7 @@
 // | 36  | 4    | indexCount (next entry number; starts at 1) |
 
 import { assert } from "../common/assert.ts";
-import { javaStringHashCode } from "../common/checksum.ts";
+import { javaStringHashCode, javaStringHashCodeFrom } from "../common/checksum.ts";
 import { getInt64, setInt64 } from "../common/int64.ts";
 
 export const INDEX_HEADER_SIZE = 40;
@@ -41,6 +41,13 @@ export function indexFileBytes(geometry: IndexGeometry): number {
 /** abs(String.hashCode(key)); 0 when abs overflows (Integer.MIN_VALUE), as RocketMQ does. */
 export function indexKeyHash(key: string): number {
   const hash = javaStringHashCode(key);
+  const abs = Math.abs(hash);
+  return abs > 0x7fffffff ? 0 : abs;
+}
+
+/** indexKeyHash(`${topic}#${key}`) without building that string (the dispatch hot path). */
+export function topicKeyHash(topic: string, key: string): number {
+  const hash = javaStringHashCodeFrom(javaStringHashCodeFrom(javaStringHashCode(topic), "#"), key);
   const abs = Math.abs(hash);
   return abs > 0x7fffffff ? 0 : abs;
 }

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { assert } from "../common/assert.ts";
 import type { Clock } from "../common/clock.ts";
 import { transactionType, MessageSysFlag } from "../common/message.ts";
+import { DirtyPages } from "./dirty_pages.ts";
 import type { FileHandle, FileIO } from "./file_io.ts";
 import {
   decodeEntry,
@@ -19,7 +20,7 @@ import {
   INDEX_ENTRY_SIZE,
   INDEX_HEADER_SIZE,
   indexFileBytes,
-  indexKeyHash,
+  topicKeyHash,
   slotPosition,
   type IndexGeometry,
   type IndexHeader,
@@ -64,7 +65,8 @@ export class IndexService {
   private pendingEntries = new Uint8Array(INDEX_ENTRY_SIZE * 64);
   private pendingCount = 0;
   private pendingFirstIndex = 0;
-  private readonly dirtySlots = new Set<number>();
+  /** Slot-table pages changed since writeSlots(); a page is 1024 slots, 4 KiB. */
+  private readonly dirtySlots: DirtyPages;
 
   constructor(
     private readonly io: FileIO,
@@ -73,6 +75,7 @@ export class IndexService {
     private readonly clock: Clock,
   ) {
     assert(geometry.indexNum >= 2 && geometry.hashSlotNum >= 1, "index geometry is usable");
+    this.dirtySlots = new DirtyPages(geometry.hashSlotNum, 1024);
   }
 
   /**
@@ -152,7 +155,7 @@ export class IndexService {
         if (slots[slot] === count - 1) {
           slots[slot] =
             entry.previousIndex > 0 && entry.previousIndex < count - 1 ? entry.previousIndex : 0;
-          this.dirtySlots.add(slot);
+          this.dirtySlots.mark(slot);
         }
       }
       count--;
@@ -193,7 +196,7 @@ export class IndexService {
         at = entry.previousIndex;
       }
       slots[slot] = at;
-      this.dirtySlots.add(slot);
+      this.dirtySlots.mark(slot);
       file.dirty = true;
       file.version++;
     }
@@ -245,16 +248,17 @@ export class IndexService {
     if (transactionType(record.sysFlag) === MessageSysFlag.TRANSACTION_ROLLBACK_TYPE) return;
     const last = this.files[this.files.length - 1];
     if (last && record.physicalOffset < last.header.endPhyOffset) return;
-    if (record.uniqKey) this.putKey(`${record.topic}#${record.uniqKey}`, record);
-    for (const key of record.keys) if (key) this.putKey(`${record.topic}#${key}`, record);
+    if (record.uniqKey) this.putKey(record.uniqKey, record);
+    for (const key of record.keys) if (key) this.putKey(key, record);
   }
 
+  /** Indexes `${record.topic}#${key}`. */
   private putKey(key: string, record: IndexableRecord): void {
     let file = this.files[this.files.length - 1];
     if (!file || file.header.indexCount >= this.geometry.indexNum) file = this.roll(file);
     const header = file.header;
     const slots = this.slotsOf(file);
-    const keyHash = indexKeyHash(key);
+    const keyHash = topicKeyHash(record.topic, key);
     const slot = keyHash % this.geometry.hashSlotNum;
     let previous = slots[slot]!;
     if (previous <= 0 || previous >= header.indexCount) previous = 0;
@@ -278,7 +282,7 @@ export class IndexService {
     });
     this.pendingCount++;
     slots[slot] = index;
-    this.dirtySlots.add(slot);
+    this.dirtySlots.mark(slot);
     if (previous === 0) header.hashSlotCount++;
     header.indexCount++;
     if (header.indexCount === 2) {
@@ -347,9 +351,8 @@ export class IndexService {
     const file = this.slotsFile;
     if (!file || this.dirtySlots.size === 0) return;
     const slots = this.slots!;
-    const slotsPerPage = 1024;
-    const pages = new Set<number>();
-    for (const slot of this.dirtySlots) pages.add(Math.floor(slot / slotsPerPage));
+    const slotsPerPage = this.dirtySlots.itemsPerPage;
+    const pages = this.dirtySlots.pages();
     const pageBytes = new Uint8Array(slotsPerPage * 4);
     const view = new DataView(pageBytes.buffer);
     for (const page of pages) {

@@ -13,6 +13,7 @@ import {
   entryPosition,
   indexFileBytes,
   indexKeyHash,
+  topicKeyHash,
   selectPhysicalOffsets,
   slotPosition,
   checkpointMinTimestamp,
@@ -110,4 +111,28 @@ describe("store: small codecs", () => {
     // "polygenelubricants".hashCode() == Integer.MIN_VALUE, a well-known Java example.
     expect(indexKeyHash("polygenelubricants")).toBe(0);
   });
+
+  test("store: index file: topic#key hashed without building the string, same value", () => {
+    const pairs = [
+      ["TopicTest", "AC11000100002A9F0000000000000001"],
+      ["%RETRY%group", "order-7"],
+      ["Topic", ""],
+      ["主题", "键-ключ-🔑"],
+    ];
+    for (const [topic, key] of pairs) {
+      expect(topicKeyHash(topic!, key!)).toBe(indexKeyHash(`${topic}#${key}`));
+    }
+    // RocketMQ's key for "hello" under topic "T": "T#hello".hashCode() computed by hand.
+    expect(topicKeyHash("T", "hello")).toBe(indexKeyHash("T#hello"));
+    expect(indexKeyHash("T#hello")).toBe(Math.abs(javaHash("T#hello")));
+  });
 });
+
+/** A second, independent String.hashCode for the cross-check above. */
+function javaHash(text: string): number {
+  let hash = 0n;
+  for (const unit of Array.from({ length: text.length }, (_, i) => text.charCodeAt(i))) {
+    hash = BigInt.asIntN(32, hash * 31n + BigInt(unit));
+  }
+  return Number(hash);
+}
