@@ -65,13 +65,20 @@ export function parseMessageProperties(text: string): Map<string, string> {
   return out;
 }
 
+const propertyNeedles = new Map<string, string>();
+
 /**
  * One property's value from a properties string without building a map (the dispatch hot
  * path); the same rules as parseMessageProperties: the first match wins, empty values do not
  * count.
  */
 export function findMessageProperty(text: string, name: string): string | undefined {
-  const needle = name + NAME_VALUE_SEPARATOR;
+  // The few names dispatch asks for, with their separator: no string built per lookup.
+  let needle = propertyNeedles.get(name);
+  if (needle === undefined) {
+    needle = name + NAME_VALUE_SEPARATOR;
+    if (propertyNeedles.size < 64) propertyNeedles.set(name, needle);
+  }
   let from = 0;
   for (;;) {
     const at = text.indexOf(needle, from);
