@@ -12,7 +12,7 @@ import {
 } from "../common/message.ts";
 import { decodeRecord, type StoredRecord } from "./commit_log_codec.ts";
 import type { CommitLog } from "./commit_log.ts";
-import type { IndexService } from "./index_service.ts";
+import type { IndexableRecord, IndexService } from "./index_service.ts";
 import type { ConsumeQueueSet } from "./consume_queue_set.ts";
 import type { ConsumeQueue } from "./consume_queue.ts";
 
@@ -58,6 +58,15 @@ export class Dispatcher {
   lastDispatchedStoreTimestamp = 0;
   private readonly listeners: DispatchListener[] = [];
   private readonly touched = new Set<ConsumeQueue>();
+  /** Refilled for every record: the index reads it during build() and keeps nothing. */
+  private readonly indexScratch: IndexableRecord = {
+    topic: "",
+    physicalOffset: 0,
+    storeTimestamp: 0,
+    sysFlag: 0,
+    keysText: undefined,
+    uniqKey: undefined,
+  };
   private readonly readChunkBytes: number;
 
   constructor(
@@ -171,14 +180,16 @@ export class Dispatcher {
         tagsCode,
       });
     }
-    this.index?.build({
-      topic: record.topic,
-      physicalOffset: record.position,
-      storeTimestamp: record.storeTimestamp,
-      sysFlag: record.sysFlag,
-      uniqKey: property(MessageConst.PROPERTY_UNIQ_CLIENT_MESSAGE_ID_KEYIDX),
-      keys: (property(MessageConst.PROPERTY_KEYS) ?? "").split(MessageConst.KEY_SEPARATOR),
-    });
+    if (this.index) {
+      const indexed = this.indexScratch;
+      indexed.topic = record.topic;
+      indexed.physicalOffset = record.position;
+      indexed.storeTimestamp = record.storeTimestamp;
+      indexed.sysFlag = record.sysFlag;
+      indexed.uniqKey = property(MessageConst.PROPERTY_UNIQ_CLIENT_MESSAGE_ID_KEYIDX);
+      indexed.keysText = property(MessageConst.PROPERTY_KEYS);
+      this.index.build(indexed);
+    }
     this.lastDispatchedStoreTimestamp = record.storeTimestamp;
     if (!visible) return;
     const dispatched: DispatchedRecord = {

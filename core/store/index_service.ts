@@ -8,7 +8,7 @@
 import { join } from "node:path";
 import { assert } from "../common/assert.ts";
 import type { Clock } from "../common/clock.ts";
-import { transactionType, MessageSysFlag } from "../common/message.ts";
+import { MessageConst, transactionType, MessageSysFlag } from "../common/message.ts";
 import { DirtyPages } from "./dirty_pages.ts";
 import type { FileHandle, FileIO } from "./file_io.ts";
 import {
@@ -44,7 +44,8 @@ export interface IndexableRecord {
   physicalOffset: number;
   storeTimestamp: number;
   sysFlag: number;
-  keys: string[];
+  /** The KEYS property as stored: keys separated by spaces (KEY_SEPARATOR). */
+  keysText: string | undefined;
   uniqKey: string | undefined;
 }
 
@@ -249,7 +250,15 @@ export class IndexService {
     const last = this.files[this.files.length - 1];
     if (last && record.physicalOffset < last.header.endPhyOffset) return;
     if (record.uniqKey) this.putKey(record.uniqKey, record);
-    for (const key of record.keys) if (key) this.putKey(key, record);
+    const keys = record.keysText;
+    if (!keys) return;
+    // Split by hand: no array per record on the dispatch path.
+    for (let start = 0; start <= keys.length;) {
+      let end = keys.indexOf(MessageConst.KEY_SEPARATOR, start);
+      if (end < 0) end = keys.length;
+      if (end > start) this.putKey(keys.slice(start, end), record);
+      start = end + 1;
+    }
   }
 
   /** Indexes `${record.topic}#${key}`. */

@@ -111,6 +111,22 @@ describe("store: message store", () => {
     store.shutdown();
   });
 
+  test("store: message store: every key of a message is indexed (split on spaces)", async () => {
+    const { store, clock } = openStore(tempStoreConfig());
+    await putNow(store, clock, message("K", 0, "a", { KEYS: "k1 k2  k3 " }));
+    await putNow(store, clock, message("K", 0, "b", { KEYS: "k2" }));
+    const find = (key: string) =>
+      store.queryMessage("K", key, 10, 0, Number.MAX_SAFE_INTEGER).map((r) => r.queueOffset);
+    expect([find("k1"), find("k2").sort(), find("k3"), find(""), find("k1 k2")]).toEqual([
+      [0],
+      [0, 1],
+      [0],
+      [],
+      [],
+    ]);
+    store.shutdown();
+  });
+
   test("store: message store: a clean restart keeps offsets and messages", async () => {
     const config = tempStoreConfig();
     let { store, clock } = openStore(config);
