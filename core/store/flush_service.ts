@@ -146,6 +146,9 @@ export class FlushService {
       const mark = this.markLogics();
       await this.store.queues.flushAsync();
       await this.store.index?.flushAsync();
+      // A stop meanwhile ran flushAll and wrote the checkpoint; the files may be another
+      // store's by now (a restart in the same process): write nothing more.
+      if (this.stopped) return;
       if (this.updateCheckpoint(mark)) await this.store.checkpoint.writeAsync();
     } catch (error) {
       if (!this.stopped) this.log.error(`consume queue / index flush failed: ${error}`);
