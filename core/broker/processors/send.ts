@@ -25,12 +25,21 @@ import {
 const topicPattern = /^[%|a-zA-Z0-9_-]+$/;
 const faq = "\nSee http://rocketmq.apache.org/docs/faq/ for further details.";
 
-/** The stored properties: as sent, minus WAIT, plus CLUSTER (what RocketMQ 4.9.7 stores). */
-export function storedProperties(sent: string, clusterName: string): string {
-  const properties = parseMessageProperties(sent);
-  properties.delete(MessageConst.PROPERTY_WAIT_STORE_MSG_OK);
-  properties.set("CLUSTER", clusterName);
-  return [...properties].map(([k, v]) => `${k}\u0001${v}`).join("\u0002");
+/**
+ * The stored properties: as sent (already parsed), minus WAIT, plus CLUSTER, which keeps its
+ * place when the sender set it (what RocketMQ 4.9.7 stores; no trailing separator).
+ */
+export function storedProperties(sent: ReadonlyMap<string, string>, clusterName: string): string {
+  let out = "";
+  let clusterSeen = false;
+  for (const [name, value] of sent) {
+    if (name === MessageConst.PROPERTY_WAIT_STORE_MSG_OK) continue;
+    const stored = name === "CLUSTER" ? clusterName : value;
+    if (name === "CLUSTER") clusterSeen = true;
+    out += (out === "" ? "" : "\u0002") + name + "\u0001" + stored;
+  }
+  if (!clusterSeen) out += (out === "" ? "" : "\u0002") + "CLUSTER\u0001" + clusterName;
+  return out;
 }
 
 export function sendStatusResponse(
@@ -237,7 +246,7 @@ async function send(
         ...base,
         flag: header.flag,
         body: request.body ?? new Uint8Array(0),
-        properties: storedProperties(header.properties, ctx.config.brokerClusterName),
+        properties: storedProperties(sentProperties, ctx.config.brokerClusterName),
       },
     ];
   }
