@@ -16,6 +16,7 @@ import type { Channel } from "../../remoting/channel.ts";
 import { PutMessageStatus } from "../../store/status.ts";
 import type { MessageInput, PutResult } from "../../store/message_store.ts";
 import { parseHostAddress, type BrokerContext } from "../context.ts";
+import { javaHashMapCapacity, javaHashMapOrder } from "../../common/java_hash_map_order.ts";
 import {
   RETRY_GROUP_TOPIC_PREFIX,
   DLQ_GROUP_TOPIC_PREFIX,
@@ -26,19 +27,23 @@ const topicPattern = /^[%|a-zA-Z0-9_-]+$/;
 const faq = "\nSee http://rocketmq.apache.org/docs/faq/ for further details.";
 
 /**
- * The stored properties: as sent (already parsed), minus WAIT, plus CLUSTER, which keeps its
- * place when the sender set it (what RocketMQ 4.9.7 stores; no trailing separator).
+ * The stored properties: as sent (already parsed), minus WAIT, plus CLUSTER, in the order
+ * RocketMQ 4.9.7's HashMap leaves them (see java_hash_map_order.ts), no trailing separator.
  */
 export function storedProperties(sent: ReadonlyMap<string, string>, clusterName: string): string {
-  let out = "";
-  let clusterSeen = false;
-  for (const [name, value] of sent) {
-    if (name === MessageConst.PROPERTY_WAIT_STORE_MSG_OK) continue;
-    const stored = name === "CLUSTER" ? clusterName : value;
-    if (name === "CLUSTER") clusterSeen = true;
-    out += (out === "" ? "" : "\u0002") + name + "\u0001" + stored;
+  // 4.9.7 puts CLUSTER into the map of every sent key before it removes WAIT: the map's
+  // capacity follows that largest size.
+  const largest = sent.size + (sent.has("CLUSTER") ? 0 : 1);
+  const keys: string[] = [];
+  for (const name of sent.keys()) {
+    if (name !== MessageConst.PROPERTY_WAIT_STORE_MSG_OK) keys.push(name);
   }
-  if (!clusterSeen) out += (out === "" ? "" : "\u0002") + "CLUSTER\u0001" + clusterName;
+  if (!sent.has("CLUSTER")) keys.push("CLUSTER");
+  let out = "";
+  for (const name of javaHashMapOrder(keys, javaHashMapCapacity(largest))) {
+    const value = name === "CLUSTER" ? clusterName : sent.get(name)!;
+    out += (out === "" ? "" : "\u0002") + name + "\u0001" + value;
+  }
   return out;
 }
 
