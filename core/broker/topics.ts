@@ -5,7 +5,7 @@
 import type { Clock } from "../common/clock.ts";
 import type { Logger } from "../common/log.ts";
 import type { BrokerConfig } from "../config/broker_config.ts";
-import { Perm, type DataVersion, type TopicConfig } from "../protocol/topic_config.ts";
+import { Perm, topicConfig, type DataVersion, type TopicConfig } from "../protocol/topic_config.ts";
 import type { FileIO } from "../store/file_io.ts";
 import { configFilePath, loadConfigFile, persistConfigFile } from "./config_file_persist.ts";
 import { nextDataVersion, topicsJson } from "./config_files.ts";
@@ -33,23 +33,6 @@ export const sendForbiddenTopics = new Set<string>([
   TopicValidator.RMQ_SYS_SELF_TEST_TOPIC,
   TopicValidator.RMQ_SYS_OFFSET_MOVED_EVENT,
 ]);
-
-export function topicConfig(
-  name: string,
-  queues: number,
-  perm: number = Perm.READ | Perm.WRITE,
-): TopicConfig {
-  return {
-    topicName: name,
-    readQueueNums: queues,
-    writeQueueNums: queues,
-    perm,
-    topicFilterType: "SINGLE_TAG",
-    topicSysFlag: 0,
-    order: false,
-    attributes: {},
-  };
-}
 
 export class TopicManager {
   private table = new Map<string, TopicConfig>();

@@ -24,6 +24,24 @@ export interface TopicConfig {
   attributes: Record<string, string>;
 }
 
+/** A topic with RocketMQ's defaults: equal read and write queues, read-write, SINGLE_TAG. */
+export function topicConfig(
+  name: string,
+  queues: number,
+  perm: number = Perm.READ | Perm.WRITE,
+): TopicConfig {
+  return {
+    topicName: name,
+    readQueueNums: queues,
+    writeQueueNums: queues,
+    perm,
+    topicFilterType: "SINGLE_TAG",
+    topicSysFlag: 0,
+    order: false,
+    attributes: {},
+  };
+}
+
 export function sameDataVersion(a: DataVersion, b: DataVersion): boolean {
   return (
     a.counter === b.counter && a.timestamp === b.timestamp && a.stateVersion === b.stateVersion

@@ -22,7 +22,7 @@ import { encodeRegisterBrokerBodyJson } from "../../core/protocol/register_broke
 import { RequestCode } from "../../core/protocol/request_code.ts";
 import { ResponseCode } from "../../core/protocol/response_code.ts";
 import { MQVersion } from "../../core/protocol/version.ts";
-import type { TopicConfig } from "../../core/protocol/topic_config.ts";
+import { topicConfig } from "../../core/protocol/topic_config.ts";
 import { RemotingClient } from "../../core/remoting/client.ts";
 
 // ali-ons ships no types: the slice of its API this test touches.
@@ -139,16 +139,6 @@ beforeAll(async () => {
   // real broker it also lists the topic named after itself: the name server (as RocketMQ's)
   // refuses a first registration that carries exactly one topic.
   brokerClient = new RemotingClient({ clock, log });
-  const topic = (topicName: string, queues: number, perm: number): TopicConfig => ({
-    topicName,
-    readQueueNums: queues,
-    writeQueueNums: queues,
-    perm,
-    topicFilterType: "SINGLE_TAG",
-    topicSysFlag: 0,
-    order: false,
-    attributes: {},
-  });
   const register = createRequest(RequestCode.REGISTER_BROKER, {
     extFields: {
       brokerName: BROKER_NAME,
@@ -160,8 +150,8 @@ beforeAll(async () => {
     body: encodeRegisterBrokerBodyJson({
       dataVersion: { counter: 1, stateVersion: 0, timestamp: Date.now() },
       topicConfigTable: new Map([
-        [TOPIC, topic(TOPIC, 4, 6)],
-        [BROKER_NAME, topic(BROKER_NAME, 1, 7)],
+        [TOPIC, topicConfig(TOPIC, 4, 6)],
+        [BROKER_NAME, topicConfig(BROKER_NAME, 1, 7)],
       ]),
       filterServerList: [],
     }),

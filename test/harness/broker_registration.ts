@@ -7,9 +7,9 @@ import {
   encodeRegisterBrokerBodyJson,
   RequestCode,
   SerializeType,
+  topicConfig,
   type RemotingCommand,
   type SerializeTypeValue,
-  type TopicConfig,
 } from "../../core/protocol/index.ts";
 
 export interface FakeBroker {
@@ -21,19 +21,6 @@ export interface FakeBroker {
   counter?: number;
   compressed?: boolean;
   serializeType?: SerializeTypeValue;
-}
-
-export function topicConfig(name: string, queues: number): TopicConfig {
-  return {
-    topicName: name,
-    readQueueNums: queues,
-    writeQueueNums: queues,
-    perm: 6,
-    topicFilterType: "SINGLE_TAG",
-    topicSysFlag: 0,
-    order: false,
-    attributes: {},
-  };
 }
 
 export function registerBrokerRequest(broker: FakeBroker): RemotingCommand {

@@ -3,19 +3,10 @@
 import { describe, expect, test } from "bun:test";
 import { ManualClock } from "../../../core/common/clock.ts";
 import { RouteTable, type RegisterBrokerInput } from "../../../core/namesrv/route_table.ts";
-import type { TopicConfig } from "../../../core/protocol/topic_config.ts";
+import { topicConfig, type TopicConfig } from "../../../core/protocol/topic_config.ts";
 
 function topic(name: string, queues = 4, perm = 6): TopicConfig {
-  return {
-    topicName: name,
-    readQueueNums: queues,
-    writeQueueNums: queues,
-    perm,
-    topicFilterType: "SINGLE_TAG",
-    topicSysFlag: 0,
-    order: false,
-    attributes: {},
-  };
+  return topicConfig(name, queues, perm);
 }
 
 function broker(overrides: Partial<RegisterBrokerInput> = {}): RegisterBrokerInput {
