@@ -8,8 +8,7 @@
 // line (`{1:1,3:7\n\t}`). We keep that quirk so our delayOffset.json is byte-identical to a
 // Java broker's. Members are written in the order callers build them; callers sort.
 
-import { ProtocolError } from "../common/errors.ts";
-import type { Writable } from "../protocol/fastjson.ts";
+import { scalarJson, type Writable } from "../protocol/fastjson.ts";
 
 export function writePrettyJson(value: Writable): string {
   const out: string[] = [];
@@ -18,15 +17,9 @@ export function writePrettyJson(value: Writable): string {
 }
 
 function write(value: Writable, depth: number, out: string[]): void {
-  if (value === null || value === undefined) {
-    out.push("null");
-  } else if (typeof value === "string") {
-    out.push(JSON.stringify(value));
-  } else if (typeof value === "number") {
-    if (!Number.isFinite(value)) throw new ProtocolError("cannot write a non-finite number");
-    out.push(String(value));
-  } else if (typeof value === "boolean") {
-    out.push(value ? "true" : "false");
+  const scalar = scalarJson(value);
+  if (scalar !== undefined) {
+    out.push(scalar);
   } else if (Array.isArray(value)) {
     writeArray(value as readonly Writable[], depth, out);
   } else if (value instanceof Map) {

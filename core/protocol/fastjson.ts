@@ -172,16 +172,22 @@ export function writeJson(value: Writable, options: WriteOptions): string {
   return parts.join("");
 }
 
-function write(value: Writable, options: WriteOptions, out: string[]): void {
-  if (value === null || value === undefined) {
-    out.push("null");
-  } else if (typeof value === "string") {
-    out.push(JSON.stringify(value));
-  } else if (typeof value === "number") {
+/** A scalar (null, string, finite number, boolean) as fastjson writes it; undefined if not one. */
+export function scalarJson(value: Writable): string | undefined {
+  if (value === null || value === undefined) return "null";
+  if (typeof value === "string") return JSON.stringify(value);
+  if (typeof value === "number") {
     if (!Number.isFinite(value)) throw new ProtocolError("cannot write a non-finite number");
-    out.push(String(value));
-  } else if (typeof value === "boolean") {
-    out.push(value ? "true" : "false");
+    return String(value);
+  }
+  if (typeof value === "boolean") return value ? "true" : "false";
+  return undefined;
+}
+
+function write(value: Writable, options: WriteOptions, out: string[]): void {
+  const scalar = scalarJson(value);
+  if (scalar !== undefined) {
+    out.push(scalar);
   } else if (Array.isArray(value)) {
     out.push("[");
     value.forEach((item, i) => {
