@@ -4,6 +4,7 @@
 
 import { KiB } from "../core/common/index.ts";
 import type { Memory } from "./bench_e2e_systems.ts";
+import { printTable } from "./bench_table.ts";
 
 export const MB = 1e6;
 export const binary = "binary";
@@ -124,21 +125,11 @@ export function median(values: number[]): number {
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
-function table(header: string[], rows: string[][]): void {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) =>
-    "  " +
-    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
-  console.log(line(header));
-  console.log("  " + widths.map((w) => "-".repeat(w)).join("  "));
-  for (const row of rows) console.log(line(row));
-}
-
 function reportServers(p: ReportParams): void {
   console.log(
     "\nServers: start = spawn to ready line; memory from /proc/<pid>/status (MB = 10^6 bytes)",
   );
-  table(
+  printTable(
     ["server", "start ms", "RSS idle", "anon idle", "RSS after", "anon after", "warn", "ended"],
     serverRows.map((r) => [
       r.label + (r.note ? ` (${r.note})` : ""),
@@ -195,7 +186,7 @@ function reportW1(p: ReportParams): void {
       ]);
     }
   }
-  table(
+  printTable(
     "system|body|msgs|msgs/s|rounds|MB/s|errors|CPU client|server|rmq/echo|rmq/JS|rmq/Redis".split(
       "|",
     ),
@@ -226,7 +217,7 @@ function reportW2(p: ReportParams): void {
       vs("Redis"),
     ];
   });
-  table(["system", "sends", "p50", "p99", "p99.9", "max", "p50/echo", "/JS", "/Redis"], rows);
+  printTable(["system", "sends", "p50", "p99", "p99.9", "max", "p50/echo", "/JS", "/Redis"], rows);
 }
 
 function reportW3(p: ReportParams): void {
@@ -258,7 +249,7 @@ function reportW3(p: ReportParams): void {
       r.drained === undefined ? "-" : r.drained ? "yes" : "NO",
     ];
   });
-  table(
+  printTable(
     (
       "system|peak sent/s|consumed/s|MB/s|p50|p99|half rate/s|consumed/s|p50|p99|p99.9|" +
       "CPU client|server|tick late|drained"
@@ -352,7 +343,7 @@ function verdicts(p: ReportParams): Verdict[] {
 
 function reportVerdicts(p: ReportParams): void {
   console.log("\nTargets (from the end-to-end issue)");
-  table(
+  printTable(
     ["target", "measured", "met"],
     verdicts(p).map((v) => [v.target, v.measured, v.ok === undefined ? "-" : v.ok ? "yes" : "NO"]),
   );

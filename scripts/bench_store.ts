@@ -21,6 +21,7 @@ import {
 } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
+import { printTable } from "./bench_table.ts";
 import { createLogger, GiB, KiB, MessageConst, MiB, SystemClock } from "../core/common/index.ts";
 import { storeDefaults, type StoreConfig } from "../core/config/store_config.ts";
 import {
@@ -426,16 +427,6 @@ const sizeText = (bytes: number) =>
 const bodyText = (bytes: number) => (bytes >= KiB ? `${bytes / KiB} KiB` : `${bytes} B`);
 const met = (ok: boolean) => (ok ? "yes" : "NO");
 
-function table(header: string[], rows: string[][]): void {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) =>
-    "  " +
-    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
-  console.log(line(header));
-  console.log("  " + widths.map((w) => "-".repeat(w)).join("  "));
-  for (const row of rows) console.log(line(row));
-}
-
 interface Verdict {
   target: string;
   measured: string;
@@ -478,7 +469,7 @@ function reportAsync(rows: AsyncRow[], verdicts: Verdict[]): void {
       });
     }
   }
-  table(
+  printTable(
     ["body", "record", "msgs", "store msgs/s", "store MB/s", "raw chunk", "raw MB/s", "store/raw"],
     out,
   );
@@ -500,7 +491,7 @@ function reportSync(rows: SyncRow[], verdicts: Verdict[]): void {
       r.appenderCount === 256 ? `>= ${targets.syncRatio256}` : "",
     ];
   });
-  table(["body", "appenders", "store msgs/s", "raw msgs/s", "store/raw", "target"], out);
+  printTable(["body", "appenders", "store msgs/s", "raw msgs/s", "store/raw", "target"], out);
   for (const r of rows.filter((row) => row.appenderCount === 256)) {
     const ratio = r.storeMsgsPerSecond / r.rawMsgsPerSecond;
     verdicts.push({
@@ -528,7 +519,7 @@ function reportRestart(result: RestartResult, verdicts: Verdict[]): void {
     r.startMs.toFixed(0),
     r.endOk ? "yes" : "NO",
   ]);
-  table(
+  printTable(
     ["scenario", "commit log", "unwritten in last segment", "abort file", "start ms", "end intact"],
     out,
   );
@@ -544,7 +535,7 @@ function reportRestart(result: RestartResult, verdicts: Verdict[]): void {
 
 function reportVerdicts(verdicts: Verdict[]): void {
   console.log("\nTargets (from the store issue)");
-  table(
+  printTable(
     ["target", "measured", "met"],
     verdicts.map((v) => [
       v.target,
