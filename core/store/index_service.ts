@@ -385,18 +385,12 @@ export class IndexService {
   async flushAsync(): Promise<void> {
     for (const file of [...this.files]) {
       if (!file.dirty) continue;
-      if (file === this.slotsFile) {
-        this.writePending();
-        this.writeSlots();
-      }
+      this.writeEntriesAndSlots(file);
       const version = file.version;
       const header = { ...file.header };
       await file.handle.syncAsync();
       if (header.indexCount < file.diskIndexCount) continue; // a newer flush got there first
-      const headerBytes = new Uint8Array(INDEX_HEADER_SIZE);
-      encodeIndexHeader(headerBytes, header);
-      file.handle.write(headerBytes, 0);
-      file.diskIndexCount = header.indexCount;
+      this.writeHeader(file, header);
       await file.handle.syncAsync();
       if (file.version === version) file.dirty = false;
     }
@@ -407,17 +401,25 @@ export class IndexService {
    * disk the header never claims an entry its slots do not reach, whatever a crash cuts.
    */
   private flushFile(file: WritableIndexFile): void {
-    if (file === this.slotsFile) {
-      this.writePending();
-      this.writeSlots();
-    }
+    this.writeEntriesAndSlots(file);
     file.handle.sync();
-    const headerBytes = new Uint8Array(INDEX_HEADER_SIZE);
-    encodeIndexHeader(headerBytes, file.header);
-    file.handle.write(headerBytes, 0);
-    file.diskIndexCount = file.header.indexCount;
+    this.writeHeader(file, file.header);
     file.handle.sync();
     file.dirty = false;
+  }
+
+  /** Gathered entries and changed slots, which only the newest file has. */
+  private writeEntriesAndSlots(file: WritableIndexFile): void {
+    if (file !== this.slotsFile) return;
+    this.writePending();
+    this.writeSlots();
+  }
+
+  private writeHeader(file: WritableIndexFile, header: IndexHeader): void {
+    const headerBytes = new Uint8Array(INDEX_HEADER_SIZE);
+    encodeIndexHeader(headerBytes, header);
+    file.handle.write(headerBytes, 0);
+    file.diskIndexCount = header.indexCount;
   }
 
   query(indexKey: string, beginMs: number, endMs: number, maxCount: number): number[] {
