@@ -6,13 +6,14 @@ import type { Clock } from "../common/clock.ts";
 import type { Logger } from "../common/log.ts";
 import type { BrokerConfig } from "../config/broker_config.ts";
 import { Perm, topicConfig, type DataVersion, type TopicConfig } from "../protocol/topic_config.ts";
+import { SCHEDULE_TOPIC_XXXX } from "../store/dispatch.ts";
 import type { FileIO } from "../store/file_io.ts";
 import { configFilePath, loadConfigFile, persistConfigFile } from "./config_file_persist.ts";
 import { nextDataVersion, topicsJson } from "./config_files.ts";
 
 export const TopicValidator = {
   AUTO_CREATE_TOPIC_KEY_TOPIC: "TBW102",
-  RMQ_SYS_SCHEDULE_TOPIC: "SCHEDULE_TOPIC_XXXX",
+  RMQ_SYS_SCHEDULE_TOPIC: SCHEDULE_TOPIC_XXXX,
   RMQ_SYS_BENCHMARK_TOPIC: "BenchmarkTest",
   RMQ_SYS_TRANS_HALF_TOPIC: "RMQ_SYS_TRANS_HALF_TOPIC",
   RMQ_SYS_TRANS_OP_HALF_TOPIC: "RMQ_SYS_TRANS_OP_HALF_TOPIC",

@@ -16,6 +16,7 @@ import type { IndexableRecord, IndexService } from "./index_service.ts";
 import type { ConsumeQueueSet } from "./consume_queue_set.ts";
 import type { ConsumeQueue } from "./consume_queue.ts";
 
+/** Delayed messages wait here; its units carry a delivery time where others carry a tag hash. */
 export const SCHEDULE_TOPIC_XXXX = "SCHEDULE_TOPIC_XXXX";
 
 export interface DispatchedRecord {

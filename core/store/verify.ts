@@ -8,6 +8,7 @@ import { javaStringHashCode } from "../common/checksum.ts";
 import { MessageConst, parseMessageProperties } from "../common/message.ts";
 import { CommitLogReader } from "./commit_log_reader.ts";
 import { scanCommitLog } from "./commit_log_scan.ts";
+import { SCHEDULE_TOPIC_XXXX } from "./dispatch.ts";
 import type { StoredRecord } from "./commit_log_codec.ts";
 import type { FileIO } from "./file_io.ts";
 import { decodeEntry, entryPosition, indexKeyHash } from "./index_codec.ts";
@@ -15,7 +16,6 @@ import { listIndexFiles } from "./index_read.ts";
 import { readQueueUnits, FILLER_UNIT_SIZE } from "./consume_queue_read.ts";
 import { storePaths } from "./store_layout.ts";
 
-export const SCHEDULE_TOPIC = "SCHEDULE_TOPIC_XXXX";
 
 export interface VerifyProblem {
   file: string;
@@ -38,7 +38,7 @@ export interface VerifyProgress {
 
 /** The tag hash a consume-queue unit should carry for `record` (0 without a tag). */
 export function expectedTagsCode(record: StoredRecord): number | undefined {
-  if (record.topic === SCHEDULE_TOPIC) return undefined; // delivery time, not a hash
+  if (record.topic === SCHEDULE_TOPIC_XXXX) return undefined; // delivery time, not a hash
   const tags = parseMessageProperties(record.properties).get(MessageConst.PROPERTY_TAGS);
   return tags === undefined ? 0 : javaStringHashCode(tags);
 }
