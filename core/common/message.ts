@@ -109,7 +109,24 @@ export function formatHost(host: HostAddress): string {
 /** Offset message id: store IP + port (int) + physical offset (long), upper-case hex (§4.3). */
 export function createOffsetMessageId(storeHost: HostAddress, physicalOffset: number): string {
   assert(Number.isSafeInteger(physicalOffset) && physicalOffset >= 0, "offset is a safe integer");
-  return hostPrefix(storeHost) + physicalOffset.toString(16).toUpperCase().padStart(16, "0");
+  const high = Math.floor(physicalOffset / 0x1_0000_0000);
+  const low = physicalOffset >>> 0;
+  return hostPrefix(storeHost) + hex8(high) + hex8(low);
+}
+
+/** "00".."FF": an offset id is built from table lookups (it is made for every stored message). */
+const hexPairs = Array.from({ length: 256 }, (_, i) =>
+  i.toString(16).toUpperCase().padStart(2, "0"),
+);
+
+/** An unsigned 32-bit value as 8 upper-case hex digits. */
+function hex8(value: number): string {
+  return (
+    hexPairs[value >>> 24]! +
+    hexPairs[(value >>> 16) & 0xff]! +
+    hexPairs[(value >>> 8) & 0xff]! +
+    hexPairs[value & 0xff]!
+  );
 }
 
 const hostPrefixes = new WeakMap<HostAddress, string>();

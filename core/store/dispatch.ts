@@ -4,17 +4,13 @@
 // later by replication on slaves: it reads bytes, not the writer's objects.
 
 import { javaStringHashCode } from "../common/checksum.ts";
-import {
-  MessageConst,
-  MessageSysFlag,
-  findMessageProperty,
-  transactionType,
-} from "../common/message.ts";
+import { MessageConst, MessageSysFlag, transactionType } from "../common/message.ts";
 import { decodeRecord, type StoredRecord } from "./commit_log_codec.ts";
 import type { CommitLog } from "./commit_log.ts";
 import type { IndexableRecord, IndexService } from "./index_service.ts";
 import type { ConsumeQueueSet } from "./consume_queue_set.ts";
 import type { ConsumeQueue } from "./consume_queue.ts";
+import { DispatchProperties } from "./dispatch_properties.ts";
 
 /** Delayed messages wait here; its units carry a delivery time where others carry a tag hash. */
 export const SCHEDULE_TOPIC_XXXX = "SCHEDULE_TOPIC_XXXX";
@@ -31,7 +27,6 @@ export interface DispatchedRecord {
 
 export type DispatchListener = (record: DispatchedRecord) => void;
 
-/** tagsCode of a record: the tag hash; for delayed copies, the delivery time (the broker's). */
 /** What dispatch needs of a record (a decoded StoredRecord has it all). */
 export type DispatchSource = Pick<
   StoredRecord,
@@ -48,6 +43,7 @@ export type DispatchSource = Pick<
 /** Reads one property of the record being dispatched. */
 export type PropertyReader = (name: string) => string | undefined;
 
+/** tagsCode of a record: the tag hash (the broker overrides it for delayed copies). */
 export function tagsCodeOf(property: PropertyReader): number {
   const tags = property(MessageConst.PROPERTY_TAGS);
   return tags ? javaStringHashCode(tags) : 0;
@@ -69,6 +65,7 @@ export class Dispatcher {
     uniqKey: undefined,
   };
   private readonly readChunkBytes: number;
+  private readonly properties = new DispatchProperties();
 
   constructor(
     private readonly commitLog: CommitLog,
@@ -166,12 +163,13 @@ export class Dispatcher {
   }
 
   dispatchRecord(record: DispatchSource): void {
-    const property: PropertyReader = (name) => findMessageProperty(record.properties, name);
+    const properties = this.properties;
+    properties.scan(record.properties);
     const type = transactionType(record.sysFlag);
     const visible =
       type === MessageSysFlag.TRANSACTION_NOT_TYPE ||
       type === MessageSysFlag.TRANSACTION_COMMIT_TYPE;
-    const tagsCode = this.tagsCode(record, property);
+    const tagsCode = this.tagsCode(record, properties.reader);
     if (visible) {
       const queue = this.queues.getOrCreate(record.topic, record.queueId);
       this.touched.add(queue);
@@ -187,8 +185,8 @@ export class Dispatcher {
       indexed.physicalOffset = record.position;
       indexed.storeTimestamp = record.storeTimestamp;
       indexed.sysFlag = record.sysFlag;
-      indexed.uniqKey = property(MessageConst.PROPERTY_UNIQ_CLIENT_MESSAGE_ID_KEYIDX);
-      indexed.keysText = property(MessageConst.PROPERTY_KEYS);
+      indexed.uniqKey = properties.uniqKey;
+      indexed.keysText = properties.keys;
       this.index.build(indexed);
     }
     this.lastDispatchedStoreTimestamp = record.storeTimestamp;

@@ -1,0 +1,58 @@
+// The properties dispatch reads of every record (TAGS for the unit's tag hash, UNIQ_KEY and KEYS
+// for the index), found in one pass over the properties string instead of one search per name.
+// Same rules as findMessageProperty: the first occurrence of a name wins and an empty value
+// counts as absent. Other names fall back to findMessageProperty.
+
+import { findMessageProperty, MessageConst } from "../common/message.ts";
+
+export class DispatchProperties {
+  tags: string | undefined = undefined;
+  uniqKey: string | undefined = undefined;
+  keys: string | undefined = undefined;
+  private text = "";
+
+  /** Reads any property of the record last scanned; made once, so no closure per record. */
+  readonly reader = (name: string): string | undefined => {
+    switch (name) {
+      case MessageConst.PROPERTY_TAGS:
+        return this.tags;
+      case MessageConst.PROPERTY_UNIQ_CLIENT_MESSAGE_ID_KEYIDX:
+        return this.uniqKey;
+      case MessageConst.PROPERTY_KEYS:
+        return this.keys;
+      default:
+        return findMessageProperty(this.text, name);
+    }
+  };
+
+  scan(text: string): void {
+    this.text = text;
+    this.tags = undefined;
+    this.uniqKey = undefined;
+    this.keys = undefined;
+    let start = 0;
+    while (start < text.length) {
+      let end = text.indexOf("\u0002", start); // property separator
+      if (end < 0) end = text.length;
+      const cut = text.indexOf("\u0001", start); // name-value separator
+      if (cut > start && cut < end - 1) this.take(text, start, cut, end);
+      start = end + 1;
+    }
+  }
+
+  /** Keeps the value of [start, cut) = [cut + 1, end) if it is one of ours and the first. */
+  private take(text: string, start: number, cut: number, end: number): void {
+    const nameLength = cut - start;
+    // Compare lengths and first characters before building any string.
+    if (nameLength === 4 && text.startsWith(MessageConst.PROPERTY_TAGS, start)) {
+      this.tags ??= text.slice(cut + 1, end);
+    } else if (nameLength === 4 && text.startsWith(MessageConst.PROPERTY_KEYS, start)) {
+      this.keys ??= text.slice(cut + 1, end);
+    } else if (
+      nameLength === MessageConst.PROPERTY_UNIQ_CLIENT_MESSAGE_ID_KEYIDX.length &&
+      text.startsWith(MessageConst.PROPERTY_UNIQ_CLIENT_MESSAGE_ID_KEYIDX, start)
+    ) {
+      this.uniqKey ??= text.slice(cut + 1, end);
+    }
+  }
+}
