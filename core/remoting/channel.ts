@@ -5,6 +5,12 @@
 //
 // Ordering: frames are written in the order send() is called; a frame is never interleaved with
 // another because each is queued whole.
+//
+// Coalescing (real sockets): frames sent in one turn of the event loop go out in one socket
+// write, issued from a microtask queued by the first of them. A store drain answers hundreds of
+// sends at once; one write per answer cost a fifth of the broker's CPU. The microtask runs after
+// every continuation already queued, and promise chains advance breadth-first, so the answers a
+// drain resolves all land in one write without waiting for another event-loop turn.
 
 import { assert } from "../common/assert.ts";
 import type { Clock, TimerHandle } from "../common/clock.ts";
@@ -38,6 +44,10 @@ export class Channel {
   private readonly decoder = new FrameDecoder();
   private readonly writeQueue: Uint8Array[] = [];
   private queuedBytes = 0;
+  /** Frames sent this turn, written together by flushCoalesced (coalescing only). */
+  private coalesced: Uint8Array[] = [];
+  private coalescedBytes = 0;
+  private flushQueued = false;
   private readonly pending = new Map<number, PendingRequest>();
   private nextOpaque = 1;
   private closed = false;
@@ -50,6 +60,7 @@ export class Channel {
     private readonly events: ChannelEvents,
     private readonly clock: Clock,
     private readonly log: Logger,
+    private readonly options: { coalesceWrites?: boolean } = {},
   ) {}
 
   isOpen(): boolean {
@@ -89,6 +100,31 @@ export class Channel {
       this.log.warn(`not sending code ${cmd.code} to ${this.remoteAddress}: ${error}`);
       return false;
     }
+    if (!this.options.coalesceWrites) return this.write(frame);
+    this.coalesced.push(frame);
+    this.coalescedBytes += frame.length;
+    if (this.coalescedBytes >= coalescedBytesMax) {
+      this.flushCoalesced();
+    } else if (!this.flushQueued) {
+      this.flushQueued = true;
+      queueMicrotask(this.flushCoalesced);
+    }
+    return true;
+  }
+
+  /** Writes the frames sent since the last flush as one buffer. */
+  private readonly flushCoalesced = (): void => {
+    this.flushQueued = false;
+    const frames = this.coalesced;
+    if (frames.length === 0 || this.closed) return;
+    const joined = frames.length === 1 ? frames[0]! : concatBytes(frames, this.coalescedBytes);
+    this.coalesced = [];
+    this.coalescedBytes = 0;
+    this.write(joined);
+  };
+
+  /** Writes what the socket takes now and queues the rest behind what is already queued. */
+  private write(frame: Uint8Array): boolean {
     if (this.writeQueue.length === 0) {
       const written = this.socket.write(frame);
       if (written === frame.length) return true;
@@ -117,8 +153,9 @@ export class Channel {
     }
   }
 
+  /** Bytes sent but not yet taken by the socket (waiting for drain or for this turn's end). */
   queuedWriteBytes(): number {
-    return this.queuedBytes;
+    return this.queuedBytes + this.coalescedBytes;
   }
 
   /** Sends a request and resolves with the matching response (by opaque). */
@@ -171,6 +208,8 @@ export class Channel {
     this.closeReason = reason;
     this.writeQueue.length = 0;
     this.queuedBytes = 0;
+    this.coalesced = [];
+    this.coalescedBytes = 0;
     for (const [, entry] of this.pending) {
       entry.timer.cancel();
       entry.reject(new ConnectionError(`connection to ${this.remoteAddress} closed: ${reason}`));
@@ -200,4 +239,18 @@ export class Channel {
     entry.timer.cancel();
     entry.resolve(response);
   }
+}
+
+/** Past this many bytes sent in one turn, they are written at once rather than at its end. */
+const coalescedBytesMax = 1024 * 1024;
+
+function concatBytes(parts: Uint8Array[], totalBytes: number): Uint8Array {
+  const out = new Uint8Array(totalBytes);
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  assert(at === totalBytes, "coalesced byte count matches its frames");
+  return out;
 }

@@ -161,6 +161,7 @@ export class RemotingClient {
       },
       clock,
       log,
+      { coalesceWrites: true },
     );
     socket.data = { channel };
   }

@@ -82,6 +82,7 @@ export class RemotingServer {
       },
       options.clock,
       options.log,
+      { coalesceWrites: true },
     );
     socket.data.channel = channel;
     socket.timeout(options.idleTimeoutSeconds);

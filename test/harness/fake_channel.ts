@@ -30,7 +30,12 @@ export class FakeSocket implements SocketLike {
 }
 
 export function fakeChannel(
-  options: { clock?: Clock; events?: Partial<ChannelEvents>; remote?: string } = {},
+  options: {
+    clock?: Clock;
+    events?: Partial<ChannelEvents>;
+    remote?: string;
+    coalesceWrites?: boolean;
+  } = {},
 ) {
   const socket = new FakeSocket();
   const requests: RemotingCommand[] = [];
@@ -44,6 +49,7 @@ export function fakeChannel(
     },
     options.clock ?? new ManualClock(),
     memoryLogger(),
+    { coalesceWrites: options.coalesceWrites ?? false },
   );
   return { channel, socket, requests, closes };
 }

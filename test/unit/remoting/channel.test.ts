@@ -68,6 +68,35 @@ describe("remoting: channel", () => {
     expect(socket.commands().map((c) => c.opaque)).toEqual([1, 2, 3]);
   });
 
+  test("remoting: channel: frames sent in one turn go out in one write, in order", async () => {
+    const { channel, socket } = fakeChannel({ coalesceWrites: true });
+    for (let i = 0; i < 5; i++) channel.invokeOneway(createRequest(RequestCode.HEART_BEAT));
+    expect(socket.written).toHaveLength(0);
+    expect(channel.queuedWriteBytes()).toBeGreaterThan(0);
+    await Promise.resolve();
+    expect(socket.written).toHaveLength(1);
+    expect(socket.commands().map((c) => c.opaque)).toEqual([1, 2, 3, 4, 5]);
+    expect(channel.queuedWriteBytes()).toBe(0);
+  });
+
+  test("remoting: channel: coalesced frames respect partial writes and close", async () => {
+    const { channel, socket } = fakeChannel({ coalesceWrites: true });
+    socket.capacityBytes = 7;
+    for (let i = 0; i < 3; i++) channel.invokeOneway(createRequest(RequestCode.HEART_BEAT));
+    await Promise.resolve();
+    channel.invokeOneway(createRequest(RequestCode.HEART_BEAT)); // queued behind the rest
+    await Promise.resolve();
+    socket.capacityBytes = Infinity;
+    channel.drain();
+    expect(socket.commands().map((c) => c.opaque)).toEqual([1, 2, 3, 4]);
+
+    const other = fakeChannel({ coalesceWrites: true });
+    other.channel.invokeOneway(createRequest(RequestCode.HEART_BEAT));
+    other.channel.close("gone");
+    await Promise.resolve();
+    expect(other.socket.written).toHaveLength(0);
+  });
+
   test("remoting: channel: malformed input closes this channel with the reason", () => {
     const { channel, closes, socket } = fakeChannel();
     channel.receive(Uint8Array.of(0x7f, 0xff, 0xff, 0xff));
