@@ -10,3 +10,4 @@ export * from "./message.ts";
 export * from "./record_codec.ts";
 export * from "./int64.ts";
 export * from "./durable_file.ts";
+export * from "./delay_levels.ts";

@@ -6,6 +6,7 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import type { ConfigOf, Schema } from "./config_schema.ts";
 import { GiB, MiB } from "../common/units.ts";
+import { defaultMessageDelayLevel } from "../common/delay_levels.ts";
 
 export const storeSchema = {
   storePathRootDir: { kind: "string", doc: "store root directory" },
@@ -44,6 +45,8 @@ export const storeSchema = {
   },
   cleanResourceInterval: { kind: "int", min: 1, doc: "ms between retention passes" },
   deleteFileBatchMax: { kind: "int", min: 1, doc: "commit log files deleted per pass at most" },
+  messageDelayLevel: { kind: "string", doc: "delay of each delay level, 1-based (1s 5s ... 2h)" },
+  flushDelayOffsetInterval: { kind: "int", min: 1, doc: "ms between delayOffset.json writes" },
 } as const satisfies Schema;
 
 export type StoreConfig = ConfigOf<typeof storeSchema>;
@@ -78,5 +81,7 @@ export function storeDefaults(home: string = homedir()): StoreConfig {
     diskSpaceWarningLevelRatio: 90,
     cleanResourceInterval: 10_000,
     deleteFileBatchMax: 10,
+    messageDelayLevel: defaultMessageDelayLevel,
+    flushDelayOffsetInterval: 10_000,
   };
 }

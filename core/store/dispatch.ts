@@ -4,6 +4,7 @@
 // later by replication on slaves: it reads bytes, not the writer's objects.
 
 import { javaStringHashCode } from "../common/checksum.ts";
+import type { DelayLevels } from "../common/delay_levels.ts";
 import { MessageConst, MessageSysFlag, transactionType } from "../common/message.ts";
 import { decodeRecord, type StoredRecord } from "./commit_log_codec.ts";
 import type { CommitLog } from "./commit_log.ts";
@@ -40,13 +41,21 @@ export type DispatchSource = Pick<
   | "properties"
 >;
 
-/** Reads one property of the record being dispatched. */
-export type PropertyReader = (name: string) => string | undefined;
-
-/** tagsCode of a record: the tag hash (the broker overrides it for delayed copies). */
-export function tagsCodeOf(property: PropertyReader): number {
-  const tags = property(MessageConst.PROPERTY_TAGS);
-  return tags ? javaStringHashCode(tags) : 0;
+/**
+ * A unit's tagsCode: the tag hash; for a delayed copy in SCHEDULE_TOPIC_XXXX, the time it is
+ * due (store time + the delay of its level), which the schedule service compares with now
+ * (spec §6.1). Computed here, not by the writer, so recovery rebuilds the same units.
+ */
+export function unitTagsCode(
+  record: DispatchSource,
+  properties: DispatchProperties,
+  delayLevels: DelayLevels,
+): number {
+  if (record.topic === SCHEDULE_TOPIC_XXXX) {
+    const level = parseInt(properties.reader(MessageConst.PROPERTY_DELAY_TIME_LEVEL) ?? "", 10);
+    if (level > 0) return record.storeTimestamp + delayLevels.delayMs(level);
+  }
+  return properties.tags ? javaStringHashCode(properties.tags) : 0;
 }
 
 export class Dispatcher {
@@ -71,8 +80,7 @@ export class Dispatcher {
     private readonly commitLog: CommitLog,
     private readonly queues: ConsumeQueueSet,
     private readonly index: IndexService | null,
-    /** Computes a unit's tagsCode; the broker overrides it for SCHEDULE_TOPIC_XXXX. */
-    private readonly tagsCode: (record: DispatchSource, property: PropertyReader) => number,
+    private readonly delayLevels: DelayLevels,
   ) {
     this.readChunkBytes = Math.min(4 * 1024 * 1024, commitLog.segmentSizeBytes);
   }
@@ -169,7 +177,7 @@ export class Dispatcher {
     const visible =
       type === MessageSysFlag.TRANSACTION_NOT_TYPE ||
       type === MessageSysFlag.TRANSACTION_COMMIT_TYPE;
-    const tagsCode = this.tagsCode(record, properties.reader);
+    const tagsCode = unitTagsCode(record, properties, this.delayLevels);
     if (visible) {
       const queue = this.queues.getOrCreate(record.topic, record.queueId);
       this.touched.add(queue);

@@ -9,6 +9,7 @@
 // Recovery trusts nothing past the checkpoint and re-derives 2 from 1 (recovery.ts).
 
 import { assert } from "../common/assert.ts";
+import { DelayLevels } from "../common/delay_levels.ts";
 import type { Clock, TimerHandle } from "../common/clock.ts";
 import type { Logger } from "../common/log.ts";
 import { createOffsetMessageId, type HostAddress, transactionType } from "../common/message.ts";
@@ -27,10 +28,8 @@ import { CommitLog } from "./commit_log.ts";
 import { ConsumeQueueSet } from "./consume_queue_set.ts";
 import {
   Dispatcher,
-  tagsCodeOf,
   type DispatchListener,
   type DispatchSource,
-  type PropertyReader,
 } from "./dispatch.ts";
 import type { FileIO } from "./file_io.ts";
 import { FlushService } from "./flush_service.ts";
@@ -89,8 +88,6 @@ export interface MessageStoreOptions {
   io: FileIO;
   clock: Clock;
   log: Logger;
-  /** Overrides the unit tagsCode (the broker: delivery time for SCHEDULE_TOPIC_XXXX). */
-  tagsCode?: (record: DispatchSource, property: PropertyReader) => number;
 }
 
 const topicPattern = /^[%|a-zA-Z0-9_-]+$/;
@@ -149,7 +146,7 @@ export class MessageStore {
       this.commitLog,
       this.queues,
       this.index,
-      options.tagsCode ?? ((_, p) => tagsCodeOf(p)),
+      DelayLevels.parse(config.messageDelayLevel),
     );
     this.checkpoint = new CheckpointFile(io, this.paths.checkpoint);
     this.flushService = new FlushService(this, config, clock, options.log);

@@ -8,6 +8,10 @@ import { createHash } from "node:crypto";
 import { openSync, writeSync, closeSync, truncateSync } from "node:fs";
 import { join } from "node:path";
 import { formatHost } from "../../../core/common/message.ts";
+import { DelayLevels, defaultMessageDelayLevel } from "../../../core/common/delay_levels.ts";
+import { DispatchProperties } from "../../../core/store/dispatch_properties.ts";
+import { SCHEDULE_TOPIC_XXXX, unitTagsCode } from "../../../core/store/dispatch.ts";
+import { readQueueUnits } from "../../../core/store/consume_queue_read.ts";
 import {
   CommitLogReader,
   decodeCheckpoint,
@@ -187,5 +191,29 @@ describeIfFixtures("store: rocketmq 4.9.7 stores", () => {
     expect(end.stoppedAt).toBe("corrupt");
     expect(end.endOffset).toBeLessThan(1078352);
     expect(items.filter((i) => i.kind === "record")).toHaveLength(301);
+  });
+});
+
+describeIfFixtures("store: rocketmq 4.9.7 delayed units", () => {
+  test("store: rocketmq stores: SCHEDULE_TOPIC_XXXX units carry the due time we compute", () => {
+    const root = storeFixture("clean")!;
+    const paths = storePaths(root);
+    const reader = new CommitLogReader(io, paths.commitLog);
+    const levels = DelayLevels.parse(defaultMessageDelayLevel);
+    const properties = new DispatchProperties();
+    let checked = 0;
+    for (let queueId = 0; queueId < 18; queueId++) {
+      const dir = join(paths.consumeQueue, SCHEDULE_TOPIC_XXXX, String(queueId));
+      if (!io.exists(dir)) continue;
+      for (const unit of readQueueUnits(io, dir)) {
+        const found = reader.recordAt(unit.physicalOffset, true);
+        if (found?.kind !== "record") throw new Error(`no record at ${unit.physicalOffset}`);
+        const record = { ...found.record, position: found.record.physicalOffset };
+        properties.scan(record.properties);
+        expect(unitTagsCode(record, properties, levels)).toBe(unit.tagsCode);
+        checked++;
+      }
+    }
+    expect(checked).toBe(8); // 1 at level 1, 7 at level 3 (README: 1 delay + 6 retries)
   });
 });
