@@ -5,10 +5,19 @@
 
 import { describe, expect, test } from "bun:test";
 import { storedProperties } from "../../../core/broker/processors/send.ts";
-import { parseMessageProperties } from "../../../core/common/message.ts";
-import { RealFileIO, scanCommitLog, storePaths } from "../../../core/store/index.ts";
+import {
+  delayedSendProperties,
+  sendBackProperties,
+} from "../../../core/broker/restored_properties.ts";
+import { createOffsetMessageId, parseMessageProperties } from "../../../core/common/message.ts";
+import {
+  CommitLogReader,
+  RealFileIO,
+  scanCommitLog,
+  storePaths,
+} from "../../../core/store/index.ts";
 import { sharedFixturesDir, skipReason } from "../../harness/shared_fixtures.ts";
-import { storeFixture, type StoreFixture } from "../../harness/store_fixtures.ts";
+import { storeFixture, storeManifest, type StoreFixture } from "../../harness/store_fixtures.ts";
 
 const describeIfFixtures = sharedFixturesDir ? describe : describe.skip;
 if (!sharedFixturesDir) console.warn(`skipping stored-properties tests: ${skipReason}`);
@@ -37,4 +46,65 @@ describeIfFixtures("broker: stored properties", () => {
       expect(checked).toBeGreaterThan(250);
     });
   }
+});
+
+describeIfFixtures("broker: restored properties", () => {
+  const manifest = sharedFixturesDir ? storeManifest("clean") : { messages: [] };
+  const reader = sharedFixturesDir
+    ? new CommitLogReader(new RealFileIO(), storePaths(storeFixture("clean")!).commitLog)
+    : null;
+  const storedAt = (offset: number) => {
+    const found = reader!.recordAt(offset, true);
+    if (found?.kind !== "record") throw new Error(`no record at ${offset}`);
+    return found.record;
+  };
+  type Copy = { role: string; commitLogOffset: number; reconsumeTimes: number };
+  const copiesWith = (role: string) =>
+    (manifest.messages as { storeCopies?: Copy[] }[]).filter((m) =>
+      m.storeCopies?.some((c) => c.role === role),
+    );
+
+  test("broker: restored properties: a delayed send as 4.9.7 stored it in the schedule", () => {
+    let checked = 0;
+    for (const message of copiesWith("delay-schedule") as any[]) {
+      const copy = message.storeCopies.find((c: Copy) => c.role === "delay-schedule");
+      const stored = storedAt(copy.commitLogOffset);
+      const sent = parseMessageProperties(message.sentPropertiesString);
+      const cluster = parseMessageProperties(stored.properties).get("CLUSTER")!;
+      const realQueueId = Number(parseMessageProperties(stored.properties).get("REAL_QID"));
+      expect(
+        delayedSendProperties(sent, cluster, message.flags.delayLevel, message.topic, realQueueId),
+      ).toBe(stored.properties);
+      checked++;
+    }
+    expect(checked).toBe(2);
+  });
+
+  test("broker: restored properties: send-backs as 4.9.7 stored them (retry and DLQ)", () => {
+    let checked = 0;
+    for (const message of [...copiesWith("retry-schedule")] as { storeCopies: Copy[] }[]) {
+      // Each send-back re-stores the copy the consumer failed on: the original, then a retry.
+      const failed = message.storeCopies.filter((c) => c.role === "original" || c.role === "retry");
+      const restored = message.storeCopies.filter(
+        (c) => c.role === "retry-schedule" || c.role === "dlq",
+      );
+      expect(failed.length - restored.length).toBeOneOf([0, 1]); // the last retry may succeed
+      restored.forEach((copy, i) => {
+        const from = storedAt(failed[i]!.commitLogOffset);
+        const to = storedAt(copy.commitLogOffset);
+        const toDlq = copy.role === "dlq";
+        expect(
+          sendBackProperties(from.properties, {
+            originTopic: from.topic,
+            originOffsetMsgId: createOffsetMessageId(from.storeHost, from.physicalOffset),
+            delayLevel: toDlq ? 0 : 3 + from.reconsumeTimes,
+            retryTopic: "%RETRY%FxGroup",
+            retryQueueId: 0,
+          }),
+        ).toBe(to.properties);
+        checked++;
+      });
+    }
+    expect(checked).toBe(7); // 6 retries, 1 dead letter
+  });
 });
