@@ -22,6 +22,7 @@ interface ProduceFlags {
   size?: string | number;
   mode?: string;
   batch?: string | number;
+  delayLevel?: string | number;
   json?: boolean;
 }
 
@@ -40,9 +41,11 @@ export function registerProduce(cli: CAC): void {
     .option("--size <bytes>", "Generate bodies of this size")
     .option("--mode <mode>", "sync (default), async (many in flight) or oneway")
     .option("--batch <n>", "Send in batches of n messages")
+    .option("--delay-level <n>", "Deliver after delay level n (1s 5s 10s 30s 1m ... 2h)")
     .option("--json", "One JSON object per result")
     .example("rmq produce -t Orders --tag TagA --keys order-1 --body 'hello'")
     .example("seq 1 100 | rmq produce -t Numbers")
+    .example("rmq produce -t Orders --delay-level 3 --body 'in 10 seconds'")
     .action((flags: ProduceFlags) => runProduce(flags));
 }
 
@@ -110,6 +113,10 @@ async function runProduce(flags: ProduceFlags): Promise<void> {
   if (!["sync", "async", "oneway"].includes(mode))
     throw new ConfigError(`--mode must be sync, async or oneway`);
   const batchSize = positiveInt(flags.batch, "batch", 1);
+  const delayLevel =
+    flags.delayLevel === undefined ? undefined : positiveInt(flags.delayLevel, "delay-level", 1);
+  if (delayLevel !== undefined && batchSize > 1)
+    throw new ConfigError("--delay-level cannot be used with --batch (RocketMQ refuses it)");
   const clock = new SystemClock();
   const producer = new Producer({
     group: flags.group ?? "rmq-cli-producer",
@@ -122,6 +129,7 @@ async function runProduce(flags: ProduceFlags): Promise<void> {
     tags: flags.tag === undefined ? undefined : String(flags.tag),
     keys: flags.keys === undefined ? undefined : String(flags.keys).split(",").filter(Boolean),
     properties: properties(flags.prop),
+    delayLevel,
   };
   let failures = 0;
   const inFlight = new Set<Promise<void>>();

@@ -4,6 +4,7 @@
 
 import { assert } from "../common/assert.ts";
 import type { Clock, TimerHandle } from "../common/clock.ts";
+import { DelayLevels } from "../common/delay_levels.ts";
 import type { Logger } from "../common/log.ts";
 import { Prng } from "../common/prng.ts";
 import type { BrokerConfig } from "../config/broker_config.ts";
@@ -20,6 +21,8 @@ import { brokerProcessors } from "./processor_table.ts";
 import { notifyConsumerIdsChanged } from "./processors/client.ts";
 import { processPull } from "./processors/pull.ts";
 import { Registration } from "./registration.ts";
+import { ScheduleService } from "./schedule_service.ts";
+import { SCHEDULE_TOPIC_XXXX } from "../store/dispatch.ts";
 import { SubscriptionGroupManager } from "./subscriptions.ts";
 import { TopicManager } from "./topics.ts";
 
@@ -54,6 +57,7 @@ export class Broker {
   private readonly outbound: RemotingClient;
   private readonly timers: TimerHandle[] = [];
   private ctx: BrokerContext | null = null;
+  private schedule: ScheduleService | null = null;
   private stopping = false;
   address: string | null = null;
 
@@ -104,6 +108,7 @@ export class Broker {
       storeHost: { ip: Uint8Array.of(127, 0, 0, 1), port: 0 },
       brokerAddr: "",
       nextRandom: (bound) => prng.below(Math.max(1, bound)),
+      delayLevels: DelayLevels.parse(config.messageDelayLevel),
     };
     this.ctx = ctx;
     this.server = new RemotingServer({
@@ -128,9 +133,22 @@ export class Broker {
     if (!storeHost) throw new ConfigError(`brokerIP1 "${config.brokerIP1}" is not an IP address`);
     ctx.storeHost = storeHost;
     this.address = ctx.brokerAddr;
-    this.store.onDispatch((r) =>
-      ctx.pullHold.notifyMessageArriving(r.topic, r.queueId, r.queueOffset + 1, r.tagsCode),
-    );
+    this.schedule = new ScheduleService({
+      store: this.store,
+      levels: ctx.delayLevels,
+      clock,
+      log: log.child("schedule"),
+      io,
+      storeRoot: config.storePathRootDir,
+      flushIntervalMs: config.flushDelayOffsetInterval,
+      storeHost: () => ctx.storeHost,
+    });
+    const schedule = this.schedule;
+    this.store.onDispatch((r) => {
+      if (r.topic === SCHEDULE_TOPIC_XXXX) schedule.onScheduled(r.queueId, r.tagsCode);
+      ctx.pullHold.notifyMessageArriving(r.topic, r.queueId, r.queueOffset + 1, r.tagsCode);
+    });
+    schedule.start();
     ctx.pullHold.start(pullHoldCheckIntervalMs);
     this.timers.push(clock.every(config.flushConsumerOffsetInterval, () => this.offsets.persist()));
     this.timers.push(clock.every(clientScanIntervalMs, () => this.closeIdleClients()));
@@ -165,6 +183,7 @@ export class Broker {
     this.ctx?.pullHold.stop();
     this.server?.stop();
     this.server = null;
+    this.schedule?.stop();
     this.offsets.persist();
     this.store.shutdown();
     this.outbound.close();

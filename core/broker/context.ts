@@ -2,6 +2,7 @@
 // broker (broker.ts) builds it once; processors only read it and call into its parts.
 
 import type { Clock } from "../common/clock.ts";
+import type { DelayLevels } from "../common/delay_levels.ts";
 import type { Logger } from "../common/log.ts";
 import type { HostAddress } from "../common/message.ts";
 import type { BrokerConfig } from "../config/broker_config.ts";
@@ -26,6 +27,8 @@ export interface BrokerContext {
   storeHost: HostAddress;
   /** "brokerIP1:port" as registered with the name servers. */
   brokerAddr: string;
+  /** messageDelayLevel, parsed: the delay of each level. */
+  delayLevels: DelayLevels;
   /** Picks a queue for sends that leave it to the broker (queueId < 0). */
   nextRandom(bound: number): number;
 }

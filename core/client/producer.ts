@@ -25,6 +25,8 @@ export interface OutgoingMessage {
   keys?: string[];
   properties?: Record<string, string>;
   flag?: number;
+  /** > 0: delivered after that delay level's delay (messageDelayLevel on the broker). */
+  delayLevel?: number;
   /** Send to exactly this queue (ordered sends); the route still decides the broker. */
   queue?: MessageQueue;
 }
@@ -231,6 +233,8 @@ export class Producer {
     props.set(MessageConst.PROPERTY_UNIQ_CLIENT_MESSAGE_ID_KEYIDX, uniqKey);
     props.set(MessageConst.PROPERTY_WAIT_STORE_MSG_OK, "true");
     if (message.tags) props.set(MessageConst.PROPERTY_TAGS, message.tags);
+    if (message.delayLevel !== undefined && message.delayLevel > 0)
+      props.set(MessageConst.PROPERTY_DELAY_TIME_LEVEL, String(message.delayLevel));
     let body = message.body;
     let sysFlag = 0;
     const threshold = this.options.compressBodyOverBytes ?? 4096;

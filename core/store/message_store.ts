@@ -25,6 +25,7 @@ import {
   type StoredRecord,
 } from "./commit_log_codec.ts";
 import { CommitLog } from "./commit_log.ts";
+import type { ConsumeQueueUnit } from "./consume_queue_codec.ts";
 import { ConsumeQueueSet } from "./consume_queue_set.ts";
 import {
   Dispatcher,
@@ -469,6 +470,16 @@ export class MessageStore {
     else if (removed) result.status = GetMessageStatus.MESSAGE_WAS_REMOVING;
     else if (units.length === 0) result.status = GetMessageStatus.OFFSET_FOUND_NULL;
     return result;
+  }
+
+  /** Up to `maxCount` raw units of a queue from `queueOffset` (fillers included), in order. */
+  queueUnits(
+    topic: string,
+    queueId: number,
+    queueOffset: number,
+    maxCount: number,
+  ): ConsumeQueueUnit[] {
+    return this.queues.get(topic, queueId)?.unitsFrom(queueOffset, maxCount) ?? [];
   }
 
   /** The record at a physical offset (VIEW_MESSAGE_BY_ID), or undefined. */

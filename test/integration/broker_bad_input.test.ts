@@ -15,7 +15,8 @@ import {
   ResponseCode,
 } from "../../core/protocol/index.ts";
 import { RemotingClient } from "../../core/remoting/client.ts";
-import { RmqProcess, runRmq } from "../harness/rmq_process.ts";
+import { runRmq } from "../harness/rmq_process.ts";
+import { startSingleNode } from "../harness/single_node.ts";
 
 const log = createLogger("test", { level: "error" });
 
@@ -32,17 +33,9 @@ async function rawConnection(address: string) {
 
 describe("broker: bad input", () => {
   test("broker: bad input: malformed frames, unknown codes, vanished clients", async () => {
-    await using node = new RmqProcess([
-      "broker",
-      "--listen",
-      "127.0.0.1:0",
-      "--namesrv-listen",
-      "127.0.0.1:0",
-      "--store",
-      mkdtempSync(join(tmpdir(), "rmq-bad-")),
-    ]);
-    const address = await node.ready();
-    const namesrv = /namesrv=(\S+)/.exec(node.stdout)![1]!;
+    const started = await startSingleNode(mkdtempSync(join(tmpdir(), "rmq-bad-")));
+    await using node = started.node;
+    const { address, namesrv } = started;
     expect((await runRmq(["produce", "-n", namesrv, "-t", "Good", "--body", "x"])).exitCode).toBe(
       0,
     );

@@ -7,28 +7,12 @@ import { describe, expect, test } from "bun:test";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { RmqProcess, runRmq } from "../harness/rmq_process.ts";
-
-async function startNode(store = mkdtempSync(join(tmpdir(), "rmq-node-"))) {
-  const node = new RmqProcess([
-    "broker",
-    "--listen",
-    "127.0.0.1:0",
-    "--namesrv-listen",
-    "127.0.0.1:0",
-    "--store",
-    store,
-    "-c",
-    "/dev/null",
-  ]);
-  const address = await node.ready();
-  const namesrv = /namesrv=(\S+)/.exec(node.stdout)![1]!;
-  return { node, address, namesrv, store };
-}
+import { runRmq } from "../harness/rmq_process.ts";
+import { startSingleNode } from "../harness/single_node.ts";
 
 describe("cli: single node", () => {
   test("cli: single node: produce then consume round-trips messages; offsets resume", async () => {
-    const { node, namesrv } = await startNode();
+    const { node, namesrv } = await startSingleNode();
     await using _ = node;
     const sent = await runRmq([
       "produce",
@@ -126,7 +110,7 @@ describe("cli: single node", () => {
   }, 30_000);
 
   test("cli: single node: tag filters, stdin lines, batches; data survives a restart", async () => {
-    const first = await startNode();
+    const first = await startSingleNode();
     {
       await using _ = first.node;
       const lines = Bun.spawn(
@@ -181,7 +165,7 @@ describe("cli: single node", () => {
       first.node.proc.kill("SIGTERM");
       expect(await first.node.exited).toBe(0);
     }
-    const second = await startNode(first.store);
+    const second = await startSingleNode(first.store);
     await using _ = second.node;
     const all = await runRmq([
       "consume",
@@ -206,7 +190,7 @@ describe("cli: single node", () => {
   }, 30_000);
 
   test("cli: single node: bad input gets a clear error and a non-zero exit", async () => {
-    const { node, namesrv } = await startNode();
+    const { node, namesrv } = await startSingleNode();
     await using _ = node;
     const badTopic = await runRmq(["produce", "-n", namesrv, "-t", "bad topic!", "--body", "x"]);
     expect(badTopic.exitCode).toBe(1);
@@ -230,7 +214,7 @@ describe("cli: single node", () => {
   }, 30_000);
 
   test("cli: single node: broadcast members each get everything; --until-end stops", async () => {
-    const { node, namesrv } = await startNode();
+    const { node, namesrv } = await startSingleNode();
     await using _ = node;
     const offsets = mkdtempSync(join(tmpdir(), "rmq-offsets-"));
     await runRmq(["produce", "-n", namesrv, "-t", "News", "--body", "flash", "--count", "6"]);

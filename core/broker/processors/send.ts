@@ -16,7 +16,7 @@ import type { Channel } from "../../remoting/channel.ts";
 import { PutMessageStatus } from "../../store/status.ts";
 import type { MessageInput, PutResult } from "../../store/message_store.ts";
 import { parseHostAddress, type BrokerContext } from "../context.ts";
-import { javaHashMapCapacity, javaHashMapOrder } from "../../common/java_hash_map_order.ts";
+import { divertSend } from "../send_divert.ts";
 import {
   RETRY_GROUP_TOPIC_PREFIX,
   DLQ_GROUP_TOPIC_PREFIX,
@@ -25,27 +25,6 @@ import {
 
 const topicPattern = /^[%|a-zA-Z0-9_-]+$/;
 const faq = "\nSee http://rocketmq.apache.org/docs/faq/ for further details.";
-
-/**
- * The stored properties: as sent (already parsed), minus WAIT, plus CLUSTER, in the order
- * RocketMQ 4.9.7's HashMap leaves them (see java_hash_map_order.ts), no trailing separator.
- */
-export function storedProperties(sent: ReadonlyMap<string, string>, clusterName: string): string {
-  // 4.9.7 puts CLUSTER into the map of every sent key before it removes WAIT: the map's
-  // capacity follows that largest size.
-  const largest = sent.size + (sent.has("CLUSTER") ? 0 : 1);
-  const keys: string[] = [];
-  for (const name of sent.keys()) {
-    if (name !== MessageConst.PROPERTY_WAIT_STORE_MSG_OK) keys.push(name);
-  }
-  if (!sent.has("CLUSTER")) keys.push("CLUSTER");
-  let out = "";
-  for (const name of javaHashMapOrder(keys, javaHashMapCapacity(largest))) {
-    const value = name === "CLUSTER" ? clusterName : sent.get(name)!;
-    out += (out === "" ? "" : "\u0002") + name + "\u0001" + value;
-  }
-  return out;
-}
 
 export function sendStatusResponse(
   request: RemotingCommand,
@@ -175,8 +154,6 @@ function unsupportedFeature(
   if (properties.get(MessageConst.PROPERTY_TRANSACTION_PREPARED) === "true") {
     return "transactional messages are not supported by this rmq version yet";
   }
-  const delay = Number(properties.get(MessageConst.PROPERTY_DELAY_TIME_LEVEL) ?? "0");
-  if (delay > 0) return "delayed messages are not supported by this rmq version yet";
   return undefined;
 }
 
@@ -235,6 +212,11 @@ async function send(
         remark: "batch request does not support retry group",
       });
     }
+    if (Number(sentProperties.get(MessageConst.PROPERTY_DELAY_TIME_LEVEL) ?? "0") > 0) {
+      return createResponse(request, ResponseCode.MESSAGE_ILLEGAL, {
+        remark: "batch request does not support delay message",
+      });
+    }
     messages = decodeBatchBody(request.body, ctx.config.maxBatchMessageCount).map((entry) => ({
       ...base,
       flag: entry.flag,
@@ -246,12 +228,17 @@ async function send(
       ),
     }));
   } else {
+    const target = divertSend(ctx, header, resolved.queueId, sentProperties);
+    if ("refuse" in target)
+      return createResponse(request, target.refuse, { remark: target.remark });
     messages = [
       {
         ...base,
+        topic: target.topic,
+        queueId: target.queueId,
         flag: header.flag,
         body: request.body ?? new Uint8Array(0),
-        properties: storedProperties(sentProperties, ctx.config.brokerClusterName),
+        properties: target.properties,
       },
     ];
   }

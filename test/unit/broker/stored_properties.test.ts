@@ -4,7 +4,7 @@
 // its bucket's place.
 
 import { describe, expect, test } from "bun:test";
-import { storedProperties } from "../../../core/broker/processors/send.ts";
+import { storedProperties } from "../../../core/broker/stored_properties.ts";
 import {
   delayedSendProperties,
   sendBackProperties,

@@ -1,0 +1,263 @@
+// Delivery of delayed messages (spec §6.1). A delayed send waits in SCHEDULE_TOPIC_XXXX queue
+// level-1 with its due time as the unit's tagsCode; per level, units come due in queue order
+// (same delay, increasing store time), so each level is a cursor: deliver every due unit from
+// the cursor, then sleep until the next unit is due or a new one arrives. delayOffset.json
+// keeps the cursors (level -> next queue offset).
+//
+// Restarts neither lose nor repeat a delivery: a cursor is persisted every
+// flushDelayOffsetInterval, so after a crash it may trail what was delivered. At start, each
+// level skips the units whose delivered copy is already in the commit log (found by UNIQ_KEY in
+// the index: same properties string, stored after the scheduled copy). Deliveries of a level
+// are appended in order, so the first unit not delivered ends the check.
+//
+// Cost per tick is bounded by the units that are due (a batch at most), not by those waiting.
+
+import type { Clock, TimerHandle } from "../common/clock.ts";
+import type { DelayLevels } from "../common/delay_levels.ts";
+import type { Logger } from "../common/log.ts";
+import { findMessageProperty, MessageConst, type HostAddress } from "../common/message.ts";
+import type { StoredRecord } from "../store/commit_log_codec.ts";
+import { SCHEDULE_TOPIC_XXXX } from "../store/dispatch.ts";
+import type { FileIO } from "../store/file_io.ts";
+import type { MessageInput, MessageStore } from "../store/message_store.ts";
+import { PutMessageStatus } from "../store/status.ts";
+import { configFilePath, loadConfigFile, persistConfigFile } from "./config_file_persist.ts";
+import { delayOffsetJson, type DelayOffsetFile } from "./config_files.ts";
+
+/** Units delivered per tick of one level at most; more due ones follow at once. */
+const deliveryBatchMax = 64;
+/** After a failed put, try again after this long (RocketMQ: 100 ms; 10 s after an error). */
+const retryAfterFailureMs = 100;
+/** An idle level looks at its queue this often even without a dispatch notice. */
+const idlePollMs = 1_000;
+
+export interface ScheduleServiceOptions {
+  store: MessageStore;
+  levels: DelayLevels;
+  clock: Clock;
+  log: Logger;
+  io: FileIO;
+  storeRoot: string;
+  flushIntervalMs: number;
+  /** The broker's address: the store host of delivered copies. */
+  storeHost: () => HostAddress;
+}
+
+export class ScheduleService {
+  private file: DelayOffsetFile = delayOffsetJson.empty();
+  private dirty = false;
+  private running = false;
+  /** Per level (index level-1): the pending wake-up and when it fires, whether a tick is under
+   * way, and the earliest wake-up asked for while it was. */
+  private readonly timers: (TimerHandle | null)[];
+  private readonly timerDueMs: number[];
+  private readonly busy: boolean[];
+  private readonly wakeAfterTickMs: number[];
+  private flushTimer: TimerHandle | null = null;
+  private readonly path: string;
+
+  constructor(private readonly options: ScheduleServiceOptions) {
+    this.path = configFilePath(options.storeRoot, delayOffsetJson);
+    this.timers = new Array(options.levels.maxLevel).fill(null);
+    this.timerDueMs = new Array(options.levels.maxLevel).fill(0);
+    this.busy = new Array(options.levels.maxLevel).fill(false);
+    this.wakeAfterTickMs = new Array(options.levels.maxLevel).fill(Infinity);
+  }
+
+  /** Loads the cursors, skips what a crash left delivered but not recorded, starts ticking. */
+  start(): void {
+    const { options } = this;
+    const loaded = loadConfigFile(options.io, this.path, delayOffsetJson);
+    if (loaded.source === "bak") options.log.warn(`delayOffset.json unreadable; using .bak`);
+    this.file = loaded.value;
+    this.running = true;
+    for (let level = 1; level <= options.levels.maxLevel; level++) {
+      this.skipDelivered(level);
+      this.wake(level, 0);
+    }
+    this.flushTimer = options.clock.every(options.flushIntervalMs, () => this.persist());
+  }
+
+  stop(): void {
+    this.running = false;
+    for (let i = 0; i < this.timers.length; i++) {
+      this.timers[i]?.cancel();
+      this.timers[i] = null;
+    }
+    this.flushTimer?.cancel();
+    this.flushTimer = null;
+    this.persist();
+  }
+
+  /** The store dispatched a unit to SCHEDULE_TOPIC_XXXX queue `queueId`, due at `dueMs`. */
+  onScheduled(queueId: number, dueMs: number): void {
+    const level = queueId + 1;
+    if (!this.running || level > this.options.levels.maxLevel) return;
+    this.wake(level, Math.max(0, dueMs - this.options.clock.nowMs()));
+  }
+
+  /** Next queue offset of a level (delayOffset.json). */
+  cursor(level: number): number {
+    const stored = this.file.offsetTable.get(level) ?? 0;
+    return Math.max(stored, this.options.store.minOffsetInQueue(SCHEDULE_TOPIC_XXXX, level - 1));
+  }
+
+  persist(): void {
+    if (!this.dirty) return;
+    try {
+      persistConfigFile(this.options.io, this.path, delayOffsetJson, this.file);
+      this.dirty = false;
+    } catch (error) {
+      this.options.log.error(`could not persist delayOffset.json: ${error}`);
+    }
+  }
+
+  /** Runs the level's tick after `delayMs` unless one is due sooner. */
+  private wake(level: number, delayMs: number): void {
+    if (!this.running) return;
+    const i = level - 1;
+    const dueMs = this.options.clock.nowMs() + delayMs;
+    if (this.busy[i]) {
+      this.wakeAfterTickMs[i] = Math.min(this.wakeAfterTickMs[i]!, dueMs);
+      return;
+    }
+    const current = this.timers[i];
+    if (current && this.timerDueMs[i]! <= dueMs) return;
+    current?.cancel();
+    const handle = this.options.clock.after(delayMs, () => {
+      if (this.timers[i] === handle) this.timers[i] = null;
+      void this.tick(level);
+    });
+    this.timers[i] = handle;
+    this.timerDueMs[i] = dueMs;
+  }
+
+  private setCursor(level: number, offset: number): void {
+    if (this.file.offsetTable.get(level) === offset) return;
+    this.file.offsetTable.set(level, offset);
+    this.dirty = true;
+  }
+
+  private async tick(level: number): Promise<void> {
+    if (!this.running) return;
+    this.busy[level - 1] = true;
+    let nextWakeMs = idlePollMs;
+    try {
+      nextWakeMs = await this.deliverDue(level);
+    } catch (error) {
+      this.options.log.error(`delay level ${level}: delivery failed: ${error}`);
+      nextWakeMs = 10_000;
+    } finally {
+      this.busy[level - 1] = false;
+    }
+    const askedMs = this.wakeAfterTickMs[level - 1]! - this.options.clock.nowMs();
+    this.wakeAfterTickMs[level - 1] = Infinity;
+    this.wake(level, Math.max(0, Math.min(nextWakeMs, askedMs)));
+  }
+
+  /** Delivers the due units at the level's cursor; returns ms until it should look again. */
+  private async deliverDue(level: number): Promise<number> {
+    const { store, clock, levels, log } = this.options;
+    const queueId = level - 1;
+    const from = this.cursor(level);
+    const units = store.queueUnits(SCHEDULE_TOPIC_XXXX, queueId, from, deliveryBatchMax);
+    const nowMs = clock.nowMs();
+    const puts: { offset: number; put: Promise<{ status: string }> }[] = [];
+    let nextWakeMs = idlePollMs;
+    let offset = from;
+    for (const unit of units) {
+      // A due time further out than the level's delay means the clock went back: due now.
+      const dueMs = unit.tagsCode > nowMs + levels.delayMs(level) ? nowMs : unit.tagsCode;
+      if (unit.size !== 0x7fffffff && dueMs > nowMs) {
+        nextWakeMs = dueMs - nowMs;
+        break;
+      }
+      const record =
+        unit.size === 0x7fffffff ? undefined : store.lookMessageByOffset(unit.physicalOffset);
+      const input = record && this.deliveryOf(record);
+      if (input) {
+        puts.push({ offset, put: store.put(input) });
+      } else if (unit.size !== 0x7fffffff) {
+        log.warn(`delay level ${level}: unit ${offset} has no deliverable record; skipped`);
+      }
+      offset++;
+    }
+    if (units.length === deliveryBatchMax && offset === from + units.length) nextWakeMs = 0;
+    for (const { offset: at, put } of puts) {
+      const result = await put;
+      if (result.status !== PutMessageStatus.PUT_OK) {
+        log.warn(
+          `delay level ${level}: delivery of unit ${at} stored as ${result.status}; retrying`,
+        );
+        this.setCursor(level, at);
+        return retryAfterFailureMs;
+      }
+      this.setCursor(level, at + 1);
+    }
+    this.setCursor(level, offset);
+    return nextWakeMs;
+  }
+
+  /** The message a scheduled record becomes when due: its real topic and queue, as it was. */
+  private deliveryOf(record: StoredRecord): MessageInput | undefined {
+    const topic = findMessageProperty(record.properties, MessageConst.PROPERTY_REAL_TOPIC);
+    const queueId = Number(
+      findMessageProperty(record.properties, MessageConst.PROPERTY_REAL_QUEUE_ID),
+    );
+    if (!topic || !Number.isInteger(queueId) || queueId < 0) return undefined;
+    // The stored properties string stays the scheduled copy's, DELAY and REAL_* included, as
+    // RocketMQ stores it (spec §6.1).
+    return {
+      topic,
+      queueId,
+      flag: record.flag,
+      sysFlag: record.sysFlag,
+      bornTimestamp: record.bornTimestamp,
+      bornHost: record.bornHost,
+      storeHost: this.options.storeHost(),
+      reconsumeTimes: record.reconsumeTimes,
+      preparedTransactionOffset: record.preparedTransactionOffset,
+      body: record.body,
+      properties: record.properties,
+    };
+  }
+
+  /** Moves a level's cursor past units a crash left delivered but not recorded. */
+  private skipDelivered(level: number): void {
+    const { store } = this.options;
+    let offset = this.cursor(level);
+    for (;;) {
+      const [unit] = store.queueUnits(SCHEDULE_TOPIC_XXXX, level - 1, offset, 1);
+      if (!unit || unit.size === 0x7fffffff) break;
+      const record = store.lookMessageByOffset(unit.physicalOffset);
+      if (!record || !this.alreadyDelivered(record)) break;
+      offset++;
+    }
+    if (offset !== this.cursor(level)) {
+      this.options.log.info(
+        `delay level ${level}: ${offset - this.cursor(level)} delivered units skipped`,
+      );
+      this.setCursor(level, offset);
+    }
+  }
+
+  private alreadyDelivered(scheduled: StoredRecord): boolean {
+    const props = scheduled.properties;
+    const uniqKey = findMessageProperty(props, MessageConst.PROPERTY_UNIQ_CLIENT_MESSAGE_ID_KEYIDX);
+    const topic = findMessageProperty(props, MessageConst.PROPERTY_REAL_TOPIC);
+    if (!uniqKey || !topic) return false;
+    const copies = this.options.store.queryMessage(
+      topic,
+      uniqKey,
+      64,
+      scheduled.storeTimestamp,
+      Number.MAX_SAFE_INTEGER,
+    );
+    return copies.some(
+      (copy) =>
+        copy.topic === topic &&
+        copy.physicalOffset > scheduled.physicalOffset &&
+        copy.properties === props,
+    );
+  }
+}

@@ -1,0 +1,32 @@
+// `rmq broker` with its embedded name server, as a real process on loopback ports picked by the
+// OS: what a newcomer starts with one command, for integration tests.
+
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { RmqProcess } from "./rmq_process.ts";
+
+export async function startSingleNode(store = mkdtempSync(join(tmpdir(), "rmq-node-"))) {
+  const node = new RmqProcess([
+    "broker",
+    "--listen",
+    "127.0.0.1:0",
+    "--namesrv-listen",
+    "127.0.0.1:0",
+    "--store",
+    store,
+    "-c",
+    "/dev/null",
+  ]);
+  const address = await node.ready();
+  const namesrv = /namesrv=(\S+)/.exec(node.stdout)![1]!;
+  return { node, address, namesrv, store };
+}
+
+/** One JSON value per non-empty line (what `--json` prints). */
+export function jsonLines(text: string): any[] {
+  return text
+    .split("\n")
+    .filter((line) => line.trim() !== "")
+    .map((line) => JSON.parse(line));
+}
