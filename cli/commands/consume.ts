@@ -30,6 +30,8 @@ interface ConsumeFlags {
   broadcast?: boolean;
   offsetFile?: string;
   untilEnd?: boolean;
+  exec?: string;
+  maxRetries?: string | number;
 }
 
 export function registerConsume(cli: CAC): void {
@@ -45,9 +47,12 @@ export function registerConsume(cli: CAC): void {
     .option("--broadcast", "Broadcast mode: read every queue; offsets in a local file")
     .option("--offset-file <path>", "Broadcast offsets file (default ~/.rmq_offsets/<group>.json)")
     .option("--until-end", "Stop once caught up with what the queues held at start")
+    .option("--exec <command>", "Run a shell command per message; a non-zero exit retries it")
+    .option("--max-retries <n>", "Retries before a message goes to %DLQ%<group> (default 16)")
     .option("--json", "One JSON envelope per message")
     .option("--format <template>", "Print with a template, e.g. '{queueOffset} {body}'")
     .example("rmq consume -t Orders -g billing --from first --count 10")
+    .example("rmq consume -t Orders -g billing --exec 'jq .amount >> amounts.txt'")
     .action((flags: ConsumeFlags) => runConsume(flags));
 }
 
@@ -109,6 +114,48 @@ function render(m: ReceivedMessage, flags: ConsumeFlags): void {
   printLine(`${m.topic}/${m.queueId}#${m.queueOffset}${tags}${keys} ${e.body}`);
 }
 
+function nonNegativeInt(value: string | number, flag: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 0)
+    throw new ConfigError(`--${flag} expects a whole number, 0 or more`);
+  return n;
+}
+
+/** What --exec commands get in their environment: the message's fields. */
+export function execEnvironment(m: ReceivedMessage): Record<string, string> {
+  const env: Record<string, string> = {
+    RMQ_MSG_ID: m.msgId,
+    RMQ_OFFSET_MSG_ID: m.offsetMsgId,
+    RMQ_TOPIC: m.topic,
+    RMQ_QUEUE_ID: String(m.queueId),
+    RMQ_QUEUE_OFFSET: String(m.queueOffset),
+    RMQ_TAGS: m.tags ?? "",
+    RMQ_KEYS: m.keys.join(" "),
+    RMQ_RECONSUME_TIMES: String(m.reconsumeTimes),
+    RMQ_BORN_TIMESTAMP: String(m.bornTimestamp),
+    RMQ_STORE_TIMESTAMP: String(m.storeTimestamp),
+  };
+  for (const [name, value] of m.properties) {
+    if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) env[`RMQ_PROP_${name}`] = value;
+  }
+  return env;
+}
+
+/**
+ * Runs the --exec command with the body on stdin; its output goes to ours. A non-zero exit
+ * throws, so the consumer sends the message back for a later retry.
+ */
+async function runExec(command: string, m: ReceivedMessage): Promise<void> {
+  const proc = Bun.spawn(["sh", "-c", command], {
+    stdin: m.body,
+    stdout: "inherit",
+    stderr: "inherit",
+    env: { ...process.env, ...execEnvironment(m) },
+  });
+  const code = await proc.exited;
+  if (code !== 0) throw new Error(`--exec exited with ${code} for ${m.msgId}`);
+}
+
 /** Queue offsets of a topic, waiting a little for a topic created a moment ago to be routed. */
 async function topicOffsetsSoon(admin: Admin, topic: string, clock: SystemClock) {
   for (let attempt = 0; ; attempt++) {
@@ -146,8 +193,11 @@ async function runConsume(flags: ConsumeFlags): Promise<void> {
     consumeFrom: consumeFrom(flags.from),
     // Short long-polls so --timeout is honoured promptly.
     suspendTimeoutMs: idleMs !== undefined ? Math.min(15_000, Math.max(500, idleMs)) : 15_000,
-    handler: (m) => {
-      render(m, flags);
+    maxReconsumeTimes:
+      flags.maxRetries === undefined ? undefined : nonNegativeInt(flags.maxRetries, "max-retries"),
+    handler: async (m) => {
+      if (flags.exec !== undefined) await runExec(String(flags.exec), m);
+      if (flags.exec === undefined || flags.json || flags.format !== undefined) render(m, flags);
       received++;
       lastActivityMs = clock.nowMs();
       if (received >= limit) {

@@ -11,6 +11,7 @@ import * as offsets from "./processors/offsets.ts";
 import { processPull } from "./processors/pull.ts";
 import * as query from "./processors/query.ts";
 import { processSend } from "./processors/send.ts";
+import { processSendBack } from "./processors/send_back.ts";
 
 export function brokerProcessors(ctx: BrokerContext): ProcessorTable {
   const on =
@@ -20,6 +21,7 @@ export function brokerProcessors(ctx: BrokerContext): ProcessorTable {
     .register(RequestCode.SEND_MESSAGE, (r, ch) => processSend(ctx, r, ch))
     .register(RequestCode.SEND_MESSAGE_V2, (r, ch) => processSend(ctx, r, ch))
     .register(RequestCode.SEND_BATCH_MESSAGE, (r, ch) => processSend(ctx, r, ch))
+    .register(RequestCode.CONSUMER_SEND_MSG_BACK, (r) => processSendBack(ctx, r))
     .register(RequestCode.PULL_MESSAGE, (r, ch) => processPull(ctx, r, ch))
     .register(RequestCode.LITE_PULL_MESSAGE, (r, ch) => processPull(ctx, r, ch))
     .register(RequestCode.HEART_BEAT, (r, ch) => client.processHeartbeat(ctx, r, ch))

@@ -17,6 +17,7 @@ import type { TopicRouteData } from "../protocol/route_data.ts";
 import { RemotingClient } from "../remoting/client.ts";
 import { ProcessorTable } from "../remoting/processor_table.ts";
 import { buildClientId, instanceSeed } from "./message_id.ts";
+import { MessageConst } from "../common/message.ts";
 import { decodeMessages, type ReceivedMessage } from "./received_message.ts";
 import { LocalOffsetStore } from "./local_offset_store.ts";
 import { RouteCache, type MessageQueue } from "./route_cache.ts";
@@ -44,6 +45,20 @@ export interface ConsumerOptions {
   localOffsetPath?: string;
   suspendTimeoutMs?: number;
   seed?: number;
+  /**
+   * Failed deliveries a message gets before the broker moves it to %DLQ%<group> (clustering;
+   * RocketMQ's default 16). Each retry comes back through %RETRY%<group> after a growing delay.
+   */
+  maxReconsumeTimes?: number;
+}
+
+/** One topic the consumer reads: the one it was asked for, and in clustering its retry topic. */
+interface Subscription {
+  topic: string;
+  /** Tag names to accept; empty: all. */
+  tags: string[];
+  /** A retry topic has no route until the first send-back creates it: look again less eagerly. */
+  isRetry: boolean;
 }
 
 const rebalanceIntervalMs = 20_000;
@@ -51,6 +66,10 @@ const heartbeatIntervalMs = 30_000;
 const persistIntervalMs = 5_000;
 const pullErrorBackoffMs = 3_000;
 const noRouteRetryMs = 1_000;
+/** After a send-back, look for the retry topic's route this soon (it may have just been made). */
+const retryRouteLookMs = 1_000;
+const defaultMaxReconsumeTimes = 16;
+const RETRY_GROUP_TOPIC_PREFIX = "%RETRY%";
 
 interface OwnedQueue {
   queue: MessageQueue;
@@ -90,9 +109,10 @@ export class PushConsumer {
   private readonly owned = new Map<string, OwnedQueue>();
   private readonly timers: TimerHandle[] = [];
   private readonly subVersion: number;
-  private readonly tags: string[];
+  private readonly subscriptions: Subscription[];
   private running = false;
   private rebalancing: Promise<void> | null = null;
+  private retryLookPending = false;
 
   private readonly broadcasting: boolean;
   private readonly localOffsets: LocalOffsetStore | null;
@@ -117,13 +137,19 @@ export class PushConsumer {
     this.routes = new RouteCache(this.remoting, options.namesrvAddrs, options.clock);
     this.subVersion = options.clock.nowMs();
     const expr = options.subscription.trim();
-    this.tags =
+    const tags =
       expr === "" || expr === "*"
         ? []
         : expr
             .split("||")
             .map((t) => t.trim())
             .filter(Boolean);
+    this.subscriptions = [{ topic: options.topic, tags, isRetry: false }];
+    // A clustering group's failed messages come back on its retry topic (spec §6.2).
+    if (!this.broadcasting) {
+      const retryTopic = `${RETRY_GROUP_TOPIC_PREFIX}${options.group}`;
+      this.subscriptions.push({ topic: retryTopic, tags: [], isRetry: true });
+    }
   }
 
   async start(): Promise<void> {
@@ -156,19 +182,24 @@ export class PushConsumer {
     return new Map([...this.owned].map(([k, o]) => [k, o.offset]));
   }
 
-  private subscriptionData() {
-    const expr = this.tags.length ? this.tags.join(" || ") : "*";
+  private subscriptionOf(topic: string): Subscription {
+    return this.subscriptions.find((s) => s.topic === topic) ?? this.subscriptions[0]!;
+  }
+
+  private subscriptionData(subscription: Subscription) {
+    const { tags } = subscription;
     return {
-      topic: this.options.topic,
-      subString: expr,
-      tagsSet: this.tags,
-      codeSet: this.tags.map(javaStringHashCode),
+      topic: subscription.topic,
+      subString: tags.length ? tags.join(" || ") : "*",
+      tagsSet: tags,
+      codeSet: tags.map(javaStringHashCode),
       subVersion: this.subVersion,
       expressionType: "TAG",
       classFilterMode: false,
     };
   }
 
+  /** Masters of the brokers serving the consumer's topic (a retry topic adds none). */
   private async brokerAddrs(): Promise<string[]> {
     const found = await this.routes.get(this.options.topic, false);
     if (!found) return [];
@@ -194,7 +225,7 @@ export class PushConsumer {
               : this.options.consumeFrom.kind === "last"
                 ? "CONSUME_FROM_LAST_OFFSET"
                 : "CONSUME_FROM_TIMESTAMP",
-          subscriptionDataSet: [this.subscriptionData()],
+          subscriptionDataSet: this.subscriptions.map((sub) => this.subscriptionData(sub)),
           unitMode: false,
         },
       ],
@@ -222,16 +253,24 @@ export class PushConsumer {
   }
 
   private async rebalanceOnce(): Promise<void> {
-    if (!this.running) return;
-    const found = await this.routes.get(this.options.topic, false, true);
+    for (const subscription of this.subscriptions) {
+      if (!this.running) return;
+      await this.rebalanceTopic(subscription);
+    }
+  }
+
+  private async rebalanceTopic(subscription: Subscription): Promise<void> {
+    const { topic } = subscription;
+    const found = await this.routes.get(topic, false, true).catch(() => undefined);
     if (!found) {
       // A topic created a moment ago reaches the name servers shortly: look again soon rather
-      // than at the next 20 s rebalance.
-      this.options.log.debug(`topic ${this.options.topic} has no route yet; retrying in 1 s`);
+      // than at the next 20 s rebalance. A retry topic appears with the first send-back.
+      if (subscription.isRetry) return;
+      this.options.log.debug(`topic ${topic} has no route yet; retrying in 1 s`);
       this.timers.push(this.options.clock.after(noRouteRetryMs, () => void this.rebalance()));
       return;
     }
-    const queues = RouteCache.subscribeQueues(this.options.topic, found.route);
+    const queues = RouteCache.subscribeQueues(topic, found.route);
     const ids = this.broadcasting ? [this.clientId] : await this.groupMembers(found.route);
     if (!ids) {
       this.options.log.warn(
@@ -242,7 +281,7 @@ export class PushConsumer {
     const mine = this.broadcasting ? queues : allocateAveragely(queues, ids, this.clientId);
     const wanted = new Set(mine.map(queueKey));
     for (const [key, owned] of [...this.owned]) {
-      if (wanted.has(key)) continue;
+      if (owned.queue.topic !== topic || wanted.has(key)) continue;
       owned.stopped = true;
       await this.commit(owned);
       this.owned.delete(key);
@@ -370,7 +409,7 @@ export class PushConsumer {
           sysFlag,
           commitOffset: position,
           suspendTimeoutMillis: suspendMs,
-          subscription: this.subscriptionData().subString,
+          subscription: this.subscriptionData(this.subscriptionOf(owned.queue.topic)).subString,
           subVersion: this.subVersion,
           expressionType: "TAG",
           maxMsgBytes: undefined,
@@ -394,19 +433,14 @@ export class PushConsumer {
     const next = Number(answer.extFields?.get("nextBeginOffset") ?? owned.offset);
     switch (answer.code) {
       case ResponseCode.SUCCESS: {
+        const { tags, isRetry } = this.subscriptionOf(owned.queue.topic);
         for (const m of decodeMessages(answer.body ?? new Uint8Array(0))) {
           // Never move past a message the handler has not taken (stop or pause in between).
           if (!this.running || owned.stopped) return;
-          const wanted =
-            this.tags.length === 0 || (m.tags !== undefined && this.tags.includes(m.tags));
-          if (wanted) {
-            try {
-              await this.options.handler(m);
-            } catch (error) {
-              this.options.log.warn(`handler failed; retrying later: ${(error as Error).message}`);
-              await this.sleep(1_000);
-              return;
-            }
+          const wanted = tags.length === 0 || (m.tags !== undefined && tags.includes(m.tags));
+          if (wanted && !(await this.consume(owned, m, isRetry))) {
+            await this.sleep(1_000);
+            return;
           }
           owned.offset = m.queueOffset + 1;
         }
@@ -423,6 +457,77 @@ export class PushConsumer {
         this.options.log.warn(`pull answered ${answer.code} ${answer.remark ?? ""}`);
         await this.sleep(pullErrorBackoffMs);
     }
+  }
+
+  /**
+   * Hands one message to the handler. True when the queue may move past it: handled, or failed
+   * and sent back to the broker for a later retry (clustering). False: offer it again here.
+   */
+  private async consume(owned: OwnedQueue, m: ReceivedMessage, fromRetry: boolean) {
+    const storedCommitLogOffset = m.commitLogOffset;
+    const retryTopic = m.properties.get(MessageConst.PROPERTY_RETRY_TOPIC);
+    // The application sees a retried message under the topic it subscribed to.
+    if (fromRetry && retryTopic) m.topic = retryTopic;
+    try {
+      await this.options.handler(m);
+      return true;
+    } catch (error) {
+      const reason = (error as Error).message;
+      if (this.broadcasting) {
+        this.options.log.warn(`handler failed; offering the message again: ${reason}`);
+        return false;
+      }
+      const sentBack = await this.sendBack(owned, m, storedCommitLogOffset);
+      this.options.log.warn(
+        sentBack
+          ? `handler failed (${reason}); message ${m.msgId} goes back for retry ` +
+              `${m.reconsumeTimes + 1}`
+          : `handler failed (${reason}); send-back failed, offering it again here`,
+      );
+      return sentBack;
+    }
+  }
+
+  /** CONSUMER_SEND_MSG_BACK to the broker holding the message; true if it took it. */
+  private async sendBack(owned: OwnedQueue, m: ReceivedMessage, commitLogOffset: number) {
+    const found = await this.routes.get(owned.queue.topic, false).catch(() => undefined);
+    const addr = found && RouteCache.masterAddr(found.route, owned.queue.brokerName);
+    if (!addr) return false;
+    const request = createRequest(RequestCode.CONSUMER_SEND_MSG_BACK, {
+      extFields: {
+        offset: commitLogOffset,
+        group: this.options.group,
+        delayLevel: 0,
+        originMsgId: m.msgId,
+        originTopic: m.topic,
+        unitMode: false,
+        maxReconsumeTimes: this.options.maxReconsumeTimes ?? defaultMaxReconsumeTimes,
+      },
+    });
+    try {
+      const answer = await this.remoting.invoke(addr, request);
+      if (answer.code !== ResponseCode.SUCCESS) {
+        this.options.log.warn(`send-back answered ${answer.code} ${answer.remark ?? ""}`);
+        return false;
+      }
+    } catch (error) {
+      this.options.log.warn(`send-back to ${addr} failed: ${(error as Error).message}`);
+      return false;
+    }
+    // The retry topic may be new to the name servers: own its queues before the next rebalance.
+    const ownsRetryQueues = [...this.owned.values()].some((o) =>
+      o.queue.topic.startsWith(RETRY_GROUP_TOPIC_PREFIX),
+    );
+    if (!ownsRetryQueues && !this.retryLookPending) {
+      this.retryLookPending = true;
+      this.timers.push(
+        this.options.clock.after(retryRouteLookMs, () => {
+          this.retryLookPending = false;
+          void this.rebalance();
+        }),
+      );
+    }
+    return true;
   }
 
   private async commit(owned: OwnedQueue): Promise<void> {

@@ -17,7 +17,8 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { format } from "node:util";
-import { RmqProcess } from "../harness/rmq_process.ts";
+import type { RmqProcess } from "../harness/rmq_process.ts";
+import { startSingleNode } from "../harness/single_node.ts";
 import { waitFor } from "../harness/wait_for.ts";
 
 // ali-ons ships no types: the slice of its API this test touches.
@@ -37,6 +38,7 @@ interface AliMessage {
   queueId: number;
   queueOffset: number;
   reconsumeTimes: number;
+  properties?: Record<string, string>;
 }
 interface AliMessageCtor {
   new (topic: string, tags: string, body: string | Buffer): AliMessage;
@@ -308,17 +310,11 @@ function unexpectedErrors(): string[] {
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "rmq-ali-ons-broker-"));
-  broker = new RmqProcess([
-    "broker",
-    "--listen",
-    "127.0.0.1:0",
-    "--store",
-    join(dir, "store"),
-    "--namesrv-listen",
-    "127.0.0.1:0",
-  ]);
-  brokerAddr = await broker.ready();
-  namesrvAddr = /namesrv=(\S+)/.exec(broker.stdout)![1]!;
+  // Every delay level 1 s: a retried message comes back in a second, not 10 s.
+  const node = await startSingleNode(join(dir, "store"), `messageDelayLevel=${"1s ".repeat(18)}`);
+  broker = node.node;
+  brokerAddr = node.address;
+  namesrvAddr = node.namesrv;
   admin = track(new MQClientAPI({ ...aliOptions(), responseTimeout: TIMEOUT_MS }));
   await admin.ready();
   producer = track(
@@ -466,10 +462,11 @@ test("compat: ali-ons broker: ACTION_RETRY redelivers through the retry topic", 
         persistConsumerOffsetInterval: 500,
       }),
     );
-    const handled: { body: string; reconsumeTimes: number; topic: string }[] = [];
+    const handled: { body: string; reconsumeTimes: number; topic: string; origin?: string }[] = [];
     consumer.subscribe(TOPIC, "*", async (msg) => {
       const body = msg.body.toString();
-      handled.push({ body, reconsumeTimes: msg.reconsumeTimes, topic: msg.topic });
+      const origin = msg.properties?.ORIGIN_MESSAGE_ID;
+      handled.push({ body, reconsumeTimes: msg.reconsumeTimes, topic: msg.topic, origin });
       return retried.has(body) && msg.reconsumeTimes === 0 ? ali.Consumer.ACTION_RETRY : undefined;
     });
     let errors: string[] = [];
@@ -478,10 +475,10 @@ test("compat: ali-ons broker: ACTION_RETRY redelivers through the retry topic", 
         timeoutMs: DELIVERY_TIMEOUT_MS,
         what: "every message, and the retried ones again",
       });
-      // rmq has no CONSUMER_SEND_MSG_BACK yet (it needs delay levels, [F4]): ali-ons is told
-      // the code is not supported and, as it does whenever send-back fails, sends the message
-      // to %RETRY%<group> itself with RECONSUME_TIME=1, which the broker stores.
-      errors = unexpectedErrors().filter((m) => !/request type 36 not supported/.test(m));
+      // ali-ons sends each one back (CONSUMER_SEND_MSG_BACK); the broker re-stores it in
+      // %RETRY%<group> through the schedule topic. Had the send-back failed, ali-ons would have
+      // sent the message to the retry topic itself, with its UNIQ_KEY as ORIGIN_MESSAGE_ID.
+      errors = unexpectedErrors();
     } finally {
       await closeClient(consumer);
     }
@@ -493,6 +490,9 @@ test("compat: ali-ons broker: ACTION_RETRY redelivers through the retry topic", 
     expect(again.map((m) => [m.topic, m.reconsumeTimes])).toEqual(
       Array(retried.size).fill([TOPIC, 1]),
     );
+    // The broker's path: ORIGIN_MESSAGE_ID is the original's offset message id (32 hex digits
+    // of store host and commit log offset), which the client's own fallback would not write.
+    for (const m of again) expect(m.origin).toMatch(/^[0-9A-F]{32}$/);
     expect(errors).toEqual([]);
   });
 });

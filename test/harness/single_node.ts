@@ -1,12 +1,18 @@
 // `rmq broker` with its embedded name server, as a real process on loopback ports picked by the
 // OS: what a newcomer starts with one command, for integration tests.
 
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { RmqProcess } from "./rmq_process.ts";
 
-export async function startSingleNode(store = mkdtempSync(join(tmpdir(), "rmq-node-"))) {
+/** `brokerConf`: broker.conf lines (key=value) for this node; none by default. */
+export async function startSingleNode(
+  store = mkdtempSync(join(tmpdir(), "rmq-node-")),
+  brokerConf = "",
+) {
+  const confPath = join(store, "..", `${basename(store)}.conf`);
+  writeFileSync(confPath, brokerConf);
   const node = new RmqProcess([
     "broker",
     "--listen",
@@ -16,7 +22,7 @@ export async function startSingleNode(store = mkdtempSync(join(tmpdir(), "rmq-no
     "--store",
     store,
     "-c",
-    "/dev/null",
+    confPath,
   ]);
   const address = await node.ready();
   const namesrv = /namesrv=(\S+)/.exec(node.stdout)![1]!;

@@ -60,6 +60,22 @@ describe("broker: bad input", () => {
       );
       expect(missing.code).toBe(ResponseCode.SYSTEM_ERROR);
       expect(missing.remark).toContain("header field consumerGroup is required");
+      // A send-back naming no record, and one missing its group.
+      const sendBack = (fields: Record<string, string | number>) =>
+        client.invoke(
+          address,
+          createRequest(RequestCode.CONSUMER_SEND_MSG_BACK, { extFields: fields }),
+        );
+      const nowhere = await sendBack({ offset: 1 << 30, group: "g", delayLevel: 0 });
+      expect([nowhere.code, nowhere.remark]).toEqual([
+        ResponseCode.SYSTEM_ERROR,
+        `look message by offset failed, ${1 << 30}`,
+      ]);
+      const groupless = await sendBack({ offset: 0, delayLevel: 0 });
+      expect(groupless.remark).toContain("header field group is required");
+      // delayLevel -1: straight to the dead-letter queue, no retry.
+      const dead = await sendBack({ offset: 0, group: "g", delayLevel: -1 });
+      expect(dead.code).toBe(ResponseCode.SUCCESS);
 
       // A client parks a long poll and vanishes; the broker answers everyone else.
       const vanishing = new RemotingClient({ clock: new SystemClock(), log });
@@ -103,6 +119,21 @@ describe("broker: bad input", () => {
         "{body}",
       ]);
       expect(after.stdout).toBe("x\n");
+      const letter = await runRmq([
+        "consume",
+        "-n",
+        namesrv,
+        "-t",
+        "%DLQ%g",
+        "-g",
+        "d",
+        "--from",
+        "first",
+        "--count",
+        "1",
+        "--json",
+      ]);
+      expect(JSON.parse(letter.stdout)).toMatchObject({ body: "x", reconsumeTimes: 1 });
     } finally {
       client.close();
     }

@@ -83,3 +83,63 @@ describe("delivery: delayed messages", () => {
     expect(jsonLines(again.stdout).map((m) => m.body)).toEqual(["b"]); // one copy in Later
   }, 40_000);
 });
+
+/** Fails "always-*" bodies every time and "once-*" bodies on their first delivery. */
+const flakyHandler =
+  'body=$(cat); case "$body" in always-*) exit 1;; ' +
+  'once-*) [ "$RMQ_RECONSUME_TIMES" = 0 ] && exit 1;; esac; echo "$body $RMQ_RECONSUME_TIMES"';
+
+describe("delivery: retries and dead letters", () => {
+  test("delivery: retry: failed messages come back, then go to the DLQ", async () => {
+    // Every delay level 1 s, so retries come back in a second rather than 10 s.
+    const store = mkdtempSync(join(tmpdir(), "rmq-retry-"));
+    const { node, namesrv } = await startSingleNode(store, `messageDelayLevel=${"1s ".repeat(18)}`);
+    await using _ = node;
+    for (const body of ["fine-1", "once-1", "always-1", "fine-2"]) {
+      const sent = await runRmq(["produce", "-n", namesrv, "-t", "Work", "--body", body]);
+      expect(sent.exitCode).toBe(0);
+    }
+    const worked = await runRmq([
+      "consume",
+      "-n",
+      namesrv,
+      "-t",
+      "Work",
+      "-g",
+      "workers",
+      "--from",
+      "first",
+      "--exec",
+      flakyHandler,
+      "--max-retries",
+      "2",
+      "--timeout",
+      "6s",
+    ]);
+    expect(worked.exitCode).toBe(0);
+    // Each handled once: the plain ones at once, the flaky one on its first retry.
+    expect(worked.stdout.trim().split("\n").sort()).toEqual(["fine-1 0", "fine-2 0", "once-1 1"]);
+    expect(worked.stderr).toMatch(/goes back for retry 1/);
+    const dead = await runRmq([
+      "consume",
+      "-n",
+      namesrv,
+      "-t",
+      "%DLQ%workers",
+      "-g",
+      "dlq-reader",
+      "--from",
+      "first",
+      "--count",
+      "1",
+      "--timeout",
+      "5s",
+      "--json",
+    ]);
+    expect(dead.exitCode).toBe(0);
+    const [letter] = jsonLines(dead.stdout);
+    expect(letter.body).toBe("always-1");
+    expect(letter.reconsumeTimes).toBe(3); // the first try and 2 retries failed
+    expect(letter.properties.RETRY_TOPIC).toBe("Work");
+  }, 40_000);
+});
