@@ -32,6 +32,7 @@ interface ConsumeFlags {
   untilEnd?: boolean;
   exec?: string;
   maxRetries?: string | number;
+  orderly?: boolean;
 }
 
 export function registerConsume(cli: CAC): void {
@@ -45,6 +46,7 @@ export function registerConsume(cli: CAC): void {
     .option("--count <n>", "Stop after n messages")
     .option("--timeout <duration>", "Stop when nothing arrives for this long (e.g. 5s)")
     .option("--broadcast", "Broadcast mode: read every queue; offsets in a local file")
+    .option("--orderly", "Orderly: lock each queue, one message at a time, retry failures here")
     .option("--offset-file <path>", "Broadcast offsets file (default ~/.rmq_offsets/<group>.json)")
     .option("--until-end", "Stop once caught up with what the queues held at start")
     .option("--exec <command>", "Run a shell command per message; a non-zero exit retries it")
@@ -112,6 +114,16 @@ function render(m: ReceivedMessage, flags: ConsumeFlags): void {
   const tags = m.tags ? ` tags=${m.tags}` : "";
   const keys = m.keys.length ? ` keys=${m.keys.join(",")}` : "";
   printLine(`${m.topic}/${m.queueId}#${m.queueOffset}${tags}${keys} ${e.body}`);
+}
+
+/** A positive millisecond count from the environment, or undefined when unset. */
+function envMs(name: string): number | undefined {
+  const text = process.env[name];
+  if (text === undefined || text === "") return undefined;
+  const ms = Number(text);
+  if (!Number.isSafeInteger(ms) || ms < 1)
+    throw new ConfigError(`${name} must be a positive ms count`);
+  return ms;
 }
 
 function nonNegativeInt(value: string | number, flag: string): number {
@@ -183,6 +195,11 @@ async function runConsume(flags: ConsumeFlags): Promise<void> {
     group,
     topic: String(flags.topic),
     messageModel: flags.broadcast ? "BROADCASTING" : "CLUSTERING",
+    orderly: flags.orderly === true,
+    // Tuning knobs with the meaning of the Java client's system properties
+    // rocketmq.client.rebalance.lockInterval / lockMaxLiveTime (tests shorten them).
+    lockIntervalMs: envMs("RMQ_LOCK_INTERVAL_MS"),
+    lockFreshMs: envMs("RMQ_LOCK_FRESH_MS"),
     localOffsetPath: flags.broadcast
       ? (flags.offsetFile ?? join(homedir(), ".rmq_offsets", `${group}.json`))
       : undefined,

@@ -23,6 +23,8 @@ interface ProduceFlags {
   mode?: string;
   batch?: string | number;
   delayLevel?: string | number;
+  orderKey?: string;
+  orderKeyFromField?: string;
   json?: boolean;
 }
 
@@ -42,10 +44,13 @@ export function registerProduce(cli: CAC): void {
     .option("--mode <mode>", "sync (default), async (many in flight) or oneway")
     .option("--batch <n>", "Send in batches of n messages")
     .option("--delay-level <n>", "Deliver after delay level n (1s 5s 10s 30s 1m ... 2h)")
+    .option("--order-key <key>", "Ordered: every message with this key goes to one queue")
+    .option("--order-key-from-field <name>", "Ordered: the key is this field of each JSON line")
     .option("--json", "One JSON object per result")
     .example("rmq produce -t Orders --tag TagA --keys order-1 --body 'hello'")
     .example("seq 1 100 | rmq produce -t Numbers")
     .example("rmq produce -t Orders --delay-level 3 --body 'in 10 seconds'")
+    .example("cat events.jsonl | rmq produce -t Events --order-key-from-field userId")
     .action((flags: ProduceFlags) => runProduce(flags));
 }
 
@@ -88,6 +93,23 @@ async function* bodies(flags: ProduceFlags): AsyncGenerator<Uint8Array> {
   }
 }
 
+/** A top-level string or number field of a JSON object line; undefined if there is none. */
+function fieldOf(body: Uint8Array, name: string): string | undefined {
+  try {
+    const value: unknown = JSON.parse(new TextDecoder().decode(body));
+    if (value === null || typeof value !== "object" || Array.isArray(value)) return undefined;
+    const field = (value as Record<string, unknown>)[name];
+    return typeof field === "string" || typeof field === "number" ? String(field) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function preview(body: Uint8Array): string {
+  const text = new TextDecoder().decode(body.subarray(0, 80));
+  return body.length > 80 ? `${text}...` : text;
+}
+
 function report(result: SendResult, json: boolean): void {
   if (json) {
     printJson({
@@ -117,6 +139,12 @@ async function runProduce(flags: ProduceFlags): Promise<void> {
     flags.delayLevel === undefined ? undefined : positiveInt(flags.delayLevel, "delay-level", 1);
   if (delayLevel !== undefined && batchSize > 1)
     throw new ConfigError("--delay-level cannot be used with --batch (RocketMQ refuses it)");
+  const ordered = flags.orderKey !== undefined || flags.orderKeyFromField !== undefined;
+  if (ordered && batchSize > 1) throw new ConfigError("--order-key cannot be used with --batch");
+  if (ordered && mode !== "sync") {
+    // In flight together, two sends of one key could be stored in either order.
+    throw new ConfigError("ordered sends need --mode sync");
+  }
   const clock = new SystemClock();
   const producer = new Producer({
     group: flags.group ?? "rmq-cli-producer",
@@ -151,7 +179,16 @@ async function runProduce(flags: ProduceFlags): Promise<void> {
   };
   let pending: OutgoingMessage[] = [];
   for await (const body of bodies(flags)) {
-    pending.push({ ...template, body });
+    let shardingKey: string | undefined =
+      flags.orderKey === undefined ? undefined : String(flags.orderKey);
+    if (flags.orderKeyFromField !== undefined) {
+      shardingKey = fieldOf(body, String(flags.orderKeyFromField));
+      if (shardingKey === undefined) {
+        fail(new Error(`no field "${flags.orderKeyFromField}" in line: ${preview(body)}`));
+        continue;
+      }
+    }
+    pending.push({ ...template, body, shardingKey });
     if (pending.length >= batchSize) {
       await dispatch(pending);
       pending = [];

@@ -20,6 +20,7 @@ import { ConsumerOffsetManager } from "./offsets.ts";
 import { brokerProcessors } from "./processor_table.ts";
 import { notifyConsumerIdsChanged } from "./processors/client.ts";
 import { processPull } from "./processors/pull.ts";
+import { QueueLocks } from "./queue_locks.ts";
 import { Registration } from "./registration.ts";
 import { ScheduleService } from "./schedule_service.ts";
 import { SCHEDULE_TOPIC_XXXX } from "../store/dispatch.ts";
@@ -109,6 +110,7 @@ export class Broker {
       brokerAddr: "",
       nextRandom: (bound) => prng.below(Math.max(1, bound)),
       delayLevels: DelayLevels.parse(config.messageDelayLevel),
+      queueLocks: new QueueLocks(clock, config.rebalanceLockMaxLiveTime),
     };
     this.ctx = ctx;
     this.server = new RemotingServer({

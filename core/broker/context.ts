@@ -9,6 +9,7 @@ import type { BrokerConfig } from "../config/broker_config.ts";
 import type { MessageStore } from "../store/message_store.ts";
 import type { ClientManager } from "./clients.ts";
 import type { PullHoldService } from "./long_polling.ts";
+import type { QueueLocks } from "./queue_locks.ts";
 import type { ConsumerOffsetManager } from "./offsets.ts";
 import type { SubscriptionGroupManager } from "./subscriptions.ts";
 import type { TopicManager } from "./topics.ts";
@@ -27,6 +28,8 @@ export interface BrokerContext {
   storeHost: HostAddress;
   /** "brokerIP1:port" as registered with the name servers. */
   brokerAddr: string;
+  /** Orderly consumers' queue locks. */
+  queueLocks: QueueLocks;
   /** messageDelayLevel, parsed: the delay of each level. */
   delayLevels: DelayLevels;
   /** Picks a queue for sends that leave it to the broker (queueId < 0). */

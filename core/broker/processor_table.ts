@@ -7,6 +7,7 @@ import { ProcessorTable } from "../remoting/processor_table.ts";
 import type { BrokerContext } from "./context.ts";
 import * as admin from "./processors/admin.ts";
 import * as client from "./processors/client.ts";
+import * as locks from "./processors/locks.ts";
 import * as offsets from "./processors/offsets.ts";
 import { processPull } from "./processors/pull.ts";
 import * as query from "./processors/query.ts";
@@ -42,6 +43,8 @@ export function brokerProcessors(ctx: BrokerContext): ProcessorTable {
       RequestCode.GET_ALL_SUBSCRIPTIONGROUP_CONFIG,
       on(admin.processGetAllSubscriptionGroups),
     )
+    .register(RequestCode.LOCK_BATCH_MQ, on(locks.processLockBatch))
+    .register(RequestCode.UNLOCK_BATCH_MQ, on(locks.processUnlockBatch))
     .register(RequestCode.QUERY_MESSAGE, on(query.processQueryMessage))
     .register(RequestCode.VIEW_MESSAGE_BY_ID, on(query.processViewMessageById));
 }

@@ -1,5 +1,6 @@
 // Where a single send is really stored (spec §3.2.2 steps 6 and 9): a send to %RETRY%<group>
-// past the group's retry limit goes to %DLQ%<group> with DELAY=-1; a send with DELAY > 0 goes
+// past the group's retry limit, or while the group holds orderly queue locks, goes to
+// %DLQ%<group> with DELAY=-1; a send with DELAY > 0 goes
 // to SCHEDULE_TOPIC_XXXX queue level-1, its real topic and queue in REAL_TOPIC / REAL_QID, until
 // the schedule service delivers it.
 
@@ -41,7 +42,8 @@ export function divertSend(
       };
     }
     const max = header.maxReconsumeTimes ?? settings.retryMaxTimes;
-    if (header.reconsumeTimes > max) {
+    // An orderly group retries locally; what it sends to its retry topic is given up on.
+    if (header.reconsumeTimes > max || ctx.queueLocks.groupHasUnexpiredLock(group)) {
       topic = `${DLQ_GROUP_TOPIC_PREFIX}${group}`;
       ctx.topics.createSystemTopic(topic, 1);
       sent.set(MessageConst.PROPERTY_DELAY_TIME_LEVEL, "-1");

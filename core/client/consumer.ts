@@ -20,6 +20,7 @@ import { buildClientId, instanceSeed } from "./message_id.ts";
 import { MessageConst } from "../common/message.ts";
 import { decodeMessages, type ReceivedMessage } from "./received_message.ts";
 import { LocalOffsetStore } from "./local_offset_store.ts";
+import { lockKey, QueueLockClient } from "./queue_lock_client.ts";
 import { RouteCache, type MessageQueue } from "./route_cache.ts";
 
 export type ConsumeFrom = { kind: "first" } | { kind: "last" } | { kind: "timestamp"; ms: number };
@@ -50,6 +51,19 @@ export interface ConsumerOptions {
    * RocketMQ's default 16). Each retry comes back through %RETRY%<group> after a growing delay.
    */
   maxReconsumeTimes?: number;
+  /**
+   * Orderly (spec §8.2): a queue is consumed only while this member holds its lock on the
+   * broker, one message at a time, and a failed message is retried here (after
+   * orderlySuspendMs) rather than sent back, so nothing overtakes it. With maxReconsumeTimes
+   * set, a message failing more often than that goes to %DLQ%<group> and the queue moves on.
+   */
+  orderly?: boolean;
+  /** Orderly: how often held locks are refreshed (RocketMQ: 20 s). */
+  lockIntervalMs?: number;
+  /** Orderly: a lock refreshed longer ago than this is not trusted (RocketMQ: 30 s). */
+  lockFreshMs?: number;
+  /** Orderly: pause before a failed message is offered again (RocketMQ: 1 s). */
+  orderlySuspendMs?: number;
 }
 
 /** One topic the consumer reads: the one it was asked for, and in clustering its retry topic. */
@@ -69,6 +83,8 @@ const noRouteRetryMs = 1_000;
 /** After a send-back, look for the retry topic's route this soon (it may have just been made). */
 const retryRouteLookMs = 1_000;
 const defaultMaxReconsumeTimes = 16;
+/** Orderly: how soon a queue assigned here but locked elsewhere is asked for again. */
+const lockRetryMs = 1_000;
 const RETRY_GROUP_TOPIC_PREFIX = "%RETRY%";
 
 interface OwnedQueue {
@@ -76,6 +92,12 @@ interface OwnedQueue {
   offset: number;
   committed: number;
   stopped: boolean;
+  /** Orderly: when the broker last confirmed this member's lock (0: not held). */
+  lockedAtMs: number;
+  /** Orderly: failures of the message at `offset` so far. */
+  failures: number;
+  /** The handler call under way, awaited before the queue is given up. */
+  handling: Promise<unknown> | null;
 }
 
 function queueKey(q: MessageQueue): string {
@@ -113,12 +135,17 @@ export class PushConsumer {
   private running = false;
   private rebalancing: Promise<void> | null = null;
   private retryLookPending = false;
+  private lockRetryPending = false;
+  private readonly locks: QueueLockClient;
+  /** Orderly clustering members lock queues; broadcast members each read every queue anyway. */
+  private readonly locking: boolean;
 
   private readonly broadcasting: boolean;
   private readonly localOffsets: LocalOffsetStore | null;
 
   constructor(private readonly options: ConsumerOptions) {
     this.broadcasting = options.messageModel === "BROADCASTING";
+    this.locking = options.orderly === true && !this.broadcasting;
     if (this.broadcasting && !options.localOffsetPath) {
       throw new Error("a broadcasting consumer needs localOffsetPath");
     }
@@ -135,6 +162,13 @@ export class PushConsumer {
     );
     this.remoting = new RemotingClient({ clock: options.clock, log: options.log, processors });
     this.routes = new RouteCache(this.remoting, options.namesrvAddrs, options.clock);
+    this.locks = new QueueLockClient(
+      this.remoting,
+      this.routes,
+      options.group,
+      this.clientId,
+      options.log,
+    );
     this.subVersion = options.clock.nowMs();
     const expr = options.subscription.trim();
     const tags =
@@ -160,6 +194,10 @@ export class PushConsumer {
     this.timers.push(clock.every(heartbeatIntervalMs, () => void this.heartbeat()));
     this.timers.push(clock.every(rebalanceIntervalMs, () => void this.rebalance()));
     this.timers.push(clock.every(persistIntervalMs, () => void this.persistOffsets()));
+    if (this.locking) {
+      const intervalMs = this.options.lockIntervalMs ?? 20_000;
+      this.timers.push(clock.every(intervalMs, () => void this.relockAll()));
+    }
   }
 
   /** Stops handing out messages at once (offsets stay where the handler left them). */
@@ -172,7 +210,9 @@ export class PushConsumer {
     this.running = false;
     for (const timer of this.timers.splice(0)) timer.cancel();
     for (const owned of this.owned.values()) owned.stopped = true;
+    await Promise.all([...this.owned.values()].map((o) => o.handling));
     await this.persistOffsets();
+    if (this.locking) await this.locks.unlock([...this.owned.values()].map((o) => o.queue));
     await this.unregister();
     this.remoting.close();
   }
@@ -283,18 +323,76 @@ export class PushConsumer {
     for (const [key, owned] of [...this.owned]) {
       if (owned.queue.topic !== topic || wanted.has(key)) continue;
       owned.stopped = true;
+      // Orderly: the next owner may start only after the message in hand is done and its
+      // offset committed, so the lock goes last.
+      await owned.handling;
       await this.commit(owned);
       this.owned.delete(key);
+      if (this.locking) await this.locks.unlock([owned.queue]);
     }
-    for (const queue of mine) {
+    const fresh = mine.filter((queue) => !this.owned.has(queueKey(queue)));
+    const lockedNow = this.locking ? await this.locks.lock(fresh) : null;
+    for (const queue of fresh) {
       const key = queueKey(queue);
-      if (this.owned.has(key)) continue;
+      if (lockedNow && !lockedNow.has(lockKey(queue))) {
+        // Still held by the member that had it (until it lets go or its lock expires).
+        this.retryLockSoon();
+        continue;
+      }
       const offset = await this.startOffset(queue, found.route);
       if (offset === undefined) continue;
-      const owned: OwnedQueue = { queue, offset, committed: offset, stopped: false };
+      const owned: OwnedQueue = {
+        queue,
+        offset,
+        committed: offset,
+        stopped: false,
+        lockedAtMs: lockedNow ? this.options.clock.nowMs() : 0,
+        failures: 0,
+        handling: null,
+      };
       this.owned.set(key, owned);
       void this.pullLoop(owned);
     }
+  }
+
+  /** Orderly: a queue assigned to this member but locked by another; ask again in a second. */
+  private retryLockSoon(): void {
+    if (this.lockRetryPending) return;
+    this.lockRetryPending = true;
+    this.timers.push(
+      this.options.clock.after(lockRetryMs, () => {
+        this.lockRetryPending = false;
+        void this.rebalance();
+      }),
+    );
+  }
+
+  /** Orderly: refreshes every held lock; a queue whose lock was refused stops being consumed. */
+  private async relockAll(): Promise<void> {
+    const owned = [...this.owned.values()].filter((o) => !o.stopped);
+    if (owned.length === 0) return;
+    const held = await this.locks.lock(owned.map((o) => o.queue));
+    const nowMs = this.options.clock.nowMs();
+    for (const o of owned) {
+      if (held.has(lockKey(o.queue))) o.lockedAtMs = nowMs;
+      else {
+        this.options.log.warn(`lost the lock of ${queueKey(o.queue)}; pausing it`);
+        o.lockedAtMs = 0;
+      }
+    }
+  }
+
+  /** Orderly: whether this member may consume the queue now (a fresh lock, refreshed if not). */
+  private async holdsLock(owned: OwnedQueue): Promise<boolean> {
+    if (!this.locking) return true;
+    const freshMs = this.options.lockFreshMs ?? 30_000;
+    if (owned.lockedAtMs > 0 && this.options.clock.nowMs() - owned.lockedAtMs < freshMs) {
+      return true;
+    }
+    const held = await this.locks.lock([owned.queue]);
+    if (!held.has(lockKey(owned.queue))) return false;
+    owned.lockedAtMs = this.options.clock.nowMs();
+    return true;
   }
 
   /**
@@ -393,6 +491,10 @@ export class PushConsumer {
         await this.sleep(pullErrorBackoffMs);
         continue;
       }
+      if (!(await this.holdsLock(owned))) {
+        await this.sleep(lockRetryMs);
+        continue;
+      }
       let sysFlag = PullSysFlag.SUSPEND | PullSysFlag.SUBSCRIPTION;
       // As the Java client, a pull carries the position in memory (everything below it is
       // handled), so the broker's offset trails by one pull: a new owner after a rebalance or a
@@ -437,9 +539,12 @@ export class PushConsumer {
         for (const m of decodeMessages(answer.body ?? new Uint8Array(0))) {
           // Never move past a message the handler has not taken (stop or pause in between).
           if (!this.running || owned.stopped) return;
+          if (!(await this.holdsLock(owned))) return; // pull again from here once locked
           const wanted = tags.length === 0 || (m.tags !== undefined && tags.includes(m.tags));
           if (wanted && !(await this.consume(owned, m, isRetry))) {
-            await this.sleep(1_000);
+            await this.sleep(
+              this.options.orderly ? (this.options.orderlySuspendMs ?? 1_000) : 1_000,
+            );
             return;
           }
           owned.offset = m.queueOffset + 1;
@@ -464,12 +569,28 @@ export class PushConsumer {
    * and sent back to the broker for a later retry (clustering). False: offer it again here.
    */
   private async consume(owned: OwnedQueue, m: ReceivedMessage, fromRetry: boolean) {
+    // Settled only once the offset has moved past a message that is done with, so a rebalance
+    // that waits for it commits the right offset.
+    const done = Promise.withResolvers<void>();
+    owned.handling = done.promise;
+    try {
+      const passed = await this.handle(owned, m, fromRetry);
+      if (passed) owned.offset = Math.max(owned.offset, m.queueOffset + 1);
+      return passed;
+    } finally {
+      owned.handling = null;
+      done.resolve();
+    }
+  }
+
+  private async handle(owned: OwnedQueue, m: ReceivedMessage, fromRetry: boolean) {
     const storedCommitLogOffset = m.commitLogOffset;
     const retryTopic = m.properties.get(MessageConst.PROPERTY_RETRY_TOPIC);
     // The application sees a retried message under the topic it subscribed to.
     if (fromRetry && retryTopic) m.topic = retryTopic;
     try {
       await this.options.handler(m);
+      owned.failures = 0;
       return true;
     } catch (error) {
       const reason = (error as Error).message;
@@ -477,7 +598,8 @@ export class PushConsumer {
         this.options.log.warn(`handler failed; offering the message again: ${reason}`);
         return false;
       }
-      const sentBack = await this.sendBack(owned, m, storedCommitLogOffset);
+      if (this.options.orderly) return this.orderlyFailure(owned, m, storedCommitLogOffset, reason);
+      const sentBack = await this.sendBack(owned, m, storedCommitLogOffset, 0);
       this.options.log.warn(
         sentBack
           ? `handler failed (${reason}); message ${m.msgId} goes back for retry ` +
@@ -488,8 +610,39 @@ export class PushConsumer {
     }
   }
 
+  /** Orderly: retry here (nothing overtakes it) until maxReconsumeTimes, then the DLQ. */
+  private async orderlyFailure(
+    owned: OwnedQueue,
+    m: ReceivedMessage,
+    commitLogOffset: number,
+    reason: string,
+  ): Promise<boolean> {
+    owned.failures++;
+    const max = this.options.maxReconsumeTimes;
+    if (max === undefined || owned.failures <= max) {
+      this.options.log.warn(
+        `handler failed (${reason}); ${m.msgId} is retried here (failure ${owned.failures})`,
+      );
+      return false;
+    }
+    // delayLevel -1: straight to %DLQ%<group>.
+    const dead = await this.sendBack(owned, m, commitLogOffset, -1);
+    this.options.log.warn(
+      dead
+        ? `handler failed ${owned.failures} times; ${m.msgId} goes to the dead-letter queue`
+        : `handler failed (${reason}); could not move ${m.msgId} to the DLQ, retrying here`,
+    );
+    if (dead) owned.failures = 0;
+    return dead;
+  }
+
   /** CONSUMER_SEND_MSG_BACK to the broker holding the message; true if it took it. */
-  private async sendBack(owned: OwnedQueue, m: ReceivedMessage, commitLogOffset: number) {
+  private async sendBack(
+    owned: OwnedQueue,
+    m: ReceivedMessage,
+    commitLogOffset: number,
+    delayLevel: number,
+  ) {
     const found = await this.routes.get(owned.queue.topic, false).catch(() => undefined);
     const addr = found && RouteCache.masterAddr(found.route, owned.queue.brokerName);
     if (!addr) return false;
@@ -497,7 +650,7 @@ export class PushConsumer {
       extFields: {
         offset: commitLogOffset,
         group: this.options.group,
-        delayLevel: 0,
+        delayLevel,
         originMsgId: m.msgId,
         originTopic: m.topic,
         unitMode: false,

@@ -15,6 +15,7 @@ import { encodeSendMessageRequestV2 } from "../protocol/headers/send.ts";
 import { RequestCode } from "../protocol/request_code.ts";
 import { ResponseCode, responseCodeName } from "../protocol/response_code.ts";
 import { RemotingClient } from "../remoting/client.ts";
+import { javaStringHashCode } from "../common/checksum.ts";
 import { instanceSeed, UniqueIdGenerator } from "./message_id.ts";
 import { RouteCache, type MessageQueue } from "./route_cache.ts";
 
@@ -29,6 +30,11 @@ export interface OutgoingMessage {
   delayLevel?: number;
   /** Send to exactly this queue (ordered sends); the route still decides the broker. */
   queue?: MessageQueue;
+  /**
+   * Ordered sends: every message with one key goes to one queue (RocketMQ's
+   * SelectMessageQueueByHash over the topic's writable queues), and is not retried elsewhere.
+   */
+  shardingKey?: string;
 }
 
 export type SendStatus =
@@ -66,6 +72,13 @@ const statusByCode: Record<number, SendStatus> = {
 /** How long a broker that failed a send is skipped (latency fault avoidance, simplified). */
 const brokerAvoidanceMs = 30_000;
 const COMPRESSED_ZLIB = 0x1 | 0x300;
+
+/** The queue of a sharding key: Java's hashCode modulo the queue count, made non-negative. */
+export function queueForKey(queues: MessageQueue[], key: string): MessageQueue | undefined {
+  if (queues.length === 0) return undefined;
+  const index = javaStringHashCode(key) % queues.length;
+  return queues[index < 0 ? -index : index];
+}
 
 export class Producer {
   readonly remoting: RemotingClient;
@@ -113,12 +126,12 @@ export class Producer {
       const found = await this.routes.get(first.topic, true, attempt > 0);
       if (!found)
         throw new RemoteError(ResponseCode.TOPIC_NOT_EXIST, `no route for topic ${first.topic}`);
+      const queues = RouteCache.publishQueues(first.topic, found.route, found.fromDefault);
       const queue =
         first.queue ??
-        this.pickQueue(
-          RouteCache.publishQueues(first.topic, found.route, found.fromDefault),
-          lastBroker,
-        );
+        (first.shardingKey !== undefined
+          ? queueForKey(queues, first.shardingKey)
+          : this.pickQueue(queues, lastBroker));
       if (!queue)
         throw new RemoteError(
           ResponseCode.TOPIC_NOT_EXIST,
@@ -133,8 +146,10 @@ export class Producer {
         lastError = error;
         lastBroker = queue.brokerName;
         this.avoidUntil.set(queue.brokerName, this.options.clock.nowMs() + brokerAvoidanceMs);
-        // A refusal about the message itself will not change on another broker.
+        // A refusal about the message itself will not change on another broker; an ordered
+        // send must not move to another queue.
         if (error instanceof RemoteError && !retriable(error.code)) throw error;
+        if (first.shardingKey !== undefined) throw error;
         this.options.log.debug(`send to ${addr} failed (${(error as Error).message}); retrying`);
       }
     }

@@ -44,6 +44,11 @@ export const brokerOnlySchema = {
     doc: "ms without heartbeat before a client is dropped",
   },
   maxBatchMessageCount: { kind: "int", min: 1, doc: "messages one batch send may carry" },
+  rebalanceLockMaxLiveTime: {
+    kind: "int",
+    min: 1,
+    doc: "ms an orderly consumer's queue lock lasts unrefreshed (RocketMQ's JVM property)",
+  },
 } as const satisfies Schema;
 
 export const brokerSchema = { ...brokerOnlySchema, ...storeSchema } as const satisfies Schema;
@@ -87,6 +92,7 @@ export function brokerDefaults(home?: string): BrokerConfig {
     serverChannelMaxIdleTimeSeconds: 120,
     channelExpiredTimeout: 120_000,
     maxBatchMessageCount: 4096,
+    rebalanceLockMaxLiveTime: 60_000,
     ...storeDefaults(home),
   };
 }

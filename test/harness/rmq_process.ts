@@ -60,11 +60,11 @@ export class RmqProcess implements AsyncDisposable {
   }
 }
 
-/** Runs rmq to completion and returns its exit code and output. */
-export async function runRmq(args: string[], env: Record<string, string> = {}) {
+/** Runs rmq to completion (with `stdinText` on its stdin) and returns its exit code and output. */
+export async function runRmq(args: string[], env: Record<string, string> = {}, stdinText?: string) {
   requireBinary();
   const proc = Bun.spawn([rmqBinary, ...args], {
-    stdin: "ignore",
+    stdin: stdinText === undefined ? "ignore" : new Blob([stdinText]),
     stdout: "pipe",
     stderr: "pipe",
     env: { ...process.env, NO_COLOR: "1", ...env },
