@@ -9,8 +9,15 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import {
   Admin,
+  DedupStore,
+  idempotentHandler,
+  keyOfKeys,
+  keyOfMsgId,
+  keyOfProperty,
   PushConsumer,
   type ConsumeFrom,
+  type KeyOf,
+  type MessageHandler,
   type ReceivedMessage,
 } from "../../core/client/index.ts";
 import { namesrvAddrsFrom, parseDurationMs, positiveInt } from "../client_args.ts";
@@ -33,6 +40,10 @@ interface ConsumeFlags {
   exec?: string;
   maxRetries?: string | number;
   orderly?: boolean;
+  dedup?: boolean;
+  dedupKey?: string;
+  dedupFile?: string;
+  dedupTtl?: string;
 }
 
 export function registerConsume(cli: CAC): void {
@@ -51,6 +62,13 @@ export function registerConsume(cli: CAC): void {
     .option("--until-end", "Stop once caught up with what the queues held at start")
     .option("--exec <command>", "Run a shell command per message; a non-zero exit retries it")
     .option("--max-retries <n>", "Retries before a message goes to %DLQ%<group> (default 16)")
+    .option("--dedup", "Handle each message once even when delivered again (local record)")
+    .option(
+      "--dedup-key <key>",
+      "What counts as the same message: msgid (default), keys, prop:NAME",
+    )
+    .option("--dedup-file <path>", "The record (default ~/.rmq_dedup/<group>.log)")
+    .option("--dedup-ttl <duration>", "How long a handled message is remembered (default 24h)")
     .option("--json", "One JSON envelope per message")
     .option("--format <template>", "Print with a template, e.g. '{queueOffset} {body}'")
     .example("rmq consume -t Orders -g billing --from first --count 10")
@@ -114,6 +132,20 @@ function render(m: ReceivedMessage, flags: ConsumeFlags): void {
   const tags = m.tags ? ` tags=${m.tags}` : "";
   const keys = m.keys.length ? ` keys=${m.keys.join(",")}` : "";
   printLine(`${m.topic}/${m.queueId}#${m.queueOffset}${tags}${keys} ${e.body}`);
+}
+
+/** The --dedup record and what counts as the same message. */
+function openDedup(flags: ConsumeFlags, group: string, clock: SystemClock) {
+  const spec = flags.dedupKey === undefined ? "msgid" : String(flags.dedupKey);
+  let keyOf: KeyOf;
+  if (spec === "msgid") keyOf = keyOfMsgId;
+  else if (spec === "keys") keyOf = keyOfKeys;
+  else if (spec.startsWith("prop:") && spec.length > 5) keyOf = keyOfProperty(spec.slice(5));
+  else throw new ConfigError(`--dedup-key must be msgid, keys or prop:NAME, got "${spec}"`);
+  const path = flags.dedupFile ?? join(homedir(), ".rmq_dedup", `${group}.log`);
+  const ttlMs =
+    flags.dedupTtl === undefined ? undefined : parseDurationMs(String(flags.dedupTtl), "dedup-ttl");
+  return { store: DedupStore.open(String(path), { clock, ttlMs }), keyOf };
 }
 
 /** A positive millisecond count from the environment, or undefined when unset. */
@@ -190,6 +222,9 @@ async function runConsume(flags: ConsumeFlags): Promise<void> {
   const namesrvAddrs = namesrvAddrsFrom(flags.namesrvAddr);
   let received = 0;
   let lastActivityMs = clock.nowMs();
+  const dedup = flags.dedup ? openDedup(flags, group, clock) : null;
+  const dedupWrap = (handler: MessageHandler): MessageHandler =>
+    dedup ? idempotentHandler(dedup.store, handler, dedup.keyOf) : handler;
   const done = Promise.withResolvers<number>();
   const consumer = new PushConsumer({
     group,
@@ -212,7 +247,7 @@ async function runConsume(flags: ConsumeFlags): Promise<void> {
     suspendTimeoutMs: idleMs !== undefined ? Math.min(15_000, Math.max(500, idleMs)) : 15_000,
     maxReconsumeTimes:
       flags.maxRetries === undefined ? undefined : nonNegativeInt(flags.maxRetries, "max-retries"),
-    handler: async (m) => {
+    handler: dedupWrap(async (m) => {
       if (flags.exec !== undefined) await runExec(String(flags.exec), m);
       if (flags.exec === undefined || flags.json || flags.format !== undefined) render(m, flags);
       received++;
@@ -221,7 +256,7 @@ async function runConsume(flags: ConsumeFlags): Promise<void> {
         consumer.pause(); // nothing past this message is taken or committed
         done.resolve(ExitCode.OK);
       }
-    },
+    }),
   });
   process.on("SIGINT", () => done.resolve(received > 0 ? ExitCode.OK : ExitCode.USAGE));
   process.on("SIGTERM", () => done.resolve(received > 0 ? ExitCode.OK : ExitCode.USAGE));
@@ -260,5 +295,6 @@ async function runConsume(flags: ConsumeFlags): Promise<void> {
   }
   const code = await done.promise;
   await consumer.stop();
+  dedup?.store.close();
   process.exit(code);
 }

@@ -7,3 +7,5 @@ export * from "./message_id.ts";
 export * from "./admin.ts";
 export * from "./local_offset_store.ts";
 export * from "./pull_consumer.ts";
+export * from "./dedup_store.ts";
+export * from "./idempotent.ts";

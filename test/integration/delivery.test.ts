@@ -143,3 +143,43 @@ describe("delivery: retries and dead letters", () => {
     expect(letter.properties.RETRY_TOPIC).toBe("Work");
   }, 40_000);
 });
+
+describe("delivery: de-duplication", () => {
+  // Appends each body to $OUT; on m-10's first delivery it kills its own consumer with -9
+  // before handling it: m-0..m-9 were handled but their offsets never committed.
+  const crashingHandler =
+    'body=$(cat); if [ "$body" = m-10 ] && [ ! -e "$OUT.crashed" ]; then ' +
+    'touch "$OUT.crashed"; kill -9 $PPID; exit 1; fi; echo "$body" >> "$OUT"';
+
+  async function run(namesrv: string, group: string, out: string, dedup: string[]) {
+    const args = ["consume", "-n", namesrv, "-t", "Dup", "-g", group, "--from", "first"];
+    const options = ["--exec", crashingHandler, "--timeout", "2s", ...dedup];
+    const crashed = await runRmq([...args, ...options], { OUT: out });
+    expect(crashed.exitCode).not.toBe(0); // killed
+    const resumed = await runRmq([...args, ...options], { OUT: out });
+    expect(resumed.exitCode).toBe(0);
+    return (await Bun.file(out).text()).trim().split("\n");
+  }
+
+  test("delivery: dedup: a killed consumer repeats; with --dedup it does not", async () => {
+    const store = mkdtempSync(join(tmpdir(), "rmq-dedup-"));
+    const { node, namesrv } = await startSingleNode(store);
+    await using _ = node;
+    const bodies = Array.from({ length: 20 }, (_, i) => `m-${i}`);
+    // One key: one queue, handled one after another.
+    const sent = await runRmq(
+      ["produce", "-n", namesrv, "-t", "Dup", "--order-key", "k"],
+      {},
+      bodies.join("\n") + "\n",
+    );
+    expect(sent.exitCode).toBe(0);
+    const plain = await run(namesrv, "plain", join(store, "plain.out"), []);
+    expect(plain.length).toBe(30); // m-0..m-9 twice: the duplicates are real
+    const deduped = await run(namesrv, "deduped", join(store, "deduped.out"), [
+      "--dedup",
+      "--dedup-file",
+      join(store, "deduped.log"),
+    ]);
+    expect(deduped).toEqual(bodies);
+  }, 40_000);
+});
