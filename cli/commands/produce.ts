@@ -4,7 +4,12 @@
 import type { CAC } from "cac";
 import { readFileSync } from "node:fs";
 import { ConfigError, createLogger, SystemClock } from "../../core/common/index.ts";
-import { Producer, type OutgoingMessage, type SendResult } from "../../core/client/index.ts";
+import {
+  Producer,
+  resendDeadLetters,
+  type OutgoingMessage,
+  type SendResult,
+} from "../../core/client/index.ts";
 import { namesrvAddrsFrom, positiveInt } from "../client_args.ts";
 import { ExitCode } from "../exit_codes.ts";
 import { printError, printJson, printLine } from "../output.ts";
@@ -25,6 +30,8 @@ interface ProduceFlags {
   delayLevel?: string | number;
   orderKey?: string;
   orderKeyFromField?: string;
+  resendDlq?: string;
+  msgId?: string;
   json?: boolean;
 }
 
@@ -46,11 +53,14 @@ export function registerProduce(cli: CAC): void {
     .option("--delay-level <n>", "Deliver after delay level n (1s 5s 10s 30s 1m ... 2h)")
     .option("--order-key <key>", "Ordered: every message with this key goes to one queue")
     .option("--order-key-from-field <name>", "Ordered: the key is this field of each JSON line")
+    .option("--resend-dlq <group>", "Send the group's dead letters back to their topics")
+    .option("--msg-id <id>", "With --resend-dlq: only this dead letter")
     .option("--json", "One JSON object per result")
     .example("rmq produce -t Orders --tag TagA --keys order-1 --body 'hello'")
     .example("seq 1 100 | rmq produce -t Numbers")
     .example("rmq produce -t Orders --delay-level 3 --body 'in 10 seconds'")
     .example("cat events.jsonl | rmq produce -t Events --order-key-from-field userId")
+    .example("rmq produce --resend-dlq billing")
     .action((flags: ProduceFlags) => runProduce(flags));
 }
 
@@ -130,6 +140,8 @@ function report(result: SendResult, json: boolean): void {
 }
 
 async function runProduce(flags: ProduceFlags): Promise<void> {
+  if (flags.resendDlq !== undefined) return runResend(flags, String(flags.resendDlq));
+  if (flags.msgId !== undefined) throw new ConfigError("--msg-id goes with --resend-dlq");
   if (!flags.topic) throw new ConfigError("missing -t/--topic");
   const mode = flags.mode ?? "sync";
   if (!["sync", "async", "oneway"].includes(mode))
@@ -198,4 +210,39 @@ async function runProduce(flags: ProduceFlags): Promise<void> {
   await Promise.all(inFlight);
   producer.close();
   if (failures > 0) process.exit(ExitCode.FAILURE);
+}
+
+/** --resend-dlq: dead letters back to their topics, one result line each. */
+async function runResend(flags: ProduceFlags, group: string): Promise<void> {
+  const clock = new SystemClock();
+  const log = createLogger("produce", { level: "warn" });
+  const namesrvAddrs = namesrvAddrsFrom(flags.namesrvAddr);
+  const producer = new Producer({
+    group: flags.group ?? "rmq-cli-producer",
+    namesrvAddrs,
+    clock,
+    log,
+  });
+  let skipped = 0;
+  try {
+    const resent = await resendDeadLetters({
+      group,
+      namesrvAddrs,
+      clock,
+      log,
+      producer,
+      msgId: flags.msgId === undefined ? undefined : String(flags.msgId),
+      onResent: ({ result }) => report(result, flags.json === true),
+      onSkipped: (letter, reason) => {
+        skipped++;
+        printError(`not resent ${letter.msgId}: ${reason}`);
+      },
+    });
+    if (resent === 0 && flags.msgId !== undefined && skipped === 0) {
+      throw new ConfigError(`no dead letter ${flags.msgId} in %DLQ%${group}`);
+    }
+  } finally {
+    producer.close();
+  }
+  if (skipped > 0) process.exit(ExitCode.FAILURE);
 }

@@ -9,3 +9,4 @@ export * from "./local_offset_store.ts";
 export * from "./pull_consumer.ts";
 export * from "./dedup_store.ts";
 export * from "./idempotent.ts";
+export * from "./dlq_resend.ts";

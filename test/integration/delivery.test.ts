@@ -141,6 +141,33 @@ describe("delivery: retries and dead letters", () => {
     expect(letter.body).toBe("always-1");
     expect(letter.reconsumeTimes).toBe(3); // the first try and 2 retries failed
     expect(letter.properties.RETRY_TOPIC).toBe("Work");
+    // Fixed the cause: the dead letter goes back to Work, once.
+    const resend = await runRmq(["produce", "-n", namesrv, "--resend-dlq", "workers", "--json"]);
+    expect(resend.exitCode).toBe(0);
+    expect(jsonLines(resend.stdout).map((r) => r.status)).toEqual(["SEND_OK"]);
+    const again = await runRmq(["produce", "-n", namesrv, "--resend-dlq", "workers", "--json"]);
+    expect([again.exitCode, again.stdout]).toEqual([0, ""]);
+    const back = await runRmq([
+      "consume",
+      "-n",
+      namesrv,
+      "-t",
+      "Work",
+      "-g",
+      "auditors",
+      "--from",
+      "first",
+      "--count",
+      "5",
+      "--timeout",
+      "5s",
+      "--json",
+    ]);
+    const resent = jsonLines(back.stdout).find(
+      (m) => m.body === "always-1" && m.properties.ORIGIN_MESSAGE_ID,
+    );
+    expect(resent?.properties.ORIGIN_MESSAGE_ID).toBe(letter.msgId);
+    expect(resent?.reconsumeTimes).toBe(0);
   }, 40_000);
 });
 
