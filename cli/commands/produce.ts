@@ -10,7 +10,7 @@ import {
   type OutgoingMessage,
   type SendResult,
 } from "../../core/client/index.ts";
-import { namesrvAddrsFrom, positiveInt } from "../client_args.ts";
+import { namesrvAddrsFrom, parseDurationMs, positiveInt } from "../client_args.ts";
 import { ExitCode } from "../exit_codes.ts";
 import { printError, printJson, printLine } from "../output.ts";
 
@@ -31,6 +31,8 @@ interface ProduceFlags {
   orderKey?: string;
   orderKeyFromField?: string;
   resendDlq?: string;
+  deliverAt?: string;
+  delay?: string;
   msgId?: string;
   json?: boolean;
 }
@@ -51,6 +53,8 @@ export function registerProduce(cli: CAC): void {
     .option("--mode <mode>", "sync (default), async (many in flight) or oneway")
     .option("--batch <n>", "Send in batches of n messages")
     .option("--delay-level <n>", "Deliver after delay level n (1s 5s 10s 30s 1m ... 2h)")
+    .option("--deliver-at <time>", "Deliver at this ISO time (up to 3 days ahead, 1 s precision)")
+    .option("--delay <duration>", "Deliver this long after sending (e.g. 90s, 2h)")
     .option("--order-key <key>", "Ordered: every message with this key goes to one queue")
     .option("--order-key-from-field <name>", "Ordered: the key is this field of each JSON line")
     .option("--resend-dlq <group>", "Send the group's dead letters back to their topics")
@@ -61,6 +65,7 @@ export function registerProduce(cli: CAC): void {
     .example("rmq produce -t Orders --delay-level 3 --body 'in 10 seconds'")
     .example("cat events.jsonl | rmq produce -t Events --order-key-from-field userId")
     .example("rmq produce --resend-dlq billing")
+    .example("rmq produce -t Reminders --deliver-at 2026-12-01T09:00:00Z --body 'standup'")
     .action((flags: ProduceFlags) => runProduce(flags));
 }
 
@@ -101,6 +106,21 @@ async function* bodies(flags: ProduceFlags): AsyncGenerator<Uint8Array> {
     }
     if (buffered !== "") yield encoder.encode(buffered);
   }
+}
+
+/** --deliver-at / --delay as the producer's timer fields. */
+function timerOf(flags: ProduceFlags): { deliverAtMs?: number; deliverAfterMs?: number } | null {
+  if (flags.deliverAt !== undefined && flags.delay !== undefined)
+    throw new ConfigError("give --deliver-at or --delay, not both");
+  if (flags.deliverAt !== undefined) {
+    const ms = Date.parse(String(flags.deliverAt));
+    if (Number.isNaN(ms))
+      throw new ConfigError(`--deliver-at: cannot read "${flags.deliverAt}" as a time`);
+    return { deliverAtMs: ms };
+  }
+  if (flags.delay !== undefined)
+    return { deliverAfterMs: parseDurationMs(String(flags.delay), "delay") };
+  return null;
 }
 
 /** A top-level string or number field of a JSON object line; undefined if there is none. */
@@ -151,6 +171,9 @@ async function runProduce(flags: ProduceFlags): Promise<void> {
     flags.delayLevel === undefined ? undefined : positiveInt(flags.delayLevel, "delay-level", 1);
   if (delayLevel !== undefined && batchSize > 1)
     throw new ConfigError("--delay-level cannot be used with --batch (RocketMQ refuses it)");
+  const timed = timerOf(flags);
+  if (timed && (delayLevel !== undefined || batchSize > 1))
+    throw new ConfigError("--deliver-at / --delay go without --delay-level and --batch");
   const ordered = flags.orderKey !== undefined || flags.orderKeyFromField !== undefined;
   if (ordered && batchSize > 1) throw new ConfigError("--order-key cannot be used with --batch");
   if (ordered && mode !== "sync") {
@@ -170,6 +193,7 @@ async function runProduce(flags: ProduceFlags): Promise<void> {
     keys: flags.keys === undefined ? undefined : String(flags.keys).split(",").filter(Boolean),
     properties: properties(flags.prop),
     delayLevel,
+    ...timed,
   };
   let failures = 0;
   const inFlight = new Set<Promise<void>>();

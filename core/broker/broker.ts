@@ -23,7 +23,8 @@ import { processPull } from "./processors/pull.ts";
 import { QueueLocks } from "./queue_locks.ts";
 import { Registration } from "./registration.ts";
 import { ScheduleService } from "./schedule_service.ts";
-import { SCHEDULE_TOPIC_XXXX } from "../store/dispatch.ts";
+import { SCHEDULE_TOPIC_XXXX, TIMER_TOPIC } from "../store/dispatch.ts";
+import { TimerService } from "./timer_service.ts";
 import { SubscriptionGroupManager } from "./subscriptions.ts";
 import { TopicManager } from "./topics.ts";
 
@@ -59,6 +60,7 @@ export class Broker {
   private readonly timers: TimerHandle[] = [];
   private ctx: BrokerContext | null = null;
   private schedule: ScheduleService | null = null;
+  private timer: TimerService | null = null;
   private stopping = false;
   address: string | null = null;
 
@@ -146,11 +148,26 @@ export class Broker {
       storeHost: () => ctx.storeHost,
     });
     const schedule = this.schedule;
+    const timer = config.timerWheelEnable
+      ? new TimerService({
+          store: this.store,
+          clock,
+          log: log.child("timer"),
+          io,
+          storeRoot: config.storePathRootDir,
+          flushIntervalMs: config.flushDelayOffsetInterval,
+          storeHost: () => ctx.storeHost,
+        })
+      : null;
+    this.timer = timer;
     this.store.onDispatch((r) => {
       if (r.topic === SCHEDULE_TOPIC_XXXX) schedule.onScheduled(r.queueId, r.tagsCode);
+      else if (r.topic === TIMER_TOPIC)
+        timer?.onTimerUnit(r.queueOffset, r.physicalOffset, r.tagsCode);
       ctx.pullHold.notifyMessageArriving(r.topic, r.queueId, r.queueOffset + 1, r.tagsCode);
     });
     schedule.start();
+    timer?.start();
     ctx.pullHold.start(pullHoldCheckIntervalMs);
     this.timers.push(clock.every(config.flushConsumerOffsetInterval, () => this.offsets.persist()));
     this.timers.push(clock.every(clientScanIntervalMs, () => this.closeIdleClients()));
@@ -186,6 +203,7 @@ export class Broker {
     this.server?.stop();
     this.server = null;
     this.schedule?.stop();
+    this.timer?.stop();
     this.offsets.persist();
     this.store.shutdown();
     this.outbound.close();

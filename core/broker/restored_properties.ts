@@ -6,6 +6,7 @@
 
 import { javaHashMapCapacity, javaHashMapOrder } from "../common/java_hash_map_order.ts";
 import { MessageConst, parseMessageProperties } from "../common/message.ts";
+import { PROPERTY_TIMER_OUT_MS } from "../store/dispatch.ts";
 
 const CLUSTER = "CLUSTER";
 
@@ -58,6 +59,27 @@ export function delayedSendProperties(
   puts.put(MessageConst.PROPERTY_DELAY_TIME_LEVEL, String(level));
   puts.put(MessageConst.PROPERTY_REAL_TOPIC, realTopic);
   puts.put(MessageConst.PROPERTY_REAL_QUEUE_ID, String(realQueueId));
+  return puts.write();
+}
+
+/**
+ * A send for an arbitrary time, as stored in the timer topic (RocketMQ 5's transform, order
+ * not checked against bytes: no 5.x store is in the fixtures): the delayed-send puts, with
+ * TIMER_OUT_MS holding when it is due.
+ */
+export function timerSendProperties(
+  sent: ReadonlyMap<string, string>,
+  clusterName: string,
+  realTopic: string,
+  realQueueId: number,
+  dueMs: number,
+): string {
+  const puts = new PutSequence(new Map(sent));
+  puts.put(CLUSTER, clusterName);
+  puts.moveToEnd(MessageConst.PROPERTY_WAIT_STORE_MSG_OK);
+  puts.put(MessageConst.PROPERTY_REAL_TOPIC, realTopic);
+  puts.put(MessageConst.PROPERTY_REAL_QUEUE_ID, String(realQueueId));
+  puts.put(PROPERTY_TIMER_OUT_MS, String(dueMs));
   return puts.write();
 }
 

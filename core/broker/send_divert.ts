@@ -2,14 +2,15 @@
 // past the group's retry limit, or while the group holds orderly queue locks, goes to
 // %DLQ%<group> with DELAY=-1; a send with DELAY > 0 goes
 // to SCHEDULE_TOPIC_XXXX queue level-1, its real topic and queue in REAL_TOPIC / REAL_QID, until
-// the schedule service delivers it.
+// the schedule service delivers it; a send for a time (TIMER_DELIVER_MS, TIMER_DELAY_SEC,
+// TIMER_DELAY_MS, or ONS' __STARTDELIVERTIME) waits in the timer topic for the timer service.
 
 import { MessageConst, MessageSysFlag, transactionType } from "../common/message.ts";
 import { ResponseCode } from "../protocol/response_code.ts";
 import type { SendMessageRequestHeader } from "../protocol/headers/send.ts";
-import { SCHEDULE_TOPIC_XXXX } from "../store/dispatch.ts";
+import { SCHEDULE_TOPIC_XXXX, TIMER_TOPIC } from "../store/dispatch.ts";
 import type { BrokerContext } from "./context.ts";
-import { delayedSendProperties } from "./restored_properties.ts";
+import { delayedSendProperties, timerSendProperties } from "./restored_properties.ts";
 import { storedProperties } from "./stored_properties.ts";
 import { DLQ_GROUP_TOPIC_PREFIX, RETRY_GROUP_TOPIC_PREFIX } from "./topics.ts";
 
@@ -55,6 +56,15 @@ export function divertSend(
   const type = transactionType(header.sysFlag);
   const storedVisible =
     type === MessageSysFlag.TRANSACTION_NOT_TYPE || type === MessageSysFlag.TRANSACTION_COMMIT_TYPE;
+  const timer = storedVisible ? timerDueMs(ctx, sent) : undefined;
+  if (timer !== undefined && "refuse" in timer) return timer;
+  if (timer !== undefined) {
+    return {
+      topic: TIMER_TOPIC,
+      queueId: 0,
+      properties: timerSendProperties(sent, cluster, topic, queueId, timer.dueMs),
+    };
+  }
   if (level > 0 && storedVisible) {
     const clamped = ctx.delayLevels.clamp(level);
     return {
@@ -64,4 +74,47 @@ export function divertSend(
     };
   }
   return { topic, queueId, properties: storedProperties(sent, cluster) };
+}
+
+/** Properties that ask for delivery at a time: RocketMQ 5's, and ONS / ali-ons' start time. */
+const TIMER_DELIVER_MS = "TIMER_DELIVER_MS";
+const TIMER_DELAY_SEC = "TIMER_DELAY_SEC";
+const TIMER_DELAY_MS = "TIMER_DELAY_MS";
+const START_DELIVER_TIME = "__STARTDELIVERTIME";
+
+/**
+ * When a timer message is due (rounded down to timerPrecisionMs), undefined if the send is not
+ * one or is due already (then it is stored as it is), or a refusal past timerMaxDelaySec.
+ */
+function timerDueMs(
+  ctx: BrokerContext,
+  sent: Map<string, string>,
+): { dueMs: number } | { refuse: number; remark: string } | undefined {
+  if (!ctx.config.timerWheelEnable) return undefined;
+  const nowMs = ctx.clock.nowMs();
+  const number = (name: string) => {
+    const text = sent.get(name);
+    return text === undefined ? undefined : Number(text);
+  };
+  let dueMs: number | undefined;
+  const at = number(TIMER_DELIVER_MS) ?? number(START_DELIVER_TIME);
+  const afterSec = number(TIMER_DELAY_SEC);
+  const afterMs = number(TIMER_DELAY_MS);
+  if (at !== undefined) dueMs = at;
+  else if (afterSec !== undefined) dueMs = nowMs + afterSec * 1000;
+  else if (afterMs !== undefined) dueMs = nowMs + afterMs;
+  if (dueMs === undefined) return undefined;
+  if (!Number.isSafeInteger(dueMs)) {
+    return { refuse: ResponseCode.MESSAGE_ILLEGAL, remark: "timer message: bad delivery time" };
+  }
+  const precisionMs = ctx.config.timerPrecisionMs;
+  dueMs = Math.floor(dueMs / precisionMs) * precisionMs;
+  if (dueMs <= nowMs) return undefined;
+  if (dueMs - nowMs > ctx.config.timerMaxDelaySec * 1000) {
+    return {
+      refuse: ResponseCode.MESSAGE_ILLEGAL,
+      remark: `timer message: delivery more than ${ctx.config.timerMaxDelaySec} s ahead`,
+    };
+  }
+  return { dueMs };
 }

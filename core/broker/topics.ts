@@ -6,7 +6,7 @@ import type { Clock } from "../common/clock.ts";
 import type { Logger } from "../common/log.ts";
 import type { BrokerConfig } from "../config/broker_config.ts";
 import { Perm, topicConfig, type DataVersion, type TopicConfig } from "../protocol/topic_config.ts";
-import { SCHEDULE_TOPIC_XXXX } from "../store/dispatch.ts";
+import { SCHEDULE_TOPIC_XXXX, TIMER_TOPIC } from "../store/dispatch.ts";
 import type { FileIO } from "../store/file_io.ts";
 import { configFilePath, loadConfigFile, persistConfigFile } from "./config_file_persist.ts";
 import { nextDataVersion, topicsJson } from "./config_files.ts";
@@ -20,6 +20,7 @@ export const TopicValidator = {
   RMQ_SYS_TRANS_CHECK_MAX_TIME_TOPIC: "TRANS_CHECK_MAX_TIME_TOPIC",
   RMQ_SYS_SELF_TEST_TOPIC: "SELF_TEST_TOPIC",
   RMQ_SYS_OFFSET_MOVED_EVENT: "OFFSET_MOVED_EVENT",
+  RMQ_SYS_WHEEL_TIMER: TIMER_TOPIC,
 } as const;
 
 export const RETRY_GROUP_TOPIC_PREFIX = "%RETRY%";
@@ -33,6 +34,7 @@ export const sendForbiddenTopics = new Set<string>([
   TopicValidator.RMQ_SYS_TRANS_CHECK_MAX_TIME_TOPIC,
   TopicValidator.RMQ_SYS_SELF_TEST_TOPIC,
   TopicValidator.RMQ_SYS_OFFSET_MOVED_EVENT,
+  TopicValidator.RMQ_SYS_WHEEL_TIMER,
 ]);
 
 export class TopicManager {
@@ -67,6 +69,7 @@ export class TopicManager {
       topicConfig(TopicValidator.RMQ_SYS_SCHEDULE_TOPIC, 18),
       topicConfig(`${config.brokerClusterName}_REPLY_TOPIC`, 1),
     ];
+    if (config.timerWheelEnable) builtIns.push(topicConfig(TopicValidator.RMQ_SYS_WHEEL_TIMER, 1));
     if (config.autoCreateTopicEnable) {
       builtIns.push(
         topicConfig(TopicValidator.AUTO_CREATE_TOPIC_KEY_TOPIC, config.defaultTopicQueueNums, 7),

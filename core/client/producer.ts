@@ -28,6 +28,10 @@ export interface OutgoingMessage {
   flag?: number;
   /** > 0: delivered after that delay level's delay (messageDelayLevel on the broker). */
   delayLevel?: number;
+  /** Delivered at this time, ms since the epoch (RocketMQ 5's TIMER_DELIVER_MS; 1 s precision). */
+  deliverAtMs?: number;
+  /** Delivered this long after the broker stores it (TIMER_DELAY_MS; 1 s precision). */
+  deliverAfterMs?: number;
   /** Send to exactly this queue (ordered sends); the route still decides the broker. */
   queue?: MessageQueue;
   /**
@@ -250,6 +254,10 @@ export class Producer {
     if (message.tags) props.set(MessageConst.PROPERTY_TAGS, message.tags);
     if (message.delayLevel !== undefined && message.delayLevel > 0)
       props.set(MessageConst.PROPERTY_DELAY_TIME_LEVEL, String(message.delayLevel));
+    if (message.deliverAtMs !== undefined)
+      props.set("TIMER_DELIVER_MS", String(message.deliverAtMs));
+    if (message.deliverAfterMs !== undefined)
+      props.set("TIMER_DELAY_MS", String(message.deliverAfterMs));
     let body = message.body;
     let sysFlag = 0;
     const threshold = this.options.compressBodyOverBytes ?? 4096;

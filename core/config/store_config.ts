@@ -47,6 +47,9 @@ export const storeSchema = {
   deleteFileBatchMax: { kind: "int", min: 1, doc: "commit log files deleted per pass at most" },
   messageDelayLevel: { kind: "string", doc: "delay of each delay level, 1-based (1s 5s ... 2h)" },
   flushDelayOffsetInterval: { kind: "int", min: 1, doc: "ms between delayOffset.json writes" },
+  timerWheelEnable: { kind: "bool", doc: "deliver messages at any time (TIMER_DELIVER_MS ...)" },
+  timerMaxDelaySec: { kind: "int", min: 1, doc: "longest timer delay accepted, seconds" },
+  timerPrecisionMs: { kind: "int", min: 1, doc: "timer delivery times are rounded down to this" },
 } as const satisfies Schema;
 
 export type StoreConfig = ConfigOf<typeof storeSchema>;
@@ -83,5 +86,8 @@ export function storeDefaults(home: string = homedir()): StoreConfig {
     deleteFileBatchMax: 10,
     messageDelayLevel: defaultMessageDelayLevel,
     flushDelayOffsetInterval: 10_000,
+    timerWheelEnable: true,
+    timerMaxDelaySec: 3 * 24 * 3600,
+    timerPrecisionMs: 1_000,
   };
 }

@@ -15,6 +15,10 @@ import { DispatchProperties } from "./dispatch_properties.ts";
 
 /** Delayed messages wait here; its units carry a delivery time where others carry a tag hash. */
 export const SCHEDULE_TOPIC_XXXX = "SCHEDULE_TOPIC_XXXX";
+/** Messages for an arbitrary time wait here (RocketMQ 5's topic name); units carry the time. */
+export const TIMER_TOPIC = "rmq_sys_wheel_timer";
+/** The due time of a timer message's copy in TIMER_TOPIC, ms since the epoch. */
+export const PROPERTY_TIMER_OUT_MS = "TIMER_OUT_MS";
 
 export interface DispatchedRecord {
   topic: string;
@@ -44,7 +48,8 @@ export type DispatchSource = Pick<
 /**
  * A unit's tagsCode: the tag hash; for a delayed copy in SCHEDULE_TOPIC_XXXX, the time it is
  * due (store time + the delay of its level), which the schedule service compares with now
- * (spec §6.1). Computed here, not by the writer, so recovery rebuilds the same units.
+ * (spec §6.1); for a timer copy, its TIMER_OUT_MS. Computed here, not by the writer, so
+ * recovery rebuilds the same units.
  */
 export function unitTagsCode(
   record: DispatchSource,
@@ -54,6 +59,9 @@ export function unitTagsCode(
   if (record.topic === SCHEDULE_TOPIC_XXXX) {
     const level = parseInt(properties.reader(MessageConst.PROPERTY_DELAY_TIME_LEVEL) ?? "", 10);
     if (level > 0) return record.storeTimestamp + delayLevels.delayMs(level);
+  } else if (record.topic === TIMER_TOPIC) {
+    const dueMs = Number(properties.reader(PROPERTY_TIMER_OUT_MS));
+    if (Number.isSafeInteger(dueMs) && dueMs > 0) return dueMs;
   }
   return properties.tags ? javaStringHashCode(properties.tags) : 0;
 }

@@ -210,3 +210,73 @@ describe("delivery: de-duplication", () => {
     expect(deduped).toEqual(bodies);
   }, 40_000);
 });
+
+describe("delivery: timer messages", () => {
+  test("delivery: timer: --delay and --deliver-at arrive on time; too far is refused", async () => {
+    const { node, namesrv } = await startSingleNode();
+    await using _ = node;
+    const sentAtMs = Date.now();
+    const inTwo = await runRmq([
+      "produce",
+      "-n",
+      namesrv,
+      "-t",
+      "Soon",
+      "--delay",
+      "2s",
+      "--body",
+      "two",
+    ]);
+    expect(inTwo.exitCode).toBe(0);
+    const at = new Date(sentAtMs + 3_000).toISOString();
+    const atThree = await runRmq([
+      "produce",
+      "-n",
+      namesrv,
+      "-t",
+      "Soon",
+      "--deliver-at",
+      at,
+      "--body",
+      "three",
+    ]);
+    expect(atThree.exitCode).toBe(0);
+    const tooFar = new Date(sentAtMs + 4 * 24 * 3600 * 1000).toISOString();
+    const refused = await runRmq([
+      "produce",
+      "-n",
+      namesrv,
+      "-t",
+      "Soon",
+      "--deliver-at",
+      tooFar,
+      "--body",
+      "never",
+    ]);
+    expect(refused.exitCode).toBe(1);
+    expect(refused.stderr).toContain("timer message: delivery more than 259200 s ahead");
+    const got = await runRmq([
+      "consume",
+      "-n",
+      namesrv,
+      "-t",
+      "Soon",
+      "-g",
+      "gt",
+      "--from",
+      "first",
+      "--count",
+      "2",
+      "--timeout",
+      "10s",
+      "--json",
+    ]);
+    const messages = jsonLines(got.stdout);
+    expect(messages.map((m) => m.body)).toEqual(["two", "three"]);
+    // 1 s precision: due times are rounded down to the second.
+    expect(messages[0].storeTimestamp - sentAtMs).toBeGreaterThanOrEqual(1_000);
+    expect(messages[1].storeTimestamp).toBeGreaterThanOrEqual(
+      Math.floor((sentAtMs + 3_000) / 1000) * 1000,
+    );
+  }, 30_000);
+});

@@ -1,0 +1,240 @@
+// Delivery of messages for an arbitrary time (RocketMQ 5's timer messages, ONS' start deliver
+// time). Such a message waits in the timer topic's one queue, its due time in the unit's
+// tagsCode; units arrive in send order but come due in any order. Pending ones sit in a min-heap
+// by due time, so a tick costs O(log n) per message due and nothing per message waiting; one
+// clock timer is armed for the earliest.
+//
+// What was delivered is kept in timerProgress.json (timer_progress.ts), written every
+// flushDelayOffsetInterval. At start the service reads the queue from its doneBelow: a unit
+// marked delivered is skipped, one due later than now cannot have been delivered and is queued,
+// and one already due is looked up by UNIQ_KEY (its delivered copy: same properties, stored
+// after it): found, it is marked; not found, it is delivered now. So a crash between a delivery
+// and the next progress write repeats nothing.
+
+import type { Clock, TimerHandle } from "../common/clock.ts";
+import type { Logger } from "../common/log.ts";
+import { findMessageProperty, MessageConst, type HostAddress } from "../common/message.ts";
+import { MinHeap } from "../common/min_heap.ts";
+import type { StoredRecord } from "../store/commit_log_codec.ts";
+import { TIMER_TOPIC } from "../store/dispatch.ts";
+import type { FileIO } from "../store/file_io.ts";
+import type { MessageInput, MessageStore } from "../store/message_store.ts";
+import { PutMessageStatus } from "../store/status.ts";
+import { configFilePath, loadConfigFile, persistConfigFile } from "./config_file_persist.ts";
+import { timerProgressJson, type DeliveredSet } from "./timer_progress.ts";
+
+/** Units read per step while rebuilding at start, and deliveries per tick at most. */
+const scanBatch = 1024;
+const deliveryBatchMax = 256;
+const retryAfterFailureMs = 1_000;
+
+interface Pending {
+  queueOffset: number;
+  physicalOffset: number;
+}
+
+export interface TimerServiceOptions {
+  store: MessageStore;
+  clock: Clock;
+  log: Logger;
+  io: FileIO;
+  storeRoot: string;
+  flushIntervalMs: number;
+  storeHost: () => HostAddress;
+}
+
+export class TimerService {
+  private delivered: DeliveredSet = timerProgressJson.empty();
+  private readonly pending = new MinHeap<Pending>();
+  /** The next queue offset dispatch has told us about (units below it are in the heap or done). */
+  private nextOffset = 0;
+  private dirty = false;
+  private running = false;
+  private busy = false;
+  private timer: TimerHandle | null = null;
+  private timerDueMs = Infinity;
+  private flushTimer: TimerHandle | null = null;
+  private readonly path: string;
+
+  constructor(private readonly options: TimerServiceOptions) {
+    this.path = configFilePath(options.storeRoot, timerProgressJson);
+  }
+
+  /** Messages waiting for their time. */
+  pendingCount(): number {
+    return this.pending.size;
+  }
+
+  start(): void {
+    const { options } = this;
+    const loaded = loadConfigFile(options.io, this.path, timerProgressJson);
+    if (loaded.source === "bak") options.log.warn("timerProgress.json unreadable; using .bak");
+    this.delivered = loaded.value;
+    this.running = true;
+    this.rebuild();
+    this.flushTimer = options.clock.every(options.flushIntervalMs, () => this.persist());
+    this.arm();
+  }
+
+  stop(): void {
+    this.running = false;
+    this.timer?.cancel();
+    this.timer = null;
+    this.flushTimer?.cancel();
+    this.flushTimer = null;
+    this.persist();
+  }
+
+  /** Dispatch stored a timer unit at `queueOffset`, due at `dueMs`. */
+  onTimerUnit(queueOffset: number, physicalOffset: number, dueMs: number): void {
+    if (!this.running || queueOffset < this.nextOffset) return;
+    this.nextOffset = queueOffset + 1;
+    this.pending.push(dueMs, { queueOffset, physicalOffset });
+    this.arm();
+  }
+
+  persist(): void {
+    if (!this.dirty) return;
+    try {
+      persistConfigFile(this.options.io, this.path, timerProgressJson, this.delivered);
+      this.dirty = false;
+    } catch (error) {
+      this.options.log.error(`could not persist timerProgress.json: ${error}`);
+    }
+  }
+
+  /** Queues every unit not yet delivered, from doneBelow to the queue's end. */
+  private rebuild(): void {
+    const { store, clock, log } = this.options;
+    const nowMs = clock.nowMs();
+    let offset = Math.max(this.delivered.doneBelow, store.minOffsetInQueue(TIMER_TOPIC, 0));
+    let found = 0;
+    for (;;) {
+      const units = store.queueUnits(TIMER_TOPIC, 0, offset, scanBatch);
+      if (units.length === 0) break;
+      for (const unit of units) {
+        const at = offset++;
+        if (unit.size === 0x7fffffff || this.delivered.has(at)) continue;
+        if (unit.tagsCode <= nowMs && this.alreadyDelivered(unit.physicalOffset)) {
+          this.markDelivered(at);
+          found++;
+          continue;
+        }
+        this.pending.push(unit.tagsCode, { queueOffset: at, physicalOffset: unit.physicalOffset });
+      }
+    }
+    this.nextOffset = offset;
+    if (found > 0) log.info(`timer: ${found} deliveries found stored after the last progress`);
+    if (this.pending.size > 0) log.info(`timer: ${this.pending.size} messages waiting`);
+  }
+
+  /** Sets the clock timer for the earliest pending message, unless one is set sooner. */
+  private arm(delayMs?: number): void {
+    const earliest = this.pending.peekKey();
+    if (!this.running || this.busy || earliest === undefined) return;
+    const nowMs = this.options.clock.nowMs();
+    const dueMs = delayMs !== undefined ? nowMs + delayMs : Math.max(nowMs, earliest);
+    if (this.timer && this.timerDueMs <= dueMs) return;
+    this.timer?.cancel();
+    this.timerDueMs = dueMs;
+    this.timer = this.options.clock.after(dueMs - nowMs, () => {
+      this.timer = null;
+      this.timerDueMs = Infinity;
+      void this.tick();
+    });
+  }
+
+  private async tick(): Promise<void> {
+    if (!this.running || this.busy) return;
+    this.busy = true;
+    let retryInMs: number | undefined;
+    try {
+      retryInMs = await this.deliverDue();
+    } catch (error) {
+      this.options.log.error(`timer: delivery failed: ${error}`);
+      retryInMs = retryAfterFailureMs;
+    } finally {
+      this.busy = false;
+    }
+    this.arm(retryInMs);
+  }
+
+  /** Delivers what is due (a batch at most); returns a retry delay after a failed put. */
+  private async deliverDue(): Promise<number | undefined> {
+    const { store, clock, log } = this.options;
+    const nowMs = clock.nowMs();
+    const due: { entry: Pending; dueMs: number; put: Promise<{ status: string }> | null }[] = [];
+    while (due.length < deliveryBatchMax) {
+      const dueMs = this.pending.peekKey();
+      if (dueMs === undefined || dueMs > nowMs) break;
+      const entry = this.pending.pop()!;
+      const record = store.lookMessageByOffset(entry.physicalOffset);
+      const input = record && this.deliveryOf(record);
+      if (!input) log.warn(`timer: unit ${entry.queueOffset} has no deliverable record; skipped`);
+      due.push({ entry, dueMs, put: input ? store.put(input) : null });
+    }
+    for (const [i, { entry, put }] of due.entries()) {
+      const result = put ? await put : { status: PutMessageStatus.PUT_OK };
+      if (result.status !== PutMessageStatus.PUT_OK) {
+        log.warn(`timer: delivery of unit ${entry.queueOffset} stored as ${result.status}`);
+        // Back in the heap: this one and those after it (their puts may have failed too; a put
+        // that did succeed is found by the start-up check only, so wait and retry in order).
+        for (const rest of due.slice(i)) {
+          const settled = rest.put ? await rest.put : null;
+          if (settled?.status === PutMessageStatus.PUT_OK)
+            this.markDelivered(rest.entry.queueOffset);
+          else this.pending.push(rest.dueMs, rest.entry);
+        }
+        return retryAfterFailureMs;
+      }
+      this.markDelivered(entry.queueOffset);
+    }
+    return this.pending.peekKey() !== undefined && this.pending.peekKey()! <= clock.nowMs()
+      ? 0
+      : undefined;
+  }
+
+  private markDelivered(queueOffset: number): void {
+    this.delivered.add(queueOffset);
+    this.dirty = true;
+  }
+
+  /** The message a timer copy becomes when due: its real topic and queue, as it was. */
+  private deliveryOf(record: StoredRecord): MessageInput | undefined {
+    const topic = findMessageProperty(record.properties, MessageConst.PROPERTY_REAL_TOPIC);
+    const queueId = Number(
+      findMessageProperty(record.properties, MessageConst.PROPERTY_REAL_QUEUE_ID),
+    );
+    if (!topic || !Number.isInteger(queueId) || queueId < 0) return undefined;
+    return {
+      topic,
+      queueId,
+      flag: record.flag,
+      sysFlag: record.sysFlag,
+      bornTimestamp: record.bornTimestamp,
+      bornHost: record.bornHost,
+      storeHost: this.options.storeHost(),
+      reconsumeTimes: record.reconsumeTimes,
+      preparedTransactionOffset: record.preparedTransactionOffset,
+      body: record.body,
+      properties: record.properties,
+    };
+  }
+
+  /** Whether the copy of the timer record at `physicalOffset` is already in its real topic. */
+  private alreadyDelivered(physicalOffset: number): boolean {
+    const { store } = this.options;
+    const timed = store.lookMessageByOffset(physicalOffset);
+    if (!timed) return false;
+    const props = timed.properties;
+    const uniqKey = findMessageProperty(props, MessageConst.PROPERTY_UNIQ_CLIENT_MESSAGE_ID_KEYIDX);
+    const topic = findMessageProperty(props, MessageConst.PROPERTY_REAL_TOPIC);
+    if (!uniqKey || !topic) return false;
+    return store
+      .queryMessage(topic, uniqKey, 64, timed.storeTimestamp, Number.MAX_SAFE_INTEGER)
+      .some(
+        (copy) =>
+          copy.topic === topic && copy.physicalOffset > physicalOffset && copy.properties === props,
+      );
+  }
+}
