@@ -29,6 +29,7 @@ interface ConsumeFlags {
   group?: string;
   namesrvAddr?: string;
   tag?: string;
+  sql?: string;
   from?: string;
   count?: string | number;
   timeout?: string;
@@ -53,6 +54,7 @@ export function registerConsume(cli: CAC): void {
     .option("-g, --group <group>", "Consumer group (default rmq-cli-consumer)")
     .option("-n, --namesrv-addr <addrs>", "Name servers (default NAMESRV_ADDR or 127.0.0.1:9876)")
     .option("--tag <expression>", "Tag filter: '*' (default) or 'TagA || TagB'")
+    .option("--sql <expression>", "SQL92 filter on properties, e.g. \"region = 'eu' AND prio > 2\"")
     .option("--from <where>", "Where a new group starts: first, last (default) or @ISO-time")
     .option("--count <n>", "Stop after n messages")
     .option("--timeout <duration>", "Stop when nothing arrives for this long (e.g. 5s)")
@@ -214,6 +216,8 @@ async function topicOffsetsSoon(admin: Admin, topic: string, clock: SystemClock)
 
 async function runConsume(flags: ConsumeFlags): Promise<void> {
   if (!flags.topic) throw new ConfigError("missing -t/--topic");
+  if (flags.sql !== undefined && flags.tag !== undefined)
+    throw new ConfigError("give --tag or --sql, not both");
   const limit = flags.count === undefined ? Infinity : positiveInt(flags.count, "count", 1);
   const idleMs =
     flags.timeout === undefined ? undefined : parseDurationMs(String(flags.timeout), "timeout");
@@ -238,7 +242,13 @@ async function runConsume(flags: ConsumeFlags): Promise<void> {
     localOffsetPath: flags.broadcast
       ? (flags.offsetFile ?? join(homedir(), ".rmq_offsets", `${group}.json`))
       : undefined,
-    subscription: flags.tag === undefined ? "*" : String(flags.tag),
+    subscription:
+      flags.sql !== undefined
+        ? String(flags.sql)
+        : flags.tag === undefined
+          ? "*"
+          : String(flags.tag),
+    expressionType: flags.sql !== undefined ? "SQL92" : "TAG",
     namesrvAddrs,
     clock,
     log: createLogger("consume", { level: "warn" }),

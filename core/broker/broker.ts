@@ -21,6 +21,7 @@ import { brokerProcessors } from "./processor_table.ts";
 import { notifyConsumerIdsChanged } from "./processors/client.ts";
 import { processPull } from "./processors/pull.ts";
 import { QueueLocks } from "./queue_locks.ts";
+import { SqlFilters } from "./sql_filters.ts";
 import { Registration } from "./registration.ts";
 import { ScheduleService } from "./schedule_service.ts";
 import { SCHEDULE_TOPIC_XXXX, TIMER_TOPIC } from "../store/dispatch.ts";
@@ -113,6 +114,7 @@ export class Broker {
       nextRandom: (bound) => prng.below(Math.max(1, bound)),
       delayLevels: DelayLevels.parse(config.messageDelayLevel),
       queueLocks: new QueueLocks(clock, config.rebalanceLockMaxLiveTime),
+      sqlFilters: new SqlFilters(),
     };
     this.ctx = ctx;
     this.server = new RemotingServer({

@@ -10,6 +10,7 @@ import type { MessageStore } from "../store/message_store.ts";
 import type { ClientManager } from "./clients.ts";
 import type { PullHoldService } from "./long_polling.ts";
 import type { QueueLocks } from "./queue_locks.ts";
+import type { SqlFilters } from "./sql_filters.ts";
 import type { ConsumerOffsetManager } from "./offsets.ts";
 import type { SubscriptionGroupManager } from "./subscriptions.ts";
 import type { TopicManager } from "./topics.ts";
@@ -28,6 +29,8 @@ export interface BrokerContext {
   storeHost: HostAddress;
   /** "brokerIP1:port" as registered with the name servers. */
   brokerAddr: string;
+  /** Compiled SQL92 subscriptions. */
+  sqlFilters: SqlFilters;
   /** Orderly consumers' queue locks. */
   queueLocks: QueueLocks;
   /** messageDelayLevel, parsed: the delay of each level. */

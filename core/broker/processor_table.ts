@@ -28,7 +28,7 @@ export function brokerProcessors(ctx: BrokerContext): ProcessorTable {
     .register(RequestCode.HEART_BEAT, (r, ch) => client.processHeartbeat(ctx, r, ch))
     .register(RequestCode.UNREGISTER_CLIENT, (r, ch) => client.processUnregisterClient(ctx, r, ch))
     .register(RequestCode.GET_CONSUMER_LIST_BY_GROUP, on(client.processGetConsumerList))
-    .register(RequestCode.CHECK_CLIENT_CONFIG, (r) => client.processCheckClientConfig(r))
+    .register(RequestCode.CHECK_CLIENT_CONFIG, on(client.processCheckClientConfig))
     .register(RequestCode.QUERY_CONSUMER_OFFSET, on(offsets.processQueryConsumerOffset))
     .register(RequestCode.UPDATE_CONSUMER_OFFSET, on(offsets.processUpdateConsumerOffset))
     .register(RequestCode.GET_MAX_OFFSET, on(offsets.processGetMaxOffset))

@@ -28,8 +28,10 @@ export type ConsumeFrom = { kind: "first" } | { kind: "last" } | { kind: "timest
 export interface ConsumerOptions {
   group: string;
   topic: string;
-  /** Tag expression: "*" or "TagA || TagB". */
+  /** Tag expression: "*" or "TagA || TagB"; with expressionType SQL92, a SQL92 expression. */
   subscription: string;
+  /** TAG (default) or SQL92: the broker filters on message properties (enablePropertyFilter). */
+  expressionType?: "TAG" | "SQL92";
   namesrvAddrs: string[];
   clock: Clock;
   log: Logger;
@@ -71,6 +73,8 @@ interface Subscription {
   topic: string;
   /** Tag names to accept; empty: all. */
   tags: string[];
+  /** A SQL92 expression the broker applies instead of tags. */
+  sql?: string;
   /** A retry topic has no route until the first send-back creates it: look again less eagerly. */
   isRetry: boolean;
 }
@@ -178,7 +182,10 @@ export class PushConsumer {
             .split("||")
             .map((t) => t.trim())
             .filter(Boolean);
-    this.subscriptions = [{ topic: options.topic, tags, isRetry: false }];
+    this.subscriptions =
+      options.expressionType === "SQL92"
+        ? [{ topic: options.topic, tags: [], sql: options.subscription, isRetry: false }]
+        : [{ topic: options.topic, tags, isRetry: false }];
     // A clustering group's failed messages come back on its retry topic (spec §6.2).
     if (!this.broadcasting) {
       const retryTopic = `${RETRY_GROUP_TOPIC_PREFIX}${options.group}`;
@@ -187,6 +194,7 @@ export class PushConsumer {
   }
 
   async start(): Promise<void> {
+    await this.checkSubscription();
     this.running = true;
     await this.heartbeat();
     await this.rebalance();
@@ -227,16 +235,38 @@ export class PushConsumer {
   }
 
   private subscriptionData(subscription: Subscription) {
-    const { tags } = subscription;
+    const { tags, sql } = subscription;
     return {
       topic: subscription.topic,
-      subString: tags.length ? tags.join(" || ") : "*",
+      subString: sql ?? (tags.length ? tags.join(" || ") : "*"),
       tagsSet: tags,
       codeSet: tags.map(javaStringHashCode),
       subVersion: this.subVersion,
-      expressionType: "TAG",
+      expressionType: sql === undefined ? "TAG" : "SQL92",
       classFilterMode: false,
     };
+  }
+
+  /** Asks each broker of the topic whether it accepts the subscription (CHECK_CLIENT_CONFIG). */
+  private async checkSubscription(): Promise<void> {
+    const main = this.subscriptions[0]!;
+    if (main.sql === undefined) return;
+    const body = new TextEncoder().encode(
+      JSON.stringify({
+        clientId: this.clientId,
+        group: this.options.group,
+        subscriptionData: this.subscriptionData(main),
+      }),
+    );
+    for (const addr of await this.brokerAddrs().catch(() => [] as string[])) {
+      const answer = await this.remoting.invoke(
+        addr,
+        createRequest(RequestCode.CHECK_CLIENT_CONFIG, { body }),
+      );
+      if (answer.code !== ResponseCode.SUCCESS) {
+        throw new Error(`broker ${addr} refuses the subscription: ${answer.remark ?? answer.code}`);
+      }
+    }
   }
 
   /** Masters of the brokers serving the consumer's topic (a retry topic adds none). */
@@ -513,7 +543,8 @@ export class PushConsumer {
           suspendTimeoutMillis: suspendMs,
           subscription: this.subscriptionData(this.subscriptionOf(owned.queue.topic)).subString,
           subVersion: this.subVersion,
-          expressionType: "TAG",
+          expressionType: this.subscriptionData(this.subscriptionOf(owned.queue.topic))
+            .expressionType,
           maxMsgBytes: undefined,
         }),
       });

@@ -44,6 +44,7 @@ export const brokerOnlySchema = {
     doc: "ms without heartbeat before a client is dropped",
   },
   maxBatchMessageCount: { kind: "int", min: 1, doc: "messages one batch send may carry" },
+  enablePropertyFilter: { kind: "bool", doc: "allow SQL92 subscriptions (filter on properties)" },
   rebalanceLockMaxLiveTime: {
     kind: "int",
     min: 1,
@@ -93,6 +94,7 @@ export function brokerDefaults(home?: string): BrokerConfig {
     channelExpiredTimeout: 120_000,
     maxBatchMessageCount: 4096,
     rebalanceLockMaxLiveTime: 60_000,
+    enablePropertyFilter: false,
     ...storeDefaults(home),
   };
 }

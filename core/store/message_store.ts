@@ -415,6 +415,8 @@ export class MessageStore {
     maxCount: number,
     maxBytes: number,
     accept: (tagsCode: number) => boolean = () => true,
+    /** A second filter on the stored record itself (SQL92 on its properties). */
+    acceptRecord?: (record: Uint8Array) => boolean,
   ): GetResult {
     const queue = this.queues.get(topic, queueId);
     const empty = (status: GetMessageStatusValue, next: number, min = 0, max = 0): GetResult => ({
@@ -462,6 +464,7 @@ export class MessageStore {
       if (!accept(unit.tagsCode)) continue;
       const record = this.commitLog.read(unit.physicalOffset, unit.size);
       if (!record || record.length !== unit.size) continue;
+      if (acceptRecord && !acceptRecord(record)) continue;
       result.messages.push({ physicalOffset: unit.physicalOffset, queueOffset: at, bytes: record });
       bytes += unit.size;
     }

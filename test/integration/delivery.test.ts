@@ -280,3 +280,55 @@ describe("delivery: timer messages", () => {
     );
   }, 30_000);
 });
+
+describe("delivery: SQL92 filters", () => {
+  test("delivery: sql92: the broker filters by properties and refuses bad SQL", async () => {
+    const { node, namesrv } = await startSingleNode(undefined, "enablePropertyFilter=true");
+    await using _ = node;
+    for (const [region, prio] of [
+      ["eu", 1],
+      ["eu", 5],
+      ["us", 9],
+      ["eu", 3],
+    ] as const) {
+      const sent = await runRmq([
+        "produce",
+        "-n",
+        namesrv,
+        "-t",
+        "Sql",
+        "--prop",
+        `region=${region}`,
+        "--prop",
+        `prio=${prio}`,
+        "--body",
+        `${region}-${prio}`,
+      ]);
+      expect(sent.exitCode).toBe(0);
+    }
+    const consume = (sql: string, group: string) =>
+      runRmq([
+        "consume",
+        "-n",
+        namesrv,
+        "-t",
+        "Sql",
+        "-g",
+        group,
+        "--from",
+        "first",
+        "--sql",
+        sql,
+        "--timeout",
+        "2s",
+        "--format",
+        "{body}",
+      ]);
+    const got = await consume("region = 'eu' AND prio > 2", "sql-ok");
+    expect(got.exitCode).toBe(0);
+    expect(got.stdout.trim().split("\n").sort()).toEqual(["eu-3", "eu-5"]);
+    const bad = await consume("region = 'eu' AND", "sql-bad");
+    expect(bad.exitCode).not.toBe(0);
+    expect(bad.stderr).toMatch(/refuses the subscription: parse the consumer's subscription/);
+  }, 30_000);
+});

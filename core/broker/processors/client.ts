@@ -11,6 +11,8 @@ import { ResponseCode } from "../../protocol/response_code.ts";
 import type { Channel } from "../../remoting/channel.ts";
 import type { BrokerContext } from "../context.ts";
 import { RETRY_GROUP_TOPIC_PREFIX } from "../topics.ts";
+import { parseLenientJson } from "../../protocol/fastjson.ts";
+import { sqlFilterOf } from "./pull.ts";
 
 export function notifyConsumerIdsChanged(ctx: BrokerContext, group: string): void {
   const info = ctx.clients.consumers.get(group);
@@ -91,13 +93,30 @@ export function processGetConsumerList(
   });
 }
 
-export function processCheckClientConfig(request: RemotingCommand): RemotingCommand {
-  const text = request.body ? new TextDecoder().decode(request.body) : "{}";
-  const type = /"expressionType"\s*:\s*"([A-Z0-9]+)"/.exec(text)?.[1] ?? "TAG";
-  if (type !== "TAG") {
-    return createResponse(request, ResponseCode.SUBSCRIPTION_PARSE_FAILED, {
+/**
+ * CHECK_CLIENT_CONFIG: a client asks before it subscribes whether its expression is usable here
+ * (a SQL92 one must compile and the broker must have enablePropertyFilter).
+ */
+export function processCheckClientConfig(
+  ctx: BrokerContext,
+  request: RemotingCommand,
+): RemotingCommand {
+  let subscription: { expressionType?: unknown; subString?: unknown } | undefined;
+  if (request.body) {
+    const root = parseLenientJson(new TextDecoder().decode(request.body));
+    const data = (root as { subscriptionData?: unknown } | null)?.subscriptionData;
+    if (data && typeof data === "object") subscription = data as typeof subscription;
+  }
+  const type =
+    typeof subscription?.expressionType === "string" ? subscription.expressionType : "TAG";
+  if (type === "TAG") return createResponse(request, ResponseCode.SUCCESS);
+  if (type !== "SQL92") {
+    return createResponse(request, ResponseCode.SYSTEM_ERROR, {
       remark: `The broker does not support consumer to filter message by ${type}`,
     });
   }
+  const expression = typeof subscription?.subString === "string" ? subscription.subString : "";
+  const sql = sqlFilterOf(ctx, expression);
+  if ("code" in sql) return createResponse(request, sql.code, { remark: sql.remark });
   return createResponse(request, ResponseCode.SUCCESS);
 }

@@ -9,6 +9,8 @@ import { Perm } from "../../protocol/topic_config.ts";
 import type { Channel } from "../../remoting/channel.ts";
 import { GetMessageStatus } from "../../store/status.ts";
 import type { BrokerContext } from "../context.ts";
+import { Sql92Error, type Sql92Filter } from "../../protocol/sql92/index.ts";
+import { recordMatcher } from "../sql_filters.ts";
 import {
   acceptsTagsCode,
   filterFromCodes,
@@ -28,6 +30,29 @@ function concat(parts: Uint8Array[]): Uint8Array {
     at += p.length;
   }
   return out;
+}
+
+/** A SQL92 subscription's filter, or the refusal RocketMQ answers. */
+export function sqlFilterOf(
+  ctx: BrokerContext,
+  expression: string,
+): Sql92Filter | { code: number; remark: string } {
+  if (!ctx.config.enablePropertyFilter) {
+    return {
+      code: ResponseCode.SYSTEM_ERROR,
+      remark:
+        "The broker does not support consumer to filter message by SQL92 " +
+        "(set enablePropertyFilter=true in broker.conf)",
+    };
+  }
+  const compiled = ctx.sqlFilters.get(expression);
+  if (compiled instanceof Sql92Error) {
+    return {
+      code: ResponseCode.SUBSCRIPTION_PARSE_FAILED,
+      remark: `parse the consumer's subscription[${expression}] failed: ${compiled.message}`,
+    };
+  }
+  return compiled;
 }
 
 export function processPull(
@@ -74,15 +99,10 @@ export function processPull(
     );
   }
   let filter: TagFilter;
-  if (h.expressionType !== "TAG") {
-    return refuse(
-      ResponseCode.SYSTEM_ERROR,
-      "The broker does not support consumer to filter message by " + h.expressionType,
-    );
-  }
-  if ((h.sysFlag & PullSysFlag.SUBSCRIPTION) !== 0) {
-    filter = parseTagExpression(h.subscription);
-  } else {
+  let acceptRecord: ((record: Uint8Array) => boolean) | undefined;
+  let expressionType = h.expressionType;
+  let expression = h.subscription;
+  if ((h.sysFlag & PullSysFlag.SUBSCRIPTION) === 0) {
     const sub = ctx.clients.subscription(h.consumerGroup, h.topic);
     if (!sub)
       return refuse(
@@ -92,7 +112,22 @@ export function processPull(
     if (sub.subVersion < h.subVersion) {
       return refuse(ResponseCode.SUBSCRIPTION_NOT_LATEST, "the consumer's subscription not latest");
     }
+    expressionType = sub.expressionType;
+    expression = sub.subString;
     filter = filterFromCodes(sub.subString, sub.codeSet);
+  } else {
+    filter = parseTagExpression(h.subscription);
+  }
+  if (expressionType === "SQL92") {
+    const sql = sqlFilterOf(ctx, expression ?? "");
+    if ("code" in sql) return refuse(sql.code, sql.remark);
+    filter = parseTagExpression("*"); // the unit's tag hash says nothing about properties
+    acceptRecord = recordMatcher(sql);
+  } else if (expressionType !== "TAG") {
+    return refuse(
+      ResponseCode.SYSTEM_ERROR,
+      "The broker does not support consumer to filter message by " + expressionType,
+    );
   }
   if (
     allowSuspend &&
@@ -110,6 +145,7 @@ export function processPull(
     Math.max(1, h.maxMsgNums),
     maxBytes,
     accept,
+    acceptRecord,
   );
   let code: number;
   switch (result.status) {
