@@ -5,6 +5,7 @@
 
 import type { CAC } from "cac";
 import { ConfigError, createLogger, SystemClock } from "../../core/common/index.ts";
+import { spawn } from "node:child_process";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import {
@@ -41,6 +42,7 @@ interface ConsumeFlags {
   exec?: string;
   maxRetries?: string | number;
   orderly?: boolean;
+  consumeTimeout?: string;
   dedup?: boolean;
   dedupKey?: string;
   dedupFile?: string;
@@ -63,6 +65,7 @@ export function registerConsume(cli: CAC): void {
     .option("--offset-file <path>", "Broadcast offsets file (default ~/.rmq_offsets/<group>.json)")
     .option("--until-end", "Stop once caught up with what the queues held at start")
     .option("--exec <command>", "Run a shell command per message; a non-zero exit retries it")
+    .option("--consume-timeout <duration>", "A message not done in this long is retried (15m)")
     .option("--max-retries <n>", "Retries before a message goes to %DLQ%<group> (default 16)")
     .option("--dedup", "Handle each message once even when delivered again (local record)")
     .option(
@@ -191,14 +194,39 @@ export function execEnvironment(m: ReceivedMessage): Record<string, string> {
  * Runs the --exec command with the body on stdin; its output goes to ours. A non-zero exit
  * throws, so the consumer sends the message back for a later retry.
  */
-async function runExec(command: string, m: ReceivedMessage): Promise<void> {
-  const proc = Bun.spawn(["sh", "-c", command], {
-    stdin: m.body,
-    stdout: "inherit",
-    stderr: "inherit",
+async function runExec(
+  command: string,
+  m: ReceivedMessage,
+  timeoutMs: number | undefined,
+  clock: SystemClock,
+): Promise<void> {
+  // Its own process group, so a timeout stops the command and everything it started.
+  const child = spawn("sh", ["-c", command], {
+    stdio: ["pipe", "inherit", "inherit"],
     env: { ...process.env, ...execEnvironment(m) },
+    detached: true,
   });
-  const code = await proc.exited;
+  child.stdin.on("error", () => {}); // a command that does not read its stdin
+  child.stdin.end(m.body);
+  let timedOut = false;
+  const timer =
+    timeoutMs === undefined
+      ? null
+      : clock.after(timeoutMs, () => {
+          timedOut = true;
+          try {
+            process.kill(-child.pid!, "SIGKILL");
+          } catch {
+            // Already gone.
+          }
+        });
+  const code = await new Promise<number | null>((resolve, reject) => {
+    child.on("error", reject);
+    child.on("close", (exitCode) => resolve(exitCode));
+  });
+  timer?.cancel();
+  // Past --consume-timeout the command is stopped; the message is retried like a failure.
+  if (timedOut) throw new Error(`--exec ran past --consume-timeout for ${m.msgId}; stopped`);
   if (code !== 0) throw new Error(`--exec exited with ${code} for ${m.msgId}`);
 }
 
@@ -227,6 +255,10 @@ async function runConsume(flags: ConsumeFlags): Promise<void> {
   let received = 0;
   let lastActivityMs = clock.nowMs();
   const dedup = flags.dedup ? openDedup(flags, group, clock) : null;
+  const consumeTimeoutMs =
+    flags.consumeTimeout === undefined
+      ? undefined
+      : parseDurationMs(String(flags.consumeTimeout), "consume-timeout");
   const dedupWrap = (handler: MessageHandler): MessageHandler =>
     dedup ? idempotentHandler(dedup.store, handler, dedup.keyOf) : handler;
   const done = Promise.withResolvers<number>();
@@ -239,6 +271,7 @@ async function runConsume(flags: ConsumeFlags): Promise<void> {
     // rocketmq.client.rebalance.lockInterval / lockMaxLiveTime (tests shorten them).
     lockIntervalMs: envMs("RMQ_LOCK_INTERVAL_MS"),
     lockFreshMs: envMs("RMQ_LOCK_FRESH_MS"),
+    consumeTimeoutMs: consumeTimeoutMs,
     localOffsetPath: flags.broadcast
       ? (flags.offsetFile ?? join(homedir(), ".rmq_offsets", `${group}.json`))
       : undefined,
@@ -258,7 +291,7 @@ async function runConsume(flags: ConsumeFlags): Promise<void> {
     maxReconsumeTimes:
       flags.maxRetries === undefined ? undefined : nonNegativeInt(flags.maxRetries, "max-retries"),
     handler: dedupWrap(async (m) => {
-      if (flags.exec !== undefined) await runExec(String(flags.exec), m);
+      if (flags.exec !== undefined) await runExec(String(flags.exec), m, consumeTimeoutMs, clock);
       if (flags.exec === undefined || flags.json || flags.format !== undefined) render(m, flags);
       received++;
       lastActivityMs = clock.nowMs();

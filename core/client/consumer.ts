@@ -4,9 +4,8 @@
 // long polling, hands messages to the handler in queue order, and commits offsets every 5 s,
 // on pulls, and at stop.
 
-import type { Clock, TimerHandle } from "../common/clock.ts";
+import type { TimerHandle } from "../common/clock.ts";
 import { javaStringHashCode } from "../common/checksum.ts";
-import type { Logger } from "../common/log.ts";
 import { Prng } from "../common/prng.ts";
 import { createRequest, createResponse, type RemotingCommand } from "../protocol/command.ts";
 import { encodeHeartbeat } from "../protocol/heartbeat.ts";
@@ -19,65 +18,11 @@ import { ProcessorTable } from "../remoting/processor_table.ts";
 import { buildClientId, instanceSeed } from "./message_id.ts";
 import { MessageConst } from "../common/message.ts";
 import { decodeMessages, type ReceivedMessage } from "./received_message.ts";
+import { allocateAveragely } from "./allocate.ts";
+import type { ConsumerOptions, Subscription } from "./consumer_options.ts";
 import { LocalOffsetStore } from "./local_offset_store.ts";
 import { lockKey, QueueLockClient } from "./queue_lock_client.ts";
 import { RouteCache, type MessageQueue } from "./route_cache.ts";
-
-export type ConsumeFrom = { kind: "first" } | { kind: "last" } | { kind: "timestamp"; ms: number };
-
-export interface ConsumerOptions {
-  group: string;
-  topic: string;
-  /** Tag expression: "*" or "TagA || TagB"; with expressionType SQL92, a SQL92 expression. */
-  subscription: string;
-  /** TAG (default) or SQL92: the broker filters on message properties (enablePropertyFilter). */
-  expressionType?: "TAG" | "SQL92";
-  namesrvAddrs: string[];
-  clock: Clock;
-  log: Logger;
-  consumeFrom: ConsumeFrom;
-  /**
-   * Called for each message of a queue, in queue order (RocketMQ's default batch of one). A
-   * throw leaves the message unconsumed: it is offered again after a pause.
-   */
-  handler: (message: ReceivedMessage) => Promise<void> | void;
-  pullBatchSize?: number;
-  /** CLUSTERING (default): the group shares queues, offsets on the broker. BROADCASTING: every
-   * member reads every queue, offsets in `localOffsetPath`. */
-  messageModel?: "CLUSTERING" | "BROADCASTING";
-  localOffsetPath?: string;
-  suspendTimeoutMs?: number;
-  seed?: number;
-  /**
-   * Failed deliveries a message gets before the broker moves it to %DLQ%<group> (clustering;
-   * RocketMQ's default 16). Each retry comes back through %RETRY%<group> after a growing delay.
-   */
-  maxReconsumeTimes?: number;
-  /**
-   * Orderly (spec §8.2): a queue is consumed only while this member holds its lock on the
-   * broker, one message at a time, and a failed message is retried here (after
-   * orderlySuspendMs) rather than sent back, so nothing overtakes it. With maxReconsumeTimes
-   * set, a message failing more often than that goes to %DLQ%<group> and the queue moves on.
-   */
-  orderly?: boolean;
-  /** Orderly: how often held locks are refreshed (RocketMQ: 20 s). */
-  lockIntervalMs?: number;
-  /** Orderly: a lock refreshed longer ago than this is not trusted (RocketMQ: 30 s). */
-  lockFreshMs?: number;
-  /** Orderly: pause before a failed message is offered again (RocketMQ: 1 s). */
-  orderlySuspendMs?: number;
-}
-
-/** One topic the consumer reads: the one it was asked for, and in clustering its retry topic. */
-interface Subscription {
-  topic: string;
-  /** Tag names to accept; empty: all. */
-  tags: string[];
-  /** A SQL92 expression the broker applies instead of tags. */
-  sql?: string;
-  /** A retry topic has no route until the first send-back creates it: look again less eagerly. */
-  isRetry: boolean;
-}
 
 const rebalanceIntervalMs = 20_000;
 const heartbeatIntervalMs = 30_000;
@@ -87,6 +32,8 @@ const noRouteRetryMs = 1_000;
 /** After a send-back, look for the retry topic's route this soon (it may have just been made). */
 const retryRouteLookMs = 1_000;
 const defaultMaxReconsumeTimes = 16;
+/** RocketMQ's consumeTimeout: 15 minutes. */
+const defaultConsumeTimeoutMs = 15 * 60_000;
 /** Orderly: how soon a queue assigned here but locked elsewhere is asked for again. */
 const lockRetryMs = 1_000;
 const RETRY_GROUP_TOPIC_PREFIX = "%RETRY%";
@@ -106,26 +53,6 @@ interface OwnedQueue {
 
 function queueKey(q: MessageQueue): string {
   return `${q.brokerName}/${q.topic}/${q.queueId}`;
-}
-
-/** Average allocation (RocketMQ's AllocateMessageQueueAveragely). */
-export function allocateAveragely(
-  queues: MessageQueue[],
-  clientIds: string[],
-  me: string,
-): MessageQueue[] {
-  const index = clientIds.indexOf(me);
-  if (index < 0 || queues.length === 0) return [];
-  const mod = queues.length % clientIds.length;
-  const size =
-    queues.length <= clientIds.length
-      ? 1
-      : mod > 0 && index < mod
-        ? Math.floor(queues.length / clientIds.length) + 1
-        : Math.floor(queues.length / clientIds.length);
-  const start = mod > 0 && index < mod ? index * size : index * size + mod;
-  const range = Math.min(size, queues.length - start);
-  return range > 0 ? queues.slice(start, start + range) : [];
 }
 
 export class PushConsumer {
@@ -620,7 +547,7 @@ export class PushConsumer {
     // The application sees a retried message under the topic it subscribed to.
     if (fromRetry && retryTopic) m.topic = retryTopic;
     try {
-      await this.options.handler(m);
+      await this.withConsumeTimeout(m);
       owned.failures = 0;
       return true;
     } catch (error) {
@@ -638,6 +565,30 @@ export class PushConsumer {
           : `handler failed (${reason}); send-back failed, offering it again here`,
       );
       return sentBack;
+    }
+  }
+
+  /**
+   * Runs the handler; past consumeTimeoutMs (clustering, not orderly) the message counts as
+   * failed, so it is sent back and comes again later, as RocketMQ's client does with messages
+   * consumed for longer than consumeTimeout. The handler itself cannot be stopped: what it does
+   * after that no longer decides anything.
+   */
+  private async withConsumeTimeout(m: ReceivedMessage): Promise<void> {
+    const running = (async () => this.options.handler(m))();
+    const timeoutMs = this.options.consumeTimeoutMs ?? defaultConsumeTimeoutMs;
+    if (this.options.orderly || this.broadcasting) return running;
+    let timer: TimerHandle | null = null;
+    const expired = new Promise<never>((_, reject) => {
+      timer = this.options.clock.after(timeoutMs, () =>
+        reject(new Error(`not consumed within ${timeoutMs} ms (consumeTimeout)`)),
+      );
+    });
+    running.catch(() => undefined); // its outcome after a timeout is not waited for
+    try {
+      await Promise.race([running, expired]);
+    } finally {
+      (timer as TimerHandle | null)?.cancel();
     }
   }
 
@@ -763,3 +714,5 @@ export class PushConsumer {
 }
 
 export { createResponse };
+export { allocateAveragely } from "./allocate.ts";
+export type { ConsumeFrom, ConsumerOptions } from "./consumer_options.ts";

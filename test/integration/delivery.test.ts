@@ -171,6 +171,42 @@ describe("delivery: retries and dead letters", () => {
   }, 40_000);
 });
 
+describe("delivery: consume timeout", () => {
+  test("delivery: consume timeout: a handler running too long is stopped and retried", async () => {
+    const store = mkdtempSync(join(tmpdir(), "rmq-timeout-"));
+    const { node, namesrv } = await startSingleNode(store, `messageDelayLevel=${"1s ".repeat(18)}`);
+    await using _ = node;
+    for (const body of ["quick", "slow"]) {
+      expect(
+        (await runRmq(["produce", "-n", namesrv, "-t", "Slow", "--body", body])).exitCode,
+      ).toBe(0);
+    }
+    const handler =
+      'body=$(cat); [ "$body" = slow ] && [ "$RMQ_RECONSUME_TIMES" = 0 ] && sleep 30; ' +
+      'echo "$body $RMQ_RECONSUME_TIMES"';
+    const run = await runRmq([
+      "consume",
+      "-n",
+      namesrv,
+      "-t",
+      "Slow",
+      "-g",
+      "gs",
+      "--from",
+      "first",
+      "--exec",
+      handler,
+      "--consume-timeout",
+      "1s",
+      "--timeout",
+      "4s",
+    ]);
+    expect(run.exitCode).toBe(0);
+    expect(run.stdout.trim().split("\n").sort()).toEqual(["quick 0", "slow 1"]);
+    expect(run.stderr).toContain("not consumed within 1000 ms (consumeTimeout)");
+  }, 30_000);
+});
+
 describe("delivery: de-duplication", () => {
   // Appends each body to $OUT; on m-10's first delivery it kills its own consumer with -9
   // before handling it: m-0..m-9 were handled but their offsets never committed.
