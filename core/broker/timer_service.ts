@@ -25,7 +25,7 @@ import { timerProgressJson, type DeliveredSet } from "./timer_progress.ts";
 
 /** Units read per step while rebuilding at start, and deliveries per tick at most. */
 const scanBatch = 1024;
-const deliveryBatchMax = 256;
+const deliveryBatchMax = 4096;
 const retryAfterFailureMs = 1_000;
 
 interface Pending {
