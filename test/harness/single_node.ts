@@ -6,19 +6,23 @@ import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { RmqProcess } from "./rmq_process.ts";
 
-/** `brokerConf`: broker.conf lines (key=value) for this node; none by default. */
+/**
+ * `brokerConf`: broker.conf lines (key=value) for this node; none by default. `listen`: the
+ * addresses of an earlier run of this node, to restart it where its clients look for it.
+ */
 export async function startSingleNode(
   store = mkdtempSync(join(tmpdir(), "rmq-node-")),
   brokerConf = "",
+  listen = { broker: "127.0.0.1:0", namesrv: "127.0.0.1:0" },
 ) {
   const confPath = join(store, "..", `${basename(store)}.conf`);
   writeFileSync(confPath, brokerConf);
   const node = new RmqProcess([
     "broker",
     "--listen",
-    "127.0.0.1:0",
+    listen.broker,
     "--namesrv-listen",
-    "127.0.0.1:0",
+    listen.namesrv,
     "--store",
     store,
     "-c",

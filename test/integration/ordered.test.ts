@@ -104,3 +104,59 @@ describe("ordered: keys keep their order", () => {
     }
   }, 60_000);
 });
+
+describe("ordered: across a broker restart", () => {
+  test("ordered: per key order holds when the broker is killed and restarted", async () => {
+    const conf = "rebalanceLockMaxLiveTime=3000";
+    const first = await startSingleNode(undefined, conf);
+    const listen = { broker: first.address, namesrv: first.namesrv };
+    let node = first.node;
+    const { namesrv, store } = first;
+    const member = () =>
+      new RmqProcess(
+        [
+          "consume",
+          "-n",
+          namesrv,
+          "-t",
+          "OrdR",
+          "-g",
+          "ogr",
+          "--orderly",
+          "--from",
+          "first",
+          "--json",
+        ],
+        { RMQ_LOCK_INTERVAL_MS: "1000", RMQ_LOCK_FRESH_MS: "2000" },
+      );
+    const produce = async (text: string) => {
+      const sent = await runRmq(
+        ["produce", "-n", namesrv, "-t", "OrdR", "--order-key-from-field", "key"],
+        {},
+        text,
+      );
+      expect(sent.exitCode).toBe(0);
+    };
+    await produce(lines(0, 100));
+    const a = member();
+    const b = member();
+    const seen = () =>
+      new Set(jsonLines(a.stdout + b.stdout).map((m) => JSON.parse(m.body).seq)).size;
+    try {
+      await waitFor(() => seen() >= 100, { timeoutMs: 15_000, what: "the first 100" });
+      await node[Symbol.asyncDispose](); // kill -9 the broker (and its name server)
+      node = (await startSingleNode(store, conf, listen)).node;
+      await produce(lines(100, 100));
+      await waitFor(() => seen() >= 200, { timeoutMs: 30_000, what: "all 200 after the restart" });
+      for (const stdout of [a.stdout, b.stdout]) {
+        for (const [key, seqs] of perKey(stdout)) {
+          expect([key, increasing(seqs)]).toEqual([key, true]);
+        }
+      }
+    } finally {
+      await a[Symbol.asyncDispose]();
+      await b[Symbol.asyncDispose]();
+      await node[Symbol.asyncDispose]();
+    }
+  }, 60_000);
+});
