@@ -13,6 +13,7 @@ import { processPull } from "./processors/pull.ts";
 import * as query from "./processors/query.ts";
 import { processSend } from "./processors/send.ts";
 import { processSendBack } from "./processors/send_back.ts";
+import { processEndTransaction } from "./processors/end_transaction.ts";
 
 export function brokerProcessors(ctx: BrokerContext): ProcessorTable {
   const on =
@@ -23,6 +24,7 @@ export function brokerProcessors(ctx: BrokerContext): ProcessorTable {
     .register(RequestCode.SEND_MESSAGE_V2, (r, ch) => processSend(ctx, r, ch))
     .register(RequestCode.SEND_BATCH_MESSAGE, (r, ch) => processSend(ctx, r, ch))
     .register(RequestCode.CONSUMER_SEND_MSG_BACK, (r) => processSendBack(ctx, r))
+    .register(RequestCode.END_TRANSACTION, (r) => processEndTransaction(ctx, r))
     .register(RequestCode.PULL_MESSAGE, (r, ch) => processPull(ctx, r, ch))
     .register(RequestCode.LITE_PULL_MESSAGE, (r, ch) => processPull(ctx, r, ch))
     .register(RequestCode.HEART_BEAT, (r, ch) => client.processHeartbeat(ctx, r, ch))

@@ -83,6 +83,34 @@ export function timerSendProperties(
   return puts.write();
 }
 
+/**
+ * A transactional send as stored in RMQ_SYS_TRANS_HALF_TOPIC (spec §7.2; RocketMQ 4.9.7 adds no
+ * __transactionId__ key, the fixture bytes show): the sent properties with CLUSTER, WAIT kept,
+ * and REAL_TOPIC / REAL_QID naming where a commit puts it.
+ */
+export function halfMessageProperties(
+  sent: ReadonlyMap<string, string>,
+  clusterName: string,
+  realTopic: string,
+  realQueueId: number,
+): string {
+  const puts = new PutSequence(new Map(sent));
+  puts.put(CLUSTER, clusterName);
+  puts.moveToEnd(MessageConst.PROPERTY_WAIT_STORE_MSG_OK);
+  puts.put(MessageConst.PROPERTY_REAL_TOPIC, realTopic);
+  puts.put(MessageConst.PROPERTY_REAL_QUEUE_ID, String(realQueueId));
+  return puts.write();
+}
+
+export const PROPERTY_TRANSACTION_CHECK_TIMES = "TRANSACTION_CHECK_TIMES";
+
+/** A half message re-put by a check-back: its properties with TRANSACTION_CHECK_TIMES set. */
+export function checkedHalfProperties(stored: string, checkTimes: number): string {
+  const puts = new PutSequence(parseMessageProperties(stored));
+  puts.put(PROPERTY_TRANSACTION_CHECK_TIMES, String(checkTimes));
+  return puts.write();
+}
+
 export interface SendBackTarget {
   /** The failed message's topic, kept in RETRY_TOPIC unless it is already there. */
   originTopic: string;

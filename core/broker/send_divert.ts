@@ -10,7 +10,12 @@ import { ResponseCode } from "../protocol/response_code.ts";
 import type { SendMessageRequestHeader } from "../protocol/headers/send.ts";
 import { SCHEDULE_TOPIC_XXXX, TIMER_TOPIC } from "../store/dispatch.ts";
 import type { BrokerContext } from "./context.ts";
-import { delayedSendProperties, timerSendProperties } from "./restored_properties.ts";
+import {
+  delayedSendProperties,
+  halfMessageProperties,
+  timerSendProperties,
+} from "./restored_properties.ts";
+import { TransactionTopics } from "./transaction_ops.ts";
 import { storedProperties } from "./stored_properties.ts";
 import { DLQ_GROUP_TOPIC_PREFIX, RETRY_GROUP_TOPIC_PREFIX } from "./topics.ts";
 
@@ -18,6 +23,8 @@ export interface SendTarget {
   topic: string;
   queueId: number;
   properties: string;
+  /** Set when the stored sysFlag differs from the sent one (half messages). */
+  sysFlag?: number;
 }
 
 export type Diverted = SendTarget | { refuse: number; remark: string };
@@ -54,6 +61,16 @@ export function divertSend(
   }
   const level = parseInt(sent.get(MessageConst.PROPERTY_DELAY_TIME_LEVEL) ?? "", 10);
   const type = transactionType(header.sysFlag);
+  if (sent.get(MessageConst.PROPERTY_TRANSACTION_PREPARED) === "true") {
+    // A half message (spec §7.2): invisible (nobody subscribes to the half topic) until
+    // END_TRANSACTION commits it; stored as NOT_TYPE so it gets a consume-queue unit.
+    return {
+      topic: TransactionTopics.HALF,
+      queueId: 0,
+      properties: halfMessageProperties(sent, cluster, topic, queueId),
+      sysFlag: header.sysFlag & ~MessageSysFlag.TRANSACTION_ROLLBACK_TYPE,
+    };
+  }
   const storedVisible =
     type === MessageSysFlag.TRANSACTION_NOT_TYPE || type === MessageSysFlag.TRANSACTION_COMMIT_TYPE;
   const timer = storedVisible ? timerDueMs(ctx, sent) : undefined;

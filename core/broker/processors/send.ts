@@ -3,7 +3,6 @@
 // store's status to RocketMQ's response code.
 
 import { MessageConst, parseMessageProperties } from "../../common/message.ts";
-import { MessageSysFlag, transactionType } from "../../common/message.ts";
 import { createResponse, isOneway, type RemotingCommand } from "../../protocol/command.ts";
 import { decodeBatchBody } from "../../protocol/batch_body.ts";
 import {
@@ -143,20 +142,6 @@ function resolveTopic(
   return { topic, queueId };
 }
 
-/** Features of later issues that a RocketMQ client can ask for; refused clearly until then. */
-function unsupportedFeature(
-  header: SendMessageRequestHeader,
-  properties: Map<string, string>,
-): string | undefined {
-  if (transactionType(header.sysFlag) === MessageSysFlag.TRANSACTION_PREPARED_TYPE) {
-    return "transactional messages are not supported by this rmq version yet";
-  }
-  if (properties.get(MessageConst.PROPERTY_TRANSACTION_PREPARED) === "true") {
-    return "transactional messages are not supported by this rmq version yet";
-  }
-  return undefined;
-}
-
 export async function processSend(
   ctx: BrokerContext,
   request: RemotingCommand,
@@ -183,9 +168,6 @@ async function send(
   const resolved = resolveTopic(ctx, request, header);
   if ("code" in resolved) return resolved;
   const sentProperties = parseMessageProperties(header.properties);
-  const unsupported = unsupportedFeature(header, sentProperties);
-  if (unsupported)
-    return createResponse(request, ResponseCode.NO_PERMISSION, { remark: unsupported });
   const bornHost = parseHostAddress(channel.remoteAddress) ?? {
     ip: Uint8Array.of(0, 0, 0, 0),
     port: 0,
@@ -236,6 +218,7 @@ async function send(
         ...base,
         topic: target.topic,
         queueId: target.queueId,
+        sysFlag: target.sysFlag ?? header.sysFlag,
         flag: header.flag,
         body: request.body ?? new Uint8Array(0),
         properties: target.properties,
@@ -247,6 +230,10 @@ async function send(
   const refusal = sendStatusResponse(request, result);
   if (refusal) return refusal;
   const first = result.appended[0]!;
+  const transactionId =
+    sentProperties.get(MessageConst.PROPERTY_TRANSACTION_PREPARED) === "true"
+      ? sentProperties.get(MessageConst.PROPERTY_UNIQ_CLIENT_MESSAGE_ID_KEYIDX)
+      : undefined;
   // Member order as RocketMQ 4.9.7 writes it (its HashMap order), so answers match captures.
   return createResponse(request, storedStatusCode[result.status] ?? ResponseCode.SUCCESS, {
     extFields: {
@@ -255,6 +242,7 @@ async function send(
       MSG_REGION: ctx.config.regionId,
       msgId: result.appended.map((a) => a.msgId).join(","),
       queueOffset: String(first.queueOffset),
+      ...(transactionId ? { transactionId } : {}),
     },
   });
 }

@@ -6,7 +6,9 @@
 import { describe, expect, test } from "bun:test";
 import { storedProperties } from "../../../core/broker/stored_properties.ts";
 import {
+  checkedHalfProperties,
   delayedSendProperties,
+  halfMessageProperties,
   sendBackProperties,
 } from "../../../core/broker/restored_properties.ts";
 import { createOffsetMessageId, parseMessageProperties } from "../../../core/common/message.ts";
@@ -106,5 +108,29 @@ describeIfFixtures("broker: restored properties", () => {
       });
     }
     expect(checked).toBe(7); // 6 retries, 1 dead letter
+  });
+});
+
+describeIfFixtures("broker: transaction properties", () => {
+  const manifest = sharedFixturesDir ? storeManifest("clean") : { messages: [] };
+  test("broker: transaction properties: half and re-checked copies as 4.9.7 stored them", () => {
+    let checked = 0;
+    for (const message of manifest.messages as any[]) {
+      const half = message.storeCopies?.find((c: any) => c.role === "tx-half");
+      if (!half) continue;
+      const sent = parseMessageProperties(message.sentPropertiesString);
+      const stored = parseMessageProperties(half.storedPropertiesString);
+      const props = halfMessageProperties(
+        sent,
+        stored.get("CLUSTER")!,
+        stored.get("REAL_TOPIC")!,
+        Number(stored.get("REAL_QID")),
+      );
+      expect(props).toBe(half.storedPropertiesString);
+      const requeued = message.storeCopies.find((c: any) => c.role === "tx-half-requeued-by-check");
+      if (requeued) expect(checkedHalfProperties(props, 1)).toBe(requeued.storedPropertiesString);
+      checked++;
+    }
+    expect(checked).toBe(3);
   });
 });

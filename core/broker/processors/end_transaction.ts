@@ -1,0 +1,93 @@
+// END_TRANSACTION (spec §3.7, §7.3): the producer's verdict on a half message. COMMIT stores
+// the real message (topic REAL_TOPIC, queue REAL_QID, sysFlag COMMIT, preparedTransactionOffset
+// = the half's offset, properties string unchanged) and then an op record; ROLLBACK writes the
+// op record only; UNKNOWN (0) is ignored, the check-back will ask again. Sent oneway by Java.
+
+import { findMessageProperty, MessageConst, MessageSysFlag } from "../../common/message.ts";
+import { createResponse, type RemotingCommand } from "../../protocol/command.ts";
+import {
+  optionalBool,
+  optionalString,
+  requiredInt,
+  requiredString,
+} from "../../protocol/header_fields.ts";
+import { ResponseCode } from "../../protocol/response_code.ts";
+import { PutMessageStatus } from "../../store/status.ts";
+import type { BrokerContext } from "../context.ts";
+import { sendStatusResponse } from "./send.ts";
+import { putOpRecord } from "../transaction_ops.ts";
+
+export async function processEndTransaction(
+  ctx: BrokerContext,
+  request: RemotingCommand,
+): Promise<RemotingCommand | null> {
+  const producerGroup = requiredString(request, "producerGroup");
+  const tranStateTableOffset = requiredInt(request, "tranStateTableOffset");
+  const commitLogOffset = requiredInt(request, "commitLogOffset");
+  const verdict = requiredInt(request, "commitOrRollback");
+  const fromCheck = optionalBool(request, "fromTransactionCheck") ?? false;
+  const msgId = optionalString(request, "msgId") ?? "";
+  const refuse = (code: number, remark: string) => createResponse(request, code, { remark });
+  if (ctx.config.brokerRole === "SLAVE") {
+    return refuse(
+      ResponseCode.SLAVE_NOT_AVAILABLE,
+      "Message store is slave mode, so end transaction is forbidden. ",
+    );
+  }
+  const what = `${fromCheck ? "check answer" : "end"} of ${msgId} from group ${producerGroup}`;
+  if (
+    verdict !== MessageSysFlag.TRANSACTION_COMMIT_TYPE &&
+    verdict !== MessageSysFlag.TRANSACTION_ROLLBACK_TYPE
+  ) {
+    ctx.log.debug(`transaction ${what}: state ${verdict}, left for the check-back`);
+    return null;
+  }
+  const half = ctx.store.lookMessageByOffset(commitLogOffset);
+  if (!half) return refuse(ResponseCode.SYSTEM_ERROR, "Find prepared transaction message failed");
+  const group = findMessageProperty(half.properties, MessageConst.PROPERTY_PRODUCER_GROUP);
+  if (group !== producerGroup) return refuse(ResponseCode.SYSTEM_ERROR, "The producer group wrong");
+  if (half.queueOffset !== tranStateTableOffset) {
+    return refuse(ResponseCode.SYSTEM_ERROR, "The transaction state table offset wrong");
+  }
+  if (half.physicalOffset !== commitLogOffset) {
+    return refuse(ResponseCode.SYSTEM_ERROR, "The commit log offset wrong");
+  }
+  const resolve = () =>
+    putOpRecord(ctx.store, ctx.storeHost, ctx.clock.nowMs(), half.queueId, half.queueOffset);
+  if (verdict === MessageSysFlag.TRANSACTION_ROLLBACK_TYPE) {
+    const op = await resolve();
+    if (op.status !== PutMessageStatus.PUT_OK) {
+      return refuse(ResponseCode.SYSTEM_ERROR, `op record not stored: ${op.status}`);
+    }
+    return createResponse(request, ResponseCode.SUCCESS);
+  }
+  const topic = findMessageProperty(half.properties, MessageConst.PROPERTY_REAL_TOPIC);
+  const queueId = Number(findMessageProperty(half.properties, MessageConst.PROPERTY_REAL_QUEUE_ID));
+  if (!topic || !Number.isInteger(queueId) || queueId < 0) {
+    return refuse(ResponseCode.SYSTEM_ERROR, "the half message names no real topic and queue");
+  }
+  const wait = findMessageProperty(half.properties, MessageConst.PROPERTY_WAIT_STORE_MSG_OK);
+  const result = await ctx.store.put(
+    {
+      topic,
+      queueId,
+      flag: half.flag,
+      sysFlag:
+        (half.sysFlag & ~MessageSysFlag.TRANSACTION_ROLLBACK_TYPE) |
+        MessageSysFlag.TRANSACTION_COMMIT_TYPE,
+      bornTimestamp: half.bornTimestamp,
+      bornHost: half.bornHost,
+      storeHost: ctx.storeHost,
+      reconsumeTimes: half.reconsumeTimes,
+      preparedTransactionOffset: half.physicalOffset,
+      body: half.body,
+      properties: half.properties,
+    },
+    wait !== "false",
+  );
+  const refusal = sendStatusResponse(request, result);
+  if (refusal) return refusal;
+  // Stored (possibly with a flush or slave status): the half is resolved.
+  await resolve();
+  return createResponse(request, ResponseCode.SUCCESS);
+}
