@@ -10,6 +10,8 @@ export const ExitCode = {
   CONFIG: 3,
   /** A server could not start: port in use, unreadable state files. */
   STARTUP: 4,
+  /** rmq tx: the transaction was rolled back, or is still unknown when rmq tx stops waiting. */
+  NOT_COMMITTED: 5,
 } as const;
 
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];

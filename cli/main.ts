@@ -8,6 +8,7 @@ import { registerConsume } from "./commands/consume.ts";
 import { registerInspect } from "./commands/inspect.ts";
 import { registerProduce } from "./commands/produce.ts";
 import { registerNamesrv } from "./commands/namesrv.ts";
+import { registerTx } from "./commands/tx.ts";
 import { ExitCode } from "./exit_codes.ts";
 import { printError } from "./output.ts";
 import { versionLine } from "./version.ts";
@@ -18,6 +19,7 @@ export async function main(argv: string[]): Promise<void> {
   registerBroker(cli);
   registerProduce(cli);
   registerConsume(cli);
+  registerTx(cli);
   registerInspect(cli);
   cli.help();
   cli.option("-v, --version", "Print the version and git commit");

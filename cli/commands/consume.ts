@@ -5,7 +5,6 @@
 
 import type { CAC } from "cac";
 import { ConfigError, createLogger, SystemClock } from "../../core/common/index.ts";
-import { spawn } from "node:child_process";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import {
@@ -23,6 +22,7 @@ import {
 } from "../../core/client/index.ts";
 import { namesrvAddrsFrom, parseDurationMs, positiveInt } from "../client_args.ts";
 import { ExitCode } from "../exit_codes.ts";
+import { execEnvironment, runCommand } from "../exec_command.ts";
 import { printJson, printLine } from "../output.ts";
 
 interface ConsumeFlags {
@@ -170,63 +170,15 @@ function nonNegativeInt(value: string | number, flag: string): number {
   return n;
 }
 
-/** What --exec commands get in their environment: the message's fields. */
-export function execEnvironment(m: ReceivedMessage): Record<string, string> {
-  const env: Record<string, string> = {
-    RMQ_MSG_ID: m.msgId,
-    RMQ_OFFSET_MSG_ID: m.offsetMsgId,
-    RMQ_TOPIC: m.topic,
-    RMQ_QUEUE_ID: String(m.queueId),
-    RMQ_QUEUE_OFFSET: String(m.queueOffset),
-    RMQ_TAGS: m.tags ?? "",
-    RMQ_KEYS: m.keys.join(" "),
-    RMQ_RECONSUME_TIMES: String(m.reconsumeTimes),
-    RMQ_BORN_TIMESTAMP: String(m.bornTimestamp),
-    RMQ_STORE_TIMESTAMP: String(m.storeTimestamp),
-  };
-  for (const [name, value] of m.properties) {
-    if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) env[`RMQ_PROP_${name}`] = value;
-  }
-  return env;
-}
-
-/**
- * Runs the --exec command with the body on stdin; its output goes to ours. A non-zero exit
- * throws, so the consumer sends the message back for a later retry.
- */
+/** --exec: a non-zero exit (or running past --consume-timeout) fails the message. */
 async function runExec(
   command: string,
   m: ReceivedMessage,
   timeoutMs: number | undefined,
   clock: SystemClock,
 ): Promise<void> {
-  // Its own process group, so a timeout stops the command and everything it started.
-  const child = spawn("sh", ["-c", command], {
-    stdio: ["pipe", "inherit", "inherit"],
-    env: { ...process.env, ...execEnvironment(m) },
-    detached: true,
-  });
-  child.stdin.on("error", () => {}); // a command that does not read its stdin
-  child.stdin.end(m.body);
-  let timedOut = false;
-  const timer =
-    timeoutMs === undefined
-      ? null
-      : clock.after(timeoutMs, () => {
-          timedOut = true;
-          try {
-            process.kill(-child.pid!, "SIGKILL");
-          } catch {
-            // Already gone.
-          }
-        });
-  const code = await new Promise<number | null>((resolve, reject) => {
-    child.on("error", reject);
-    child.on("close", (exitCode) => resolve(exitCode));
-  });
-  timer?.cancel();
-  // Past --consume-timeout the command is stopped; the message is retried like a failure.
-  if (timedOut) throw new Error(`--exec ran past --consume-timeout for ${m.msgId}; stopped`);
+  const code = await runCommand(command, m.body, execEnvironment(m), timeoutMs, clock);
+  if (code === "timeout") throw new Error(`--exec ran past --consume-timeout for ${m.msgId}`);
   if (code !== 0) throw new Error(`--exec exited with ${code} for ${m.msgId}`);
 }
 

@@ -26,6 +26,7 @@ import { Registration } from "./registration.ts";
 import { ScheduleService } from "./schedule_service.ts";
 import { SCHEDULE_TOPIC_XXXX, TIMER_TOPIC } from "../store/dispatch.ts";
 import { TimerService } from "./timer_service.ts";
+import { TransactionCheckService } from "./transaction_check.ts";
 import { SubscriptionGroupManager } from "./subscriptions.ts";
 import { TopicManager } from "./topics.ts";
 
@@ -62,6 +63,7 @@ export class Broker {
   private ctx: BrokerContext | null = null;
   private schedule: ScheduleService | null = null;
   private timer: TimerService | null = null;
+  private transactionCheck: TransactionCheckService | null = null;
   private stopping = false;
   address: string | null = null;
 
@@ -170,6 +172,19 @@ export class Broker {
     });
     schedule.start();
     timer?.start();
+    this.transactionCheck = new TransactionCheckService({
+      store: this.store,
+      clock,
+      log: log.child("transaction"),
+      offsets: this.offsets,
+      clients: this.clients,
+      topics: this.topics,
+      storeHost: () => ctx.storeHost,
+      checkIntervalMs: config.transactionCheckInterval,
+      timeoutMs: config.transactionTimeOut,
+      checkMax: config.transactionCheckMax,
+    });
+    this.transactionCheck.start();
     ctx.pullHold.start(pullHoldCheckIntervalMs);
     this.timers.push(clock.every(config.flushConsumerOffsetInterval, () => this.offsets.persist()));
     this.timers.push(clock.every(clientScanIntervalMs, () => this.closeIdleClients()));
@@ -204,6 +219,7 @@ export class Broker {
     this.ctx?.pullHold.stop();
     this.server?.stop();
     this.server = null;
+    this.transactionCheck?.stop();
     this.schedule?.stop();
     this.timer?.stop();
     this.offsets.persist();

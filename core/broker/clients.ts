@@ -102,6 +102,14 @@ export class ClientManager {
     return [...out];
   }
 
+  /** A connected producer of the group (the transaction check-back asks it), if any. */
+  anyProducerChannel(groupName: string): Channel | undefined {
+    for (const info of this.producers.get(groupName)?.values() ?? []) {
+      if (info.channel.isOpen()) return info.channel;
+    }
+    return undefined;
+  }
+
   consumerIds(groupName: string): string[] {
     const group = this.consumers.get(groupName);
     return group ? [...group.members.values()].map((m) => m.clientId) : [];

@@ -10,3 +10,4 @@ export * from "./pull_consumer.ts";
 export * from "./dedup_store.ts";
 export * from "./idempotent.ts";
 export * from "./dlq_resend.ts";
+export * from "./transaction_producer.ts";

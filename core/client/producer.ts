@@ -18,6 +18,7 @@ import { RemotingClient } from "../remoting/client.ts";
 import { javaStringHashCode } from "../common/checksum.ts";
 import { instanceSeed, UniqueIdGenerator } from "./message_id.ts";
 import { RouteCache, type MessageQueue } from "./route_cache.ts";
+import type { ProcessorTable } from "../remoting/processor_table.ts";
 
 export interface OutgoingMessage {
   topic: string;
@@ -32,6 +33,11 @@ export interface OutgoingMessage {
   deliverAtMs?: number;
   /** Delivered this long after the broker stores it (TIMER_DELAY_MS; 1 s precision). */
   deliverAfterMs?: number;
+  /**
+   * A transaction's half message (TRAN_MSG, PGROUP, sysFlag PREPARED): invisible until the
+   * producer commits it (TransactionProducer does the rest).
+   */
+  transactional?: boolean;
   /** Send to exactly this queue (ordered sends); the route still decides the broker. */
   queue?: MessageQueue;
   /**
@@ -64,6 +70,8 @@ export interface ProducerOptions {
   compressBodyOverBytes?: number;
   maxMessageSizeBytes?: number;
   seed?: number;
+  /** Requests brokers send this producer (the transaction producer answers check-backs). */
+  processors?: ProcessorTable;
 }
 
 const statusByCode: Record<number, SendStatus> = {
@@ -76,6 +84,7 @@ const statusByCode: Record<number, SendStatus> = {
 /** How long a broker that failed a send is skipped (latency fault avoidance, simplified). */
 const brokerAvoidanceMs = 30_000;
 const COMPRESSED_ZLIB = 0x1 | 0x300;
+const PREPARED_FLAG = 0x4;
 
 /** The queue of a sharding key: Java's hashCode modulo the queue count, made non-negative. */
 export function queueForKey(queues: MessageQueue[], key: string): MessageQueue | undefined {
@@ -92,7 +101,11 @@ export class Producer {
   private nextQueue: number;
 
   constructor(private readonly options: ProducerOptions) {
-    this.remoting = new RemotingClient({ clock: options.clock, log: options.log });
+    this.remoting = new RemotingClient({
+      clock: options.clock,
+      log: options.log,
+      processors: options.processors,
+    });
     this.routes = new RouteCache(this.remoting, options.namesrvAddrs, options.clock);
     const prng = new Prng(options.seed ?? instanceSeed(options.clock));
     this.ids = new UniqueIdGenerator(options.clock, prng);
@@ -101,6 +114,12 @@ export class Producer {
 
   close(): void {
     this.remoting.close();
+  }
+
+  /** The master address of a queue's broker, from the route cache. */
+  async masterAddr(queue: MessageQueue): Promise<string | undefined> {
+    const found = await this.routes.get(queue.topic, false).catch(() => undefined);
+    return found && RouteCache.masterAddr(found.route, queue.brokerName);
   }
 
   /** Sends one message and waits for the broker's answer. Throws RemoteError on refusal. */
@@ -258,8 +277,12 @@ export class Producer {
       props.set("TIMER_DELIVER_MS", String(message.deliverAtMs));
     if (message.deliverAfterMs !== undefined)
       props.set("TIMER_DELAY_MS", String(message.deliverAfterMs));
+    if (message.transactional) {
+      props.set(MessageConst.PROPERTY_TRANSACTION_PREPARED, "true");
+      props.set(MessageConst.PROPERTY_PRODUCER_GROUP, this.options.group);
+    }
     let body = message.body;
-    let sysFlag = 0;
+    let sysFlag = message.transactional ? PREPARED_FLAG : 0;
     const threshold = this.options.compressBodyOverBytes ?? 4096;
     if (allowCompression && body.length >= threshold) {
       body = deflateSync(body, { level: 5 });

@@ -277,7 +277,6 @@ export function recordSize(
   );
 }
 
-/** Writes the record at `pos` of `out`; returns its size. Layout checked against recordSize. */
 /**
  * Writes the record at `pos` of `out`; returns its size. `outView` may be a DataView over the
  * whole of `out`, so a writer encoding many records does not make one per record.

@@ -44,6 +44,9 @@ export const brokerOnlySchema = {
     doc: "ms without heartbeat before a client is dropped",
   },
   maxBatchMessageCount: { kind: "int", min: 1, doc: "messages one batch send may carry" },
+  transactionCheckInterval: { kind: "int", min: 1, doc: "ms between transaction check rounds" },
+  transactionTimeOut: { kind: "int", min: 0, doc: "ms a half message waits before a check" },
+  transactionCheckMax: { kind: "int", min: 1, doc: "checks before a half message is dropped" },
   enablePropertyFilter: { kind: "bool", doc: "allow SQL92 subscriptions (filter on properties)" },
   rebalanceLockMaxLiveTime: {
     kind: "int",
@@ -95,6 +98,9 @@ export function brokerDefaults(home?: string): BrokerConfig {
     maxBatchMessageCount: 4096,
     rebalanceLockMaxLiveTime: 60_000,
     enablePropertyFilter: false,
+    transactionCheckInterval: 60_000,
+    transactionTimeOut: 6_000,
+    transactionCheckMax: 15,
     ...storeDefaults(home),
   };
 }

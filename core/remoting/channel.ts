@@ -204,6 +204,9 @@ export class Channel {
   /** Closes the channel once; pending requests fail at once with the reason. */
   close(reason: string): void {
     if (this.closed) return;
+    // Frames sent this turn were accepted (send() said so): hand them to the socket before it
+    // ends, or a oneway request sent just before a clean close would be lost.
+    if (this.flushQueued) this.flushCoalesced();
     this.closed = true;
     this.closeReason = reason;
     this.writeQueue.length = 0;
