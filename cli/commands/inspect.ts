@@ -88,6 +88,7 @@ export function registerInspect(cli: CAC): void {
     .option("--json", "One JSON object per line")
     .option("-n, --namesrv-addr <addrs>", "Online views: name servers (default NAMESRV_ADDR)")
     .option("--key <key>", "msg: look messages up by key (with -t)")
+    .option("-g, --group <group>", "tx: only this producer group's pending transactions")
 
     .example("rmq inspect commitlog ~/store --count 10")
     .example("rmq inspect verify ~/store")
@@ -114,7 +115,7 @@ async function runInspect(what: string, args: string[], flags: InspectFlags): Pr
       default:
         throw new UsageError(
           `unknown inspect target "${what}": commitlog, queue, index, checkpoint, verify, stats ` +
-            "(offline), cluster, route, topic, group, msg (online)",
+            "(offline), cluster, route, topic, group, msg, tx (online)",
         );
     }
   } catch (error) {

@@ -1,8 +1,9 @@
 // `rmq inspect` online views: ask a running cluster (through the name servers) instead of
-// reading files. cluster | route TOPIC | topic TOPIC | group GROUP -t TOPIC | msg ID | msg --key K.
+// reading files. cluster | route TOPIC | topic TOPIC | group GROUP -t TOPIC | msg ID | msg --key K
+// | tx [-g GROUP] (transactions waiting for an answer).
 
 import { ConfigError, createLogger, SystemClock } from "../../core/common/index.ts";
-import { Admin, type ReceivedMessage } from "../../core/client/index.ts";
+import { Admin, pendingTransactions, type ReceivedMessage } from "../../core/client/index.ts";
 import { namesrvAddrsFrom } from "../client_args.ts";
 import { ExitCode } from "../exit_codes.ts";
 import { printJson, printLine, printTable } from "../output.ts";
@@ -12,10 +13,11 @@ export interface OnlineFlags {
   namesrvAddr?: string;
   topic?: string;
   key?: string;
+  group?: string;
   json?: boolean;
 }
 
-export const onlineTargets = new Set(["cluster", "route", "topic", "group", "msg"]);
+export const onlineTargets = new Set(["cluster", "route", "topic", "group", "msg", "tx"]);
 
 function showMessages(messages: ReceivedMessage[], json: boolean): void {
   for (const m of messages) {
@@ -114,6 +116,27 @@ export async function runOnline(what: string, args: string[], flags: OnlineFlags
           ]),
         );
         printLine(`total lag ${progress.reduce((n, q) => n + q.lag, 0)}`);
+        return;
+      }
+      case "tx": {
+        const log = createLogger("inspect", { level: "error" });
+        const all = await pendingTransactions({ namesrvAddrs: addrs, clock, log });
+        const pending = all.filter((p) => !flags.group || p.producerGroup === flags.group);
+        if (json) {
+          for (const p of pending) printJson(p);
+          return;
+        }
+        printTable(
+          ["producer group", "msgId", "topic", "checks", "age s", "broker"],
+          pending.map((p) => [
+            p.producerGroup,
+            p.msgId,
+            p.topic,
+            p.checkTimes,
+            Math.round((clock.nowMs() - p.bornTimestamp) / 1000),
+            p.brokerName,
+          ]),
+        );
         return;
       }
       case "msg": {

@@ -63,7 +63,10 @@ export function divertSend(
   const type = transactionType(header.sysFlag);
   if (sent.get(MessageConst.PROPERTY_TRANSACTION_PREPARED) === "true") {
     // A half message (spec §7.2): invisible (nobody subscribes to the half topic) until
-    // END_TRANSACTION commits it; stored as NOT_TYPE so it gets a consume-queue unit.
+    // END_TRANSACTION commits it; stored as NOT_TYPE so it gets a consume-queue unit. The
+    // system topics get their configs (and routes) on first use, as RocketMQ's bridge does.
+    ctx.topics.createSystemTopic(TransactionTopics.HALF, 1);
+    ctx.topics.createSystemTopic(TransactionTopics.OP, 1);
     return {
       topic: TransactionTopics.HALF,
       queueId: 0,

@@ -11,3 +11,4 @@ export * from "./dedup_store.ts";
 export * from "./idempotent.ts";
 export * from "./dlq_resend.ts";
 export * from "./transaction_producer.ts";
+export * from "./pending_transactions.ts";

@@ -126,6 +126,16 @@ describe("transactions: rmq tx", () => {
       "exit 3",
     ]);
     expect(sent.exitCode).toBe(5);
+    const msgId = /msgId=(\S+)/.exec(sent.stdout)![1];
+    // Pending, and asked about without an answer (no member of txm is alive).
+    await waitFor(
+      async () => {
+        const shown = await runRmq(["inspect", "tx", "-n", namesrv, "-g", "txm", "--json"]);
+        const [pending] = jsonLines(shown.stdout);
+        return pending?.msgId === msgId && pending.topic === "TxM" && pending.checkTimes >= 1;
+      },
+      { timeoutMs: 10_000, intervalMs: 200, what: "inspect tx to show it checked" },
+    );
     await waitFor(
       async () =>
         (await bodiesOf(namesrv, "TRANS_CHECK_MAX_TIME_TOPIC", "max-reader", "1s")).includes(
