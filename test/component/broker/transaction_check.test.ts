@@ -1,0 +1,128 @@
+// The transaction check-back on a real store in a temp dir and a manual clock: a half message
+// is left alone until transactionTimeOut, then re-put with TRANSACTION_CHECK_TIMES + 1 and asked
+// about on a producer's connection; an op record ends the questions; after transactionCheckMax
+// checks it moves to TRANS_CHECK_MAX_TIME_TOPIC; the checker's progress survives a restart.
+
+import { afterEach, describe, expect, test } from "bun:test";
+import { rmSync } from "node:fs";
+import { ClientManager } from "../../../core/broker/clients.ts";
+import { ConsumerOffsetManager } from "../../../core/broker/offsets.ts";
+import { halfMessageProperties } from "../../../core/broker/restored_properties.ts";
+import { TopicManager } from "../../../core/broker/topics.ts";
+import { TransactionCheckService } from "../../../core/broker/transaction_check.ts";
+import { putOpRecord, TransactionTopics } from "../../../core/broker/transaction_ops.ts";
+import { ManualClock } from "../../../core/common/clock.ts";
+import { memoryLogger } from "../../../core/common/log.ts";
+import { brokerDefaults } from "../../../core/config/broker_config.ts";
+import { RequestCode } from "../../../core/protocol/index.ts";
+import { RealFileIO, type MessageStore } from "../../../core/store/index.ts";
+import { fakeChannel } from "../../harness/fake_channel.ts";
+import { message, openStore, putNow, tempStoreConfig } from "../../harness/temp_store.ts";
+
+const roots: string[] = [];
+afterEach(() => {
+  for (const root of roots.splice(0)) rmSync(root, { recursive: true, force: true });
+});
+
+const host = { ip: Uint8Array.of(127, 0, 0, 1), port: 10911 };
+
+function rig(store: MessageStore, clock: ManualClock, root: string) {
+  const log = memoryLogger();
+  const offsets = new ConsumerOffsetManager(new RealFileIO(), root, log);
+  offsets.load();
+  const topics = new TopicManager(
+    { ...brokerDefaults(root), storePathRootDir: root },
+    new RealFileIO(),
+    clock,
+    log,
+  );
+  topics.load();
+  const clients = new ClientManager();
+  const producer = fakeChannel({ clock });
+  clients.registerProducer("txg", {
+    channel: producer.channel,
+    clientId: "p1",
+    language: "JAVA",
+    version: 0,
+    lastUpdateMs: clock.nowMs(),
+  });
+  const checker = new TransactionCheckService({
+    store,
+    clock,
+    log,
+    offsets,
+    clients,
+    topics,
+    storeHost: () => host,
+    checkIntervalMs: 60_000,
+    timeoutMs: 6_000,
+    checkMax: 2,
+  });
+  return { checker, offsets, producer };
+}
+
+function half(body: string) {
+  const m = message(TransactionTopics.HALF, 0, body);
+  m.bornTimestamp = 1_000_000;
+  const sent = new Map([
+    ["UNIQ_KEY", `UK-${body}`],
+    ["TRAN_MSG", "true"],
+    ["PGROUP", "txg"],
+  ]);
+  m.properties = halfMessageProperties(sent, "DefaultCluster", "Orders", 0);
+  return m;
+}
+
+const bodiesIn = (store: MessageStore, topic: string) =>
+  store
+    .getMessage(topic, 0, 0, 100, 1 << 20)
+    .messages.map((m) =>
+      new TextDecoder().decode(store.lookMessageByOffset(m.physicalOffset)!.body),
+    );
+
+describe("broker: transaction check", () => {
+  test("broker: transaction check: timeout, re-put and ask, op records, max checks", async () => {
+    const config = tempStoreConfig();
+    roots.push(config.storePathRootDir);
+    const clock = new ManualClock(1_000_000);
+    const { store } = openStore(config, { clock });
+    const { checker, offsets, producer } = rig(store, clock, config.storePathRootDir);
+    await putNow(store, clock, half("a")); // half offset 0
+    await putNow(store, clock, half("b")); // half offset 1
+    const round = async () => {
+      const done = checker.round();
+      for (let i = 0; i < 6; i++) {
+        clock.advance(0);
+        await Promise.resolve();
+      }
+      return done;
+    };
+    clock.advance(5_000); // younger than transactionTimeOut: nothing
+    expect(await round()).toEqual({ checked: 0, discarded: 0, resolvedPassed: 0 });
+    clock.advance(2_000);
+    // b is committed meanwhile (its op record); a is asked about.
+    const op = putOpRecord(store, host, clock.nowMs(), 0, 1);
+    clock.advance(0);
+    await op;
+    clock.advance(1);
+    expect(await round()).toEqual({ checked: 1, discarded: 0, resolvedPassed: 1 });
+    const [ask] = producer.socket.commands();
+    expect(ask!.code).toBe(RequestCode.CHECK_TRANSACTION_STATE);
+    expect(ask!.extFields?.get("tranStateTableOffset")).toBe("2"); // the re-put copy
+    expect(ask!.extFields?.get("msgId")).toBe("UK-a");
+    expect(offsets.query("CID_RMQ_SYS_TRANS", TransactionTopics.HALF, 0)).toBe(2);
+    // No answer: checked again next round (the copy: TRANSACTION_CHECK_TIMES 2), then given up.
+    clock.advance(60_000);
+    expect(await round()).toEqual({ checked: 1, discarded: 0, resolvedPassed: 0 });
+    clock.advance(60_000);
+    expect(await round()).toEqual({ checked: 0, discarded: 1, resolvedPassed: 0 });
+    expect(bodiesIn(store, TransactionTopics.CHECK_MAX_TIME)).toEqual(["a"]);
+    expect(producer.socket.commands()).toHaveLength(2);
+    // The checker's offsets are in consumerOffset.json: a new checker starts past all of it.
+    offsets.persist();
+    const again = rig(store, clock, config.storePathRootDir);
+    clock.advance(60_000);
+    expect(await again.checker.round()).toEqual({ checked: 0, discarded: 0, resolvedPassed: 0 });
+    store.shutdown();
+  });
+});
