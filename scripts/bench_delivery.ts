@@ -12,12 +12,14 @@
 //    rounded down to the timer's 1 s precision, as the broker does: each second's messages fall
 //    due together, so the consumed figure includes draining that burst). Reference: the
 //    produce-to-consume latency of plain messages in the same run.
+// 3. Transactions: half message + COMMIT (a local transaction that commits at once), 1 KiB,
+//    64 in flight, against plain sync sends of the same bodies with 64 in flight.
 // The broker is dist/rmq (`npm run build`) with its embedded name server on 127.0.0.1.
 
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Producer, PushConsumer } from "../core/client/index.ts";
+import { Producer, PushConsumer, TransactionProducer } from "../core/client/index.ts";
 import { createLogger, SystemClock } from "../core/common/index.ts";
 import { int, ms, percentilesOf } from "./bench_e2e_report.ts";
 import { startRmq } from "./bench_e2e_systems.ts";
@@ -32,6 +34,8 @@ const timerCount = quick ? 20_000 : 100_000;
 const timerLeadMs = quick ? 8_000 : 20_000; // sends finish before the first is due
 const timerWindowMs = quick ? 5_000 : 10_000;
 const referenceCount = quick ? 2_000 : 5_000;
+const txCount = quick ? 3_000 : 20_000;
+const txInFlight = 64;
 
 const clock = new SystemClock();
 const log = createLogger("bench", { level: "error" });
@@ -70,15 +74,42 @@ async function consumer(
   return { c, done: done.promise };
 }
 
-/** Runs `sendOne(i)` for i < count with at most inFlightMax pending. */
-async function sendAll(count: number, sendOne: (i: number) => Promise<unknown>): Promise<void> {
+/** Runs `sendOne(i)` for i < count with at most `inFlight` pending. */
+async function sendAll(
+  count: number,
+  sendOne: (i: number) => Promise<unknown>,
+  inFlight = inFlightMax,
+): Promise<void> {
   const pending = new Set<Promise<unknown>>();
   for (let i = 0; i < count; i++) {
     const p = sendOne(i).finally(() => pending.delete(p));
     pending.add(p);
-    if (pending.size >= inFlightMax) await Promise.race(pending);
+    if (pending.size >= inFlight) await Promise.race(pending);
   }
   await Promise.all(pending);
+}
+
+/** Messages per second: transactions (half + commit) and plain sync sends, 1 KiB, 64 in flight. */
+async function transactionRate(namesrv: string) {
+  const body = encoder.encode("t".repeat(1024));
+  const tx = new TransactionProducer({ group: "bench-tx", namesrvAddrs: [namesrv], clock, log });
+  await tx.start();
+  await tx.send({ topic: "BenchTx", body }, async () => "COMMIT");
+  let startMs = performance.now();
+  await sendAll(
+    txCount,
+    () => tx.send({ topic: "BenchTx", body }, async () => "COMMIT"),
+    txInFlight,
+  );
+  const txPerSecond = (txCount / (performance.now() - startMs)) * 1000;
+  tx.close();
+  const p = producer(namesrv);
+  await p.send({ topic: "BenchTxPlain", body });
+  startMs = performance.now();
+  await sendAll(txCount, () => p.send({ topic: "BenchTxPlain", body }), txInFlight);
+  const plainPerSecond = (txCount / (performance.now() - startMs)) * 1000;
+  p.close();
+  return { txPerSecond, plainPerSecond };
 }
 
 async function throughput(namesrv: string, topic: string, ordered: boolean): Promise<number> {
@@ -214,6 +245,19 @@ async function main(): Promise<void> {
       `  timer stored-late p99 / plain produce-to-consume p99: ` +
         `${(timer.storeLateness.p99 / Math.max(1, reference.p99)).toFixed(2)}x ` +
         `(store times have ms resolution)`,
+    );
+
+    console.log(`\n3. Transactions: ${int(txCount)} x 1 KiB, ${txInFlight} in flight`);
+    const rates = await transactionRate(broker.namesrvAddr);
+    printTable(
+      ["mode", "msgs/s"],
+      [
+        ["transaction (half + commit)", int(rates.txPerSecond)],
+        ["plain sync send (ref)", int(rates.plainPerSecond)],
+      ],
+    );
+    console.log(
+      `  transactions / plain: ${(rates.txPerSecond / rates.plainPerSecond).toFixed(2)}x`,
     );
   } finally {
     await broker.stop();
