@@ -83,6 +83,18 @@ export class CommitLog {
     return out;
   }
 
+  /**
+   * Appends bytes a master sent (a slave's log mirrors the master's byte for byte): they go at
+   * the end of the log and stay inside one segment. Throws on IO error (sticky).
+   */
+  appendRaw(offset: number, bytes: Uint8Array): void {
+    assert(offset === this.writePosition, "replicated bytes continue the log");
+    const segmentEnd = this.files.segmentStartFor(offset) + this.segmentSizeBytes;
+    assert(offset + bytes.length <= segmentEnd, "replicated bytes stay inside one segment");
+    this.files.write(offset, bytes);
+    this.writePosition = offset + bytes.length;
+  }
+
   /** Reads the bytes of [from, from + length) that lie in one segment. */
   read(from: number, length: number): Uint8Array | undefined {
     return this.files.read(from, length);

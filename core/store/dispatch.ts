@@ -124,6 +124,10 @@ export class Dispatcher {
       if (consumed === 0 && bytes.length >= 4) {
         // One record larger than the window: read exactly that record.
         const size = new DataView(bytes.buffer, bytes.byteOffset, 4).getInt32(0);
+        // Not all of it written yet (a slave receives records in pieces): wait for the rest.
+        if (size > 0 && this.reputOffset + size > end && this.reputOffset + size <= segmentEnd) {
+          return true;
+        }
         if (size > bytes.length && this.reputOffset + size <= segmentEnd) {
           bytes = this.commitLog.read(this.reputOffset, size);
           consumed = bytes ? this.dispatchBytes(bytes, segmentEnd) : 0;

@@ -475,6 +475,22 @@ export class MessageStore {
     return result;
   }
 
+  /**
+   * A slave's append: the master's commit log bytes at `offset`, which must be where this log
+   * ends (false otherwise: the caller resyncs). Complete records are dispatched at once; a
+   * record cut at the end waits for the rest. Throws on IO error, as puts fail.
+   */
+  appendReplicated(offset: number, bytes: Uint8Array): boolean {
+    if (offset !== this.commitLog.writePosition) return false;
+    if (bytes.length === 0) return true;
+    this.commitLog.appendRaw(offset, bytes);
+    this.dispatchAppended();
+    const stored = this.dispatcher.lastDispatchedStoreTimestamp;
+    if (stored > this.commitLog.lastStoreTimestamp) this.commitLog.lastStoreTimestamp = stored;
+    if (stored > this.lastStoreTimestamp) this.lastStoreTimestamp = stored;
+    return true;
+  }
+
   /** Up to `maxCount` raw units of a queue from `queueOffset` (fillers included), in order. */
   queueUnits(
     topic: string,
