@@ -23,10 +23,11 @@ import { processPull } from "./processors/pull.ts";
 import { QueueLocks } from "./queue_locks.ts";
 import { SqlFilters } from "./sql_filters.ts";
 import { Registration } from "./registration.ts";
-import { ScheduleService } from "./schedule_service.ts";
-import { SCHEDULE_TOPIC_XXXX, TIMER_TOPIC } from "../store/dispatch.ts";
-import { TimerService } from "./timer_service.ts";
-import { TransactionCheckService } from "./transaction_check.ts";
+import { HaMaster } from "../ha/ha_master.ts";
+import { HaSlave } from "../ha/ha_slave.ts";
+import { MasterDuties } from "./master_duties.ts";
+import { Replication } from "./replication.ts";
+import { SlaveSync } from "./slave_sync.ts";
 import { SubscriptionGroupManager } from "./subscriptions.ts";
 import { TopicManager } from "./topics.ts";
 
@@ -61,9 +62,10 @@ export class Broker {
   private readonly outbound: RemotingClient;
   private readonly timers: TimerHandle[] = [];
   private ctx: BrokerContext | null = null;
-  private schedule: ScheduleService | null = null;
-  private timer: TimerService | null = null;
-  private transactionCheck: TransactionCheckService | null = null;
+  private duties: MasterDuties | null = null;
+  private haMaster: HaMaster | null = null;
+  private haSlave: HaSlave | null = null;
+  private slaveSync: SlaveSync | null = null;
   private stopping = false;
   address: string | null = null;
 
@@ -78,8 +80,10 @@ export class Broker {
   async start(): Promise<{ host: string; port: number }> {
     assert(this.server === null, "broker started twice");
     const { config, clock, log, io } = this.options;
-    if (config.brokerRole === "SLAVE")
-      throw new ConfigError("brokerRole=SLAVE is not supported yet");
+    if (config.brokerRole === "SLAVE" && config.brokerId <= 0)
+      throw new ConfigError("a SLAVE needs brokerId > 0 (0 is the master's)");
+    if (config.brokerRole !== "SLAVE" && config.brokerId !== 0)
+      throw new ConfigError(`a ${config.brokerRole} has brokerId 0, not ${config.brokerId}`);
     io.mkdirs(config.storePathRootDir);
     const recovered = this.store.start();
     log.info(
@@ -117,6 +121,7 @@ export class Broker {
       delayLevels: DelayLevels.parse(config.messageDelayLevel),
       queueLocks: new QueueLocks(clock, config.rebalanceLockMaxLiveTime),
       sqlFilters: new SqlFilters(),
+      replication: new Replication(config.brokerRole, null, config, () => 0),
     };
     this.ctx = ctx;
     this.server = new RemotingServer({
@@ -141,50 +146,55 @@ export class Broker {
     if (!storeHost) throw new ConfigError(`brokerIP1 "${config.brokerIP1}" is not an IP address`);
     ctx.storeHost = storeHost;
     this.address = ctx.brokerAddr;
-    this.schedule = new ScheduleService({
-      store: this.store,
-      levels: ctx.delayLevels,
-      clock,
-      log: log.child("schedule"),
-      io,
-      storeRoot: config.storePathRootDir,
-      flushIntervalMs: config.flushDelayOffsetInterval,
-      storeHost: () => ctx.storeHost,
-    });
-    const schedule = this.schedule;
-    const timer = config.timerWheelEnable
-      ? new TimerService({
-          store: this.store,
-          clock,
-          log: log.child("timer"),
-          io,
-          storeRoot: config.storePathRootDir,
-          flushIntervalMs: config.flushDelayOffsetInterval,
-          storeHost: () => ctx.storeHost,
-        })
-      : null;
-    this.timer = timer;
+    const slave = config.brokerRole === "SLAVE";
+    if (!slave) this.duties = new MasterDuties(ctx, io, this);
+    const duties = this.duties;
+    // HA: a master streams its commit log to slaves; a slave appends what its master sends.
+    let haPort = 0;
+    if (slave) {
+      this.haSlave = new HaSlave({
+        store: this.store,
+        clock,
+        log: log.child("ha"),
+        masterAddress: () => config.haMasterAddress || this.registration?.masterHaAddr,
+        reportIntervalMs: config.haSendHeartbeatInterval,
+        housekeepingIntervalMs: config.haHousekeepingInterval,
+      });
+    } else {
+      this.haMaster = new HaMaster({
+        store: this.store,
+        clock,
+        log: log.child("ha"),
+        host: config.bindAddress,
+        port:
+          config.haListenPort >= 0 ? config.haListenPort : bound.port === 0 ? 0 : bound.port + 1,
+        heartbeatIntervalMs: config.haSendHeartbeatInterval,
+        housekeepingIntervalMs: config.haHousekeepingInterval,
+        transferBatchBytes: config.haTransferBatchSize,
+      });
+      haPort = this.haMaster.start().port;
+    }
+    ctx.replication = new Replication(
+      config.brokerRole,
+      this.haMaster,
+      config,
+      () => this.store.commitLog.writePosition,
+    );
+    const haMaster = this.haMaster;
+    let haPumpQueued = false;
     this.store.onDispatch((r) => {
-      if (r.topic === SCHEDULE_TOPIC_XXXX) schedule.onScheduled(r.queueId, r.tagsCode);
-      else if (r.topic === TIMER_TOPIC)
-        timer?.onTimerUnit(r.queueOffset, r.physicalOffset, r.tagsCode);
+      duties?.onDispatch(r);
       ctx.pullHold.notifyMessageArriving(r.topic, r.queueId, r.queueOffset + 1, r.tagsCode);
+      if (haMaster && !haPumpQueued) {
+        // Once per drain: every record of it is in the log by the time this runs.
+        haPumpQueued = true;
+        queueMicrotask(() => {
+          haPumpQueued = false;
+          haMaster.notifyAppended();
+        });
+      }
     });
-    schedule.start();
-    timer?.start();
-    this.transactionCheck = new TransactionCheckService({
-      store: this.store,
-      clock,
-      log: log.child("transaction"),
-      offsets: this.offsets,
-      clients: this.clients,
-      topics: this.topics,
-      storeHost: () => ctx.storeHost,
-      checkIntervalMs: config.transactionCheckInterval,
-      timeoutMs: config.transactionTimeOut,
-      checkMax: config.transactionCheckMax,
-    });
-    this.transactionCheck.start();
+    duties?.start();
     ctx.pullHold.start(pullHoldCheckIntervalMs);
     this.timers.push(clock.every(config.flushConsumerOffsetInterval, () => this.offsets.persist()));
     this.timers.push(clock.every(clientScanIntervalMs, () => this.closeIdleClients()));
@@ -196,9 +206,14 @@ export class Broker {
       clock,
       log.child("registration"),
       () => ctx.brokerAddr,
-      () => `${config.brokerIP1}:${bound.port + 1}`,
+      () => `${config.brokerIP1}:${haPort}`,
     );
     await this.registration.start();
+    this.haSlave?.start();
+    if (slave) {
+      this.slaveSync = new SlaveSync(ctx, this.outbound, () => this.registration?.masterAddr);
+      this.slaveSync.start();
+    }
     return bound;
   }
 
@@ -219,9 +234,10 @@ export class Broker {
     this.ctx?.pullHold.stop();
     this.server?.stop();
     this.server = null;
-    this.transactionCheck?.stop();
-    this.schedule?.stop();
-    this.timer?.stop();
+    this.duties?.stop();
+    this.slaveSync?.stop();
+    this.haSlave?.stop();
+    this.haMaster?.stop();
     this.offsets.persist();
     this.store.shutdown();
     this.outbound.close();

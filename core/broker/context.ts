@@ -10,6 +10,7 @@ import type { MessageStore } from "../store/message_store.ts";
 import type { ClientManager } from "./clients.ts";
 import type { PullHoldService } from "./long_polling.ts";
 import type { QueueLocks } from "./queue_locks.ts";
+import type { Replication } from "./replication.ts";
 import type { SqlFilters } from "./sql_filters.ts";
 import type { ConsumerOffsetManager } from "./offsets.ts";
 import type { SubscriptionGroupManager } from "./subscriptions.ts";
@@ -29,6 +30,8 @@ export interface BrokerContext {
   storeHost: HostAddress;
   /** "brokerIP1:port" as registered with the name servers. */
   brokerAddr: string;
+  /** SYNC_MASTER's wait for a slave (a no-op otherwise). */
+  replication: Replication;
   /** Compiled SQL92 subscriptions. */
   sqlFilters: SqlFilters;
   /** Orderly consumers' queue locks. */

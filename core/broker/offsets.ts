@@ -35,6 +35,12 @@ export class ConsumerOffsetManager {
     this.dirty = true;
   }
 
+  /** A slave takes its master's offsets (slave_sync.ts). */
+  replaceAll(offsetTable: Map<string, Map<number, number>>): void {
+    this.file = { ...this.file, offsetTable };
+    this.dirty = true;
+  }
+
   query(group: string, topic: string, queueId: number): number | undefined {
     return this.file.offsetTable.get(consumerOffsetKey(topic, group))?.get(queueId);
   }

@@ -28,6 +28,10 @@ export class Registration {
     private readonly haServerAddr: () => string,
   ) {}
 
+  /** The group's master and its HA address, from the last answer that named them. */
+  masterAddr: string | undefined = undefined;
+  masterHaAddr: string | undefined = undefined;
+
   async start(): Promise<void> {
     this.topics.onChange(() => this.registerSoon());
     await this.registerAll();
@@ -69,6 +73,13 @@ export class Registration {
             request,
             this.config.registerBrokerTimeoutMills,
           );
+          if (answer.code === ResponseCode.SUCCESS) {
+            // A slave learns its master here (REGISTER_BROKER's answer names it).
+            const masterAddr = answer.extFields?.get("masterAddr");
+            const haServerAddr = answer.extFields?.get("haServerAddr");
+            if (masterAddr) this.masterAddr = masterAddr;
+            if (haServerAddr) this.masterHaAddr = haServerAddr;
+          }
           if (answer.code !== ResponseCode.SUCCESS) {
             this.log.warn(
               `name server ${addr} refused registration: ${answer.code} ${answer.remark}`,

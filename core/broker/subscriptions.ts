@@ -49,6 +49,16 @@ export class SubscriptionGroupManager {
     return created;
   }
 
+  /** A slave takes its master's groups (slave_sync.ts). */
+  replaceAll(table: Map<string, SubscriptionGroupConfig>): void {
+    this.file.subscriptionGroupTable = table;
+    try {
+      persistConfigFile(this.io, this.path, subscriptionGroupJson, this.file);
+    } catch (error) {
+      this.log.error(`could not persist subscriptionGroup.json: ${error}`);
+    }
+  }
+
   all(): Map<string, SubscriptionGroupConfig> {
     return this.file.subscriptionGroupTable;
   }

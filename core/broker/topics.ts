@@ -96,6 +96,22 @@ export class TopicManager {
     return this.table;
   }
 
+  /** A slave takes its master's table (slave_sync.ts); unchanged versions change nothing. */
+  replaceAll(table: Map<string, TopicConfig>, dataVersion: DataVersion): void {
+    const same =
+      dataVersion.counter === this.dataVersion.counter &&
+      dataVersion.timestamp === this.dataVersion.timestamp;
+    if (same) return;
+    this.table = table;
+    this.dataVersion = dataVersion;
+    try {
+      persistConfigFile(this.io, this.path, topicsJson, { dataVersion, topicConfigTable: table });
+    } catch (error) {
+      this.log.error(`could not persist topics.json: ${error}`);
+    }
+    for (const listener of this.listeners) listener(null);
+  }
+
   createOrUpdate(config: TopicConfig): void {
     this.table.set(config.topicName, config);
     this.commit(config);

@@ -481,6 +481,14 @@ export class MessageStore {
    * record cut at the end waits for the rest. Throws on IO error, as puts fail.
    */
   appendReplicated(offset: number, bytes: Uint8Array): boolean {
+    const log = this.commitLog;
+    if (log.writePosition === 0 && log.files.segmentStarts().length === 0 && offset > 0) {
+      // An empty slave follows a master from the start of its last segment (spec §9.1).
+      if (offset % log.segmentSizeBytes !== 0) return false;
+      log.writePosition = offset;
+      log.flushedPosition = offset;
+      this.dispatcher.reputOffset = offset;
+    }
     if (offset !== this.commitLog.writePosition) return false;
     if (bytes.length === 0) return true;
     this.commitLog.appendRaw(offset, bytes);

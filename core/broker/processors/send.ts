@@ -225,7 +225,16 @@ async function send(
       },
     ];
   }
-  const result = await ctx.store.putBatch(messages, wait);
+  let result = await ctx.store.putBatch(messages, wait);
+  if (
+    result.status === PutMessageStatus.PUT_OK ||
+    result.status === PutMessageStatus.FLUSH_DISK_TIMEOUT
+  ) {
+    // SYNC_MASTER: a slave must have it too; a replication failure outranks a flush timeout.
+    const last = result.appended[result.appended.length - 1]!;
+    const replicated = await ctx.replication.await(last.physicalOffset + last.size, wait);
+    if (replicated !== PutMessageStatus.PUT_OK) result = { ...result, status: replicated };
+  }
   if (isOneway(request)) return null;
   const refusal = sendStatusResponse(request, result);
   if (refusal) return refusal;

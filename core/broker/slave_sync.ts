@@ -1,0 +1,59 @@
+// A slave's copy of its master's metadata (spec §9.1, SlaveSynchronize): every 10 s (as the
+// 4.9.7 capture shows) it fetches topics (GET_ALL_TOPIC_CONFIG), consumer offsets
+// (GET_ALL_CONSUMER_OFFSET) and subscription groups (GET_ALL_SUBSCRIPTIONGROUP_CONFIG) and
+// replaces its own, so consumers reading from it, or it taking over, see the master's state.
+// A failed fetch keeps what it had and tries again next round.
+
+import type { TimerHandle } from "../common/clock.ts";
+import { createRequest } from "../protocol/command.ts";
+import { RequestCode } from "../protocol/request_code.ts";
+import { ResponseCode } from "../protocol/response_code.ts";
+import type { RemotingClient } from "../remoting/client.ts";
+import { decodeConsumerOffsets, decodeSubscriptionGroups, decodeTopics } from "./config_files.ts";
+import type { BrokerContext } from "./context.ts";
+
+const syncIntervalMs = 10_000;
+const decoder = new TextDecoder();
+
+export class SlaveSync {
+  private timer: TimerHandle | null = null;
+
+  constructor(
+    private readonly ctx: BrokerContext,
+    private readonly client: RemotingClient,
+    private readonly masterAddr: () => string | undefined,
+  ) {}
+
+  start(): void {
+    void this.syncOnce();
+    this.timer = this.ctx.clock.every(syncIntervalMs, () => void this.syncOnce());
+  }
+
+  stop(): void {
+    this.timer?.cancel();
+  }
+
+  async syncOnce(): Promise<void> {
+    const addr = this.masterAddr();
+    if (!addr) return;
+    const fetch = async (code: number) => {
+      const answer = await this.client.invoke(addr, createRequest(code));
+      if (answer.code !== ResponseCode.SUCCESS || !answer.body) {
+        throw new Error(`code ${code} answered ${answer.code} ${answer.remark ?? ""}`);
+      }
+      return decoder.decode(answer.body);
+    };
+    try {
+      const topics = decodeTopics(await fetch(RequestCode.GET_ALL_TOPIC_CONFIG));
+      this.ctx.topics.replaceAll(topics.topicConfigTable, topics.dataVersion);
+      const offsets = decodeConsumerOffsets(await fetch(RequestCode.GET_ALL_CONSUMER_OFFSET));
+      this.ctx.offsets.replaceAll(offsets.offsetTable);
+      const groups = decodeSubscriptionGroups(
+        await fetch(RequestCode.GET_ALL_SUBSCRIPTIONGROUP_CONFIG),
+      );
+      this.ctx.subscriptions.replaceAll(groups.subscriptionGroupTable);
+    } catch (error) {
+      this.ctx.log.warn(`metadata sync from master ${addr} failed: ${(error as Error).message}`);
+    }
+  }
+}
