@@ -71,6 +71,11 @@ export class Admin {
     return route;
   }
 
+  /** A queue's max offset on one broker (a slave's, say), undefined when it cannot say. */
+  async maxOffsetAt(addr: string, topic: string, queueId: number): Promise<number | undefined> {
+    return (await this.offsetOf(addr, RequestCode.GET_MAX_OFFSET, { topic, queueId })) ?? undefined;
+  }
+
   private async offsetOf(
     addr: string,
     code: number,
