@@ -122,6 +122,7 @@ export class Broker {
       queueLocks: new QueueLocks(clock, config.rebalanceLockMaxLiveTime),
       sqlFilters: new SqlFilters(),
       replication: new Replication(config.brokerRole, null, config, () => 0),
+      delayOffsetsJson: () => this.duties?.delayOffsetsJson(),
     };
     this.ctx = ctx;
     this.server = new RemotingServer({
@@ -211,7 +212,7 @@ export class Broker {
     await this.registration.start();
     this.haSlave?.start();
     if (slave) {
-      this.slaveSync = new SlaveSync(ctx, this.outbound, () => this.registration?.masterAddr);
+      this.slaveSync = new SlaveSync(ctx, io, this.outbound, () => this.registration?.masterAddr);
       this.slaveSync.start();
     }
     return bound;

@@ -30,6 +30,8 @@ export interface BrokerContext {
   storeHost: HostAddress;
   /** "brokerIP1:port" as registered with the name servers. */
   brokerAddr: string;
+  /** delayOffset.json text of a master's schedule service (undefined on a slave). */
+  delayOffsetsJson: () => string | undefined;
   /** SYNC_MASTER's wait for a slave (a no-op otherwise). */
   replication: Replication;
   /** Compiled SQL92 subscriptions. */

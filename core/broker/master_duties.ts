@@ -51,6 +51,11 @@ export class MasterDuties {
     });
   }
 
+  /** The schedule service's cursors as delayOffset.json text. */
+  delayOffsetsJson(): string {
+    return this.schedule.offsetsJson();
+  }
+
   start(): void {
     this.schedule.start();
     this.timer?.start();

@@ -41,6 +41,7 @@ export function brokerProcessors(ctx: BrokerContext): ProcessorTable {
     .register(RequestCode.DELETE_TOPIC_IN_BROKER, on(admin.processDeleteTopic))
     .register(RequestCode.GET_ALL_TOPIC_CONFIG, on(admin.processGetAllTopicConfig))
     .register(RequestCode.GET_ALL_CONSUMER_OFFSET, on(admin.processGetAllConsumerOffset))
+    .register(RequestCode.GET_ALL_DELAY_OFFSET, on(admin.processGetAllDelayOffset))
     .register(
       RequestCode.GET_ALL_SUBSCRIPTIONGROUP_CONFIG,
       on(admin.processGetAllSubscriptionGroups),

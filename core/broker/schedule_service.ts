@@ -102,6 +102,11 @@ export class ScheduleService {
     return Math.max(stored, this.options.store.minOffsetInQueue(SCHEDULE_TOPIC_XXXX, level - 1));
   }
 
+  /** delayOffset.json as it stands in memory (GET_ALL_DELAY_OFFSET; slaves copy it). */
+  offsetsJson(): string {
+    return delayOffsetJson.encode(this.file);
+  }
+
   persist(): void {
     if (!this.dirty) return;
     try {

@@ -1,7 +1,8 @@
 // A slave's copy of its master's metadata (spec §9.1, SlaveSynchronize): every 10 s (as the
 // 4.9.7 capture shows) it fetches topics (GET_ALL_TOPIC_CONFIG), consumer offsets
 // (GET_ALL_CONSUMER_OFFSET) and subscription groups (GET_ALL_SUBSCRIPTIONGROUP_CONFIG) and
-// replaces its own, so consumers reading from it, or it taking over, see the master's state.
+// replaces its own, and copies the delay cursors (GET_ALL_DELAY_OFFSET) into its
+// delayOffset.json, so consumers reading from it, or it taking over, see the master's state.
 // A failed fetch keeps what it had and tries again next round.
 
 import type { TimerHandle } from "../common/clock.ts";
@@ -9,7 +10,15 @@ import { createRequest } from "../protocol/command.ts";
 import { RequestCode } from "../protocol/request_code.ts";
 import { ResponseCode } from "../protocol/response_code.ts";
 import type { RemotingClient } from "../remoting/client.ts";
-import { decodeConsumerOffsets, decodeSubscriptionGroups, decodeTopics } from "./config_files.ts";
+import type { FileIO } from "../store/file_io.ts";
+import { configFilePath, persistConfigFile } from "./config_file_persist.ts";
+import {
+  decodeConsumerOffsets,
+  decodeDelayOffsets,
+  decodeSubscriptionGroups,
+  decodeTopics,
+  delayOffsetJson,
+} from "./config_files.ts";
 import type { BrokerContext } from "./context.ts";
 
 const syncIntervalMs = 10_000;
@@ -20,6 +29,7 @@ export class SlaveSync {
 
   constructor(
     private readonly ctx: BrokerContext,
+    private readonly io: FileIO,
     private readonly client: RemotingClient,
     private readonly masterAddr: () => string | undefined,
   ) {}
@@ -52,6 +62,10 @@ export class SlaveSync {
         await fetch(RequestCode.GET_ALL_SUBSCRIPTIONGROUP_CONFIG),
       );
       this.ctx.subscriptions.replaceAll(groups.subscriptionGroupTable);
+      // Kept on disk for the day this broker delivers delayed messages itself.
+      const delays = decodeDelayOffsets(await fetch(RequestCode.GET_ALL_DELAY_OFFSET));
+      const path = configFilePath(this.ctx.config.storePathRootDir, delayOffsetJson);
+      persistConfigFile(this.io, path, delayOffsetJson, delays);
     } catch (error) {
       this.ctx.log.warn(`metadata sync from master ${addr} failed: ${(error as Error).message}`);
     }

@@ -1,10 +1,11 @@
 // Classic master/slave replication with real processes on 127.0.0.1: a SYNC_MASTER answers a
 // send only once its slave has the bytes; the slave's commit log is byte-identical to the
 // master's (across segment rolls) and verifies clean; with the slave killed (-9) sends report
-// SLAVE_NOT_AVAILABLE (stored on the master), and the restarted slave catches up.
+// SLAVE_NOT_AVAILABLE (stored on the master), and the restarted slave catches up and copies
+// the master's metadata.
 
 import { describe, expect, test } from "bun:test";
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { RmqProcess, runRmq } from "../harness/rmq_process.ts";
@@ -102,6 +103,13 @@ describe("ha: master and slave", () => {
       const end = endOf(master.store);
       await waitFor(() => endOf(slaveStore) >= end, { timeoutMs: 15_000, what: "catch-up" });
       expect(logBytes(slaveStore, end).equals(logBytes(master.store, end))).toBe(true);
+      // Its metadata came from the master at start: topics and the delay cursors.
+      const config = (name: string) => join(slaveStore, "config", name);
+      await waitFor(() => existsSync(config("delayOffset.json")), {
+        timeoutMs: 5_000,
+        what: "the slave's metadata sync",
+      });
+      expect(readFileSync(config("topics.json"), "utf8")).toContain('"HaTopic"');
     } finally {
       await slave[Symbol.asyncDispose]();
     }

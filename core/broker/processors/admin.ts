@@ -102,3 +102,15 @@ export function processGetAllSubscriptionGroups(
   });
   return createResponse(request, ResponseCode.SUCCESS, { body: encoder.encode(body) });
 }
+
+/** GET_ALL_DELAY_OFFSET: the schedule cursors (delayOffset.json), for slaves to copy. */
+export function processGetAllDelayOffset(
+  ctx: BrokerContext,
+  request: RemotingCommand,
+): RemotingCommand {
+  const text = ctx.delayOffsetsJson();
+  if (text === undefined) {
+    return createResponse(request, ResponseCode.SYSTEM_ERROR, { remark: "not a master" });
+  }
+  return createResponse(request, ResponseCode.SUCCESS, { body: encoder.encode(text) });
+}
