@@ -1,9 +1,9 @@
-// A slave's copy of its master's metadata (spec §9.1, SlaveSynchronize): every 10 s (as the
-// 4.9.7 capture shows) it fetches topics (GET_ALL_TOPIC_CONFIG), consumer offsets
-// (GET_ALL_CONSUMER_OFFSET) and subscription groups (GET_ALL_SUBSCRIPTIONGROUP_CONFIG) and
-// replaces its own, and copies the delay cursors (GET_ALL_DELAY_OFFSET) into its
-// delayOffset.json, so consumers reading from it, or it taking over, see the master's state.
-// A failed fetch keeps what it had and tries again next round.
+// A slave's copy of its master's metadata (spec §9.1, SlaveSynchronize): every 3 s (RocketMQ
+// checks every 3 s; the 4.9.7 capture shows fetches 10 s apart) it fetches topics
+// (GET_ALL_TOPIC_CONFIG), consumer offsets (GET_ALL_CONSUMER_OFFSET) and subscription groups
+// (GET_ALL_SUBSCRIPTIONGROUP_CONFIG) and replaces its own, and copies the delay cursors
+// (GET_ALL_DELAY_OFFSET) into its delayOffset.json, so consumers reading from it, or it taking
+// over, see the master's state. A failed fetch keeps what it had and tries again next round.
 
 import type { TimerHandle } from "../common/clock.ts";
 import { createRequest } from "../protocol/command.ts";
@@ -21,7 +21,8 @@ import {
 } from "./config_files.ts";
 import type { BrokerContext } from "./context.ts";
 
-const syncIntervalMs = 10_000;
+/** Short, so a topic made on the master is readable on the slave soon after (a failover). */
+const syncIntervalMs = 3_000;
 const decoder = new TextDecoder();
 
 export class SlaveSync {

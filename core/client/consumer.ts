@@ -197,14 +197,14 @@ export class PushConsumer {
   }
 
   /** Masters of the brokers serving the consumer's topic (a retry topic adds none). */
+  /**
+   * Every broker of the topic, masters and slaves: a consumer heartbeats them all (as the Java
+   * client does), so a slave knows the group when its master is gone.
+   */
   private async brokerAddrs(): Promise<string[]> {
     const found = await this.routes.get(this.options.topic, false);
     if (!found) return [];
-    return [
-      ...new Set(
-        found.route.brokerDatas.map((b) => b.brokerAddrs.get(0)).filter((a): a is string => !!a),
-      ),
-    ];
+    return [...new Set(found.route.brokerDatas.flatMap((b) => [...b.brokerAddrs.values()]))];
   }
 
   private async heartbeat(): Promise<void> {
@@ -626,7 +626,7 @@ export class PushConsumer {
     delayLevel: number,
   ) {
     const found = await this.routes.get(owned.queue.topic, false).catch(() => undefined);
-    const addr = found && RouteCache.masterAddr(found.route, owned.queue.brokerName);
+    const addr = found && RouteCache.anyAddr(found.route, owned.queue.brokerName);
     if (!addr) return false;
     const request = createRequest(RequestCode.CONSUMER_SEND_MSG_BACK, {
       extFields: {
@@ -673,7 +673,9 @@ export class PushConsumer {
       return;
     }
     const found = await this.routes.get(owned.queue.topic, false).catch(() => undefined);
-    const addr = found && RouteCache.masterAddr(found.route, owned.queue.brokerName);
+    // The master keeps offsets; with the master gone a slave takes them (its master's copy
+    // overwrites them when it is back), as the Java client falls back.
+    const addr = found && RouteCache.anyAddr(found.route, owned.queue.brokerName);
     if (!addr) return;
     const offset = owned.offset;
     const request = createRequest(RequestCode.UPDATE_CONSUMER_OFFSET, {

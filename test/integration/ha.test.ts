@@ -117,3 +117,76 @@ describe("ha: master and slave", () => {
     expect(verify.stdout).toContain("problems=0");
   }, 60_000);
 });
+
+describe("ha: reading from the slave", () => {
+  test("ha: with the master killed, consumers read everything from its slave", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "rmq-ha-read-"));
+    await using namesrvProc = new RmqProcess(["namesrv", "--listen", "127.0.0.1:0"]);
+    const namesrv = await namesrvProc.ready();
+    const conf = (name: string, text: string) => {
+      writeFileSync(join(dir, name), `brokerName=ha-b\n${text}`);
+      return join(dir, name);
+    };
+    const broker = (store: string, confPath: string) =>
+      new RmqProcess([
+        "broker",
+        "--listen",
+        "127.0.0.1:0",
+        "-n",
+        namesrv,
+        "--store",
+        join(dir, store),
+        "-c",
+        confPath,
+      ]);
+    const master = broker("m", conf("m.conf", "brokerRole=SYNC_MASTER\nhaListenPort=0\n"));
+    await master.ready();
+    await using slave = broker("s", conf("s.conf", "brokerRole=SLAVE\nbrokerId=1\n"));
+    await slave.ready();
+    await waitFor(() => slave.stderr.includes("replicating from master"), {
+      timeoutMs: 10_000,
+      what: "the slave to follow",
+    });
+    const sent = await runRmq([
+      "produce",
+      "-n",
+      namesrv,
+      "-t",
+      "HaRead",
+      "--count",
+      "100",
+      "--body",
+      "x",
+      "--json",
+    ]);
+    expect(new Set(jsonLines(sent.stdout).map((r) => r.status))).toEqual(new Set(["SEND_OK"]));
+    // The slave learns of the new topic at its next metadata sync (every 3 s).
+    await waitFor(
+      () => {
+        const path = join(dir, "s", "config", "topics.json");
+        return existsSync(path) && readFileSync(path, "utf8").includes('"HaRead"');
+      },
+      { timeoutMs: 10_000, what: "the slave to know the topic" },
+    );
+    await master[Symbol.asyncDispose](); // kill -9
+    const got = await runRmq([
+      "consume",
+      "-n",
+      namesrv,
+      "-t",
+      "HaRead",
+      "-g",
+      "readers",
+      "--from",
+      "first",
+      "--count",
+      "100",
+      "--timeout",
+      "10s",
+      "--format",
+      "{body}",
+    ]);
+    expect(got.exitCode).toBe(0);
+    expect(got.stdout.trim().split("\n").length).toBe(100);
+  }, 40_000);
+});
