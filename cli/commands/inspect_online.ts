@@ -49,13 +49,45 @@ export async function runOnline(what: string, args: string[], flags: OnlineFlags
         const rows: (string | number)[][] = [];
         for (const [cluster, names] of info.clusterAddrTable) {
           for (const name of names) {
-            for (const [id, addr] of info.brokerAddrTable.get(name)?.brokerAddrs ?? []) {
-              if (json) printJson({ cluster, brokerName: name, brokerId: id, address: addr });
-              rows.push([cluster, name, id, addr]);
+            const addrs = [...(info.brokerAddrTable.get(name)?.brokerAddrs ?? [])];
+            const runtime = new Map<number, Map<string, string> | undefined>();
+            for (const [id, addr] of addrs) runtime.set(id, await admin.runtimeInfo(addr));
+            const masterMax = Number(runtime.get(0)?.get("commitLogMaxOffset") ?? NaN);
+            for (const [id, addr] of addrs) {
+              const r = runtime.get(id);
+              const maxOffset = Number(r?.get("commitLogMaxOffset") ?? NaN);
+              // Replication lag: how many commit log bytes a slave is behind its master.
+              const lagBytes = id === 0 || Number.isNaN(masterMax) ? 0 : masterMax - maxOffset;
+              const role = r?.get("brokerRole") ?? (id === 0 ? "MASTER" : "SLAVE");
+              if (json) {
+                printJson({
+                  cluster,
+                  brokerName: name,
+                  brokerId: id,
+                  address: addr,
+                  role,
+                  commitLogMaxOffset: Number.isNaN(maxOffset) ? null : maxOffset,
+                  lagBytes: id === 0 ? null : lagBytes,
+                  answering: r !== undefined,
+                });
+              }
+              rows.push([
+                cluster,
+                name,
+                id,
+                addr,
+                r ? role : `${role} (no answer)`,
+                Number.isNaN(maxOffset) ? "-" : maxOffset,
+                id === 0 ? "-" : lagBytes,
+              ]);
             }
           }
         }
-        if (!json) printTable(["cluster", "broker", "id", "address"], rows);
+        if (!json)
+          printTable(
+            ["cluster", "broker", "id", "address", "role", "max offset", "lag bytes"],
+            rows,
+          );
         return;
       }
       case "route": {

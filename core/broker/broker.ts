@@ -123,6 +123,14 @@ export class Broker {
       sqlFilters: new SqlFilters(),
       replication: new Replication(config.brokerRole, null, config, () => 0),
       delayOffsetsJson: () => this.duties?.delayOffsetsJson(),
+      bootTimestampMs: clock.nowMs(),
+      haStatus: () =>
+        this.haMaster
+          ? {
+              connections: this.haMaster.connectionCount(),
+              slaveAckOffset: this.haMaster.ackOffset(),
+            }
+          : { masterAddr: this.registration?.masterAddr },
     };
     this.ctx = ctx;
     this.server = new RemotingServer({

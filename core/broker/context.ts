@@ -30,6 +30,10 @@ export interface BrokerContext {
   storeHost: HostAddress;
   /** "brokerIP1:port" as registered with the name servers. */
   brokerAddr: string;
+  /** When this broker started (runtime info). */
+  bootTimestampMs: number;
+  /** Replication as runtime info shows it: a slave's master, a master's slave connections. */
+  haStatus: () => { masterAddr?: string; connections?: number; slaveAckOffset?: number };
   /** delayOffset.json text of a master's schedule service (undefined on a slave). */
   delayOffsetsJson: () => string | undefined;
   /** SYNC_MASTER's wait for a slave (a no-op otherwise). */

@@ -11,6 +11,7 @@ import * as locks from "./processors/locks.ts";
 import * as offsets from "./processors/offsets.ts";
 import { processPull } from "./processors/pull.ts";
 import * as query from "./processors/query.ts";
+import { processRuntimeInfo } from "./processors/runtime_info.ts";
 import { processSend } from "./processors/send.ts";
 import { processSendBack } from "./processors/send_back.ts";
 import { processEndTransaction } from "./processors/end_transaction.ts";
@@ -48,6 +49,7 @@ export function brokerProcessors(ctx: BrokerContext): ProcessorTable {
     )
     .register(RequestCode.LOCK_BATCH_MQ, on(locks.processLockBatch))
     .register(RequestCode.UNLOCK_BATCH_MQ, on(locks.processUnlockBatch))
+    .register(RequestCode.GET_BROKER_RUNTIME_INFO, on(processRuntimeInfo))
     .register(RequestCode.QUERY_MESSAGE, on(query.processQueryMessage))
     .register(RequestCode.VIEW_MESSAGE_BY_ID, on(query.processViewMessageById));
 }

@@ -16,6 +16,7 @@ import { RemotingClient } from "../remoting/client.ts";
 import type { Clock } from "../common/clock.ts";
 import type { Logger } from "../common/log.ts";
 import { decodeMessages, type ReceivedMessage } from "./received_message.ts";
+import { decodeKvTable } from "../protocol/route_data.ts";
 import { RouteCache } from "./route_cache.ts";
 
 export interface QueueOffsets {
@@ -69,6 +70,20 @@ export class Admin {
     const route = await this.routes.fetch(topic);
     if (!route) throw new RemoteError(ResponseCode.TOPIC_NOT_EXIST, `topic ${topic} has no route`);
     return route;
+  }
+
+  /** GET_BROKER_RUNTIME_INFO of one broker; undefined when it does not answer. */
+  async runtimeInfo(addr: string): Promise<Map<string, string> | undefined> {
+    try {
+      const answer = await this.remoting.invoke(
+        addr,
+        createRequest(RequestCode.GET_BROKER_RUNTIME_INFO),
+      );
+      if (answer.code !== ResponseCode.SUCCESS || !answer.body) return undefined;
+      return decodeKvTable(answer.body);
+    } catch {
+      return undefined;
+    }
   }
 
   /** A queue's max offset on one broker (a slave's, say), undefined when it cannot say. */

@@ -499,6 +499,11 @@ export class MessageStore {
     return true;
   }
 
+  /** Commit log bytes not yet turned into queue units and index entries. */
+  dispatchBehindBytes(): number {
+    return Math.max(0, this.commitLog.writePosition - this.dispatcher.reputOffset);
+  }
+
   /** Up to `maxCount` raw units of a queue from `queueOffset` (fillers included), in order. */
   queueUnits(
     topic: string,

@@ -110,6 +110,19 @@ describe("ha: master and slave", () => {
         what: "the slave's metadata sync",
       });
       expect(readFileSync(config("topics.json"), "utf8")).toContain('"HaTopic"');
+      // The operator's view: roles, and no lag once caught up.
+      const cluster = await runRmq(["inspect", "cluster", "-n", master.namesrv, "--json"]);
+      expect(
+        jsonLines(cluster.stdout).map((b) => [
+          b.brokerId,
+          b.role,
+          b.commitLogMaxOffset,
+          b.lagBytes,
+        ]),
+      ).toEqual([
+        [0, "SYNC_MASTER", end, null],
+        [1, "SLAVE", end, 0],
+      ]);
     } finally {
       await slave[Symbol.asyncDispose]();
     }
