@@ -176,7 +176,13 @@ export class Broker {
         log: log.child("ha"),
         host: config.bindAddress,
         port:
-          config.haListenPort >= 0 ? config.haListenPort : bound.port === 0 ? 0 : bound.port + 1,
+          // RocketMQ's default is the configured listen port + 1; a listen port of 0 (any)
+          // makes the HA port any too, not the bound port + 1, which may be taken.
+          config.haListenPort >= 0
+            ? config.haListenPort
+            : config.listenPort === 0
+              ? 0
+              : config.listenPort + 1,
         heartbeatIntervalMs: config.haSendHeartbeatInterval,
         housekeepingIntervalMs: config.haHousekeepingInterval,
         transferBatchBytes: config.haTransferBatchSize,
