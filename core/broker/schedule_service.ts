@@ -19,8 +19,8 @@ import { findMessageProperty, MessageConst, type HostAddress } from "../common/m
 import type { StoredRecord } from "../store/commit_log_codec.ts";
 import { SCHEDULE_TOPIC_XXXX } from "../store/dispatch.ts";
 import type { FileIO } from "../store/file_io.ts";
-import type { MessageInput, MessageStore } from "../store/message_store.ts";
-import { PutMessageStatus } from "../store/status.ts";
+import type { MessageInput, MessageStore, PutResult } from "../store/message_store.ts";
+import { deliveryOutcome } from "./delivery_outcome.ts";
 import { configFilePath, loadConfigFile, persistConfigFile } from "./config_file_persist.ts";
 import { delayOffsetJson, type DelayOffsetFile } from "./config_files.ts";
 
@@ -167,7 +167,7 @@ export class ScheduleService {
     const from = this.cursor(level);
     const units = store.queueUnits(SCHEDULE_TOPIC_XXXX, queueId, from, deliveryBatchMax);
     const nowMs = clock.nowMs();
-    const puts: { offset: number; put: Promise<{ status: string }> }[] = [];
+    const puts: { offset: number; put: Promise<PutResult> }[] = [];
     let nextWakeMs = idlePollMs;
     let offset = from;
     for (const unit of units) {
@@ -190,12 +190,15 @@ export class ScheduleService {
     if (units.length === deliveryBatchMax && offset === from + units.length) nextWakeMs = 0;
     for (const { offset: at, put } of puts) {
       const result = await put;
-      if (result.status !== PutMessageStatus.PUT_OK) {
-        log.warn(
-          `delay level ${level}: delivery of unit ${at} stored as ${result.status}; retrying`,
-        );
+      const outcome = deliveryOutcome(result);
+      if (outcome === "retry") {
+        log.warn(`delay level ${level}: unit ${at} not stored (${result.status}); retrying`);
         this.setCursor(level, at);
         return retryAfterFailureMs;
+      }
+      if (outcome === "refused") {
+        const why = result.remark ?? result.status;
+        log.warn(`delay level ${level}: unit ${at} refused for good (${why}); skipped`);
       }
       this.setCursor(level, at + 1);
     }

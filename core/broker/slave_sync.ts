@@ -27,6 +27,8 @@ const decoder = new TextDecoder();
 
 export class SlaveSync {
   private timer: TimerHandle | null = null;
+  private inFlight = false;
+  private stopped = false;
 
   constructor(
     private readonly ctx: BrokerContext,
@@ -41,12 +43,23 @@ export class SlaveSync {
   }
 
   stop(): void {
+    this.stopped = true;
     this.timer?.cancel();
   }
 
+  /** One round at a time: an older answer never lands after a newer one. */
   async syncOnce(): Promise<void> {
     const addr = this.masterAddr();
-    if (!addr) return;
+    if (!addr || this.inFlight || this.stopped) return;
+    this.inFlight = true;
+    try {
+      await this.fetchAll(addr);
+    } finally {
+      this.inFlight = false;
+    }
+  }
+
+  private async fetchAll(addr: string): Promise<void> {
     const fetch = async (code: number) => {
       const answer = await this.client.invoke(addr, createRequest(code));
       if (answer.code !== ResponseCode.SUCCESS || !answer.body) {
@@ -56,6 +69,7 @@ export class SlaveSync {
     };
     try {
       const topics = decodeTopics(await fetch(RequestCode.GET_ALL_TOPIC_CONFIG));
+      if (this.stopped) return;
       this.ctx.topics.replaceAll(topics.topicConfigTable, topics.dataVersion);
       const offsets = decodeConsumerOffsets(await fetch(RequestCode.GET_ALL_CONSUMER_OFFSET));
       this.ctx.offsets.replaceAll(offsets.offsetTable);

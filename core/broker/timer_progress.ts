@@ -33,6 +33,19 @@ export class DeliveredSet {
     this.advance();
   }
 
+  /** Everything below `offset` is done (the queue starts there now: older units are gone). */
+  skipBelow(offset: number): void {
+    if (offset <= this.doneBelow) return;
+    const droppedBits = offset - this.doneBelow;
+    const keep = new Uint8Array(Math.max(0, this.bits.length - (droppedBits >> 3)));
+    // Shift the bitmap by whole bytes, then mark the few bits the byte shift left unmarked.
+    keep.set(this.bits.subarray(droppedBits >> 3, (droppedBits >> 3) + keep.length));
+    const base = this.doneBelow + (droppedBits & ~7);
+    this.bits = keep;
+    this.doneBelow = base;
+    for (let o = base; o < offset; o++) this.add(o);
+  }
+
   /** Moves doneBelow over whole delivered bytes at the front, dropping their bits. */
   private advance(): void {
     let fullBytes = 0;

@@ -18,8 +18,8 @@ import { MinHeap } from "../common/min_heap.ts";
 import type { StoredRecord } from "../store/commit_log_codec.ts";
 import { TIMER_TOPIC } from "../store/dispatch.ts";
 import type { FileIO } from "../store/file_io.ts";
-import type { MessageInput, MessageStore } from "../store/message_store.ts";
-import { PutMessageStatus } from "../store/status.ts";
+import type { MessageInput, MessageStore, PutResult } from "../store/message_store.ts";
+import { deliveryOutcome } from "./delivery_outcome.ts";
 import { configFilePath, loadConfigFile, persistConfigFile } from "./config_file_persist.ts";
 import { timerProgressJson, type DeliveredSet } from "./timer_progress.ts";
 
@@ -27,6 +27,7 @@ import { timerProgressJson, type DeliveredSet } from "./timer_progress.ts";
 const scanBatch = 1024;
 const deliveryBatchMax = 4096;
 const retryAfterFailureMs = 1_000;
+const timerWaitMsMax = 2 ** 31 - 1;
 
 interface Pending {
   queueOffset: number;
@@ -107,14 +108,23 @@ export class TimerService {
   private rebuild(): void {
     const { store, clock, log } = this.options;
     const nowMs = clock.nowMs();
-    let offset = Math.max(this.delivered.doneBelow, store.minOffsetInQueue(TIMER_TOPIC, 0));
+    const queueStart = store.minOffsetInQueue(TIMER_TOPIC, 0);
+    if (queueStart > this.delivered.doneBelow) {
+      this.delivered.skipBelow(queueStart); // units removed by retention are not pending
+      this.dirty = true;
+    }
+    let offset = Math.max(this.delivered.doneBelow, queueStart);
     let found = 0;
     for (;;) {
       const units = store.queueUnits(TIMER_TOPIC, 0, offset, scanBatch);
       if (units.length === 0) break;
       for (const unit of units) {
         const at = offset++;
-        if (unit.size === 0x7fffffff || this.delivered.has(at)) continue;
+        if (this.delivered.has(at)) continue;
+        if (unit.size === 0x7fffffff) {
+          this.markDelivered(at); // a filler: nothing to deliver, nothing to wait for
+          continue;
+        }
         if (unit.tagsCode <= nowMs && this.alreadyDelivered(unit.physicalOffset)) {
           this.markDelivered(at);
           found++;
@@ -133,11 +143,16 @@ export class TimerService {
     const earliest = this.pending.peekKey();
     if (!this.running || this.busy || earliest === undefined) return;
     const nowMs = this.options.clock.nowMs();
-    const dueMs = delayMs !== undefined ? nowMs + delayMs : Math.max(nowMs, earliest);
+    // setTimeout takes at most 2^31 - 1 ms; a later due time is looked at again by then.
+    const waitMs = Math.min(
+      delayMs !== undefined ? delayMs : Math.max(0, earliest - nowMs),
+      timerWaitMsMax,
+    );
+    const dueMs = nowMs + waitMs;
     if (this.timer && this.timerDueMs <= dueMs) return;
     this.timer?.cancel();
     this.timerDueMs = dueMs;
-    this.timer = this.options.clock.after(dueMs - nowMs, () => {
+    this.timer = this.options.clock.after(waitMs, () => {
       this.timer = null;
       this.timerDueMs = Infinity;
       void this.tick();
@@ -163,7 +178,7 @@ export class TimerService {
   private async deliverDue(): Promise<number | undefined> {
     const { store, clock, log } = this.options;
     const nowMs = clock.nowMs();
-    const due: { entry: Pending; dueMs: number; put: Promise<{ status: string }> | null }[] = [];
+    const due: { entry: Pending; dueMs: number; put: Promise<PutResult> | null }[] = [];
     while (due.length < deliveryBatchMax) {
       const dueMs = this.pending.peekKey();
       if (dueMs === undefined || dueMs > nowMs) break;
@@ -173,25 +188,29 @@ export class TimerService {
       if (!input) log.warn(`timer: unit ${entry.queueOffset} has no deliverable record; skipped`);
       due.push({ entry, dueMs, put: input ? store.put(input) : null });
     }
-    for (const [i, { entry, put }] of due.entries()) {
-      const result = put ? await put : { status: PutMessageStatus.PUT_OK };
-      if (result.status !== PutMessageStatus.PUT_OK) {
-        log.warn(`timer: delivery of unit ${entry.queueOffset} stored as ${result.status}`);
-        // Back in the heap: this one and those after it (their puts may have failed too; a put
-        // that did succeed is found by the start-up check only, so wait and retry in order).
-        for (const rest of due.slice(i)) {
-          const settled = rest.put ? await rest.put : null;
-          if (settled?.status === PutMessageStatus.PUT_OK)
-            this.markDelivered(rest.entry.queueOffset);
-          else this.pending.push(rest.dueMs, rest.entry);
-        }
-        return retryAfterFailureMs;
+    let retry = false;
+    for (const { entry, dueMs, put } of due) {
+      if (!put) {
+        this.markDelivered(entry.queueOffset);
+        continue;
+      }
+      const result = await put;
+      const outcome = deliveryOutcome(result);
+      if (outcome === "retry") {
+        // Not stored: back in the heap, in due order, and tried again shortly.
+        log.warn(`timer: unit ${entry.queueOffset} not stored (${result.status}); retrying`);
+        this.pending.push(dueMs, entry);
+        retry = true;
+        continue;
+      }
+      if (outcome === "refused") {
+        log.warn(`timer: unit ${entry.queueOffset} refused for good (${result.status}); skipped`);
       }
       this.markDelivered(entry.queueOffset);
     }
-    return this.pending.peekKey() !== undefined && this.pending.peekKey()! <= clock.nowMs()
-      ? 0
-      : undefined;
+    if (retry) return retryAfterFailureMs;
+    const next = this.pending.peekKey();
+    return next !== undefined && next <= clock.nowMs() ? 0 : undefined;
   }
 
   private markDelivered(queueOffset: number): void {

@@ -94,7 +94,10 @@ export class TransactionCheckService {
           const half = store.lookMessageByOffset(unit.physicalOffset);
           if (half) {
             if (half.storeTimestamp >= roundStartMs) break walk; // put during this round
-            if (roundStartMs - half.bornTimestamp < this.options.timeoutMs) break walk;
+            // Too young to ask about; a born time in the future (a producer's clock ahead)
+            // counts as old enough, as in RocketMQ, or it would hold up every later half.
+            const ageMs = roundStartMs - half.bornTimestamp;
+            if (ageMs >= 0 && ageMs < this.options.timeoutMs) break walk;
             if (!(await this.handle(half, done))) break walk; // the store refused: next round
           }
         }

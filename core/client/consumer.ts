@@ -264,7 +264,7 @@ export class PushConsumer {
       // than at the next 20 s rebalance. A retry topic appears with the first send-back.
       if (subscription.isRetry) return;
       this.options.log.debug(`topic ${topic} has no route yet; retrying in 1 s`);
-      this.timers.push(this.options.clock.after(noRouteRetryMs, () => void this.rebalance()));
+      this.later(noRouteRetryMs, () => void this.rebalance());
       return;
     }
     const queues = RouteCache.subscribeQueues(topic, found.route);
@@ -316,12 +316,10 @@ export class PushConsumer {
   private retryLockSoon(): void {
     if (this.lockRetryPending) return;
     this.lockRetryPending = true;
-    this.timers.push(
-      this.options.clock.after(lockRetryMs, () => {
-        this.lockRetryPending = false;
-        void this.rebalance();
-      }),
-    );
+    this.later(lockRetryMs, () => {
+      this.lockRetryPending = false;
+      void this.rebalance();
+    });
   }
 
   /** Orderly: refreshes every held lock; a queue whose lock was refused stops being consumed. */
@@ -435,6 +433,16 @@ export class PushConsumer {
       : undefined;
   }
 
+  /** A one-shot timer cancelled by stop(), forgotten once it fires. */
+  private later(ms: number, fn: () => void): void {
+    const handle = this.options.clock.after(ms, () => {
+      const at = this.timers.indexOf(handle);
+      if (at >= 0) this.timers.splice(at, 1);
+      fn();
+    });
+    this.timers.push(handle);
+  }
+
   private sleep(ms: number): Promise<void> {
     return new Promise((resolve) => this.options.clock.after(ms, resolve));
   }
@@ -498,6 +506,8 @@ export class PushConsumer {
           // Never move past a message the handler has not taken (stop or pause in between).
           if (!this.running || owned.stopped) return;
           if (!(await this.holdsLock(owned))) return; // pull again from here once locked
+          // The lock check may have waited on the broker: the queue may be gone meanwhile.
+          if (!this.running || owned.stopped) return;
           const wanted = tags.length === 0 || (m.tags !== undefined && tags.includes(m.tags));
           if (wanted && !(await this.consume(owned, m, isRetry))) {
             await this.sleep(
@@ -655,12 +665,10 @@ export class PushConsumer {
     );
     if (!ownsRetryQueues && !this.retryLookPending) {
       this.retryLookPending = true;
-      this.timers.push(
-        this.options.clock.after(retryRouteLookMs, () => {
-          this.retryLookPending = false;
-          void this.rebalance();
-        }),
-      );
+      this.later(retryRouteLookMs, () => {
+        this.retryLookPending = false;
+        void this.rebalance();
+      });
     }
     return true;
   }

@@ -94,7 +94,9 @@ export class TransactionProducer {
     });
     let state: TransactionState;
     try {
-      state = await executeLocal(sent);
+      // As the Java client: the local transaction runs only after a clean SEND_OK; a half
+      // stored with a flush or slave problem is rolled back.
+      state = sent.status === "SEND_OK" ? await executeLocal(sent) : "ROLLBACK";
     } catch (error) {
       this.options.log.warn(`local transaction failed (${(error as Error).message}); UNKNOWN`);
       state = "UNKNOWN";

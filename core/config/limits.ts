@@ -27,6 +27,8 @@ export const serverConnectionCountMax = 10_000;
 
 /** Topic names: RocketMQ allows ^[%|a-zA-Z0-9_-]+$ up to 127 characters. */
 export const topicNameLengthMax = 127;
+/** %RETRY%<group> and %DLQ%<group> topics may be up to 255 (a group name can be long). */
+export const groupTopicNameLengthMax = 255;
 
 /** Broker registrations whose bodies we inflate: a zlib bomb stops here. */
 export const registerBodyInflatedBytesMax = 64 * MiB;

@@ -80,6 +80,8 @@ export class HaMaster {
 
   stop(): void {
     this.housekeeping?.cancel();
+    this.waiterTimer?.cancel();
+    this.waiterTimer = null;
     for (const slave of [...this.slaves]) slave.socket.end();
     this.listener?.stop(true);
     this.listener = null;
@@ -141,6 +143,17 @@ export class HaMaster {
       return;
     }
     if (reported === undefined) return;
+    if (reported > this.options.store.commitLog.writePosition) {
+      // A slave ahead of its master holds bytes this log does not: its acks would vouch for
+      // data it never got from here. Refuse it, as RocketMQ's HA does on a mismatch.
+      const end = this.options.store.commitLog.writePosition;
+      this.options.log.warn(
+        `slave ${slave.remote} reports offset ${reported}, past this log's end ${end}; closing`,
+      );
+      slave.socket.end();
+      this.closed(slave, "ahead of the master");
+      return;
+    }
     slave.ackOffset = reported;
     if (slave.transferOffset === null) {
       const { commitLog } = this.options.store;

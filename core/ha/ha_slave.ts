@@ -76,7 +76,9 @@ export class HaSlave {
         hostname: address.slice(0, colon),
         port: Number(address.slice(colon + 1)),
         socket: {
-          data: (_, chunk) => this.received(chunk),
+          data: (from, chunk) => {
+            if (from === this.socket) this.received(chunk); // not a dropped connection's tail
+          },
           close: (closing) => this.lost(closing, "closed"),
           error: (failing, error) => this.lost(failing, `error: ${error.message}`),
         },

@@ -204,10 +204,15 @@ export class Channel {
   /** Closes the channel once; pending requests fail at once with the reason. */
   close(reason: string): void {
     if (this.closed) return;
-    // Frames sent this turn were accepted (send() said so): hand them to the socket before it
-    // ends, or a oneway request sent just before a clean close would be lost.
-    if (this.flushQueued) this.flushCoalesced();
+    // Frames sent this turn were accepted (send() said so): hand what the socket takes now to
+    // it before it ends, or a oneway request sent just before a clean close would be lost.
+    // Marked closed first, so a full buffer cannot close it again from inside write().
+    const frames = this.flushQueued ? this.coalesced : [];
     this.closed = true;
+    for (const frame of frames) {
+      if (this.writeQueue.length > 0) break;
+      if (this.socket.write(frame) !== frame.length) break;
+    }
     this.closeReason = reason;
     this.writeQueue.length = 0;
     this.queuedBytes = 0;

@@ -121,6 +121,8 @@ export class Dispatcher {
       let bytes = this.commitLog.read(this.reputOffset, windowEnd - this.reputOffset);
       if (!bytes || bytes.length === 0) return false;
       let consumed = this.dispatchBytes(bytes, segmentEnd);
+      // The first bytes of a record still arriving (a slave gets records in pieces).
+      if (consumed === 0 && bytes.length < 8 && this.reputOffset + bytes.length >= end) return true;
       if (consumed === 0 && bytes.length >= 4) {
         // One record larger than the window: read exactly that record.
         const size = new DataView(bytes.buffer, bytes.byteOffset, 4).getInt32(0);

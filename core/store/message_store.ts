@@ -14,7 +14,7 @@ import type { Clock, TimerHandle } from "../common/clock.ts";
 import type { Logger } from "../common/log.ts";
 import { createOffsetMessageId, type HostAddress, transactionType } from "../common/message.ts";
 import { MessageSysFlag } from "../common/message.ts";
-import { topicNameLengthMax } from "../config/limits.ts";
+import { groupTopicNameLengthMax, topicNameLengthMax } from "../config/limits.ts";
 import type { StoreConfig } from "../config/store_config.ts";
 import { CheckpointFile } from "./checkpoint_file.ts";
 import {
@@ -27,11 +27,7 @@ import {
 import { CommitLog } from "./commit_log.ts";
 import type { ConsumeQueueUnit } from "./consume_queue_codec.ts";
 import { ConsumeQueueSet } from "./consume_queue_set.ts";
-import {
-  Dispatcher,
-  type DispatchListener,
-  type DispatchSource,
-} from "./dispatch.ts";
+import { Dispatcher, type DispatchListener, type DispatchSource } from "./dispatch.ts";
 import type { FileIO } from "./file_io.ts";
 import { FlushService } from "./flush_service.ts";
 import { IndexService } from "./index_service.ts";
@@ -250,7 +246,11 @@ export class MessageStore {
     for (let i = 0; i < messages.length; i++) {
       const m = messages[i]!;
       const names = encoded[i]!;
-      if (!topicPattern.test(m.topic) || m.topic.length > topicNameLengthMax) {
+      const lengthMax =
+        m.topic.startsWith("%RETRY%") || m.topic.startsWith("%DLQ%")
+          ? groupTopicNameLengthMax
+          : topicNameLengthMax;
+      if (!topicPattern.test(m.topic) || m.topic.length > lengthMax) {
         return refuse(
           PutMessageStatus.MESSAGE_ILLEGAL,
           `illegal topic name "${m.topic.slice(0, 200)}"`,

@@ -88,6 +88,12 @@ export async function processEndTransaction(
   const refusal = sendStatusResponse(request, result);
   if (refusal) return refusal;
   // Stored (possibly with a flush or slave status): the half is resolved.
-  await resolve();
+  const op = await resolve();
+  if (op.status !== PutMessageStatus.PUT_OK) {
+    // The commit stands; without its op record the half will be checked again.
+    ctx.log.error(
+      `transaction ${what}: committed, but its op record was not stored (${op.status})`,
+    );
+  }
   return createResponse(request, ResponseCode.SUCCESS);
 }

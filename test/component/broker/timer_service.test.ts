@@ -33,11 +33,11 @@ function service(store: MessageStore, clock: ManualClock, root: string) {
   return timer;
 }
 
-/** A send of `body` to Alarms queue 0, due at `dueMs`, as the broker stores it. */
-function timed(body: string, dueMs: number) {
+/** A send of `body` to `topic` queue 0, due at `dueMs`, as the broker stores it. */
+function timed(body: string, dueMs: number, topic = "Alarms") {
   const sent = new Map([["UNIQ_KEY", `UK-${body}`]]);
   const m = message(TIMER_TOPIC, 0, body);
-  m.properties = timerSendProperties(sent, "DefaultCluster", "Alarms", 0, dueMs);
+  m.properties = timerSendProperties(sent, "DefaultCluster", topic, 0, dueMs);
   return m;
 }
 
@@ -110,6 +110,22 @@ describe("broker: timer service", () => {
     timer = service(store, clock, config.storePathRootDir);
     timer.start();
     expect(timer.pendingCount()).toBe(0);
+    timer.stop();
+    store.shutdown();
+  });
+
+  test("broker: timer service: a message the store refuses for good is skipped, once", async () => {
+    const config = tempStoreConfig();
+    roots.push(config.storePathRootDir);
+    const clock = new ManualClock(1_000_000);
+    const { store } = openStore(config, { clock });
+    const timer = service(store, clock, config.storePathRootDir);
+    timer.start();
+    await putNow(store, clock, timed("never", 1_001_000, "bad topic!")); // an illegal name
+    await putNow(store, clock, timed("fine", 1_002_000));
+    await advance(clock, 5_000);
+    expect(bodies(store)).toEqual(["fine"]);
+    expect(timer.pendingCount()).toBe(0); // not retried every second forever
     timer.stop();
     store.shutdown();
   });

@@ -126,3 +126,25 @@ describe("broker: transaction check", () => {
     store.shutdown();
   });
 });
+
+describe("broker: transaction check, clocks", () => {
+  test("broker: transaction check: a half born in the future is asked about at once", async () => {
+    const config = tempStoreConfig();
+    roots.push(config.storePathRootDir);
+    const clock = new ManualClock(1_000_000);
+    const { store } = openStore(config, { clock });
+    const { checker, producer } = rig(store, clock, config.storePathRootDir);
+    const early = half("ahead");
+    early.bornTimestamp = 9_000_000; // the producer's clock runs hours ahead
+    await putNow(store, clock, early);
+    clock.advance(1);
+    const done = checker.round();
+    for (let i = 0; i < 6; i++) {
+      clock.advance(0);
+      await Promise.resolve();
+    }
+    expect(await done).toEqual({ checked: 1, discarded: 0, resolvedPassed: 0 });
+    expect(producer.socket.commands()[0]!.extFields?.get("msgId")).toBe("UK-ahead");
+    store.shutdown();
+  });
+});
