@@ -22,6 +22,7 @@ import { notifyConsumerIdsChanged } from "./processors/client.ts";
 import { processPull } from "./processors/pull.ts";
 import { QueueLocks } from "./queue_locks.ts";
 import { SqlFilters } from "./sql_filters.ts";
+import { OpRecordBatcher } from "./transaction_ops.ts";
 import { Registration } from "./registration.ts";
 import { HaMaster } from "../ha/ha_master.ts";
 import { HaSlave } from "../ha/ha_slave.ts";
@@ -124,6 +125,11 @@ export class Broker {
       replication: new Replication(config.brokerRole, null, config, () => 0),
       delayOffsetsJson: () => this.duties?.delayOffsetsJson(),
       bootTimestampMs: clock.nowMs(),
+      opRecords: new OpRecordBatcher(
+        this.store,
+        () => ctx.storeHost,
+        () => clock.nowMs(),
+      ),
       haStatus: () =>
         this.haMaster
           ? {

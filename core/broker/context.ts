@@ -12,6 +12,7 @@ import type { PullHoldService } from "./long_polling.ts";
 import type { QueueLocks } from "./queue_locks.ts";
 import type { Replication } from "./replication.ts";
 import type { SqlFilters } from "./sql_filters.ts";
+import type { OpRecordBatcher } from "./transaction_ops.ts";
 import type { ConsumerOffsetManager } from "./offsets.ts";
 import type { SubscriptionGroupManager } from "./subscriptions.ts";
 import type { TopicManager } from "./topics.ts";
@@ -30,6 +31,8 @@ export interface BrokerContext {
   storeHost: HostAddress;
   /** "brokerIP1:port" as registered with the name servers. */
   brokerAddr: string;
+  /** Op records resolving half messages, one per turn and half queue. */
+  opRecords: OpRecordBatcher;
   /** When this broker started (runtime info). */
   bootTimestampMs: number;
   /** Replication as runtime info shows it: a slave's master, a master's slave connections. */

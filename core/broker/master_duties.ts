@@ -48,6 +48,7 @@ export class MasterDuties {
       checkIntervalMs: config.transactionCheckInterval,
       timeoutMs: config.transactionTimeOut,
       checkMax: config.transactionCheckMax,
+      resolveHalf: (queueId, offset) => ctx.opRecords.resolve(queueId, offset),
     });
   }
 

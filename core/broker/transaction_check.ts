@@ -37,6 +37,8 @@ export interface TransactionCheckOptions {
   checkIntervalMs: number;
   timeoutMs: number;
   checkMax: number;
+  /** Writes the op record that marks a half resolved (the broker batches them per turn). */
+  resolveHalf: (queueId: number, halfQueueOffset: number) => Promise<{ status: string }>;
 }
 
 /** What one round did, for logs and tests. */
@@ -165,6 +167,7 @@ export class TransactionCheckService {
         properties: half.properties,
       });
       if (moved.status !== PutMessageStatus.PUT_OK) return false;
+      await this.options.resolveHalf(HALF_QUEUE, half.queueOffset);
       log.warn(
         `transaction ${this.uniqKey(half)} checked ${times} times without an ` +
           `answer; moved to ${TransactionTopics.CHECK_MAX_TIME}`,
@@ -179,6 +182,10 @@ export class TransactionCheckService {
       properties: checkedHalfProperties(half.properties, times + 1),
     });
     if (copy.status !== PutMessageStatus.PUT_OK) return false;
+    // The copy stands for the transaction from now on. Resolving the original too means a
+    // checker whose offset went back after a crash does not ask about it a second time, which
+    // could commit it twice.
+    await this.options.resolveHalf(HALF_QUEUE, half.queueOffset);
     done.checked++;
     const appended = copy.appended[0]!;
     const group = findMessageProperty(half.properties, MessageConst.PROPERTY_PRODUCER_GROUP) ?? "";

@@ -16,13 +16,13 @@ export const TransactionTopics = {
 
 export const OP_TAG = "d";
 
-/** Marks the half message at `halfQueueOffset` (of half queue `queueId`) as resolved. */
+/** Marks the half messages at `halfQueueOffsets` (of half queue `queueId`) as resolved. */
 export function putOpRecord(
   store: MessageStore,
   storeHost: HostAddress,
   nowMs: number,
   queueId: number,
-  halfQueueOffset: number,
+  halfQueueOffsets: number | number[],
 ): Promise<PutResult> {
   return store.put({
     topic: TransactionTopics.OP,
@@ -34,9 +34,57 @@ export function putOpRecord(
     storeHost,
     reconsumeTimes: 0,
     preparedTransactionOffset: 0,
-    body: new TextEncoder().encode(String(halfQueueOffset)),
+    body: new TextEncoder().encode(opBody(halfQueueOffsets)),
     properties: `WAIT\u0001true\u0002TAGS\u0001${OP_TAG}`,
   });
+}
+
+/**
+ * One offset as 4.9.7 writes it ("3"); several as 5.x batches them ("17,18,21,"). Both read
+ * back with opRecordHalfOffsets.
+ */
+function opBody(offsets: number | number[]): string {
+  if (typeof offsets === "number") return String(offsets);
+  return offsets.length === 1 ? String(offsets[0]) : offsets.map((o) => `${o},`).join("");
+}
+
+/**
+ * Op records batched per event-loop turn: every resolution asked for in one turn (one drain
+ * of END_TRANSACTIONs) shares one record, written at once, so a batch adds no delay and so no
+ * window in which a crash forgets a resolution the producer was told about.
+ */
+export class OpRecordBatcher {
+  private readonly pending = new Map<
+    number,
+    { offsets: number[]; done: PromiseWithResolvers<PutResult> }
+  >();
+
+  constructor(
+    private readonly store: MessageStore,
+    private readonly storeHost: () => HostAddress,
+    private readonly nowMs: () => number,
+  ) {}
+
+  resolve(queueId: number, halfQueueOffset: number): Promise<PutResult> {
+    let batch = this.pending.get(queueId);
+    if (!batch) {
+      batch = { offsets: [], done: Promise.withResolvers<PutResult>() };
+      this.pending.set(queueId, batch);
+      queueMicrotask(() => this.flush(queueId));
+    }
+    batch.offsets.push(halfQueueOffset);
+    return batch.done.promise;
+  }
+
+  private flush(queueId: number): void {
+    const batch = this.pending.get(queueId);
+    if (!batch) return;
+    this.pending.delete(queueId);
+    putOpRecord(this.store, this.storeHost(), this.nowMs(), queueId, batch.offsets).then(
+      batch.done.resolve,
+      batch.done.reject,
+    );
+  }
 }
 
 /**

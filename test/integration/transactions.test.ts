@@ -104,6 +104,13 @@ describe("transactions: rmq tx", () => {
         what: "the responder's answer",
       });
       expect(await bodiesOf(namesrv, "TxD", "reader")).toEqual(["orphan"]);
+      // Killed again after the commit: no half is asked about twice, nothing stored twice.
+      await Bun.sleep(300); // the op record and the checker's offsets reach their files
+      await node[Symbol.asyncDispose]();
+      node = (await startSingleNode(store, fastChecks, { broker: first.address, namesrv })).node;
+      await Bun.sleep(2_000); // four check rounds
+      expect(responder.stdout.trim().split("\n")).toHaveLength(1);
+      expect(await bodiesOf(namesrv, "TxD", "reader2")).toEqual(["orphan"]);
     } finally {
       await node[Symbol.asyncDispose]();
     }

@@ -15,7 +15,6 @@ import { ResponseCode } from "../../protocol/response_code.ts";
 import { PutMessageStatus } from "../../store/status.ts";
 import type { BrokerContext } from "../context.ts";
 import { sendStatusResponse } from "./send.ts";
-import { putOpRecord } from "../transaction_ops.ts";
 
 export async function processEndTransaction(
   ctx: BrokerContext,
@@ -52,8 +51,7 @@ export async function processEndTransaction(
   if (half.physicalOffset !== commitLogOffset) {
     return refuse(ResponseCode.SYSTEM_ERROR, "The commit log offset wrong");
   }
-  const resolve = () =>
-    putOpRecord(ctx.store, ctx.storeHost, ctx.clock.nowMs(), half.queueId, half.queueOffset);
+  const resolve = () => ctx.opRecords.resolve(half.queueId, half.queueOffset);
   if (verdict === MessageSysFlag.TRANSACTION_ROLLBACK_TYPE) {
     const op = await resolve();
     if (op.status !== PutMessageStatus.PUT_OK) {

@@ -10,7 +10,11 @@ import { ConsumerOffsetManager } from "../../../core/broker/offsets.ts";
 import { halfMessageProperties } from "../../../core/broker/restored_properties.ts";
 import { TopicManager } from "../../../core/broker/topics.ts";
 import { TransactionCheckService } from "../../../core/broker/transaction_check.ts";
-import { putOpRecord, TransactionTopics } from "../../../core/broker/transaction_ops.ts";
+import {
+  OpRecordBatcher,
+  putOpRecord,
+  TransactionTopics,
+} from "../../../core/broker/transaction_ops.ts";
 import { ManualClock } from "../../../core/common/clock.ts";
 import { memoryLogger } from "../../../core/common/log.ts";
 import { brokerDefaults } from "../../../core/config/broker_config.ts";
@@ -57,6 +61,7 @@ function rig(store: MessageStore, clock: ManualClock, root: string) {
     checkIntervalMs: 60_000,
     timeoutMs: 6_000,
     checkMax: 2,
+    resolveHalf: (queueId, offset) => putOpRecord(store, host, clock.nowMs(), queueId, offset),
   });
   return { checker, offsets, producer };
 }
@@ -145,6 +150,39 @@ describe("broker: transaction check, clocks", () => {
     }
     expect(await done).toEqual({ checked: 1, discarded: 0, resolvedPassed: 0 });
     expect(producer.socket.commands()[0]!.extFields?.get("msgId")).toBe("UK-ahead");
+    store.shutdown();
+  });
+});
+
+describe("broker: transaction op records", () => {
+  test("broker: transaction ops: resolutions of one turn share one record", async () => {
+    const config = tempStoreConfig();
+    roots.push(config.storePathRootDir);
+    const clock = new ManualClock(1_000_000);
+    const { store } = openStore(config, { clock });
+    const { checker } = rig(store, clock, config.storePathRootDir);
+    for (const body of ["a", "b", "c"]) await putNow(store, clock, half(body));
+    const ops = new OpRecordBatcher(
+      store,
+      () => host,
+      () => clock.nowMs(),
+    );
+    const done = [ops.resolve(0, 0), ops.resolve(0, 2)];
+    await Promise.resolve();
+    clock.advance(0);
+    await Promise.all(done);
+    const records = store.getMessage(TransactionTopics.OP, 0, 0, 10, 1 << 20).messages;
+    expect(records).toHaveLength(1);
+    const body = store.lookMessageByOffset(records[0]!.physicalOffset)!.body;
+    expect(new TextDecoder().decode(body)).toBe("0,2,");
+    // The checker reads the batch: a and c resolved, b still asked about.
+    clock.advance(10_000);
+    const round = checker.round();
+    for (let i = 0; i < 6; i++) {
+      clock.advance(0);
+      await Promise.resolve();
+    }
+    expect(await round).toEqual({ checked: 1, discarded: 0, resolvedPassed: 2 });
     store.shutdown();
   });
 });
