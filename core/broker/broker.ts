@@ -2,6 +2,7 @@
 // and drives their timers from one clock. start() returns the address it bound; stop() is a
 // clean stop (answers held pulls, unregisters, persists offsets, flushes and closes the store).
 
+import { totalmem } from "node:os";
 import { assert } from "../common/assert.ts";
 import type { Clock, TimerHandle } from "../common/clock.ts";
 import { DelayLevels } from "../common/delay_levels.ts";
@@ -125,6 +126,7 @@ export class Broker {
       replication: new Replication(config.brokerRole, null, config, () => 0),
       delayOffsetsJson: () => this.duties?.delayOffsetsJson(),
       bootTimestampMs: clock.nowMs(),
+      memoryBytes: totalmem(),
       opRecords: new OpRecordBatcher(
         this.store,
         () => ctx.storeHost,

@@ -33,6 +33,8 @@ export interface BrokerContext {
   brokerAddr: string;
   /** Op records resolving half messages, one per turn and half queue. */
   opRecords: OpRecordBatcher;
+  /** This machine's RAM (the pull path's "far behind" threshold is a share of it). */
+  memoryBytes: number;
   /** When this broker started (runtime info). */
   bootTimestampMs: number;
   /** Replication as runtime info shows it: a slave's master, a master's slave connections. */

@@ -49,6 +49,8 @@ interface OwnedQueue {
   failures: number;
   /** The handler call under way, awaited before the queue is given up. */
   handling: Promise<unknown> | null;
+  /** The broker id the last pull answer suggested pulling from next (0: the master). */
+  pullFromBrokerId: number;
 }
 
 function queueKey(q: MessageQueue): string {
@@ -306,6 +308,7 @@ export class PushConsumer {
         lockedAtMs: lockedNow ? this.options.clock.nowMs() : 0,
         failures: 0,
         handling: null,
+        pullFromBrokerId: 0,
       };
       this.owned.set(key, owned);
       void this.pullLoop(owned);
@@ -451,7 +454,11 @@ export class PushConsumer {
     const suspendMs = this.options.suspendTimeoutMs ?? 15_000;
     while (!owned.stopped && this.running) {
       const found = await this.routes.get(owned.queue.topic, false).catch(() => undefined);
-      const addr = found && RouteCache.anyAddr(found.route, owned.queue.brokerName);
+      // The broker's last suggestion (a slave for a consumer far behind), else the master.
+      const suggested = found?.route.brokerDatas
+        .find((b) => b.brokerName === owned.queue.brokerName)
+        ?.brokerAddrs.get(owned.pullFromBrokerId);
+      const addr = suggested ?? (found && RouteCache.anyAddr(found.route, owned.queue.brokerName));
       if (!addr) {
         await this.sleep(pullErrorBackoffMs);
         continue;
@@ -499,6 +506,8 @@ export class PushConsumer {
 
   private async handlePull(owned: OwnedQueue, answer: RemotingCommand): Promise<void> {
     const next = Number(answer.extFields?.get("nextBeginOffset") ?? owned.offset);
+    const suggested = Number(answer.extFields?.get("suggestWhichBrokerId") ?? 0);
+    owned.pullFromBrokerId = Number.isInteger(suggested) && suggested >= 0 ? suggested : 0;
     switch (answer.code) {
       case ResponseCode.SUCCESS: {
         const { tags, isRetry } = this.subscriptionOf(owned.queue.topic);

@@ -21,6 +21,8 @@ export interface PullResult {
   nextBeginOffset: number;
   minOffset: number;
   maxOffset: number;
+  /** The broker id to pull this queue from next (0: master; a slave for a consumer far behind). */
+  suggestWhichBrokerId: number;
 }
 
 const statusByCode: Record<number, PullStatus> = {
@@ -95,6 +97,7 @@ export class PullConsumer {
       nextBeginOffset: num("nextBeginOffset"),
       minOffset: num("minOffset"),
       maxOffset: num("maxOffset"),
+      suggestWhichBrokerId: num("suggestWhichBrokerId"),
     };
   }
 

@@ -8,6 +8,8 @@ import { describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { PullConsumer } from "../../core/client/index.ts";
+import { createLogger, SystemClock } from "../../core/common/index.ts";
 import { RmqProcess, runRmq } from "../harness/rmq_process.ts";
 import { jsonLines, startSingleNode } from "../harness/single_node.ts";
 import { waitFor } from "../harness/wait_for.ts";
@@ -132,7 +134,7 @@ describe("ha: master and slave", () => {
 });
 
 describe("ha: reading from the slave", () => {
-  test("ha: with the master killed, consumers read everything from its slave", async () => {
+  test("ha: a reader far behind goes to the slave; with the master gone, all do", async () => {
     const dir = mkdtempSync(join(tmpdir(), "rmq-ha-read-"));
     await using namesrvProc = new RmqProcess(["namesrv", "--listen", "127.0.0.1:0"]);
     const namesrv = await namesrvProc.ready();
@@ -152,7 +154,15 @@ describe("ha: reading from the slave", () => {
         "-c",
         confPath,
       ]);
-    const master = broker("m", conf("m.conf", "brokerRole=SYNC_MASTER\nhaListenPort=0\n"));
+    // slaveReadEnable with a 0 % in-memory share: every consumer counts as far behind.
+    const master = broker(
+      "m",
+      conf(
+        "m.conf",
+        "brokerRole=SYNC_MASTER\nhaListenPort=0\n" +
+          "slaveReadEnable=true\naccessMessageInMemoryMaxRatio=0\n",
+      ),
+    );
     await master.ready();
     await using slave = broker("s", conf("s.conf", "brokerRole=SLAVE\nbrokerId=1\n"));
     await slave.ready();
@@ -181,6 +191,20 @@ describe("ha: reading from the slave", () => {
       },
       { timeoutMs: 10_000, what: "the slave to know the topic" },
     );
+    // The master points a reader that is far behind at the slave (whichBrokerWhenConsumeSlowly).
+    const pull = new PullConsumer({
+      group: "probe",
+      namesrvAddrs: [namesrv],
+      clock: new SystemClock(),
+      log: createLogger("test", { level: "error" }),
+    });
+    try {
+      const [queue] = await pull.queues("HaRead");
+      const answer = await pull.pull(queue!, 0, 1);
+      expect([answer.status, answer.suggestWhichBrokerId]).toEqual(["FOUND", 1]);
+    } finally {
+      pull.close();
+    }
     await master[Symbol.asyncDispose](); // kill -9
     const got = await runRmq([
       "consume",

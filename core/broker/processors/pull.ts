@@ -32,6 +32,24 @@ function concat(parts: Uint8Array[]): Uint8Array {
   return out;
 }
 
+/**
+ * Which broker of the group the consumer should pull from next (spec §3.3): the master (0),
+ * unless slaveReadEnable is on and what it just read lies further behind the log's head than
+ * accessMessageInMemoryMaxRatio of this machine's RAM (so likely no longer in the page cache):
+ * then the group's whichBrokerWhenConsumeSlowly, a slave.
+ */
+function suggestedBroker(
+  ctx: BrokerContext,
+  slowBrokerId: number,
+  result: { messages: { physicalOffset: number }[] },
+): number {
+  const last = result.messages[result.messages.length - 1];
+  if (!ctx.config.slaveReadEnable || ctx.config.brokerRole === "SLAVE" || !last) return 0;
+  const behindBytes = ctx.store.commitLog.writePosition - last.physicalOffset;
+  const inMemoryBytes = (ctx.memoryBytes * ctx.config.accessMessageInMemoryMaxRatio) / 100;
+  return behindBytes > inMemoryBytes ? slowBrokerId : 0;
+}
+
 /** A SQL92 subscription's filter, or the refusal RocketMQ answers. */
 export function sqlFilterOf(
   ctx: BrokerContext,
@@ -186,7 +204,9 @@ export function processPull(
   return createResponse(request, code, {
     remark: result.status,
     extFields: {
-      suggestWhichBrokerId: "0",
+      suggestWhichBrokerId: String(
+        suggestedBroker(ctx, group.whichBrokerWhenConsumeSlowly, result),
+      ),
       nextBeginOffset: String(result.nextBeginOffset),
       minOffset: String(result.minOffset),
       maxOffset: String(result.maxOffset),
