@@ -76,7 +76,10 @@ function requireStore(io: FileIO, root: string): string {
 
 export function registerInspect(cli: CAC): void {
   cli
-    .command("inspect <what> [...args]", "Read store files offline (never modifies them)")
+    .command(
+      "inspect <what> [...args]",
+      "Read store files offline (never modifying them), or ask a running cluster",
+    )
     .option("--from <n>", "First physical offset (commitlog) or queue offset (queue)")
     .option("--count <n>", "How many records or units to show")
     .option(
