@@ -131,20 +131,24 @@ export async function runOnline(what: string, args: string[], flags: OnlineFlags
         const topic = need(flags.topic, "-t/--topic (the topic the group consumes)");
         const progress = await admin.groupProgress(group, topic);
         const members = await admin.consumerIds(group, topic);
+        const owners = await admin.queueOwners(topic, members);
+        const ownerOf = (q: { brokerName: string; queueId: number }) =>
+          owners.get(`${q.brokerName}/${q.queueId}`) ?? null;
         if (json) {
-          for (const q of progress) printJson({ group, topic, ...q });
+          for (const q of progress) printJson({ group, topic, ...q, owner: ownerOf(q) });
           return;
         }
         const list = members.length ? `: ${members.join(", ")}` : "";
         printLine(`group ${group} on ${topic}: ${members.length} member(s) online${list}`);
         printTable(
-          ["broker", "queue", "brokerOffset", "consumerOffset", "lag"],
+          ["broker", "queue", "brokerOffset", "consumerOffset", "lag", "owner"],
           progress.map((q) => [
             q.brokerName,
             q.queueId,
             q.maxOffset,
             q.consumerOffset ?? "-",
             q.lag,
+            ownerOf(q) ?? "-",
           ]),
         );
         printLine(`total lag ${progress.reduce((n, q) => n + q.lag, 0)}`);

@@ -17,6 +17,7 @@ import type { Clock } from "../common/clock.ts";
 import type { Logger } from "../common/log.ts";
 import { decodeMessages, type ReceivedMessage } from "./received_message.ts";
 import { decodeKvTable } from "../protocol/route_data.ts";
+import { allocateAveragely } from "./allocate.ts";
 import { RouteCache } from "./route_cache.ts";
 
 export interface QueueOffsets {
@@ -146,6 +147,23 @@ export class Admin {
     );
     if (answer.code !== ResponseCode.SUCCESS || !answer.body) return [];
     return JSON.parse(new TextDecoder().decode(answer.body)).consumerIdList as string[];
+  }
+
+  /**
+   * Which member owns each queue ("broker/queueId" -> client id), as clustering members using
+   * the default average allocation divide them: every member computes the same split from the
+   * sorted lists, so the admin can too without asking the clients.
+   */
+  async queueOwners(topic: string, memberIds: string[]): Promise<Map<string, string>> {
+    const owners = new Map<string, string>();
+    if (memberIds.length === 0) return owners;
+    const queues = RouteCache.subscribeQueues(topic, await this.route(topic));
+    const ids = [...memberIds].sort();
+    for (const id of ids) {
+      for (const q of allocateAveragely(queues, ids, id))
+        owners.set(`${q.brokerName}/${q.queueId}`, id);
+    }
+    return owners;
   }
 
   /** By offset message id (VIEW_MESSAGE_BY_ID at the broker it names), else as a unique key. */

@@ -247,6 +247,19 @@ describe("cluster: two brokers, one name server", () => {
     const consumers = [0, 1, 2].map(() => newConsumer(topic, "g-shared", tally));
     for (const c of consumers) await c.start();
     await waitFor(() => settled(consumers, queues), { what: "the group to settle" });
+    // The admin's view of who owns which queue (inspect group) is what the members hold.
+    const admin = Admin.connect([ns], clock, quiet);
+    try {
+      const owners = await admin.queueOwners(topic, await admin.consumerIds("g-shared", topic));
+      for (const c of consumers) {
+        for (const key of c.positions().keys()) {
+          const [brokerName, keyTopic, queueId] = key.split("/");
+          if (keyTopic === topic) expect(owners.get(`${brokerName}/${queueId}`)).toBe(c.clientId);
+        }
+      }
+    } finally {
+      admin.close();
+    }
     const started = performance.now();
     const ids: string[] = [];
     const senders = [0, 1, 2, 3].map(async (s) => {
