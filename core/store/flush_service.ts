@@ -22,7 +22,6 @@ interface Waiter {
 
 export class FlushService {
   private waiters: Waiter[] = [];
-  private groupFlushScheduled: TimerHandle | null = null;
   private timers: TimerHandle[] = [];
   private lastThoroughMs = 0;
   /** One fdatasync of the commit log at a time; a request meanwhile runs after it. */
@@ -52,8 +51,6 @@ export class FlushService {
     this.stopped = true;
     for (const timer of this.timers) timer.cancel();
     this.timers = [];
-    this.groupFlushScheduled?.cancel();
-    this.groupFlushScheduled = null;
   }
 
   /** Called for each appended put: answer now (async) or after the covering flush (sync). */
@@ -73,10 +70,14 @@ export class FlushService {
       results,
       resolve,
     });
-    this.groupFlushScheduled ??= this.clock.soon(() => {
-      this.groupFlushScheduled = null;
-      this.requestCommitLogFlush();
-    });
+  }
+
+  /**
+   * The writer finished a drain: start the group flush for the puts it left waiting now,
+   * rather than an event-loop turn later (every turn is latency each SYNC put pays).
+   */
+  drained(): void {
+    if (this.waiters.length > 0 && !this.stopped) this.requestCommitLogFlush();
   }
 
   /**

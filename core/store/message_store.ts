@@ -358,6 +358,7 @@ export class MessageStore {
       const end = results[results.length - 1]!;
       this.flushService.complete(end.physicalOffset + end.size, put.wait, results, put.resolve);
     }
+    this.flushService.drained();
   }
 
   /** The fast path: dispatch what this drain appended from the values it already holds. */
