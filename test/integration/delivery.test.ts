@@ -147,6 +147,29 @@ describe("delivery: retries and dead letters", () => {
     expect(jsonLines(resend.stdout).map((r) => r.status)).toEqual(["SEND_OK"]);
     const again = await runRmq(["produce", "-n", namesrv, "--resend-dlq", "workers", "--json"]);
     expect([again.exitCode, again.stdout]).toEqual([0, ""]);
+    // One letter by its id resends it whatever the offsets; an unknown id is an error.
+    const one = await runRmq([
+      "produce",
+      "-n",
+      namesrv,
+      "--resend-dlq",
+      "workers",
+      "--msg-id",
+      letter.msgId,
+      "--json",
+    ]);
+    expect(jsonLines(one.stdout).map((r) => r.status)).toEqual(["SEND_OK"]);
+    const unknown = await runRmq([
+      "produce",
+      "-n",
+      namesrv,
+      "--resend-dlq",
+      "workers",
+      "--msg-id",
+      "NOPE",
+    ]);
+    expect(unknown.exitCode).not.toBe(0);
+    expect(unknown.stderr).toContain("no dead letter NOPE in %DLQ%workers");
     const back = await runRmq([
       "consume",
       "-n",
@@ -158,7 +181,7 @@ describe("delivery: retries and dead letters", () => {
       "--from",
       "first",
       "--count",
-      "5",
+      "6",
       "--timeout",
       "5s",
       "--json",
