@@ -107,11 +107,11 @@ describe("ha: master and slave", () => {
       expect(logBytes(slaveStore, end).equals(logBytes(master.store, end))).toBe(true);
       // Its metadata came from the master at start: topics and the delay cursors.
       const config = (name: string) => join(slaveStore, "config", name);
-      await waitFor(() => existsSync(config("delayOffset.json")), {
-        timeoutMs: 5_000,
+      await waitFor(() => readFileSync(config("topics.json"), "utf8").includes('"HaTopic"'), {
+        timeoutMs: 10_000,
         what: "the slave's metadata sync",
       });
-      expect(readFileSync(config("topics.json"), "utf8")).toContain('"HaTopic"');
+      expect(existsSync(config("delayOffset.json"))).toBe(true);
       // The operator's view: roles, and no lag once caught up.
       const cluster = await runRmq(["inspect", "cluster", "-n", master.namesrv, "--json"]);
       expect(
