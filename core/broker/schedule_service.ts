@@ -15,12 +15,12 @@
 import type { Clock, TimerHandle } from "../common/clock.ts";
 import type { DelayLevels } from "../common/delay_levels.ts";
 import type { Logger } from "../common/log.ts";
-import { findMessageProperty, MessageConst, type HostAddress } from "../common/message.ts";
-import type { StoredRecord } from "../store/commit_log_codec.ts";
+import type { HostAddress } from "../common/message.ts";
 import { SCHEDULE_TOPIC_XXXX } from "../store/dispatch.ts";
 import type { FileIO } from "../store/file_io.ts";
-import type { MessageInput, MessageStore, PutResult } from "../store/message_store.ts";
+import type { MessageStore, PutResult } from "../store/message_store.ts";
 import { deliveryOutcome } from "./delivery_outcome.ts";
+import { alreadyReleased, releasedMessage } from "./parked_message.ts";
 import { configFilePath, loadConfigFile, persistConfigFile } from "./config_file_persist.ts";
 import { delayOffsetJson, type DelayOffsetFile } from "./config_files.ts";
 
@@ -179,7 +179,7 @@ export class ScheduleService {
       }
       const record =
         unit.size === 0x7fffffff ? undefined : store.lookMessageByOffset(unit.physicalOffset);
-      const input = record && this.deliveryOf(record);
+      const input = record && releasedMessage(record, this.options.storeHost());
       if (input) {
         puts.push({ offset, put: store.put(input) });
       } else if (unit.size !== 0x7fffffff) {
@@ -206,30 +206,6 @@ export class ScheduleService {
     return nextWakeMs;
   }
 
-  /** The message a scheduled record becomes when due: its real topic and queue, as it was. */
-  private deliveryOf(record: StoredRecord): MessageInput | undefined {
-    const topic = findMessageProperty(record.properties, MessageConst.PROPERTY_REAL_TOPIC);
-    const queueId = Number(
-      findMessageProperty(record.properties, MessageConst.PROPERTY_REAL_QUEUE_ID),
-    );
-    if (!topic || !Number.isInteger(queueId) || queueId < 0) return undefined;
-    // The stored properties string stays the scheduled copy's, DELAY and REAL_* included, as
-    // RocketMQ stores it (spec §6.1).
-    return {
-      topic,
-      queueId,
-      flag: record.flag,
-      sysFlag: record.sysFlag,
-      bornTimestamp: record.bornTimestamp,
-      bornHost: record.bornHost,
-      storeHost: this.options.storeHost(),
-      reconsumeTimes: record.reconsumeTimes,
-      preparedTransactionOffset: record.preparedTransactionOffset,
-      body: record.body,
-      properties: record.properties,
-    };
-  }
-
   /** Moves a level's cursor past units a crash left delivered but not recorded. */
   private skipDelivered(level: number): void {
     const { store } = this.options;
@@ -238,7 +214,7 @@ export class ScheduleService {
       const [unit] = store.queueUnits(SCHEDULE_TOPIC_XXXX, level - 1, offset, 1);
       if (!unit || unit.size === 0x7fffffff) break;
       const record = store.lookMessageByOffset(unit.physicalOffset);
-      if (!record || !this.alreadyDelivered(record)) break;
+      if (!record || !alreadyReleased(store, record)) break;
       offset++;
     }
     if (offset !== this.cursor(level)) {
@@ -247,25 +223,5 @@ export class ScheduleService {
       );
       this.setCursor(level, offset);
     }
-  }
-
-  private alreadyDelivered(scheduled: StoredRecord): boolean {
-    const props = scheduled.properties;
-    const uniqKey = findMessageProperty(props, MessageConst.PROPERTY_UNIQ_CLIENT_MESSAGE_ID_KEYIDX);
-    const topic = findMessageProperty(props, MessageConst.PROPERTY_REAL_TOPIC);
-    if (!uniqKey || !topic) return false;
-    const copies = this.options.store.queryMessage(
-      topic,
-      uniqKey,
-      64,
-      scheduled.storeTimestamp,
-      Number.MAX_SAFE_INTEGER,
-    );
-    return copies.some(
-      (copy) =>
-        copy.topic === topic &&
-        copy.physicalOffset > scheduled.physicalOffset &&
-        copy.properties === props,
-    );
   }
 }

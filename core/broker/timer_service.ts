@@ -13,13 +13,13 @@
 
 import type { Clock, TimerHandle } from "../common/clock.ts";
 import type { Logger } from "../common/log.ts";
-import { findMessageProperty, MessageConst, type HostAddress } from "../common/message.ts";
+import type { HostAddress } from "../common/message.ts";
 import { MinHeap } from "../common/min_heap.ts";
-import type { StoredRecord } from "../store/commit_log_codec.ts";
 import { TIMER_TOPIC } from "../store/dispatch.ts";
 import type { FileIO } from "../store/file_io.ts";
-import type { MessageInput, MessageStore, PutResult } from "../store/message_store.ts";
+import type { MessageStore, PutResult } from "../store/message_store.ts";
 import { deliveryOutcome } from "./delivery_outcome.ts";
+import { alreadyReleased, releasedMessage } from "./parked_message.ts";
 import { configFilePath, loadConfigFile, persistConfigFile } from "./config_file_persist.ts";
 import { timerProgressJson, type DeliveredSet } from "./timer_progress.ts";
 
@@ -125,7 +125,9 @@ export class TimerService {
           this.markDelivered(at); // a filler: nothing to deliver, nothing to wait for
           continue;
         }
-        if (unit.tagsCode <= nowMs && this.alreadyDelivered(unit.physicalOffset)) {
+        const parked =
+          unit.tagsCode <= nowMs ? store.lookMessageByOffset(unit.physicalOffset) : null;
+        if (parked && alreadyReleased(store, parked)) {
           this.markDelivered(at);
           found++;
           continue;
@@ -184,7 +186,7 @@ export class TimerService {
       if (dueMs === undefined || dueMs > nowMs) break;
       const entry = this.pending.pop()!;
       const record = store.lookMessageByOffset(entry.physicalOffset);
-      const input = record && this.deliveryOf(record);
+      const input = record && releasedMessage(record, this.options.storeHost());
       if (!input) log.warn(`timer: unit ${entry.queueOffset} has no deliverable record; skipped`);
       due.push({ entry, dueMs, put: input ? store.put(input) : null });
     }
@@ -216,44 +218,5 @@ export class TimerService {
   private markDelivered(queueOffset: number): void {
     this.delivered.add(queueOffset);
     this.dirty = true;
-  }
-
-  /** The message a timer copy becomes when due: its real topic and queue, as it was. */
-  private deliveryOf(record: StoredRecord): MessageInput | undefined {
-    const topic = findMessageProperty(record.properties, MessageConst.PROPERTY_REAL_TOPIC);
-    const queueId = Number(
-      findMessageProperty(record.properties, MessageConst.PROPERTY_REAL_QUEUE_ID),
-    );
-    if (!topic || !Number.isInteger(queueId) || queueId < 0) return undefined;
-    return {
-      topic,
-      queueId,
-      flag: record.flag,
-      sysFlag: record.sysFlag,
-      bornTimestamp: record.bornTimestamp,
-      bornHost: record.bornHost,
-      storeHost: this.options.storeHost(),
-      reconsumeTimes: record.reconsumeTimes,
-      preparedTransactionOffset: record.preparedTransactionOffset,
-      body: record.body,
-      properties: record.properties,
-    };
-  }
-
-  /** Whether the copy of the timer record at `physicalOffset` is already in its real topic. */
-  private alreadyDelivered(physicalOffset: number): boolean {
-    const { store } = this.options;
-    const timed = store.lookMessageByOffset(physicalOffset);
-    if (!timed) return false;
-    const props = timed.properties;
-    const uniqKey = findMessageProperty(props, MessageConst.PROPERTY_UNIQ_CLIENT_MESSAGE_ID_KEYIDX);
-    const topic = findMessageProperty(props, MessageConst.PROPERTY_REAL_TOPIC);
-    if (!uniqKey || !topic) return false;
-    return store
-      .queryMessage(topic, uniqKey, 64, timed.storeTimestamp, Number.MAX_SAFE_INTEGER)
-      .some(
-        (copy) =>
-          copy.topic === topic && copy.physicalOffset > physicalOffset && copy.properties === props,
-      );
   }
 }

@@ -13,6 +13,7 @@ import {
 } from "../../protocol/header_fields.ts";
 import { ResponseCode } from "../../protocol/response_code.ts";
 import { PutMessageStatus } from "../../store/status.ts";
+import { releasedMessage } from "../parked_message.ts";
 import type { BrokerContext } from "../context.ts";
 import { sendStatusResponse } from "./send.ts";
 
@@ -59,27 +60,18 @@ export async function processEndTransaction(
     }
     return createResponse(request, ResponseCode.SUCCESS);
   }
-  const topic = findMessageProperty(half.properties, MessageConst.PROPERTY_REAL_TOPIC);
-  const queueId = Number(findMessageProperty(half.properties, MessageConst.PROPERTY_REAL_QUEUE_ID));
-  if (!topic || !Number.isInteger(queueId) || queueId < 0) {
+  const released = releasedMessage(half, ctx.storeHost);
+  if (!released) {
     return refuse(ResponseCode.SYSTEM_ERROR, "the half message names no real topic and queue");
   }
   const wait = findMessageProperty(half.properties, MessageConst.PROPERTY_WAIT_STORE_MSG_OK);
   const result = await ctx.store.put(
     {
-      topic,
-      queueId,
-      flag: half.flag,
+      ...released,
       sysFlag:
         (half.sysFlag & ~MessageSysFlag.TRANSACTION_ROLLBACK_TYPE) |
         MessageSysFlag.TRANSACTION_COMMIT_TYPE,
-      bornTimestamp: half.bornTimestamp,
-      bornHost: half.bornHost,
-      storeHost: ctx.storeHost,
-      reconsumeTimes: half.reconsumeTimes,
       preparedTransactionOffset: half.physicalOffset,
-      body: half.body,
-      properties: half.properties,
     },
     wait !== "false",
   );
