@@ -39,6 +39,23 @@ class PutSequence {
   write(): string {
     return writeJavaMap(this.map, this.largestSize);
   }
+
+  /** REAL_TOPIC / REAL_QID: where a parked message goes when released. */
+  putDestination(realTopic: string, realQueueId: number): void {
+    this.put(MessageConst.PROPERTY_REAL_TOPIC, realTopic);
+    this.put(MessageConst.PROPERTY_REAL_QUEUE_ID, String(realQueueId));
+  }
+}
+
+/**
+ * The puts every send the broker parks starts with: the sent properties, CLUSTER, and WAIT
+ * removed for the first write-out and put back (so it moves to the end of its bucket).
+ */
+function parkedSend(sent: ReadonlyMap<string, string>, clusterName: string): PutSequence {
+  const puts = new PutSequence(new Map(sent));
+  puts.put(CLUSTER, clusterName);
+  puts.moveToEnd(MessageConst.PROPERTY_WAIT_STORE_MSG_OK);
+  return puts;
 }
 
 /**
@@ -53,12 +70,9 @@ export function delayedSendProperties(
   realTopic: string,
   realQueueId: number,
 ): string {
-  const puts = new PutSequence(new Map(sent));
-  puts.put(CLUSTER, clusterName);
-  puts.moveToEnd(MessageConst.PROPERTY_WAIT_STORE_MSG_OK);
+  const puts = parkedSend(sent, clusterName);
   puts.put(MessageConst.PROPERTY_DELAY_TIME_LEVEL, String(level));
-  puts.put(MessageConst.PROPERTY_REAL_TOPIC, realTopic);
-  puts.put(MessageConst.PROPERTY_REAL_QUEUE_ID, String(realQueueId));
+  puts.putDestination(realTopic, realQueueId);
   return puts.write();
 }
 
@@ -74,11 +88,8 @@ export function timerSendProperties(
   realQueueId: number,
   dueMs: number,
 ): string {
-  const puts = new PutSequence(new Map(sent));
-  puts.put(CLUSTER, clusterName);
-  puts.moveToEnd(MessageConst.PROPERTY_WAIT_STORE_MSG_OK);
-  puts.put(MessageConst.PROPERTY_REAL_TOPIC, realTopic);
-  puts.put(MessageConst.PROPERTY_REAL_QUEUE_ID, String(realQueueId));
+  const puts = parkedSend(sent, clusterName);
+  puts.putDestination(realTopic, realQueueId);
   puts.put(PROPERTY_TIMER_OUT_MS, String(dueMs));
   return puts.write();
 }
@@ -94,11 +105,8 @@ export function halfMessageProperties(
   realTopic: string,
   realQueueId: number,
 ): string {
-  const puts = new PutSequence(new Map(sent));
-  puts.put(CLUSTER, clusterName);
-  puts.moveToEnd(MessageConst.PROPERTY_WAIT_STORE_MSG_OK);
-  puts.put(MessageConst.PROPERTY_REAL_TOPIC, realTopic);
-  puts.put(MessageConst.PROPERTY_REAL_QUEUE_ID, String(realQueueId));
+  const puts = parkedSend(sent, clusterName);
+  puts.putDestination(realTopic, realQueueId);
   return puts.write();
 }
 
@@ -134,9 +142,6 @@ export function sendBackProperties(stored: string, target: SendBackTarget): stri
   if (!puts.map.get(MessageConst.PROPERTY_ORIGIN_MESSAGE_ID)) {
     puts.put(MessageConst.PROPERTY_ORIGIN_MESSAGE_ID, target.originOffsetMsgId);
   }
-  if (target.delayLevel > 0) {
-    puts.put(MessageConst.PROPERTY_REAL_TOPIC, target.retryTopic);
-    puts.put(MessageConst.PROPERTY_REAL_QUEUE_ID, String(target.retryQueueId));
-  }
+  if (target.delayLevel > 0) puts.putDestination(target.retryTopic, target.retryQueueId);
   return puts.write();
 }
