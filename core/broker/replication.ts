@@ -15,9 +15,14 @@ export class Replication {
     private readonly writePosition: () => number,
   ) {}
 
+  /** Whether a send with this WAIT flag waits for a slave here (callers skip the await if not). */
+  waits(wait: boolean): boolean {
+    return this.role === "SYNC_MASTER" && wait && this.master !== null;
+  }
+
   /** The store status a send that ends at `endOffset` reports, after waiting if it must. */
   async await(endOffset: number, wait: boolean): Promise<PutMessageStatusValue> {
-    if (this.role !== "SYNC_MASTER" || !wait || !this.master) return PutMessageStatus.PUT_OK;
+    if (!this.waits(wait) || !this.master) return PutMessageStatus.PUT_OK;
     const ack = this.master.ackOffset();
     if (
       this.master.connectionCount() === 0 ||

@@ -227,8 +227,9 @@ async function send(
   }
   let result = await ctx.store.putBatch(messages, wait);
   if (
-    result.status === PutMessageStatus.PUT_OK ||
-    result.status === PutMessageStatus.FLUSH_DISK_TIMEOUT
+    ctx.replication.waits(wait) &&
+    (result.status === PutMessageStatus.PUT_OK ||
+      result.status === PutMessageStatus.FLUSH_DISK_TIMEOUT)
   ) {
     // SYNC_MASTER: a slave must have it too; a replication failure outranks a flush timeout.
     const last = result.appended[result.appended.length - 1]!;
