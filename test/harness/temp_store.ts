@@ -73,3 +73,28 @@ export async function putNow(
   clock.advance(0);
   return promise;
 }
+
+/**
+ * Moves the clock in `stepMs` steps, letting timers, drains and their promises run at each (a
+ * service's tick continues in a microtask, so one big step would skip the wake-ups it asks for).
+ */
+export async function advanceInSteps(
+  clock: ManualClock,
+  ms: number,
+  stepMs: number,
+): Promise<void> {
+  for (let left = ms; ; left -= stepMs) {
+    clock.advance(Math.max(0, Math.min(stepMs, left)));
+    for (let i = 0; i < 8; i++) await Promise.resolve();
+    clock.advance(0);
+    for (let i = 0; i < 8; i++) await Promise.resolve();
+    if (left <= stepMs) break;
+  }
+}
+
+/** The bodies (as text) a queue holds, in queue order. */
+export function queueBodies(store: MessageStore, topic: string, queueId: number): string[] {
+  return store.getMessage(topic, queueId, 0, 100_000, 1 << 26).messages.map((m) => {
+    return new TextDecoder().decode(store.lookMessageByOffset(m.physicalOffset)!.body);
+  });
+}

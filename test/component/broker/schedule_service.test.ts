@@ -12,7 +12,14 @@ import { DelayLevels, defaultMessageDelayLevel } from "../../../core/common/dela
 import { memoryLogger } from "../../../core/common/log.ts";
 import { RealFileIO, type MessageStore } from "../../../core/store/index.ts";
 import { SCHEDULE_TOPIC_XXXX } from "../../../core/store/dispatch.ts";
-import { message, openStore, putNow, tempStoreConfig } from "../../harness/temp_store.ts";
+import {
+  advanceInSteps,
+  message,
+  openStore,
+  putNow,
+  queueBodies,
+  tempStoreConfig,
+} from "../../harness/temp_store.ts";
 
 const levels = DelayLevels.parse(defaultMessageDelayLevel);
 const roots: string[] = [];
@@ -49,27 +56,9 @@ function delayed(body: string, level: number, queueId = 1, uniqKey = `UK-${body}
   return m;
 }
 
-/**
- * Moves the clock in 10 ms steps, letting ticks, drains and their promises run at each (a tick
- * continues in a microtask, so one big step would skip the wake-ups it asks for).
- */
-async function advance(clock: ManualClock, ms: number): Promise<void> {
-  for (let left = ms; ; left -= 10) {
-    clock.advance(Math.max(0, Math.min(10, left)));
-    for (let i = 0; i < 8; i++) await Promise.resolve();
-    clock.advance(0);
-    for (let i = 0; i < 8; i++) await Promise.resolve();
-    if (left <= 10) break;
-  }
-}
+const advance = (clock: ManualClock, ms: number) => advanceInSteps(clock, ms, 10);
 
-function bodies(store: MessageStore, topic: string, queueId: number): string[] {
-  const got = store.getMessage(topic, queueId, 0, 1000, 1 << 24);
-  return got.messages.map((m) => {
-    const record = store.lookMessageByOffset(m.physicalOffset)!;
-    return new TextDecoder().decode(record.body);
-  });
-}
+const bodies = queueBodies;
 
 describe("broker: schedule service", () => {
   test("broker: schedule service: a level-2 message arrives after 5 s, once", async () => {

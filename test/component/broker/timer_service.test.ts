@@ -10,7 +10,14 @@ import { ManualClock } from "../../../core/common/clock.ts";
 import { memoryLogger } from "../../../core/common/log.ts";
 import { TIMER_TOPIC } from "../../../core/store/dispatch.ts";
 import { RealFileIO, type MessageStore } from "../../../core/store/index.ts";
-import { message, openStore, putNow, tempStoreConfig } from "../../harness/temp_store.ts";
+import {
+  advanceInSteps,
+  message,
+  openStore,
+  putNow,
+  queueBodies,
+  tempStoreConfig,
+} from "../../harness/temp_store.ts";
 
 const roots: string[] = [];
 afterEach(() => {
@@ -41,22 +48,9 @@ function timed(body: string, dueMs: number, topic = "Alarms") {
   return m;
 }
 
-/** Moves the clock in 100 ms steps, letting ticks, drains and promises run at each. */
-async function advance(clock: ManualClock, ms: number): Promise<void> {
-  for (let left = ms; ; left -= 100) {
-    clock.advance(Math.max(0, Math.min(100, left)));
-    for (let i = 0; i < 8; i++) await Promise.resolve();
-    clock.advance(0);
-    for (let i = 0; i < 8; i++) await Promise.resolve();
-    if (left <= 100) break;
-  }
-}
+const advance = (clock: ManualClock, ms: number) => advanceInSteps(clock, ms, 100);
 
-function bodies(store: MessageStore): string[] {
-  return store.getMessage("Alarms", 0, 0, 100_000, 1 << 26).messages.map((m) => {
-    return new TextDecoder().decode(store.lookMessageByOffset(m.physicalOffset)!.body);
-  });
-}
+const bodies = (store: MessageStore) => queueBodies(store, "Alarms", 0);
 
 describe("broker: timer service", () => {
   test("broker: timer service: arrivals follow due times, not send order", async () => {

@@ -21,7 +21,13 @@ import { brokerDefaults } from "../../../core/config/broker_config.ts";
 import { RequestCode } from "../../../core/protocol/index.ts";
 import { RealFileIO, type MessageStore } from "../../../core/store/index.ts";
 import { fakeChannel } from "../../harness/fake_channel.ts";
-import { message, openStore, putNow, tempStoreConfig } from "../../harness/temp_store.ts";
+import {
+  message,
+  openStore,
+  putNow,
+  queueBodies,
+  tempStoreConfig,
+} from "../../harness/temp_store.ts";
 
 const roots: string[] = [];
 afterEach(() => {
@@ -78,12 +84,7 @@ function half(body: string) {
   return m;
 }
 
-const bodiesIn = (store: MessageStore, topic: string) =>
-  store
-    .getMessage(topic, 0, 0, 100, 1 << 20)
-    .messages.map((m) =>
-      new TextDecoder().decode(store.lookMessageByOffset(m.physicalOffset)!.body),
-    );
+const bodiesIn = (store: MessageStore, topic: string) => queueBodies(store, topic, 0);
 
 describe("broker: transaction check", () => {
   test("broker: transaction check: timeout, re-put and ask, op records, max checks", async () => {
