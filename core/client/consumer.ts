@@ -467,6 +467,7 @@ export class PushConsumer {
         await this.sleep(lockRetryMs);
         continue;
       }
+      const subscription = this.subscriptionData(this.subscriptionOf(owned.queue.topic));
       let sysFlag = PullSysFlag.SUSPEND | PullSysFlag.SUBSCRIPTION;
       // As the Java client, a pull carries the position in memory (everything below it is
       // handled), so the broker's offset trails by one pull: a new owner after a rebalance or a
@@ -483,10 +484,9 @@ export class PushConsumer {
           sysFlag,
           commitOffset: position,
           suspendTimeoutMillis: suspendMs,
-          subscription: this.subscriptionData(this.subscriptionOf(owned.queue.topic)).subString,
+          subscription: subscription.subString,
           subVersion: this.subVersion,
-          expressionType: this.subscriptionData(this.subscriptionOf(owned.queue.topic))
-            .expressionType,
+          expressionType: subscription.expressionType,
           maxMsgBytes: undefined,
         }),
       });
