@@ -76,3 +76,11 @@ export async function runRmq(args: string[], env: Record<string, string> = {}, s
   ]);
   return { stdout, stderr, exitCode };
 }
+
+/** One JSON value per non-empty line (what `--json` prints). */
+export function jsonLines(text: string): any[] {
+  return text
+    .split("\n")
+    .filter((line) => line.trim() !== "")
+    .map((line) => JSON.parse(line));
+}

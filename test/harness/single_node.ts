@@ -32,11 +32,3 @@ export async function startSingleNode(
   const namesrv = /namesrv=(\S+)/.exec(node.stdout)![1]!;
   return { node, address, namesrv, store };
 }
-
-/** One JSON value per non-empty line (what `--json` prints). */
-export function jsonLines(text: string): any[] {
-  return text
-    .split("\n")
-    .filter((line) => line.trim() !== "")
-    .map((line) => JSON.parse(line));
-}

@@ -7,7 +7,7 @@ import { describe, expect, test } from "bun:test";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { runRmq } from "../harness/rmq_process.ts";
+import { jsonLines, runRmq } from "../harness/rmq_process.ts";
 import { startSingleNode } from "../harness/single_node.ts";
 
 describe("cli: single node", () => {
@@ -33,10 +33,7 @@ describe("cli: single node", () => {
       "--json",
     ]);
     expect(sent.exitCode).toBe(0);
-    const results = sent.stdout
-      .trim()
-      .split("\n")
-      .map((l) => JSON.parse(l));
+    const results = jsonLines(sent.stdout);
     expect(results.map((r) => r.status)).toEqual(["SEND_OK", "SEND_OK", "SEND_OK"]);
     const got = await runRmq([
       "consume",
@@ -53,10 +50,7 @@ describe("cli: single node", () => {
       "--json",
     ]);
     expect(got.exitCode).toBe(0);
-    const messages = got.stdout
-      .trim()
-      .split("\n")
-      .map((l) => JSON.parse(l));
+    const messages = jsonLines(got.stdout);
     expect(messages.map((m) => m.body)).toEqual(["hello", "hello", "hello"]);
     expect(new Set(messages.map((m) => m.msgId))).toEqual(new Set(results.map((r) => r.msgId)));
     expect(messages[0]).toMatchObject({ topic: "Orders", tags: "TagA", keys: ["k1", "k2"] });
@@ -92,16 +86,10 @@ describe("cli: single node", () => {
     expect(resumed.stdout).toBe("later\n");
     // Online views of the same node.
     const topic = await runRmq(["inspect", "topic", "Orders", "-n", namesrv, "--json"]);
-    const queues = topic.stdout
-      .trim()
-      .split("\n")
-      .map((l) => JSON.parse(l));
+    const queues = jsonLines(topic.stdout);
     expect(queues.reduce((n, q) => n + q.maxOffset, 0)).toBe(4);
     const group = await runRmq(["inspect", "group", "g1", "-t", "Orders", "-n", namesrv, "--json"]);
-    const lag = group.stdout
-      .trim()
-      .split("\n")
-      .map((l) => JSON.parse(l));
+    const lag = jsonLines(group.stdout);
     expect(lag.reduce((n, q) => n + q.lag, 0)).toBe(0);
     const byId = await runRmq(["inspect", "msg", results[0].offsetMsgId, "-n", namesrv, "--json"]);
     expect(JSON.parse(byId.stdout).msgId).toBe(results[0].msgId);

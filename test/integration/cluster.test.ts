@@ -20,7 +20,7 @@ import {
   type SendResult,
 } from "../../core/client/index.ts";
 import { createLogger, SystemClock } from "../../core/common/index.ts";
-import { RmqProcess, runRmq } from "../harness/rmq_process.ts";
+import { jsonLines, RmqProcess, runRmq } from "../harness/rmq_process.ts";
 import { waitFor } from "../harness/wait_for.ts";
 
 const clock = new SystemClock();
@@ -224,10 +224,7 @@ describe("cluster: two brokers, one name server", () => {
       async () => {
         const out = await runRmq(["inspect", "topic", "Spread", "-n", ns, "--json"]);
         if (out.exitCode !== 0) return undefined;
-        const lines = out.stdout
-          .trim()
-          .split("\n")
-          .map((l) => JSON.parse(l));
+        const lines = jsonLines(out.stdout);
         return new Set(lines.map((q) => q.brokerName)).size === 2 ? lines : undefined;
       },
       { timeoutMs: 10_000, intervalMs: 50, what: "Spread on both brokers" },

@@ -5,8 +5,8 @@ import { describe, expect, test } from "bun:test";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { runRmq } from "../harness/rmq_process.ts";
-import { jsonLines, startSingleNode } from "../harness/single_node.ts";
+import { jsonLines, runRmq } from "../harness/rmq_process.ts";
+import { startSingleNode } from "../harness/single_node.ts";
 
 describe("delivery: delayed messages", () => {
   test("delivery: delay: level 2 arrives after 5 s, across a kill -9, once", async () => {

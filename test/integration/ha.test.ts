@@ -10,8 +10,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PullConsumer } from "../../core/client/index.ts";
 import { createLogger, SystemClock } from "../../core/common/index.ts";
-import { RmqProcess, runRmq } from "../harness/rmq_process.ts";
-import { jsonLines, startSingleNode } from "../harness/single_node.ts";
+import { jsonLines, RmqProcess, runRmq } from "../harness/rmq_process.ts";
+import { startSingleNode } from "../harness/single_node.ts";
 import { waitFor } from "../harness/wait_for.ts";
 
 const segmentBytes = 256 * 1024; // small segments: replication crosses several

@@ -3,7 +3,7 @@
 import { describe, expect, test } from "bun:test";
 import { openSync, writeSync, closeSync } from "node:fs";
 import { join } from "node:path";
-import { runRmq } from "../harness/rmq_process.ts";
+import { jsonLines, runRmq } from "../harness/rmq_process.ts";
 import { sharedFixturesDir, skipReason } from "../harness/shared_fixtures.ts";
 import { scratchStoreCopy, storeFixture } from "../harness/store_fixtures.ts";
 
@@ -55,10 +55,7 @@ describeIfFixtures("cli: inspect", () => {
     const index = await runRmq(["inspect", "index", root, "order-1003", "--json"]);
     expect(index.stdout.trim().split("\n")).toHaveLength(6);
     const stats = await runRmq(["inspect", "stats", root, "--json"]);
-    const rows = stats.stdout
-      .trim()
-      .split("\n")
-      .map((l) => JSON.parse(l));
+    const rows = jsonLines(stats.stdout);
     const orders = rows.filter((r) => r.topic === "FxOrders").map((r) => r.records);
     expect(orders).toEqual([302, 318, 309, 321]);
     const checkpoint = await runRmq(["inspect", "checkpoint", root, "--json"]);

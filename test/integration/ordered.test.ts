@@ -5,8 +5,8 @@
 // committed offset, so it may repeat the last few of the old owner, in order).
 
 import { describe, expect, test } from "bun:test";
-import { RmqProcess, runRmq } from "../harness/rmq_process.ts";
-import { jsonLines, startSingleNode } from "../harness/single_node.ts";
+import { jsonLines, RmqProcess, runRmq } from "../harness/rmq_process.ts";
+import { startSingleNode } from "../harness/single_node.ts";
 import { waitFor } from "../harness/wait_for.ts";
 
 const keys = Array.from({ length: 10 }, (_, i) => `user-${i}`);

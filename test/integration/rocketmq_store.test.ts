@@ -6,7 +6,7 @@
 import { describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { RmqProcess, runRmq } from "../harness/rmq_process.ts";
+import { jsonLines, RmqProcess, runRmq } from "../harness/rmq_process.ts";
 import { sharedFixturesDir, skipReason } from "../harness/shared_fixtures.ts";
 import { scratchStoreCopy, storeManifest, type StoreFixture } from "../harness/store_fixtures.ts";
 
@@ -44,19 +44,12 @@ async function serve(name: StoreFixture) {
   return { node, store, namesrv: /namesrv=(\S+)/.exec(node.stdout)![1]! };
 }
 
-const lines = (text: string) =>
-  text
-    .trim()
-    .split("\n")
-    .filter(Boolean)
-    .map((l) => JSON.parse(l));
-
 describeIfFixtures("store: serving rocketmq stores", () => {
   test("store: serving rocketmq stores: clean: topics, resumed group, all", async () => {
     const { node, namesrv } = await serve("clean");
     await using _ = node;
     const route = await runRmq(["inspect", "topic", "FxOrders", "-n", namesrv, "--json"]);
-    expect(lines(route.stdout).map((q) => q.maxOffset)).toEqual([302, 318, 309, 321]);
+    expect(jsonLines(route.stdout).map((q) => q.maxOffset)).toEqual([302, 318, 309, 321]);
     // FxGroup committed everything before RocketMQ stopped: nothing new for it.
     const resumed = await runRmq([
       "consume",
@@ -85,7 +78,7 @@ describeIfFixtures("store: serving rocketmq stores", () => {
       "--json",
     ]);
     expect(all.exitCode).toBe(0);
-    const got = lines(all.stdout);
+    const got = jsonLines(all.stdout);
     expect(new Set(got.map((m) => `${m.queueId}/${m.queueOffset}`)).size).toBe(1250);
     // Every message RocketMQ stored in FxOrders (originals, delivered delays, committed
     // transactions, retries are in %RETRY%) is consumed, by its client id.
@@ -131,7 +124,7 @@ describeIfFixtures("store: serving rocketmq stores", () => {
         "--json",
       ]);
       expect(out.exitCode).toBe(0);
-      for (const m of lines(out.stdout)) ids.add(m.msgId);
+      for (const m of jsonLines(out.stdout)) ids.add(m.msgId);
     }
     for (const m of acked) expect(ids.has(m.msgId)).toBe(true);
   }, 60_000);

@@ -4,8 +4,8 @@
 // one nobody answers goes to TRANS_CHECK_MAX_TIME_TOPIC after transactionCheckMax checks.
 
 import { describe, expect, test } from "bun:test";
-import { RmqProcess, runRmq } from "../harness/rmq_process.ts";
-import { jsonLines, startSingleNode } from "../harness/single_node.ts";
+import { jsonLines, RmqProcess, runRmq } from "../harness/rmq_process.ts";
+import { startSingleNode } from "../harness/single_node.ts";
 import { waitFor } from "../harness/wait_for.ts";
 
 const fastChecks = [
