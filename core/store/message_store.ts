@@ -31,6 +31,7 @@ import { Dispatcher, type DispatchListener, type DispatchSource } from "./dispat
 import type { FileIO } from "./file_io.ts";
 import { FlushService } from "./flush_service.ts";
 import { IndexService } from "./index_service.ts";
+import { truncateStoreTo } from "./truncate.ts";
 import { recoverStore } from "./recovery.ts";
 import { RetentionService } from "./retention.ts";
 import {
@@ -498,6 +499,20 @@ export class MessageStore {
     if (stored > this.commitLog.lastStoreTimestamp) this.commitLog.lastStoreTimestamp = stored;
     if (stored > this.lastStoreTimestamp) this.lastStoreTimestamp = stored;
     return true;
+  }
+
+  /**
+   * Cuts the log back to `endOffset` (a record boundary) with everything derived from it; a
+   * replica does this before it follows a new master. Nothing may be waiting to be put.
+   */
+  truncateTo(endOffset: number): void {
+    assert(this.pending.length === 0, "no puts are pending while a replica truncates");
+    truncateStoreTo(this, endOffset);
+    this.nextQueueOffset.clear();
+    for (const queue of this.queues.all()) {
+      this.nextQueueOffset.set(`${queue.topic}-${queue.queueId}`, queue.maxOffset);
+    }
+    this.options.log.warn(`commit log truncated to ${endOffset}`);
   }
 
   /** Commit log bytes not yet turned into queue units and index entries. */
