@@ -52,6 +52,8 @@ export class Channel {
   private nextOpaque = 1;
   private closed = false;
   closeReason: string | null = null;
+  /** When bytes last came in or went out (the server's idle check reads it). */
+  lastActivityMs: number;
 
   constructor(
     private readonly socket: SocketLike,
@@ -61,7 +63,9 @@ export class Channel {
     private readonly clock: Clock,
     private readonly log: Logger,
     private readonly options: { coalesceWrites?: boolean } = {},
-  ) {}
+  ) {
+    this.lastActivityMs = clock.nowMs();
+  }
 
   isOpen(): boolean {
     return !this.closed;
@@ -74,6 +78,7 @@ export class Channel {
   /** Bytes from the socket. A malformed stream closes this channel, never anything else. */
   receive(chunk: Uint8Array): void {
     if (this.closed) return;
+    this.lastActivityMs = this.clock.nowMs();
     let commands: RemotingCommand[];
     try {
       commands = this.decoder.push(chunk);
@@ -125,6 +130,7 @@ export class Channel {
 
   /** Writes what the socket takes now and queues the rest behind what is already queued. */
   private write(frame: Uint8Array): boolean {
+    this.lastActivityMs = this.clock.nowMs();
     if (this.writeQueue.length === 0) {
       const written = this.socket.write(frame);
       if (written === frame.length) return true;

@@ -3,7 +3,7 @@
 // the listener and every connection.
 
 import type { Socket, TCPSocketListener } from "bun";
-import type { Clock } from "../common/clock.ts";
+import type { Clock, TimerHandle } from "../common/clock.ts";
 import type { Logger } from "../common/log.ts";
 import { serverConnectionCountMax } from "../config/limits.ts";
 import { Channel } from "./channel.ts";
@@ -27,6 +27,7 @@ type SocketData = { channel: Channel | null };
 export class RemotingServer {
   private listener: TCPSocketListener<SocketData> | null = null;
   private readonly channels = new Set<Channel>();
+  private idleTimer: TimerHandle | null = null;
 
   constructor(private readonly options: ServerOptions) {}
 
@@ -42,9 +43,17 @@ export class RemotingServer {
         drain: (socket) => socket.data.channel?.drain(),
         close: (socket) => socket.data.channel?.close("peer closed the connection"),
         error: (socket, error) => socket.data.channel?.close(`socket error: ${error.message}`),
-        timeout: (socket) => socket.data.channel?.close("idle timeout"),
       },
       data: { channel: null },
+    });
+    // Our own idle check: Bun's socket timeout fires after the set time even on a busy
+    // connection (it is not reset by reads or writes), which dropped brokers every 2 minutes.
+    const idleMs = options.idleTimeoutSeconds * 1_000;
+    this.idleTimer = options.clock.every(Math.max(1_000, Math.min(idleMs / 4, 10_000)), () => {
+      const nowMs = options.clock.nowMs();
+      for (const channel of [...this.channels]) {
+        if (nowMs - channel.lastActivityMs > idleMs) channel.close("idle timeout");
+      }
     });
     return { host: this.listener.hostname, port: this.listener.port };
   }
@@ -54,6 +63,8 @@ export class RemotingServer {
   }
 
   stop(): void {
+    this.idleTimer?.cancel();
+    this.idleTimer = null;
     for (const channel of [...this.channels]) channel.close("server stopping");
     this.listener?.stop(true);
     this.listener = null;
@@ -85,7 +96,6 @@ export class RemotingServer {
       { coalesceWrites: true },
     );
     socket.data.channel = channel;
-    socket.timeout(options.idleTimeoutSeconds);
     this.channels.add(channel);
   }
 }

@@ -3,7 +3,7 @@
 // reconnection afterwards.
 
 import { afterEach, describe, expect, test } from "bun:test";
-import { SystemClock } from "../../core/common/clock.ts";
+import { ManualClock, SystemClock } from "../../core/common/clock.ts";
 import { ConnectionError, TimeoutError } from "../../core/common/errors.ts";
 import { createLogger } from "../../core/common/log.ts";
 import { createRequest, createResponse, RequestCode } from "../../core/protocol/index.ts";
@@ -116,4 +116,62 @@ describe("remoting: tcp", () => {
       client.invoke(address, createRequest(RequestCode.HEART_BEAT), 500),
     ).rejects.toThrow(/cannot connect|closed|timed out/);
   });
+});
+
+describe("remoting: idle connections", () => {
+  test("remoting: idle: a busy connection stays open; one silent past the limit closes", async () => {
+    const manual = new ManualClock(0);
+    let beats = 0;
+    const server = new RemotingServer({
+      host: "127.0.0.1",
+      port: 0,
+      processors: new ProcessorTable().register(RequestCode.BROKER_HEARTBEAT, () => {
+        beats++;
+        return null;
+      }),
+      clock: manual,
+      log,
+      idleTimeoutSeconds: 4,
+    });
+    const { port } = server.start();
+    cleanups.push(() => server.stop());
+    const client = newClient();
+    const address = `127.0.0.1:${port}`;
+    const beat = createRequest(RequestCode.BROKER_HEARTBEAT, { oneway: true });
+    for (let second = 0; second < 12; second++) {
+      await client.invokeOneway(address, beat);
+      await waitFor(() => beats === second + 1, { what: "the heartbeat to arrive" });
+      manual.advance(1_000);
+    }
+    expect(server.connectionCount()).toBe(1); // 12 s of heartbeats: never idle
+    manual.advance(5_000);
+    manual.advance(1_000);
+    await waitFor(() => server.connectionCount() === 0, { what: "the idle close" });
+  });
+});
+
+describe("remoting: idle connections in real time", () => {
+  test("remoting: idle: heartbeats keep a connection open past the idle limit", async () => {
+    let closes = 0;
+    const server = new RemotingServer({
+      host: "127.0.0.1",
+      port: 0,
+      processors: new ProcessorTable().register(RequestCode.BROKER_HEARTBEAT, () => null),
+      clock,
+      log,
+      idleTimeoutSeconds: 1,
+      onChannelClose: () => closes++,
+    });
+    const { port } = server.start();
+    cleanups.push(() => server.stop());
+    const client = newClient();
+    const beat = createRequest(RequestCode.BROKER_HEARTBEAT, { oneway: true });
+    // Bun's own socket timeout closed such a connection once its limit passed (rounded up to
+    // Bun's 4 s timer granularity), busy or not; 5 s of traffic covers that.
+    for (let i = 0; i < 20; i++) {
+      await client.invokeOneway(`127.0.0.1:${port}`, beat);
+      await Bun.sleep(250); // the traffic's pace, a quarter of the idle limit
+    }
+    expect(closes).toBe(0);
+  }, 10_000);
 });
