@@ -3,6 +3,7 @@
 // clean stop (answers held pulls, unregisters, persists offsets, flushes and closes the store).
 
 import { totalmem } from "node:os";
+import { join } from "node:path";
 import { assert } from "../common/assert.ts";
 import type { Clock, TimerHandle } from "../common/clock.ts";
 import { DelayLevels } from "../common/delay_levels.ts";
@@ -25,11 +26,10 @@ import { QueueLocks } from "./queue_locks.ts";
 import { SqlFilters } from "./sql_filters.ts";
 import { OpRecordBatcher } from "./transaction_ops.ts";
 import { Registration } from "./registration.ts";
-import { HaMaster } from "../ha/ha_master.ts";
-import { HaSlave } from "../ha/ha_slave.ts";
-import { MasterDuties } from "./master_duties.ts";
+import { EPOCH_FILE_NAME, EpochFile } from "../ha/epoch_file.ts";
+import { ControllerClient } from "./controller_client.ts";
+import { HaRoles } from "./ha_roles.ts";
 import { Replication } from "./replication.ts";
-import { SlaveSync } from "./slave_sync.ts";
 import { SubscriptionGroupManager } from "./subscriptions.ts";
 import { TopicManager } from "./topics.ts";
 
@@ -64,10 +64,10 @@ export class Broker {
   private readonly outbound: RemotingClient;
   private readonly timers: TimerHandle[] = [];
   private ctx: BrokerContext | null = null;
-  private duties: MasterDuties | null = null;
-  private haMaster: HaMaster | null = null;
-  private haSlave: HaSlave | null = null;
-  private slaveSync: SlaveSync | null = null;
+  private roles: HaRoles | null = null;
+  private controller: ControllerClient | null = null;
+  /** Controller mode: which epoch wrote which part of the log (store/epochFileCheckpoint). */
+  private readonly epochs: EpochFile | null;
   private stopping = false;
   address: string | null = null;
 
@@ -77,15 +77,22 @@ export class Broker {
     this.topics = new TopicManager(config, io, clock, log.child("topics"));
     this.offsets = new ConsumerOffsetManager(io, config.storePathRootDir, log.child("offsets"));
     this.outbound = new RemotingClient({ clock, log: log.child("out") });
+    this.epochs = config.enableControllerMode
+      ? new EpochFile(join(config.storePathRootDir, EPOCH_FILE_NAME))
+      : null;
   }
 
   async start(): Promise<{ host: string; port: number }> {
     assert(this.server === null, "broker started twice");
     const { config, clock, log, io } = this.options;
-    if (config.brokerRole === "SLAVE" && config.brokerId <= 0)
+    if (config.enableControllerMode) {
+      if (!config.controllerAddr)
+        throw new ConfigError("enableControllerMode needs controllerAddr");
+    } else if (config.brokerRole === "SLAVE" && config.brokerId <= 0) {
       throw new ConfigError("a SLAVE needs brokerId > 0 (0 is the master's)");
-    if (config.brokerRole !== "SLAVE" && config.brokerId !== 0)
+    } else if (config.brokerRole !== "SLAVE" && config.brokerId !== 0) {
       throw new ConfigError(`a ${config.brokerRole} has brokerId 0, not ${config.brokerId}`);
+    }
     io.mkdirs(config.storePathRootDir);
     const recovered = this.store.start();
     log.info(
@@ -93,6 +100,7 @@ export class Broker {
         `(${recovered.abnormal ? "recovered after an unclean stop" : "clean start"}), ` +
         `commit log end ${recovered.recoveredEnd}`,
     );
+    this.epochs?.load();
     this.topics.load();
     this.offsets.load();
     const subscriptions = new SubscriptionGroupManager(
@@ -123,8 +131,9 @@ export class Broker {
       delayLevels: DelayLevels.parse(config.messageDelayLevel),
       queueLocks: new QueueLocks(clock, config.rebalanceLockMaxLiveTime),
       sqlFilters: new SqlFilters(),
-      replication: new Replication(config.brokerRole, null, config, () => 0),
-      delayOffsetsJson: () => this.duties?.delayOffsetsJson(),
+      role: { brokerRole: "SLAVE", brokerId: config.brokerId },
+      replication: new Replication(config, () => this.store.commitLog.writePosition),
+      delayOffsetsJson: () => this.roles?.delayOffsetsJson(),
       bootTimestampMs: clock.nowMs(),
       memoryBytes: totalmem(),
       opRecords: new OpRecordBatcher(
@@ -132,13 +141,8 @@ export class Broker {
         () => ctx.storeHost,
         () => clock.nowMs(),
       ),
-      haStatus: () =>
-        this.haMaster
-          ? {
-              connections: this.haMaster.connectionCount(),
-              slaveAckOffset: this.haMaster.ackOffset(),
-            }
-          : { masterAddr: this.registration?.masterAddr },
+      haStatus: () => this.roles?.status() ?? {},
+      onRoleNotice: null,
     };
     this.ctx = ctx;
     this.server = new RemotingServer({
@@ -163,61 +167,27 @@ export class Broker {
     if (!storeHost) throw new ConfigError(`brokerIP1 "${config.brokerIP1}" is not an IP address`);
     ctx.storeHost = storeHost;
     this.address = ctx.brokerAddr;
-    const slave = config.brokerRole === "SLAVE";
-    if (!slave) this.duties = new MasterDuties(ctx, io, this);
-    const duties = this.duties;
-    // HA: a master streams its commit log to slaves; a slave appends what its master sends.
-    let haPort = 0;
-    if (slave) {
-      this.haSlave = new HaSlave({
-        store: this.store,
-        clock,
-        log: log.child("ha"),
-        masterAddress: () => config.haMasterAddress || this.registration?.masterHaAddr,
-        reportIntervalMs: config.haSendHeartbeatInterval,
-        housekeepingIntervalMs: config.haHousekeepingInterval,
-      });
-    } else {
-      this.haMaster = new HaMaster({
-        store: this.store,
-        clock,
-        log: log.child("ha"),
-        host: config.bindAddress,
-        port:
-          // RocketMQ's default is the configured listen port + 1; a listen port of 0 (any)
-          // makes the HA port any too, not the bound port + 1, which may be taken.
-          config.haListenPort >= 0
-            ? config.haListenPort
-            : config.listenPort === 0
-              ? 0
-              : config.listenPort + 1,
-        heartbeatIntervalMs: config.haSendHeartbeatInterval,
-        housekeepingIntervalMs: config.haHousekeepingInterval,
-        transferBatchBytes: config.haTransferBatchSize,
-      });
-      haPort = this.haMaster.start().port;
-    }
-    ctx.replication = new Replication(
-      config.brokerRole,
-      this.haMaster,
-      config,
-      () => this.store.commitLog.writePosition,
-    );
-    const haMaster = this.haMaster;
-    let haPumpQueued = false;
-    this.store.onDispatch((r) => {
-      duties?.onDispatch(r);
-      ctx.pullHold.notifyMessageArriving(r.topic, r.queueId, r.queueOffset + 1, r.tagsCode);
-      if (haMaster && !haPumpQueued) {
-        // Once per drain: every record of it is in the log by the time this runs.
-        haPumpQueued = true;
-        queueMicrotask(() => {
-          haPumpQueued = false;
-          haMaster.notifyAppended();
-        });
-      }
+    this.roles = new HaRoles({
+      ctx,
+      io,
+      outbound: this.outbound,
+      parts: this,
+      registration: () => this.registration,
+      epochs: this.epochs,
     });
-    duties?.start();
+    const roles = this.roles;
+    this.store.onDispatch((r) => {
+      roles.onDispatch(r);
+      ctx.pullHold.notifyMessageArriving(r.topic, r.queueId, r.queueOffset + 1, r.tagsCode);
+    });
+    if (config.enableControllerMode) {
+      const controller = new ControllerClient(ctx, this.outbound, roles, io);
+      this.controller = controller;
+      ctx.onRoleNotice = (request) => controller.onNotice(request);
+      roles.startControlled(await this.controller.resolveBrokerId());
+    } else {
+      roles.startClassic();
+    }
     ctx.pullHold.start(pullHoldCheckIntervalMs);
     this.timers.push(clock.every(config.flushConsumerOffsetInterval, () => this.offsets.persist()));
     this.timers.push(clock.every(clientScanIntervalMs, () => this.closeIdleClients()));
@@ -229,13 +199,16 @@ export class Broker {
       clock,
       log.child("registration"),
       () => ctx.brokerAddr,
-      () => `${config.brokerIP1}:${haPort}`,
+      () => roles.haServerAddr(),
+      () => ctx.role.brokerId,
     );
-    await this.registration.start();
-    this.haSlave?.start();
-    if (slave) {
-      this.slaveSync = new SlaveSync(ctx, io, this.outbound, () => this.registration?.masterAddr);
-      this.slaveSync.start();
+    if (this.controller) {
+      // A broker in controller mode registers with name servers once it knows its role.
+      await this.controller.start();
+      await this.registration.start();
+    } else {
+      await this.registration.start();
+      roles.afterRegistration();
     }
     return bound;
   }
@@ -257,10 +230,8 @@ export class Broker {
     this.ctx?.pullHold.stop();
     this.server?.stop();
     this.server = null;
-    this.duties?.stop();
-    this.slaveSync?.stop();
-    this.haSlave?.stop();
-    this.haMaster?.stop();
+    this.controller?.stop();
+    this.roles?.stop();
     this.offsets.persist();
     this.store.shutdown();
     this.outbound.close();

@@ -6,6 +6,7 @@ import type { DelayLevels } from "../common/delay_levels.ts";
 import type { Logger } from "../common/log.ts";
 import type { HostAddress } from "../common/message.ts";
 import type { BrokerConfig } from "../config/broker_config.ts";
+import type { RemotingCommand } from "../protocol/command.ts";
 import type { MessageStore } from "../store/message_store.ts";
 import type { ClientManager } from "./clients.ts";
 import type { PullHoldService } from "./long_polling.ts";
@@ -17,8 +18,16 @@ import type { ConsumerOffsetManager } from "./offsets.ts";
 import type { SubscriptionGroupManager } from "./subscriptions.ts";
 import type { TopicManager } from "./topics.ts";
 
+/** The broker's role now: fixed by its config, or changed by the controller on a failover. */
+export interface BrokerRoleState {
+  brokerRole: "ASYNC_MASTER" | "SYNC_MASTER" | "SLAVE";
+  /** The id registered with name servers: 0 for a master, the replica's own id otherwise. */
+  brokerId: number;
+}
+
 export interface BrokerContext {
   config: BrokerConfig;
+  role: BrokerRoleState;
   clock: Clock;
   log: Logger;
   store: MessageStore;
@@ -41,6 +50,8 @@ export interface BrokerContext {
   haStatus: () => { masterAddr?: string; connections?: number; slaveAckOffset?: number };
   /** delayOffset.json text of a master's schedule service (undefined on a slave). */
   delayOffsetsJson: () => string | undefined;
+  /** Controller mode: a controller's NOTIFY_BROKER_ROLE_CHANGED (null in classic mode). */
+  onRoleNotice: ((request: RemotingCommand) => void) | null;
   /** SYNC_MASTER's wait for a slave (a no-op otherwise). */
   replication: Replication;
   /** Compiled SQL92 subscriptions. */

@@ -1,7 +1,8 @@
 // The broker's request code -> processor table (STYLE rule 5). Codes not listed here get
 // REQUEST_CODE_NOT_SUPPORTED from the remoting layer, as RocketMQ's admin processor answers.
 
-import type { RemotingCommand } from "../protocol/command.ts";
+import { createResponse, isOneway, type RemotingCommand } from "../protocol/command.ts";
+import { ResponseCode } from "../protocol/response_code.ts";
 import { RequestCode } from "../protocol/request_code.ts";
 import { ProcessorTable } from "../remoting/processor_table.ts";
 import type { BrokerContext } from "./context.ts";
@@ -51,5 +52,14 @@ export function brokerProcessors(ctx: BrokerContext): ProcessorTable {
     .register(RequestCode.UNLOCK_BATCH_MQ, on(locks.processUnlockBatch))
     .register(RequestCode.GET_BROKER_RUNTIME_INFO, on(processRuntimeInfo))
     .register(RequestCode.QUERY_MESSAGE, on(query.processQueryMessage))
-    .register(RequestCode.VIEW_MESSAGE_BY_ID, on(query.processViewMessageById));
+    .register(RequestCode.VIEW_MESSAGE_BY_ID, on(query.processViewMessageById))
+    .register(RequestCode.NOTIFY_BROKER_ROLE_CHANGED, (r) => {
+      if (!ctx.onRoleNotice) {
+        return createResponse(r, ResponseCode.SYSTEM_ERROR, {
+          remark: "this broker is not in controller mode",
+        });
+      }
+      ctx.onRoleNotice(r);
+      return isOneway(r) ? null : createResponse(r, ResponseCode.SUCCESS);
+    });
 }

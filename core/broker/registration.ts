@@ -26,6 +26,8 @@ export class Registration {
     private readonly log: Logger,
     private readonly brokerAddr: () => string,
     private readonly haServerAddr: () => string,
+    /** 0 for a master, the replica's own id for a slave; changes on a failover. */
+    private readonly brokerId: () => number,
   ) {}
 
   /** The group's master and its HA address, from the last answer that named them. */
@@ -55,7 +57,7 @@ export class Registration {
     });
     const request = createRequest(RequestCode.REGISTER_BROKER, {
       extFields: {
-        brokerId: this.config.brokerId,
+        brokerId: this.brokerId(),
         bodyCrc32: crc32Masked(body),
         clusterName: this.config.brokerClusterName,
         brokerAddr: this.brokerAddr(),
@@ -97,7 +99,7 @@ export class Registration {
     this.pending?.cancel();
     const request = createRequest(RequestCode.UNREGISTER_BROKER, {
       extFields: {
-        brokerId: this.config.brokerId,
+        brokerId: this.brokerId(),
         clusterName: this.config.brokerClusterName,
         brokerAddr: this.brokerAddr(),
         brokerName: this.config.brokerName,

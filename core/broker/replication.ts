@@ -1,37 +1,95 @@
-// What a send waits for on a SYNC_MASTER (spec §9.2, 4.x rules): with WAIT=true, a slave must
-// be connected and no further behind than haSlaveFallbehindMax (else SLAVE_NOT_AVAILABLE, the
-// message stays stored), then its ack must reach the record's end within slaveTimeout (else
-// FLUSH_SLAVE_TIMEOUT). ASYNC_MASTER and slaves never wait.
+// What a send waits for on a master, and whether it may be stored at all (spec §9.2, §9.3).
+// - Classic SYNC_MASTER (4.x rules): with WAIT=true a slave must be connected and no further
+//   behind than haSlaveFallbehindMax (else SLAVE_NOT_AVAILABLE, the message stays stored), then
+//   its ack must reach the record's end within slaveTimeout (else FLUSH_SLAVE_TIMEOUT).
+// - Controller mode (5.x rules): a master is always SYNC_MASTER; fewer in-sync replicas than
+//   minInSyncReplicas refuses the send before storing it; a send waits for every in-sync
+//   replica (allAckInSyncStateSet) or for inSyncReplicas - 1 replicas, within slaveTimeout.
+// ASYNC_MASTER and slaves never wait. The role and the ack source change on a failover.
 
 import type { StoreConfig } from "../config/store_config.ts";
-import type { HaMaster } from "../ha/ha_master.ts";
 import { PutMessageStatus, type PutMessageStatusValue } from "../store/status.ts";
 
+/** Where acks come from: the classic HA master or the controller-mode one. */
+export interface AckSource {
+  /** A status to report without waiting (no replica fit to wait for), or null to wait. */
+  unavailable(writePosition: number): PutMessageStatusValue | null;
+  waitForAck(offset: number, timeoutMs: number): Promise<boolean>;
+}
+
 export class Replication {
+  private role = "ASYNC_MASTER";
+  private acks: AckSource | null = null;
+  /** Controller mode: how many in-sync replicas there are now (master included). */
+  private inSyncCount: (() => number) | null = null;
+  /** Controller mode: why this master may not write now (its leadership is unconfirmed). */
+  private fence: (() => string | null) | null = null;
+
   constructor(
-    private readonly role: string,
-    private readonly master: HaMaster | null,
-    private readonly config: Pick<StoreConfig, "haSlaveFallbehindMax" | "slaveTimeout">,
+    private readonly config: Pick<StoreConfig, "slaveTimeout"> & { minInSyncReplicas: number },
     private readonly writePosition: () => number,
   ) {}
 
+  /** The broker's role changed (at start, or a failover). */
+  use(
+    role: string,
+    acks: AckSource | null,
+    controlled: { inSyncCount: () => number; fence: () => string | null } | null = null,
+  ): void {
+    this.role = role;
+    this.acks = acks;
+    this.inSyncCount = controlled?.inSyncCount ?? null;
+    this.fence = controlled?.fence ?? null;
+  }
+
+  /**
+   * Refuses a send before it is stored (controller mode): a master whose leadership lapsed
+   * (SERVICE_NOT_AVAILABLE), or too few in-sync replicas for a SYNC send.
+   */
+  refusal(wait: boolean): { status: PutMessageStatusValue; remark: string } | null {
+    const fenced = this.fence?.();
+    if (fenced) return { status: PutMessageStatus.SERVICE_NOT_AVAILABLE, remark: fenced };
+    if (!this.waits(wait) || !this.inSyncCount) return null;
+    const count = this.inSyncCount();
+    if (count >= this.config.minInSyncReplicas) return null;
+    return {
+      status: PutMessageStatus.IN_SYNC_REPLICAS_NOT_ENOUGH,
+      remark: `${count} in-sync replicas, minInSyncReplicas is ${this.config.minInSyncReplicas}`,
+    };
+  }
+
   /** Whether a send with this WAIT flag waits for a slave here (callers skip the await if not). */
   waits(wait: boolean): boolean {
-    return this.role === "SYNC_MASTER" && wait && this.master !== null;
+    return this.role === "SYNC_MASTER" && wait && this.acks !== null;
   }
 
   /** The store status a send that ends at `endOffset` reports, after waiting if it must. */
   async await(endOffset: number, wait: boolean): Promise<PutMessageStatusValue> {
-    if (!this.waits(wait) || !this.master) return PutMessageStatus.PUT_OK;
-    const ack = this.master.ackOffset();
-    if (
-      this.master.connectionCount() === 0 ||
-      ack < 0 ||
-      this.writePosition() - ack > this.config.haSlaveFallbehindMax
-    ) {
-      return PutMessageStatus.SLAVE_NOT_AVAILABLE;
-    }
-    const acked = await this.master.waitForAck(endOffset, this.config.slaveTimeout);
+    const acks = this.acks;
+    if (!this.waits(wait) || !acks) return PutMessageStatus.PUT_OK;
+    const unavailable = acks.unavailable(this.writePosition());
+    if (unavailable) return unavailable;
+    const acked = await acks.waitForAck(endOffset, this.config.slaveTimeout);
     return acked ? PutMessageStatus.PUT_OK : PutMessageStatus.FLUSH_SLAVE_TIMEOUT;
   }
+}
+
+/** The classic HA master's acks: the best slave's, if one is connected and close enough. */
+export function classicAcks(
+  master: {
+    connectionCount(): number;
+    ackOffset(): number;
+    waitForAck(offset: number, timeoutMs: number): Promise<boolean>;
+  },
+  slaveFallbehindMaxBytes: number,
+): AckSource {
+  return {
+    unavailable: (writePosition) => {
+      const ack = master.ackOffset();
+      const fit =
+        master.connectionCount() > 0 && ack >= 0 && writePosition - ack <= slaveFallbehindMaxBytes;
+      return fit ? null : PutMessageStatus.SLAVE_NOT_AVAILABLE;
+    },
+    waitForAck: (offset, timeoutMs) => master.waitForAck(offset, timeoutMs),
+  };
 }

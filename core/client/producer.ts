@@ -83,6 +83,8 @@ const statusByCode: Record<number, SendStatus> = {
 
 /** How long a broker that failed a send is skipped (latency fault avoidance, simplified). */
 const brokerAvoidanceMs = 30_000;
+/** The first pause before retrying a send whose broker went away (doubling, at most 1 s). */
+const failoverPauseMs = 100;
 const COMPRESSED_ZLIB = 0x1 | 0x300;
 const PREPARED_FLAG = 0x4;
 
@@ -145,7 +147,16 @@ export class Producer {
     const attempts = 1 + (this.options.retryTimesWhenSendFailed ?? 2);
     let lastError: unknown;
     let lastBroker: string | undefined;
+    let noMaster = false;
     for (let attempt = 0; attempt < attempts; attempt++) {
+      if (attempt > 0 && (noMaster || !(lastError instanceof RemoteError))) {
+        // A broker that vanished (a failover): its group's new master needs a moment to be
+        // elected and registered; give it that before the next route lookup.
+        await new Promise<void>((resolve) =>
+          this.options.clock.after(Math.min(failoverPauseMs * 2 ** (attempt - 1), 1_000), resolve),
+        );
+      }
+      noMaster = false;
       const found = await this.routes.get(first.topic, true, attempt > 0);
       if (!found)
         throw new RemoteError(ResponseCode.TOPIC_NOT_EXIST, `no route for topic ${first.topic}`);
@@ -155,14 +166,19 @@ export class Producer {
         (first.shardingKey !== undefined
           ? queueForKey(queues, first.shardingKey)
           : this.pickQueue(queues, lastBroker));
-      if (!queue)
-        throw new RemoteError(
+      const addr = queue && RouteCache.masterAddr(found.route, queue.brokerName);
+      if (!queue || !addr) {
+        // No master in the route right now (between a master's death and its successor's
+        // registration): try again with a fresh route, after the pause above.
+        lastError = new RemoteError(
           ResponseCode.TOPIC_NOT_EXIST,
-          `no writable queue for topic ${first.topic}`,
+          queue
+            ? `no master for ${queue.brokerName}`
+            : `no writable queue for topic ${first.topic}`,
         );
-      const addr = RouteCache.masterAddr(found.route, queue.brokerName);
-      if (!addr)
-        throw new RemoteError(ResponseCode.TOPIC_NOT_EXIST, `no master for ${queue.brokerName}`);
+        noMaster = true;
+        continue;
+      }
       try {
         return await this.sendTo(addr, queue, messages, oneway);
       } catch (error) {
@@ -172,7 +188,7 @@ export class Producer {
         // A refusal about the message itself will not change on another broker; an ordered
         // send must not move to another queue.
         if (error instanceof RemoteError && !retriable(error.code)) throw error;
-        if (first.shardingKey !== undefined) throw error;
+        if (first.shardingKey !== undefined && error instanceof RemoteError) throw error;
         this.options.log.debug(`send to ${addr} failed (${(error as Error).message}); retrying`);
       }
     }

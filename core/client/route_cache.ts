@@ -74,9 +74,15 @@ export class RouteCache {
     if (cached && fresh && !forceRefresh && (!cached.fromDefault || allowDefault)) return cached;
     let route = await this.fetch(topic);
     let fromDefault = false;
-    if (!route && allowDefault) {
-      route = await this.fetch(AUTO_CREATE_TOPIC);
-      fromDefault = true;
+    // A route whose groups have no master (say, a new master that has not learnt the topic
+    // yet after a failover) sends a new topic the way a new one goes: through TBW102.
+    const unwritable = route && RouteCache.publishQueues(topic, route, false).length === 0;
+    if ((!route || unwritable) && allowDefault) {
+      const fallback = await this.fetch(AUTO_CREATE_TOPIC);
+      if (fallback || !route) {
+        route = fallback;
+        fromDefault = true;
+      }
     }
     if (!route) return undefined;
     const entry = { route, fetchedMs: this.clock.nowMs(), fromDefault };

@@ -8,7 +8,11 @@ import { storeDefaults, storeSchema } from "./store_config.ts";
 export const brokerOnlySchema = {
   brokerClusterName: { kind: "string", doc: "cluster name" },
   brokerName: { kind: "string", doc: "replica group name" },
-  brokerId: { kind: "int", min: 0, doc: "0 master, >0 slave" },
+  brokerId: {
+    kind: "int",
+    min: -1,
+    doc: "0 master, >0 slave; controller mode: -1 until the controller assigns one",
+  },
   namesrvAddr: { kind: "string", doc: "name servers, ';'-separated (empty: embed one)" },
   brokerIP1: { kind: "string", doc: "address registered for clients" },
   bindAddress: { kind: "string", doc: "interface address to listen on" },
@@ -58,6 +62,25 @@ export const brokerOnlySchema = {
   transactionTimeOut: { kind: "int", min: 0, doc: "ms a half message waits before a check" },
   transactionCheckMax: { kind: "int", min: 1, doc: "checks before a half message is dropped" },
   enablePropertyFilter: { kind: "bool", doc: "allow SQL92 subscriptions (filter on properties)" },
+  enableControllerMode: { kind: "bool", doc: "a controller picks the master (automatic failover)" },
+  controllerAddr: { kind: "string", doc: "controllers, ';'-separated (a name server with one)" },
+  controllerHeartBeatTimeoutMills: {
+    kind: "int",
+    min: 100,
+    doc: "ms of silence after which the controller counts this broker dead",
+  },
+  brokerHeartbeatInterval: { kind: "int", min: 50, doc: "ms between heartbeats to the controller" },
+  syncBrokerMetadataPeriod: { kind: "int", min: 100, doc: "ms between master lookups" },
+  checkSyncStateSetPeriod: { kind: "int", min: 100, doc: "ms between in-sync set checks (master)" },
+  brokerElectionPriority: { kind: "int", min: 0, doc: "lower is preferred in elections" },
+  allAckInSyncStateSet: { kind: "bool", doc: "SYNC sends wait for every in-sync replica" },
+  minInSyncReplicas: { kind: "int", min: 1, doc: "fewer in-sync replicas refuse SYNC sends" },
+  inSyncReplicas: { kind: "int", min: 1, doc: "replicas (master included) a SYNC send waits for" },
+  haMaxTimeSlaveNotCatchup: {
+    kind: "int",
+    min: 100,
+    doc: "ms a replica may stay behind before it leaves the in-sync set",
+  },
   rebalanceLockMaxLiveTime: {
     kind: "int",
     min: 1,
@@ -113,6 +136,19 @@ export function brokerDefaults(home?: string): BrokerConfig {
     transactionCheckInterval: 60_000,
     transactionTimeOut: 6_000,
     transactionCheckMax: 15,
+    enableControllerMode: false,
+    controllerAddr: "",
+    // RocketMQ's defaults take 10-20 s to fail over; a dead broker's connection closes at once
+    // and is acted on at once, these bound the silent case (a hung or cut-off master).
+    controllerHeartBeatTimeoutMills: 10_000,
+    brokerHeartbeatInterval: 1_000,
+    syncBrokerMetadataPeriod: 5_000,
+    checkSyncStateSetPeriod: 5_000,
+    brokerElectionPriority: 2_147_483_647,
+    allAckInSyncStateSet: false,
+    minInSyncReplicas: 1,
+    inSyncReplicas: 1,
+    haMaxTimeSlaveNotCatchup: 15_000,
     ...storeDefaults(home),
   };
 }

@@ -26,6 +26,15 @@ export const namesrvSchema = {
   needWaitForService: { kind: "bool", doc: "answer routes only after waitSecondsForService" },
   waitSecondsForService: { kind: "int", min: 0, doc: "seconds to wait when needWaitForService" },
   serverChannelMaxIdleTimeSeconds: { kind: "int", min: 1, doc: "close idle connections after" },
+  enableControllerInNamesrv: { kind: "bool", doc: "run the controller (automatic failover) here" },
+  controllerStorePath: { kind: "string", doc: "folder of the controller's state file" },
+  controllerHeartBeatTimeoutMills: {
+    kind: "int",
+    min: 100,
+    doc: "ms of silence after which the controller counts a broker dead",
+  },
+  enableElectUncleanMaster: { kind: "bool", doc: "elect outside the in-sync set if need be" },
+  notifyBrokerRoleChanged: { kind: "bool", doc: "tell brokers of elections at once" },
 } as const satisfies Schema;
 
 export type NamesrvConfig = ConfigOf<typeof namesrvSchema>;
@@ -48,5 +57,10 @@ export function namesrvDefaults(home: string = homedir()): NamesrvConfig {
     needWaitForService: false,
     waitSecondsForService: 45,
     serverChannelMaxIdleTimeSeconds: 120,
+    enableControllerInNamesrv: false,
+    controllerStorePath: join(home, "DLedgerController"),
+    controllerHeartBeatTimeoutMills: 10_000,
+    enableElectUncleanMaster: false,
+    notifyBrokerRoleChanged: true,
   };
 }

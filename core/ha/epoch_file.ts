@@ -18,6 +18,9 @@ import { crc32Masked } from "../common/checksum.ts";
 import { writeFileDurably } from "../common/durable_file.ts";
 import { CorruptionError } from "../common/errors.ts";
 
+/** Its name under storePathRootDir (RocketMQ's storePathEpochFile default). */
+export const EPOCH_FILE_NAME = "epochFileCheckpoint";
+
 export interface EpochEntry {
   epoch: number;
   startOffset: number;
@@ -132,7 +135,13 @@ export class EpochFile {
       assert(entry.epoch > last.epoch, "epochs rise");
       assert(entry.startOffset >= last.startOffset, "an epoch starts where the last one ended");
     }
-    this.list = [...this.list, entry];
+    // An epoch that wrote nothing gives way to the next one starting at the same offset.
+    // (RocketMQ keeps the old entry instead; then a master elected before writing anything
+    // writes under its predecessor's epoch, and a deposed master's unreplicated bytes in that
+    // epoch would pass for shared ones.)
+    const kept =
+      last && last.startOffset === entry.startOffset ? this.list.slice(0, -1) : this.list;
+    this.list = [...kept, entry];
     this.persist();
   }
 

@@ -2,12 +2,13 @@
 // commit log max offset (its ack) and gets the log from there in frames that never span two
 // segments. The first report fixes where the stream starts (0: the start of the last segment).
 // Idle connections get a heartbeat header; silent ones are closed. SYNC_MASTER sends wait on
-// `waitForAck`: one sorted list of waiters, all at or below a new ack released at once.
+// `waitForAck` (ack_waiters.ts).
 
 import type { Socket, TCPSocketListener } from "bun";
 import type { Clock, TimerHandle } from "../common/clock.ts";
 import type { Logger } from "../common/log.ts";
 import type { MessageStore } from "../store/message_store.ts";
+import { AckWaiters } from "./ack_waiters.ts";
 import { encodeTransferHeader, SlaveReportDecoder } from "./ha_codec.ts";
 
 export interface HaMasterOptions {
@@ -35,22 +36,17 @@ interface Slave {
   lastWriteMs: number;
 }
 
-interface Waiter {
-  offset: number;
-  deadlineMs: number;
-  resolve(acked: boolean): void;
-}
-
 const housekeepingTickMs = 1_000;
 
 export class HaMaster {
   private listener: TCPSocketListener<{ slave: Slave | null }> | null = null;
   private readonly slaves = new Set<Slave>();
-  private waiters: Waiter[] = [];
-  private waiterTimer: TimerHandle | null = null;
+  private readonly waiters: AckWaiters;
   private housekeeping: TimerHandle | null = null;
 
-  constructor(private readonly options: HaMasterOptions) {}
+  constructor(private readonly options: HaMasterOptions) {
+    this.waiters = new AckWaiters(options.clock);
+  }
 
   start(): { port: number } {
     const { host, port } = this.options;
@@ -80,12 +76,10 @@ export class HaMaster {
 
   stop(): void {
     this.housekeeping?.cancel();
-    this.waiterTimer?.cancel();
-    this.waiterTimer = null;
     for (const slave of [...this.slaves]) slave.socket.end();
     this.listener?.stop(true);
     this.listener = null;
-    this.releaseWaiters(Infinity, false);
+    this.waiters.failAll();
   }
 
   connectionCount(): number {
@@ -107,12 +101,7 @@ export class HaMaster {
   /** Resolves true once a slave acknowledged `offset`, false after `timeoutMs`. */
   waitForAck(offset: number, timeoutMs: number): Promise<boolean> {
     if (this.ackOffset() >= offset) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const deadlineMs = this.options.clock.nowMs() + timeoutMs;
-      // Sends come in offset order: appending keeps the list sorted.
-      this.waiters.push({ offset, deadlineMs, resolve });
-      this.armWaiterTimer();
-    });
+    return this.waiters.wait(offset, timeoutMs);
   }
 
   private accept(socket: Socket<{ slave: Slave | null }>): void {
@@ -162,7 +151,7 @@ export class HaMaster {
       slave.transferOffset = reported === 0 ? lastSegmentStart : reported;
       this.options.log.info(`slave ${slave.remote} follows from offset ${slave.transferOffset}`);
     }
-    this.releaseWaiters(this.ackOffset(), true);
+    this.waiters.release(this.ackOffset());
     this.pump(slave);
   }
 
@@ -230,32 +219,5 @@ export class HaMaster {
         this.send(slave, encodeTransferHeader(slave.transferOffset, 0), new Uint8Array(0));
       }
     }
-  }
-
-  private releaseWaiters(ackOffset: number, acked: boolean): void {
-    let released = 0;
-    while (released < this.waiters.length && this.waiters[released]!.offset <= ackOffset) {
-      this.waiters[released]!.resolve(acked);
-      released++;
-    }
-    if (released > 0) this.waiters = this.waiters.slice(released);
-  }
-
-  /** One timer for the earliest deadline; expired waiters are told false. */
-  private armWaiterTimer(): void {
-    if (this.waiterTimer || this.waiters.length === 0) return;
-    const nowMs = this.options.clock.nowMs();
-    // Waiters share one timeout and come in order, so the first has the earliest deadline.
-    const earliest = this.waiters[0]!.deadlineMs;
-    this.waiterTimer = this.options.clock.after(Math.max(0, earliest - nowMs), () => {
-      this.waiterTimer = null;
-      const now = this.options.clock.nowMs();
-      const expired = this.waiters.filter((w) => w.deadlineMs <= now);
-      if (expired.length > 0) {
-        this.waiters = this.waiters.filter((w) => w.deadlineMs > now);
-        for (const w of expired) w.resolve(false);
-      }
-      this.armWaiterTimer();
-    });
   }
 }

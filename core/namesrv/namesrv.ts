@@ -9,6 +9,13 @@ import type { Logger } from "../common/log.ts";
 import type { NamesrvConfig } from "../config/namesrv_config.ts";
 import type { Channel } from "../remoting/channel.ts";
 import { RemotingServer } from "../remoting/server.ts";
+import { Controller } from "../ha/controller/controller.ts";
+import type { ElectionEvent, GroupState } from "../ha/controller/replica_groups.ts";
+import { createRequest } from "../protocol/command.ts";
+import { encodeSyncStateSet, masterInfoFields } from "../protocol/controller_body.ts";
+import { RequestCode } from "../protocol/request_code.ts";
+import { RemotingClient } from "../remoting/client.ts";
+import { controllerHeartbeat, registerControllerProcessors } from "./controller_processors.ts";
 import { KvConfig } from "./kv_config.ts";
 import { namesrvProcessors } from "./processors.ts";
 import { RouteTable } from "./route_table.ts";
@@ -33,6 +40,10 @@ export class Namesrv {
   private nextChannelId = 1;
   private scanTimer: TimerHandle | null = null;
   private address: { host: string; port: number } | null = null;
+  /** enableControllerInNamesrv: the controller, and the replicas each connection speaks for. */
+  readonly controller: Controller | null;
+  private readonly replicasByChannel = new WeakMap<Channel, Map<string, number>>();
+  private readonly notifier: RemotingClient | null;
 
   constructor(private readonly options: NamesrvOptions) {
     const { config, clock, log } = options;
@@ -43,6 +54,31 @@ export class Namesrv {
       supportActingMaster: config.supportActingMaster,
     });
     this.kv = new KvConfig(options.persistKvConfig === false ? null : config.kvConfigPath);
+    this.controller = config.enableControllerInNamesrv
+      ? new Controller({
+          clock,
+          log: log.child("controller"),
+          storePath: options.persistKvConfig === false ? null : config.controllerStorePath,
+          heartbeatTimeoutMs: config.controllerHeartBeatTimeoutMills,
+          scanIntervalMs: config.scanNotActiveBrokerInterval,
+          allowUncleanElection: config.enableElectUncleanMaster,
+        })
+      : null;
+    this.notifier = this.controller
+      ? new RemotingClient({ clock, log: log.child("notify") })
+      : null;
+    const controllerCtx = this.controller
+      ? {
+          controller: this.controller,
+          address: () => `${this.address?.host ?? config.bindAddress}:${this.address?.port ?? 0}`,
+          bindChannel: (channel: Channel, brokerName: string, brokerId: number) => {
+            let replicas = this.replicasByChannel.get(channel);
+            if (!replicas) this.replicasByChannel.set(channel, (replicas = new Map()));
+            replicas.set(brokerName, brokerId);
+            this.idOf(channel); // so its close is seen
+          },
+        }
+      : null;
     const processors = namesrvProcessors({
       routes: this.routes,
       kv: this.kv,
@@ -51,11 +87,16 @@ export class Namesrv {
       log,
       startedAtMs: clock.nowMs(),
       channelId: (channel) => this.idOf(channel),
+      controllerHeartbeat: controllerCtx
+        ? (request, channel) => controllerHeartbeat(controllerCtx, request, channel)
+        : undefined,
       persistConfig:
         options.persistKvConfig === false
           ? undefined
           : (text) => writeFileDurably(config.configStorePath, text, { backup: false }),
     });
+    if (controllerCtx) registerControllerProcessors(processors, controllerCtx);
+    this.controller?.onElection((event, group) => this.notifyRoleChanged(event, group));
     this.server = new RemotingServer({
       host: config.bindAddress,
       port: config.listenPort,
@@ -71,6 +112,7 @@ export class Namesrv {
   start(): { host: string; port: number } {
     assert(this.address === null, "name server started twice");
     this.kv.load();
+    this.controller?.start();
     this.address = this.server.start();
     this.scanTimer = this.options.clock.every(this.options.config.scanNotActiveBrokerInterval, () =>
       this.scanNotActiveBroker(),
@@ -81,6 +123,8 @@ export class Namesrv {
   stop(): void {
     this.scanTimer?.cancel();
     this.scanTimer = null;
+    this.controller?.stop();
+    this.notifier?.close();
     this.server.stop();
     this.address = null;
   }
@@ -105,7 +149,37 @@ export class Namesrv {
     return id;
   }
 
+  /**
+   * Tells every live replica of the group who leads now (NOTIFY_BROKER_ROLE_CHANGED, oneway to
+   * its remoting address, as RocketMQ's controller does); a replica that misses it learns the
+   * same from its next GET_REPLICA_INFO.
+   */
+  private notifyRoleChanged(event: ElectionEvent, group: GroupState): void {
+    const { view } = event;
+    if (view.masterId === null || !this.notifier || !this.options.config.notifyBrokerRoleChanged) {
+      return;
+    }
+    const request = createRequest(RequestCode.NOTIFY_BROKER_ROLE_CHANGED, {
+      oneway: true,
+      extFields: masterInfoFields({ ...view }),
+      body: encodeSyncStateSet(view.syncStateSet, view.syncStateSetEpoch),
+    });
+    for (const replica of group.replicas.values()) {
+      if (!replica.alive || !replica.address) continue;
+      this.notifier.invokeOneway(replica.address, request, 3_000).catch((error: Error) => {
+        this.options.log.debug(`role notice to ${replica.address} failed: ${error.message}`);
+      });
+    }
+  }
+
   private onChannelClose(channel: Channel): void {
+    const replicas = this.replicasByChannel.get(channel);
+    if (replicas && this.controller) {
+      for (const [brokerName, brokerId] of replicas) {
+        this.options.log.info(`replica ${brokerId} of ${brokerName}: connection closed`);
+        this.controller.disconnected(brokerName, brokerId);
+      }
+    }
     const id = this.channelIds.get(channel);
     if (id === undefined) return;
     this.channelsById.delete(id);

@@ -42,6 +42,8 @@ export interface NamesrvContext {
   log: Logger;
   startedAtMs: number;
   channelId(channel: Channel): number;
+  /** enableControllerInNamesrv: the controller's view of a BROKER_HEARTBEAT (null: fine). */
+  controllerHeartbeat?: (request: RemotingCommand, channel: Channel) => RemotingCommand | null;
   /** Writes the config after a runtime update (to configStorePath); absent in memory-only tests. */
   persistConfig?: (text: string) => void;
 }
@@ -125,10 +127,11 @@ export function namesrvProcessors(ctx: NamesrvContext): ProcessorTable {
       const body = stored ? encoder.encode(JSON.stringify(stored)) : null;
       return createResponse(req, 0, { extFields: { changed: String(changed) }, body });
     })
-    .register(RequestCode.BROKER_HEARTBEAT, (req) => {
+    .register(RequestCode.BROKER_HEARTBEAT, (req, channel) => {
       requiredString(req, "brokerName");
       ctx.routes.touchBroker(requiredString(req, "clusterName"), requiredString(req, "brokerAddr"));
-      return ok(req);
+      // With the controller here, the same heartbeat keeps a replica alive for elections.
+      return ctx.controllerHeartbeat?.(req, channel) ?? ok(req);
     })
     .register(RequestCode.GET_ROUTEINFO_BY_TOPIC, (req) => getRouteInfo(ctx, req))
     .register(RequestCode.GET_BROKER_CLUSTER_INFO, (req) => {

@@ -119,7 +119,7 @@ describe("remoting: tcp", () => {
 });
 
 describe("remoting: idle connections", () => {
-  test("remoting: idle: a busy connection stays open; one silent past the limit closes", async () => {
+  test("remoting: idle: a busy connection stays open, a silent one closes", async () => {
     const manual = new ManualClock(0);
     let beats = 0;
     const server = new RemotingServer({

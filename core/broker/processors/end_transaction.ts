@@ -28,7 +28,7 @@ export async function processEndTransaction(
   const fromCheck = optionalBool(request, "fromTransactionCheck") ?? false;
   const msgId = optionalString(request, "msgId") ?? "";
   const refuse = (code: number, remark: string) => createResponse(request, code, { remark });
-  if (ctx.config.brokerRole === "SLAVE") {
+  if (ctx.role.brokerRole === "SLAVE") {
     return refuse(
       ResponseCode.SLAVE_NOT_AVAILABLE,
       "Message store is slave mode, so end transaction is forbidden. ",

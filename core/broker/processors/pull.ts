@@ -44,7 +44,7 @@ function suggestedBroker(
   result: { messages: { physicalOffset: number }[] },
 ): number {
   const last = result.messages[result.messages.length - 1];
-  if (!ctx.config.slaveReadEnable || ctx.config.brokerRole === "SLAVE" || !last) return 0;
+  if (!ctx.config.slaveReadEnable || ctx.role.brokerRole === "SLAVE" || !last) return 0;
   const behindBytes = ctx.store.commitLog.writePosition - last.physicalOffset;
   const inMemoryBytes = (ctx.memoryBytes * ctx.config.accessMessageInMemoryMaxRatio) / 100;
   return behindBytes > inMemoryBytes ? slowBrokerId : 0;
@@ -150,7 +150,7 @@ export function processPull(
   if (
     allowSuspend &&
     (h.sysFlag & PullSysFlag.COMMIT_OFFSET) !== 0 &&
-    ctx.config.brokerRole !== "SLAVE"
+    ctx.role.brokerRole !== "SLAVE"
   ) {
     ctx.offsets.commit(h.consumerGroup, h.topic, h.queueId, h.commitOffset);
   }

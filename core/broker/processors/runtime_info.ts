@@ -13,7 +13,7 @@ export function processRuntimeInfo(ctx: BrokerContext, request: RemotingCommand)
   const table = new Map<string, string>([
     ["brokerVersionDesc", "V4_9_7"],
     ["brokerActive", "true"],
-    ["brokerRole", ctx.config.brokerRole],
+    ["brokerRole", ctx.role.brokerRole],
     ["bootTimestamp", String(ctx.bootTimestampMs)],
     ["commitLogMinOffset", String(store.commitLog.files.minOffset())],
     ["commitLogMaxOffset", String(store.commitLog.writePosition)],

@@ -86,7 +86,7 @@ function resolveTopic(
   header: SendMessageRequestHeader,
 ): { topic: TopicConfig; queueId: number } | RemotingCommand {
   const refuse = (code: number, remark: string) => createResponse(request, code, { remark });
-  if (ctx.config.brokerRole === "SLAVE") {
+  if (ctx.role.brokerRole === "SLAVE") {
     return refuse(
       ResponseCode.SYSTEM_BUSY,
       "[REJECTREQUEST]system busy, start flow control for a while",
@@ -224,6 +224,14 @@ async function send(
         properties: target.properties,
       },
     ];
+  }
+  const refused = ctx.replication.refusal(wait);
+  if (refused) {
+    const code =
+      refused.status === PutMessageStatus.SERVICE_NOT_AVAILABLE
+        ? ResponseCode.SERVICE_NOT_AVAILABLE
+        : ResponseCode.SYSTEM_ERROR;
+    return createResponse(request, code, { remark: `${refused.status}: ${refused.remark}` });
   }
   let result = await ctx.store.putBatch(messages, wait);
   if (

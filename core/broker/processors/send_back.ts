@@ -40,7 +40,7 @@ export async function processSendBack(
       `subscription group not exist, ${group} ${faq}`,
     );
   }
-  if ((ctx.config.brokerPermission & Perm.WRITE) === 0 || ctx.config.brokerRole === "SLAVE") {
+  if ((ctx.config.brokerPermission & Perm.WRITE) === 0 || ctx.role.brokerRole === "SLAVE") {
     return refuse(
       ResponseCode.NO_PERMISSION,
       `the broker[${ctx.config.brokerIP1}] sending message is forbidden`,

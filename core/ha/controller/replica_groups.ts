@@ -20,6 +20,8 @@ export interface ReplicaInfo {
   brokerId: number;
   address: string;
   lastHeartbeatMs: number;
+  /** Silence after which it is dead: its heartbeat's heartbeatTimeoutMills, else the default. */
+  timeoutMs: number;
   /** The epoch and max offset the replica last reported (its data's recency). */
   epoch: number;
   maxOffset: number;
@@ -32,10 +34,29 @@ export interface GroupState {
   clusterName: string;
   brokerName: string;
   nextBrokerId: number;
+  /** registerCheckCode of every id handed out (APPLY_BROKER_ID), so a retry gets its own back. */
+  checkCodes: Map<number, string>;
   replicas: Map<number, ReplicaInfo>;
   masterId: number | null;
   masterEpoch: number;
   syncStateSet: Set<number>;
+  syncStateSetEpoch: number;
+}
+
+export interface SavedGroup {
+  clusterName: string;
+  brokerName: string;
+  nextBrokerId: number;
+  replicas: {
+    brokerId: number;
+    address: string;
+    registerCheckCode: string;
+    epoch: number;
+    maxOffset: number;
+  }[];
+  masterId: number | null;
+  masterEpoch: number;
+  syncStateSet: number[];
   syncStateSetEpoch: number;
 }
 
@@ -51,8 +72,17 @@ export type AlterResult =
   | { ok: true; syncStateSetEpoch: number }
   | {
       ok: false;
-      reason: "FENCED_MASTER_EPOCH" | "FENCED_SYNC_STATE_SET_EPOCH" | "NOT_MASTER" | "INVALID";
+      /** RocketMQ's CONTROLLER_* response code names, without the prefix. */
+      reason:
+        | "FAILED"
+        | "INVALID_MASTER"
+        | "FENCED_MASTER_EPOCH"
+        | "FENCED_SYNC_STATE_SET_EPOCH"
+        | "INVALID_REPLICAS"
+        | "BROKER_NOT_ALIVE";
     };
+
+export type ElectResult = "ELECTED" | "STILL_EXIST" | "NOT_REGISTERED" | "NO_CANDIDATE" | "FAILED";
 
 export interface ElectionEvent {
   brokerName: string;
@@ -74,10 +104,91 @@ export class ReplicaGroups {
     return this.groups.get(brokerName);
   }
 
-  /** A new id for a replica joining `brokerName` (CONTROLLER_GET_NEXT_BROKER_ID / APPLY). */
-  applyBrokerId(clusterName: string, brokerName: string): number {
+  /** The id the next replica of `brokerName` may apply for (CONTROLLER_GET_NEXT_BROKER_ID). */
+  nextBrokerId(clusterName: string, brokerName: string): number {
+    return this.groupOf(clusterName, brokerName).nextBrokerId;
+  }
+
+  /**
+   * A replica claims an id (CONTROLLER_APPLY_BROKER_ID): the next free one, or one it claimed
+   * before with the same check code (a retry after a lost answer). False: someone else's.
+   */
+  applyBrokerId(
+    clusterName: string,
+    brokerName: string,
+    brokerId: number,
+    registerCheckCode: string,
+  ): boolean {
     const group = this.groupOf(clusterName, brokerName);
-    return group.nextBrokerId++;
+    const claimed = group.checkCodes.get(brokerId);
+    if (claimed !== undefined) return claimed === registerCheckCode;
+    if (brokerId !== group.nextBrokerId) return false;
+    group.checkCodes.set(brokerId, registerCheckCode);
+    group.nextBrokerId++;
+    return true;
+  }
+
+  /** Every group, for the controller's state file and its operator views. */
+  all(): GroupState[] {
+    return [...this.groups.values()];
+  }
+
+  /**
+   * A group as the state file kept it. Its replicas count as alive from now: a restarted
+   * controller gives each one heartbeat timeout to show up before it elects anyone.
+   */
+  restore(saved: SavedGroup): void {
+    const nowMs = this.clock.nowMs();
+    const replicas = new Map<number, ReplicaInfo>();
+    for (const r of saved.replicas) {
+      replicas.set(r.brokerId, {
+        brokerId: r.brokerId,
+        address: r.address,
+        lastHeartbeatMs: nowMs,
+        timeoutMs: this.heartbeatTimeoutMs,
+        epoch: r.epoch,
+        maxOffset: r.maxOffset,
+        electionPriority: 0,
+        alive: true,
+      });
+    }
+    this.groups.set(saved.brokerName, {
+      clusterName: saved.clusterName,
+      brokerName: saved.brokerName,
+      nextBrokerId: saved.nextBrokerId,
+      checkCodes: new Map(saved.replicas.map((r) => [r.brokerId, r.registerCheckCode])),
+      replicas,
+      masterId: saved.masterId,
+      masterEpoch: saved.masterEpoch,
+      syncStateSet: new Set(saved.syncStateSet),
+      syncStateSetEpoch: saved.syncStateSetEpoch,
+    });
+  }
+
+  /** What the state file keeps of a group (liveness is not kept: it is re-learnt). */
+  save(group: GroupState): SavedGroup {
+    const ids = new Set([...group.checkCodes.keys(), ...group.replicas.keys()]);
+    return {
+      clusterName: group.clusterName,
+      brokerName: group.brokerName,
+      nextBrokerId: group.nextBrokerId,
+      replicas: [...ids]
+        .sort((a, b) => a - b)
+        .map((brokerId) => {
+          const r = group.replicas.get(brokerId);
+          return {
+            brokerId,
+            address: r?.address ?? "",
+            registerCheckCode: group.checkCodes.get(brokerId) ?? "",
+            epoch: r?.epoch ?? 0,
+            maxOffset: r?.maxOffset ?? 0,
+          };
+        }),
+      masterId: group.masterId,
+      masterEpoch: group.masterEpoch,
+      syncStateSet: [...group.syncStateSet].sort((a, b) => a - b),
+      syncStateSetEpoch: group.syncStateSetEpoch,
+    };
   }
 
   /**
@@ -97,6 +208,7 @@ export class ReplicaGroups {
       brokerId,
       address,
       lastHeartbeatMs: this.clock.nowMs(),
+      timeoutMs: group.replicas.get(brokerId)?.timeoutMs ?? this.heartbeatTimeoutMs,
       epoch: report.epoch,
       maxOffset: report.maxOffset,
       electionPriority: report.electionPriority ?? 0,
@@ -116,11 +228,17 @@ export class ReplicaGroups {
   }
 
   /** BROKER_HEARTBEAT: liveness plus the replica's epoch and max offset. */
-  heartbeat(brokerName: string, brokerId: number, report: { epoch: number; maxOffset: number }) {
+  heartbeat(
+    brokerName: string,
+    brokerId: number,
+    report: { epoch: number; maxOffset: number; timeoutMs?: number; electionPriority?: number },
+  ) {
     const replica = this.groups.get(brokerName)?.replicas.get(brokerId);
     if (!replica) return false;
     replica.lastHeartbeatMs = this.clock.nowMs();
     replica.alive = true;
+    if (report.timeoutMs !== undefined) replica.timeoutMs = report.timeoutMs;
+    if (report.electionPriority !== undefined) replica.electionPriority = report.electionPriority;
     replica.epoch = report.epoch;
     replica.maxOffset = report.maxOffset;
     return true;
@@ -138,7 +256,7 @@ export class ReplicaGroups {
     const events: ElectionEvent[] = [];
     for (const group of this.groups.values()) {
       for (const replica of group.replicas.values()) {
-        if (nowMs - replica.lastHeartbeatMs > this.heartbeatTimeoutMs) replica.alive = false;
+        if (nowMs - replica.lastHeartbeatMs > replica.timeoutMs) replica.alive = false;
       }
       const master = group.masterId === null ? undefined : group.replicas.get(group.masterId);
       if (group.masterId !== null && !master?.alive) {
@@ -151,7 +269,7 @@ export class ReplicaGroups {
 
   /**
    * The master asks to change the in-sync set (CONTROLLER_ALTER_SYNC_STATE_SET), naming the
-   * epochs it believes current; a stale one is fenced off.
+   * epochs it believes current; checks in RocketMQ's order, so a deposed master is refused.
    */
   alterSyncStateSet(
     brokerName: string,
@@ -161,19 +279,63 @@ export class ReplicaGroups {
     syncStateSetEpoch: number,
   ): AlterResult {
     const group = this.groups.get(brokerName);
-    if (!group) return { ok: false, reason: "INVALID" };
+    if (!group) return { ok: false, reason: "FAILED" };
+    const set = new Set(newSet);
+    const same =
+      set.size === group.syncStateSet.size && newSet.every((id) => group.syncStateSet.has(id));
+    if (same) return { ok: false, reason: "FAILED" };
+    if (group.masterId === null || group.masterId !== masterId) {
+      return { ok: false, reason: "INVALID_MASTER" };
+    }
     if (masterEpoch !== group.masterEpoch) return { ok: false, reason: "FENCED_MASTER_EPOCH" };
     if (syncStateSetEpoch !== group.syncStateSetEpoch) {
       return { ok: false, reason: "FENCED_SYNC_STATE_SET_EPOCH" };
     }
-    if (group.masterId !== masterId) return { ok: false, reason: "NOT_MASTER" };
-    const set = new Set(newSet);
-    if (!set.has(masterId) || [...set].some((id) => !group.replicas.get(id)?.alive)) {
-      return { ok: false, reason: "INVALID" };
+    for (const id of set) {
+      const replica = group.replicas.get(id);
+      if (!replica) return { ok: false, reason: "INVALID_REPLICAS" };
+      if (!replica.alive) return { ok: false, reason: "BROKER_NOT_ALIVE" };
     }
+    if (!set.has(masterId)) return { ok: false, reason: "FAILED" };
     group.syncStateSet = set;
     group.syncStateSetEpoch++;
     return { ok: true, syncStateSetEpoch: group.syncStateSetEpoch };
+  }
+
+  /**
+   * CONTROLLER_ELECT_MASTER: a broker (or an operator, `designated`) asks for an election. A
+   * live master stays (MASTER_STILL_EXIST) unless an operator names another; a group that never
+   * had a master takes the asking replica; otherwise the election rule picks.
+   */
+  electMaster(
+    brokerName: string,
+    brokerId: number,
+    designated: boolean,
+  ): { result: ElectResult; view: MasterView | null; elected: ElectionEvent | null } {
+    const group = this.groups.get(brokerName);
+    if (!group) return { result: "NOT_REGISTERED", view: null, elected: null };
+    const master = group.masterId === null ? undefined : group.replicas.get(group.masterId);
+    if (master?.alive && (!designated || brokerId === master.brokerId)) {
+      return { result: "STILL_EXIST", view: this.view(group), elected: null };
+    }
+    if (group.masterEpoch === 0 && group.replicas.has(brokerId)) {
+      const elected = this.makeMaster(group, brokerId, `replica ${brokerId} asked first`);
+      return { result: "ELECTED", view: elected.view, elected };
+    }
+    if (designated) {
+      const target = group.replicas.get(brokerId);
+      const eligible = this.allowUncleanElection || group.syncStateSet.has(brokerId);
+      if (!target?.alive || !eligible) {
+        return { result: "FAILED", view: this.view(group), elected: null };
+      }
+      const elected = this.makeMaster(group, brokerId, `operator chose replica ${brokerId}`);
+      return { result: "ELECTED", view: elected.view, elected };
+    }
+    const elected = this.elect(group, `replica ${brokerId} asked for an election`);
+    if (!elected || elected.view.masterId === null) {
+      return { result: "NO_CANDIDATE", view: this.view(group), elected };
+    }
+    return { result: "ELECTED", view: elected.view, elected };
   }
 
   view(group: GroupState): MasterView {
@@ -203,7 +365,10 @@ export class ReplicaGroups {
       );
     const best = candidates[0];
     if (!best) {
-      group.masterId = null; // no one fit to lead: writes stop rather than lose data
+      // No one fit to lead: writes stop rather than lose data. The epoch still moves on, as
+      // RocketMQ's does, so whoever led before cannot pass for current.
+      group.masterId = null;
+      group.masterEpoch++;
       return {
         brokerName: group.brokerName,
         view: this.view(group),
@@ -228,6 +393,7 @@ export class ReplicaGroups {
         clusterName,
         brokerName,
         nextBrokerId: 1,
+        checkCodes: new Map(),
         replicas: new Map(),
         masterId: null,
         masterEpoch: 0,

@@ -60,6 +60,11 @@ describe("ha: epoch file", () => {
     const reread = new EpochFile(path);
     reread.load();
     expect(reread.entries()).toEqual([{ epoch: 1, startOffset: 0 }]);
+    file.append({ epoch: 4, startOffset: 500 }); // epoch 3 wrote nothing: epoch 4 replaces it
+    expect(file.entries()).toEqual([
+      { epoch: 1, startOffset: 0 },
+      { epoch: 4, startOffset: 500 },
+    ]);
     file.truncateFrom(500);
     expect(file.entries()).toEqual([{ epoch: 1, startOffset: 0 }]);
     expect(file.entryAt(10)?.epoch).toBe(1);

@@ -16,7 +16,13 @@ describe("ha: controller rules", () => {
   test("ha: controller: first master, ids, fenced SyncStateSet changes", () => {
     const clock = new ManualClock(0);
     const groups = new ReplicaGroups(clock, 10_000);
-    expect([groups.applyBrokerId("c", "b"), groups.applyBrokerId("c", "b")]).toEqual([1, 2]);
+    expect(groups.nextBrokerId("c", "b")).toBe(1);
+    expect(groups.applyBrokerId("c", "b", 1, "code-1")).toBe(true);
+    expect(groups.applyBrokerId("c", "b", 1, "code-1")).toBe(true); // a retry gets its own id
+    expect(groups.applyBrokerId("c", "b", 1, "other")).toBe(false);
+    expect(groups.applyBrokerId("c", "b", 3, "code-3")).toBe(false); // not the next one
+    expect(groups.applyBrokerId("c", "b", 2, "code-2")).toBe(true);
+    expect(groups.nextBrokerId("c", "b")).toBe(3);
     const first = groups.register("c", "b", 1, "10.0.0.1:10911", report(0, 0));
     expect(first.view).toMatchObject({ masterId: 1, masterEpoch: 1, syncStateSet: [1] });
     expect(first.elected?.cause).toBe("first replica of the group");
@@ -38,9 +44,13 @@ describe("ha: controller rules", () => {
     });
     expect(groups.alterSyncStateSet("b", 2, 1, [2], 2)).toEqual({
       ok: false,
-      reason: "NOT_MASTER",
+      reason: "INVALID_MASTER",
     });
-    expect(groups.alterSyncStateSet("b", 1, 1, [2], 2)).toEqual({ ok: false, reason: "INVALID" });
+    expect(groups.alterSyncStateSet("b", 1, 1, [2], 2)).toEqual({ ok: false, reason: "FAILED" });
+    expect(groups.alterSyncStateSet("b", 1, 1, [1, 7], 2)).toEqual({
+      ok: false,
+      reason: "INVALID_REPLICAS",
+    });
   });
 
   test("ha: controller: a dead master's best in-sync replica takes over", () => {
@@ -57,9 +67,14 @@ describe("ha: controller rules", () => {
     clock.advance(2_001);
     const [event] = groups.scanInactive();
     expect(event!.view).toMatchObject({ masterId: 3, masterEpoch: 2, syncStateSet: [3] });
-    // The deposed master comes back: its old epochs are fenced off.
+    // The deposed master comes back: it is not the master any more, whatever it asks.
     groups.register("c", "b", 1, "m:1", report(1, 1_000));
     expect(groups.alterSyncStateSet("b", 1, 1, [1], 2)).toEqual({
+      ok: false,
+      reason: "INVALID_MASTER",
+    });
+    // The new master with a stale master epoch is fenced too.
+    expect(groups.alterSyncStateSet("b", 3, 1, [3, 1], 2)).toEqual({
       ok: false,
       reason: "FENCED_MASTER_EPOCH",
     });
@@ -86,7 +101,7 @@ describe("ha: controller rules", () => {
     expect(none!.cause).toMatch(/no candidate/);
     // The old master returns: it is in the in-sync set, so it leads again (new epoch).
     const back = lonely.register("c", "b", 1, "m", report(1, 100));
-    expect(back.view).toMatchObject({ masterId: 1, masterEpoch: 2 });
+    expect(back.view).toMatchObject({ masterId: 1, masterEpoch: 3 }); // 2 went to "nobody"
 
     const unclean = new ReplicaGroups(clock, 1_000, true);
     unclean.register("c", "b", 1, "m", report(0, 0));

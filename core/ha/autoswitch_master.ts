@@ -1,0 +1,352 @@
+// The master side of controller-mode HA (spec §9.3, RocketMQ's AutoSwitchHAConnection): a
+// slave introduces itself with its broker id; the master answers with its max offset and its
+// epoch list (the slave truncates to what they share), then streams the log from the slave's
+// first ack in frames that never span a segment or an epoch, each naming its epoch and the
+// confirm offset. Acks tell which replica has what: SYNC sends wait on them (ack_waiters.ts)
+// and the broker's in-sync-set upkeep reads when each replica last caught up.
+
+import type { Socket, TCPSocketListener } from "bun";
+import type { Clock, TimerHandle } from "../common/clock.ts";
+import type { Logger } from "../common/log.ts";
+import type { MessageStore } from "../store/message_store.ts";
+import { AckWaiters } from "./ack_waiters.ts";
+import {
+  encodeMasterHandshake,
+  encodeMasterTransferHeader,
+  EPOCH_ENTRIES_MAX,
+  SlaveFrameDecoder,
+} from "./autoswitch_codec.ts";
+import type { EpochFile } from "./epoch_file.ts";
+
+export interface AutoSwitchMasterOptions {
+  store: MessageStore;
+  epochs: EpochFile;
+  clock: Clock;
+  log: Logger;
+  host: string;
+  port: number;
+  heartbeatIntervalMs: number;
+  housekeepingIntervalMs: number;
+  transferBatchBytes: number;
+  /** Whether it streams now: a broker in controller mode keeps the port and serves as master. */
+  serving: boolean;
+  /**
+   * Whose acks a SYNC send needs: `count` replicas among `ids` (null: any replica), as
+   * allAckInSyncStateSet (every other in-sync member) or inSyncReplicas (n - 1 of any) ask.
+   */
+  ackFrom: () => { ids: readonly number[] | null; count: number };
+}
+
+interface Replica {
+  socket: Socket<{ replica: Replica | null }>;
+  remote: string;
+  frames: SlaveFrameDecoder;
+  /** From the handshake; -1 until it came. */
+  brokerId: number;
+  syncFromLastFile: boolean;
+  /** The replica's max offset as it last acked (-1: not yet). */
+  ackOffset: number;
+  /** Next byte to send (null until the first ack after the handshake). */
+  transferOffset: number | null;
+  unsent: Uint8Array | null;
+  lastReadMs: number;
+  lastWriteMs: number;
+  /** When its ack last reached this log's end (0: never). */
+  caughtUpMs: number;
+  /** The last time a send reached the log's end: an ack of `offset` means caught up then. */
+  sentToEnd: { offset: number; atMs: number } | null;
+}
+
+type SocketData = { replica: Replica | null };
+const housekeepingTickMs = 1_000;
+
+export class AutoSwitchMaster {
+  private listener: TCPSocketListener<SocketData> | null = null;
+  private readonly replicas = new Set<Replica>();
+  private readonly waiters: AckWaiters;
+  private housekeeping: TimerHandle | null = null;
+  private serving: boolean;
+
+  constructor(private readonly options: AutoSwitchMasterOptions) {
+    this.waiters = new AckWaiters(options.clock);
+    this.serving = options.serving;
+  }
+
+  /**
+   * Starts or stops serving replicas. Stepping down closes every replica connection (they
+   * find the new master) and fails waiting sends: their acks can no longer be vouched for.
+   */
+  setServing(serving: boolean): void {
+    if (this.serving === serving) return;
+    this.serving = serving;
+    if (serving) return;
+    for (const replica of [...this.replicas]) {
+      replica.socket.end();
+      this.closed(replica, "this broker is no longer master");
+    }
+    this.waiters.failAll();
+  }
+
+  start(): { port: number } {
+    this.listener = Bun.listen<SocketData>({
+      hostname: this.options.host,
+      port: this.options.port,
+      socket: {
+        open: (socket) => this.accept(socket),
+        data: (socket, chunk) => {
+          if (socket.data.replica) this.received(socket.data.replica, chunk);
+        },
+        drain: (socket) => {
+          if (socket.data.replica) this.pump(socket.data.replica);
+        },
+        close: (socket) => {
+          if (socket.data.replica) this.closed(socket.data.replica, "closed");
+        },
+        error: (socket, error) => {
+          if (socket.data.replica) this.closed(socket.data.replica, `error: ${error.message}`);
+        },
+      },
+      data: { replica: null },
+    });
+    this.housekeeping = this.options.clock.every(housekeepingTickMs, () => this.tick());
+    return { port: this.listener.port };
+  }
+
+  stop(): void {
+    this.housekeeping?.cancel();
+    for (const replica of [...this.replicas]) replica.socket.end();
+    this.listener?.stop(true);
+    this.listener = null;
+    this.waiters.failAll();
+  }
+
+  /** What each connected replica has, for the in-sync set upkeep and the operator views. */
+  replicaStates(): { brokerId: number; ackOffset: number; caughtUpMs: number }[] {
+    return [...this.replicas]
+      .filter((r) => r.brokerId >= 0)
+      .map((r) => ({ brokerId: r.brokerId, ackOffset: r.ackOffset, caughtUpMs: r.caughtUpMs }));
+  }
+
+  /** The offset every replica SYNC sends wait for has reached (the log's end when none). */
+  confirmOffset(): number {
+    const end = this.options.store.commitLog.writePosition;
+    const { ids, count } = this.options.ackFrom();
+    if (count <= 0) return end;
+    const best = new Map<number, number>(); // one ack per replica id, its newest connection's
+    for (const r of this.replicas) {
+      if (r.brokerId < 0 || (ids !== null && !ids.includes(r.brokerId))) continue;
+      best.set(r.brokerId, Math.max(best.get(r.brokerId) ?? -1, r.ackOffset));
+    }
+    const acks = [...best.values()].sort((a, b) => b - a);
+    return acks.length < count ? -1 : Math.min(end, acks[count - 1]!);
+  }
+
+  /** Resolves true once the replicas `ackFrom` asks for have `offset`, false on timeout. */
+  waitForAck(offset: number, timeoutMs: number): Promise<boolean> {
+    if (this.confirmOffset() >= offset) return Promise.resolve(true);
+    return this.waiters.wait(offset, timeoutMs);
+  }
+
+  /** The in-sync set changed: waiters may be satisfied by fewer replicas now. */
+  recheckWaiters(): void {
+    this.waiters.release(this.confirmOffset());
+  }
+
+  notifyAppended(): void {
+    for (const replica of this.replicas) this.pump(replica);
+  }
+
+  private accept(socket: Socket<SocketData>): void {
+    if (!this.serving) {
+      socket.end(); // a replica with a stale master address: it asks the name servers again
+      return;
+    }
+    const nowMs = this.options.clock.nowMs();
+    const replica: Replica = {
+      socket,
+      remote: `${socket.remoteAddress}`,
+      frames: new SlaveFrameDecoder(),
+      brokerId: -1,
+      syncFromLastFile: false,
+      ackOffset: -1,
+      transferOffset: null,
+      unsent: null,
+      lastReadMs: nowMs,
+      lastWriteMs: nowMs,
+      caughtUpMs: 0,
+      sentToEnd: null,
+    };
+    socket.data = { replica };
+    this.replicas.add(replica);
+  }
+
+  private received(replica: Replica, chunk: Uint8Array): void {
+    const nowMs = this.options.clock.nowMs();
+    replica.lastReadMs = nowMs;
+    try {
+      for (const frame of replica.frames.push(chunk)) {
+        if (frame.kind === "handshake") {
+          this.handshake(replica, frame.brokerId, frame.syncFromLastFile);
+        } else if (replica.brokerId < 0) {
+          throw new Error("an ack before the handshake");
+        } else {
+          this.acked(replica, frame.maxOffset, nowMs);
+        }
+      }
+    } catch (error) {
+      this.options.log.warn(`replica ${replica.remote}: ${error}; closing`);
+      replica.socket.end();
+      this.closed(replica, "bad frame");
+      return;
+    }
+    this.waiters.release(this.confirmOffset());
+    this.pump(replica);
+  }
+
+  private handshake(replica: Replica, brokerId: number, syncFromLastFile: boolean): void {
+    replica.brokerId = brokerId;
+    replica.syncFromLastFile = syncFromLastFile;
+    replica.transferOffset = null;
+    const entries = this.options.epochs.entries().slice(-EPOCH_ENTRIES_MAX);
+    const end = this.options.store.commitLog.writePosition;
+    this.write(replica, encodeMasterHandshake(end, entries));
+    this.options.log.info(`replica ${brokerId} (${replica.remote}) handshake at offset ${end}`);
+  }
+
+  private acked(replica: Replica, maxOffset: number, nowMs: number): void {
+    const { commitLog } = this.options.store;
+    if (maxOffset > commitLog.writePosition) {
+      // Its handshake should have cut it back to what this log holds.
+      throw new Error(`ack ${maxOffset} past this log's end ${commitLog.writePosition}`);
+    }
+    replica.ackOffset = maxOffset;
+    // Under steady load an ack never meets the moving end: it caught up as of the last send
+    // that reached the end (RocketMQ's lastTransferTime rule).
+    if (maxOffset >= commitLog.writePosition) replica.caughtUpMs = nowMs;
+    else if (replica.sentToEnd && maxOffset >= replica.sentToEnd.offset) {
+      replica.caughtUpMs = Math.max(replica.caughtUpMs, replica.sentToEnd.atMs);
+    }
+    if (replica.transferOffset !== null) return;
+    const end = commitLog.writePosition;
+    replica.transferOffset =
+      maxOffset !== 0
+        ? maxOffset
+        : replica.syncFromLastFile
+          ? end - (end % commitLog.segmentSizeBytes)
+          : commitLog.files.minOffset();
+    this.options.log.info(
+      `replica ${replica.brokerId} follows from offset ${replica.transferOffset}`,
+    );
+  }
+
+  /** Sends frames until the replica is up to date or its socket is full. */
+  private pump(replica: Replica): void {
+    if (!this.flushUnsent(replica)) return;
+    const { commitLog } = this.options.store;
+    while (replica.transferOffset !== null && replica.transferOffset < commitLog.writePosition) {
+      const from = replica.transferOffset;
+      const epoch = this.epochAt(from);
+      const segmentEnd = commitLog.files.segmentStartFor(from) + commitLog.segmentSizeBytes;
+      const size = Math.min(
+        this.options.transferBatchBytes,
+        commitLog.writePosition - from,
+        segmentEnd - from,
+        epoch.end - from,
+      );
+      const data = size > 0 ? commitLog.read(from, size) : null;
+      if (!data || data.length === 0) return; // removed by retention, or no epoch: wait
+      replica.transferOffset = from + data.length;
+      if (replica.transferOffset === commitLog.writePosition) {
+        replica.sentToEnd = { offset: replica.transferOffset, atMs: this.options.clock.nowMs() };
+      }
+      const header = encodeMasterTransferHeader({
+        offset: from,
+        dataBytes: data.length,
+        epoch: epoch.epoch,
+        epochStartOffset: epoch.startOffset,
+        confirmOffset: this.confirmOffset(),
+      });
+      if (!this.write(replica, header, data)) return;
+    }
+  }
+
+  /** The epoch that wrote `offset`, and where the next one starts (Infinity: the last). */
+  private epochAt(offset: number): { epoch: number; startOffset: number; end: number } {
+    const entries = this.options.epochs.entries();
+    for (let i = entries.length - 1; i >= 0; i--) {
+      const entry = entries[i]!;
+      if (entry.startOffset <= offset) {
+        return { ...entry, end: entries[i + 1]?.startOffset ?? Infinity };
+      }
+    }
+    // Bytes older than the first epoch (a store from before controller mode) go as epoch 0.
+    return {
+      epoch: entries[0]?.epoch ?? 0,
+      startOffset: 0,
+      end: entries[0]?.startOffset ?? Infinity,
+    };
+  }
+
+  /** Writes one frame; false when the socket could not take all of it (drain resumes). */
+  private write(replica: Replica, header: Uint8Array, data?: Uint8Array): boolean {
+    let frame = header;
+    if (data && data.length > 0) {
+      frame = new Uint8Array(header.length + data.length);
+      frame.set(header);
+      frame.set(data, header.length);
+    }
+    replica.lastWriteMs = this.options.clock.nowMs();
+    if (replica.unsent) {
+      const joined = new Uint8Array(replica.unsent.length + frame.length);
+      joined.set(replica.unsent);
+      joined.set(frame, replica.unsent.length);
+      replica.unsent = joined;
+      return this.flushUnsent(replica);
+    }
+    const written = replica.socket.write(frame);
+    if (written === frame.length) return true;
+    replica.unsent = frame.subarray(Math.max(0, written));
+    return false;
+  }
+
+  private flushUnsent(replica: Replica): boolean {
+    if (!replica.unsent) return true;
+    const written = replica.socket.write(replica.unsent);
+    if (written === replica.unsent.length) {
+      replica.unsent = null;
+      return true;
+    }
+    replica.unsent = replica.unsent.subarray(Math.max(0, written));
+    return false;
+  }
+
+  private closed(replica: Replica, why: string): void {
+    if (!this.replicas.delete(replica)) return;
+    this.options.log.info(`replica ${replica.brokerId} (${replica.remote}) disconnected (${why})`);
+  }
+
+  private tick(): void {
+    const nowMs = this.options.clock.nowMs();
+    for (const replica of [...this.replicas]) {
+      if (nowMs - replica.lastReadMs > this.options.housekeepingIntervalMs) {
+        this.options.log.warn(`replica ${replica.brokerId} silent; closing its HA connection`);
+        replica.socket.end();
+        this.closed(replica, "silent");
+        continue;
+      }
+      const from = replica.transferOffset;
+      if (from !== null && !replica.unsent) {
+        if (nowMs - replica.lastWriteMs < this.options.heartbeatIntervalMs) continue;
+        const epoch = this.epochAt(from);
+        const header = encodeMasterTransferHeader({
+          offset: from,
+          dataBytes: 0,
+          epoch: epoch.epoch,
+          epochStartOffset: epoch.startOffset,
+          confirmOffset: this.confirmOffset(),
+        });
+        this.write(replica, header);
+      }
+    }
+  }
+}

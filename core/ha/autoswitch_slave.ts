@@ -1,0 +1,207 @@
+// The slave side of controller-mode HA (spec §9.3, RocketMQ's AutoSwitchHAClient): connect to
+// the master's HA port, introduce ourselves (broker id), and from the master's epoch list find
+// the last byte both logs share; cut the local log back to it (a deposed master's unreplicated
+// tail goes here), then append the master's frames at the same offsets, recording each new
+// epoch they carry, and ack our max offset after each frame and every heartbeat interval.
+// Any inconsistency drops the connection; the next tick reconnects and handshakes again.
+
+import type { Socket } from "bun";
+import type { Clock, TimerHandle } from "../common/clock.ts";
+import type { Logger } from "../common/log.ts";
+import type { MessageStore } from "../store/message_store.ts";
+import {
+  encodeSlaveAck,
+  encodeSlaveHandshake,
+  MasterFrameDecoder,
+  type MasterFrame,
+} from "./autoswitch_codec.ts";
+import { lastCommonOffset, type EpochEntry, type EpochFile } from "./epoch_file.ts";
+
+export interface AutoSwitchSlaveOptions {
+  store: MessageStore;
+  epochs: EpochFile;
+  clock: Clock;
+  log: Logger;
+  brokerId: number;
+  /** host:port of the master's HA port, once known. */
+  masterAddress: () => string | undefined;
+  reportIntervalMs: number;
+  housekeepingIntervalMs: number;
+}
+
+const tickMs = 1_000;
+
+export class AutoSwitchSlave {
+  private socket: Socket<undefined> | null = null;
+  private connecting = false;
+  private decoder = new MasterFrameDecoder();
+  private transferring = false;
+  private lastReadMs = 0;
+  private lastWriteMs = 0;
+  private timer: TimerHandle | null = null;
+  private stopped = false;
+  private connectedTo: string | null = null;
+  /** The master's confirm offset, as its last frame said. */
+  confirmOffset = 0;
+
+  constructor(private readonly options: AutoSwitchSlaveOptions) {}
+
+  start(): void {
+    this.timer = this.options.clock.every(tickMs, () => this.tick());
+    this.tick();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.timer?.cancel();
+    this.socket?.end();
+    this.socket = null;
+  }
+
+  isConnected(): boolean {
+    return this.socket !== null && this.transferring;
+  }
+
+  private tick(): void {
+    if (this.stopped) return;
+    if (!this.socket) {
+      void this.connect();
+      return;
+    }
+    const nowMs = this.options.clock.nowMs();
+    if (nowMs - this.lastReadMs > this.options.housekeepingIntervalMs) {
+      this.drop(`master ${this.connectedTo} silent`);
+      return;
+    }
+    if (this.transferring && nowMs - this.lastWriteMs >= this.options.reportIntervalMs) {
+      this.ack();
+    }
+  }
+
+  private async connect(): Promise<void> {
+    const address = this.options.masterAddress();
+    if (!address || this.connecting) return;
+    const colon = address.lastIndexOf(":");
+    this.connecting = true;
+    try {
+      this.decoder = new MasterFrameDecoder();
+      this.transferring = false;
+      const socket: Socket<undefined> = await Bun.connect<undefined>({
+        hostname: address.slice(0, colon),
+        port: Number(address.slice(colon + 1)),
+        socket: {
+          data: (from, chunk) => {
+            if (from === this.socket) this.received(chunk);
+          },
+          close: (closing) => this.lost(closing, "closed"),
+          error: (failing, error) => this.lost(failing, `error: ${error.message}`),
+        },
+        data: undefined,
+      });
+      if (this.stopped) {
+        socket.end();
+        return;
+      }
+      this.socket = socket;
+      this.connectedTo = address;
+      this.lastReadMs = this.options.clock.nowMs();
+      this.write(encodeSlaveHandshake(this.options.brokerId, false));
+    } catch (error) {
+      this.options.log.debug(`HA connect to ${address} failed: ${(error as Error).message}`);
+    } finally {
+      this.connecting = false;
+    }
+  }
+
+  private write(bytes: Uint8Array): void {
+    this.lastWriteMs = this.options.clock.nowMs();
+    this.socket?.write(bytes);
+  }
+
+  private ack(): void {
+    this.write(encodeSlaveAck(this.options.store.commitLog.writePosition));
+  }
+
+  private received(chunk: Uint8Array): void {
+    this.lastReadMs = this.options.clock.nowMs();
+    let advanced = false;
+    try {
+      for (const frame of this.decoder.push(chunk)) {
+        if (frame.kind === "handshake") {
+          this.handshake(frame.maxOffset, frame.entries);
+          continue;
+        }
+        if (!this.transferring) throw new Error("a transfer frame before the handshake");
+        if (!this.apply(frame)) return;
+        if (frame.data.length > 0) advanced = true;
+      }
+    } catch (error) {
+      this.drop(`bad HA stream or store failure: ${error}`);
+      return;
+    }
+    if (advanced) this.ack();
+  }
+
+  /** Cuts the local log back to what it shares with the master, then acks from there. */
+  private handshake(masterEnd: number, masterEntries: EpochEntry[]): void {
+    const { store, epochs, log } = this.options;
+    const localEnd = store.commitLog.writePosition;
+    const complete = store.dispatcher.reputOffset; // the end of the last whole record
+    const local = epochs.entries();
+    let cut = localEnd;
+    if (local.length > 0) {
+      const common = lastCommonOffset(local, localEnd, masterEntries, masterEnd);
+      // Sharing no epoch, only what precedes the master's first one can be common.
+      cut = common >= 0 ? common : Math.min(localEnd, masterEntries[0]?.startOffset ?? 0);
+    }
+    cut = Math.min(cut, complete, masterEnd);
+    if (cut < localEnd) {
+      log.warn(
+        `log ends at ${localEnd}, shares up to ${cut} with the master (end ${masterEnd}, ` +
+          `epoch ${masterEntries[masterEntries.length - 1]?.epoch ?? "none"}): truncating`,
+      );
+      store.truncateTo(cut);
+      epochs.truncateFrom(cut);
+    }
+    this.transferring = true;
+    log.info(`replicating from master ${this.connectedTo} at offset ${cut}`);
+    this.ack();
+  }
+
+  /** Appends one transfer frame; false after dropping the connection. */
+  private apply(frame: Extract<MasterFrame, { kind: "transfer" }>): boolean {
+    const { store, epochs } = this.options;
+    this.confirmOffset = frame.confirmOffset;
+    if (frame.data.length === 0) return true; // a heartbeat
+    const last = epochs.entries()[epochs.entries().length - 1];
+    const newEpoch = !last || frame.epoch > last.epoch;
+    const stale = last && (frame.epoch < last.epoch || frame.epochStartOffset < last.startOffset);
+    if (stale || (newEpoch && frame.epochStartOffset > frame.offset)) {
+      this.drop(`master sent epoch ${frame.epoch} from ${frame.epochStartOffset}, out of order`);
+      return false;
+    }
+    if (!store.appendReplicated(frame.offset, frame.data)) {
+      const end = store.commitLog.writePosition;
+      this.drop(`master sent offset ${frame.offset}, this log ends at ${end}`);
+      return false;
+    }
+    if (newEpoch) {
+      epochs.append({ epoch: frame.epoch, startOffset: frame.epochStartOffset });
+    }
+    return true;
+  }
+
+  private drop(why: string): void {
+    this.options.log.warn(`HA connection to ${this.connectedTo} dropped: ${why}`);
+    this.socket?.end();
+    this.socket = null;
+    this.transferring = false;
+  }
+
+  private lost(socket: Socket<undefined>, why: string): void {
+    if (this.socket !== socket) return;
+    this.options.log.info(`HA connection to ${this.connectedTo} ${why}`);
+    this.socket = null;
+    this.transferring = false;
+  }
+}
