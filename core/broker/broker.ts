@@ -76,7 +76,15 @@ export class Broker {
     this.store = new MessageStore({ config, io, clock, log: log.child("store") });
     this.topics = new TopicManager(config, io, clock, log.child("topics"));
     this.offsets = new ConsumerOffsetManager(io, config.storePathRootDir, log.child("offsets"));
-    this.outbound = new RemotingClient({ clock, log: log.child("out") });
+    this.outbound = new RemotingClient({
+      clock,
+      log: log.child("out"),
+      // A name server that restarted has forgotten this broker: tell it again at once rather
+      // than at the next period (controller heartbeats reconnect within a second).
+      onConnected: (address) => {
+        if (this.registration?.isNamesrv(address)) this.registration.registerSoon();
+      },
+    });
     this.epochs = config.enableControllerMode
       ? new EpochFile(join(config.storePathRootDir, EPOCH_FILE_NAME))
       : null;

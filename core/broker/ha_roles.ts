@@ -156,6 +156,7 @@ export class HaRoles {
     this.stopSlaveParts();
     const complete = store.dispatcher.reputOffset;
     if (complete < store.commitLog.writePosition) store.truncateTo(complete);
+    store.recoverQueueOffsets(); // replicated appends left the writer's counters behind
     epochs.truncateFrom(store.commitLog.writePosition + 1);
     epochs.append({ epoch: view.masterEpoch, startOffset: store.commitLog.writePosition });
     this.led = {

@@ -41,6 +41,10 @@ export class Registration {
     this.timer = this.clock.every(period, () => void this.registerAll());
   }
 
+  isNamesrv(address: string): boolean {
+    return this.namesrvAddrs.includes(address);
+  }
+
   /** Coalesces bursts of topic changes into one registration. */
   registerSoon(): void {
     this.pending ??= this.clock.after(0, () => {

@@ -19,6 +19,8 @@ export interface ClientOptions {
   log: Logger;
   processors?: ProcessorTable;
   connectTimeoutMs?: number;
+  /** A new connection to `address` is up (the first one, or one after a drop). */
+  onConnected?: (address: string) => void;
 }
 
 type SocketData = { channel: Channel | null };
@@ -126,6 +128,7 @@ export class RemotingClient {
       const channel = socket.data.channel;
       if (!channel || !channel.isOpen())
         throw new ConnectionError(`connection to ${address} closed`);
+      this.options.onConnected?.(address);
       return channel;
     } catch (error) {
       connecting.then(

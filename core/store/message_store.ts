@@ -155,9 +155,7 @@ export class MessageStore {
   start(): { abnormal: boolean; recoveredEnd: number } {
     assert(!this.running, "store started twice");
     const result = recoverStore(this, this.options.io, this.options.config, this.options.log);
-    for (const queue of this.queues.all()) {
-      this.nextQueueOffset.set(`${queue.topic}-${queue.queueId}`, queue.maxOffset);
-    }
+    this.recoverQueueOffsets();
     this.lastStoreTimestamp = this.commitLog.lastStoreTimestamp;
     this.options.io.open(this.paths.abort, { create: true }).close();
     this.options.io.syncDirectory(this.paths.root);
@@ -508,11 +506,21 @@ export class MessageStore {
   truncateTo(endOffset: number): void {
     assert(this.pending.length === 0, "no puts are pending while a replica truncates");
     truncateStoreTo(this, endOffset);
+    this.recoverQueueOffsets();
+    this.options.log.warn(`commit log truncated to ${endOffset}`);
+  }
+
+  /**
+   * Sets the next queue offset of every queue from its consume queue (RocketMQ's
+   * recoverTopicQueueTable). A slave's replicated appends build queues without touching the
+   * writer's counters: a slave that becomes master calls this before its first put, or its
+   * puts would reuse queue offsets its queues already hold.
+   */
+  recoverQueueOffsets(): void {
     this.nextQueueOffset.clear();
     for (const queue of this.queues.all()) {
       this.nextQueueOffset.set(`${queue.topic}-${queue.queueId}`, queue.maxOffset);
     }
-    this.options.log.warn(`commit log truncated to ${endOffset}`);
   }
 
   /** Commit log bytes not yet turned into queue units and index entries. */

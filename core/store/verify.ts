@@ -16,7 +16,6 @@ import { listIndexFiles } from "./index_read.ts";
 import { readQueueUnits, FILLER_UNIT_SIZE } from "./consume_queue_read.ts";
 import { storePaths } from "./store_layout.ts";
 
-
 export interface VerifyProblem {
   file: string;
   offset: number;

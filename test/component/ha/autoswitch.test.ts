@@ -119,9 +119,14 @@ describe("ha: autoswitch replication", () => {
     const shared = b.store.commitLog.writePosition;
     expect(a.store.commitLog.writePosition).toBeGreaterThan(shared);
 
-    // b leads epoch 2 from where its log ends and writes other messages.
+    // b leads epoch 2 from where its log ends and writes other messages, their queue offsets
+    // after the replicated ones (as the broker's becomeMaster does).
+    const queued = () => [0, 1, 2].map((q) => b.store.maxOffsetInQueue("HaT", q));
+    const before = queued();
     b.epochs.append({ epoch: 2, startOffset: shared });
+    b.store.recoverQueueOffsets();
     await put(b, 60, "second");
+    expect(queued()).toEqual(before.map((n) => n + 20));
     const bServing = serve(b, [1]);
     follow(a, 1, bServing.address);
     await waitFor(
