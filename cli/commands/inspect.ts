@@ -7,8 +7,10 @@
 //   rmq inspect checkpoint <storeDir> [--json]
 //   rmq inspect verify <storeDir> [--json]
 //   rmq inspect stats <storeDir> [--json]
+//   rmq inspect ha <storeDir> [--json]     (controller mode: epoch file, replica id)
 
 import type { CAC } from "cac";
+import { decodeEpochFile, EPOCH_FILE_NAME, type EpochEntry } from "../../core/broker/index.ts";
 import { basename, dirname, join } from "node:path";
 import {
   checkpointFileBytes,
@@ -115,9 +117,11 @@ async function runInspect(what: string, args: string[], flags: InspectFlags): Pr
         return inspectVerify(io, requireArg(args[0], "<storeDir>"), flags);
       case "stats":
         return inspectStats(io, requireArg(args[0], "<storeDir>"), flags);
+      case "ha":
+        return inspectHa(io, requireArg(args[0], "<storeDir>"), flags);
       default:
         throw new UsageError(
-          `unknown inspect target "${what}": commitlog, queue, index, checkpoint, verify, stats ` +
+          `unknown inspect target "${what}": commitlog, queue, index, checkpoint, verify, stats, ha ` +
             "(offline), cluster, route, topic, group, msg, tx (online)",
         );
     }
@@ -240,6 +244,40 @@ function inspectCheckpoint(io: FileIO, rootArg: string, flags: InspectFlags): vo
   printLine(`confirmPhyOffset     ${checkpoint.confirmPhyOffset}`);
   printLine(
     `abort file           ${io.exists(storePaths(root).abort) ? "present (unclean stop)" : "no"}`,
+  );
+}
+
+/** The epoch file (which master epoch wrote which bytes) and the replica id of a store. */
+function inspectHa(io: FileIO, rootArg: string, flags: InspectFlags): void {
+  const root = requireStore(io, rootArg);
+  const path = join(root, EPOCH_FILE_NAME);
+  const identityPath = join(root, "brokerIdentity");
+  const identity = io.exists(identityPath)
+    ? new TextDecoder().decode(io.map(identityPath)).trim()
+    : null;
+  if (!io.exists(path) && !io.exists(`${path}.bak`)) {
+    throw new Error(`${path} does not exist: the store was not written in controller mode`);
+  }
+  let entries: EpochEntry[];
+  let source = path;
+  try {
+    entries = decodeEpochFile(new TextDecoder().decode(io.map(path)));
+  } catch (error) {
+    printWarning(`${path}: ${(error as Error).message}; reading ${path}.bak`);
+    source = `${path}.bak`;
+    entries = decodeEpochFile(new TextDecoder().decode(io.map(source)));
+  }
+  const rows = entries.map((e, i) => ({
+    epoch: e.epoch,
+    startOffset: e.startOffset,
+    endOffset: entries[i + 1]?.startOffset ?? null,
+  }));
+  if (flags.json) return printJson({ file: source, brokerIdentity: identity, entries: rows });
+  printLine(`epoch file       ${source}`);
+  printLine(`broker identity  ${identity ?? "(none)"}`);
+  printTable(
+    ["epoch", "start offset", "end offset"],
+    rows.map((r) => [r.epoch, r.startOffset, r.endOffset ?? "(the log's end)"]),
   );
 }
 

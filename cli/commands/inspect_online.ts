@@ -33,6 +33,81 @@ function showMessages(messages: ReceivedMessage[], json: boolean): void {
   if (messages.length === 0) process.exitCode = ExitCode.FAILURE;
 }
 
+/**
+ * Per broker group: its master, epoch and in-sync set (controller mode), and per broker its
+ * role, commit log max offset and replication lag in bytes and seconds (how much older the
+ * replica's newest record is than the master's).
+ */
+async function showCluster(admin: Admin, json: boolean): Promise<void> {
+  const info = await admin.cluster();
+  const rows: (string | number)[][] = [];
+  for (const [cluster, names] of info.clusterAddrTable) {
+    for (const name of names) {
+      const addrs = [...(info.brokerAddrTable.get(name)?.brokerAddrs ?? [])];
+      const runtime = new Map<number, Map<string, string> | undefined>();
+      for (const [id, addr] of addrs) runtime.set(id, await admin.runtimeInfo(addr));
+      const master = runtime.get(0);
+      const num = (r: Map<string, string> | undefined, key: string) => {
+        const raw = r?.get(key);
+        return raw === undefined || raw === "" ? null : Number(raw);
+      };
+      const masterMax = num(master, "commitLogMaxOffset");
+      const masterStored = num(master, "commitLogLastStoreTimestamp");
+      const epoch = num(master, "masterEpoch");
+      const inSync = master?.get("syncStateSet") ?? null;
+      for (const [id, addr] of addrs) {
+        const r = runtime.get(id);
+        const maxOffset = num(r, "commitLogMaxOffset");
+        const replica =
+          id === 0 ? null : { maxOffset, stored: num(r, "commitLogLastStoreTimestamp") };
+        const lagBytes =
+          replica && masterMax !== null && maxOffset !== null ? masterMax - maxOffset : null;
+        const lagSeconds =
+          lagBytes === null || masterStored === null || replica?.stored == null
+            ? null
+            : lagBytes <= 0
+              ? 0
+              : Math.max(0, (masterStored - replica.stored) / 1000);
+        const role = r?.get("brokerRole") ?? (id === 0 ? "MASTER" : "SLAVE");
+        const replicaId = num(r, "replicaId");
+        if (json) {
+          printJson({
+            cluster,
+            brokerName: name,
+            brokerId: id,
+            address: addr,
+            role,
+            replicaId,
+            masterEpoch: epoch,
+            syncStateSet: inSync === null ? null : inSync.split(",").map(Number),
+            commitLogMaxOffset: maxOffset,
+            lagBytes,
+            lagSeconds,
+            answering: r !== undefined,
+          });
+        }
+        rows.push([
+          cluster,
+          name,
+          id,
+          replicaId ?? "-",
+          addr,
+          r ? role : `${role} (no answer)`,
+          epoch ?? "-",
+          inSync ?? "-",
+          maxOffset ?? "-",
+          lagBytes ?? "-",
+          lagSeconds === null ? "-" : lagSeconds.toFixed(1),
+        ]);
+      }
+    }
+  }
+  if (!json) {
+    const header = ["cluster", "broker", "id", "replica", "address", "role", "epoch", "in-sync"];
+    printTable([...header, "max offset", "lag bytes", "lag s"], rows);
+  }
+}
+
 export async function runOnline(what: string, args: string[], flags: OnlineFlags): Promise<void> {
   const addrs = namesrvAddrsFrom(flags.namesrvAddr);
   const clock = new SystemClock();
@@ -44,52 +119,9 @@ export async function runOnline(what: string, args: string[], flags: OnlineFlags
   };
   try {
     switch (what) {
-      case "cluster": {
-        const info = await admin.cluster();
-        const rows: (string | number)[][] = [];
-        for (const [cluster, names] of info.clusterAddrTable) {
-          for (const name of names) {
-            const addrs = [...(info.brokerAddrTable.get(name)?.brokerAddrs ?? [])];
-            const runtime = new Map<number, Map<string, string> | undefined>();
-            for (const [id, addr] of addrs) runtime.set(id, await admin.runtimeInfo(addr));
-            const masterMax = Number(runtime.get(0)?.get("commitLogMaxOffset") ?? NaN);
-            for (const [id, addr] of addrs) {
-              const r = runtime.get(id);
-              const maxOffset = Number(r?.get("commitLogMaxOffset") ?? NaN);
-              // Replication lag: how many commit log bytes a slave is behind its master.
-              const lagBytes = id === 0 || Number.isNaN(masterMax) ? 0 : masterMax - maxOffset;
-              const role = r?.get("brokerRole") ?? (id === 0 ? "MASTER" : "SLAVE");
-              if (json) {
-                printJson({
-                  cluster,
-                  brokerName: name,
-                  brokerId: id,
-                  address: addr,
-                  role,
-                  commitLogMaxOffset: Number.isNaN(maxOffset) ? null : maxOffset,
-                  lagBytes: id === 0 ? null : lagBytes,
-                  answering: r !== undefined,
-                });
-              }
-              rows.push([
-                cluster,
-                name,
-                id,
-                addr,
-                r ? role : `${role} (no answer)`,
-                Number.isNaN(maxOffset) ? "-" : maxOffset,
-                id === 0 ? "-" : lagBytes,
-              ]);
-            }
-          }
-        }
-        if (!json)
-          printTable(
-            ["cluster", "broker", "id", "address", "role", "max offset", "lag bytes"],
-            rows,
-          );
+      case "cluster":
+        await showCluster(admin, json);
         return;
-      }
       case "route": {
         const topic = need(args[0], "<topic>");
         const route = await admin.route(topic);

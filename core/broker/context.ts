@@ -25,6 +25,19 @@ export interface BrokerRoleState {
   brokerId: number;
 }
 
+/** Replication as runtime info shows it (`rmq inspect cluster`). */
+export interface HaStatus {
+  /** A slave's master. */
+  masterAddr?: string;
+  /** A master's replica connections and the best ack among them. */
+  connections?: number;
+  slaveAckOffset?: number;
+  /** Controller mode: this replica's own id, the epoch it knows, the master's in-sync set. */
+  replicaId?: number;
+  masterEpoch?: number;
+  syncStateSet?: number[];
+}
+
 export interface BrokerContext {
   config: BrokerConfig;
   role: BrokerRoleState;
@@ -47,7 +60,7 @@ export interface BrokerContext {
   /** When this broker started (runtime info). */
   bootTimestampMs: number;
   /** Replication as runtime info shows it: a slave's master, a master's slave connections. */
-  haStatus: () => { masterAddr?: string; connections?: number; slaveAckOffset?: number };
+  haStatus: () => HaStatus;
   /** delayOffset.json text of a master's schedule service (undefined on a slave). */
   delayOffsetsJson: () => string | undefined;
   /** Controller mode: a controller's NOTIFY_BROKER_ROLE_CHANGED (null in classic mode). */

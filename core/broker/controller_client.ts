@@ -27,6 +27,8 @@ import type { BrokerContext } from "./context.ts";
 import type { HaRoles } from "./ha_roles.ts";
 
 const requestTimeoutMs = 3_000;
+/** How often one lagging replica is warned about. */
+const lagWarnIntervalMs = 30_000;
 /** How long a start waits for the controller to name a master before it goes on as a slave. */
 const startWaitMs = 10_000;
 
@@ -39,6 +41,7 @@ export class ControllerClient {
   private leader = 0;
   private altering = false;
   private polling = false;
+  private readonly lagWarnedMs = new Map<number, number>();
   private stopped = false;
 
   constructor(
@@ -266,6 +269,7 @@ export class ControllerClient {
     const epochStart = this.roles.epochStart();
     const next = new Set([this.brokerId]);
     for (const state of this.roles.replicaStates()) {
+      this.warnIfLagging(state, nowMs);
       const fresh =
         state.caughtUpMs > 0 && nowMs - state.caughtUpMs <= config.haMaxTimeSlaveNotCatchup;
       if (led.syncStateSet.includes(state.brokerId)) {
@@ -306,6 +310,26 @@ export class ControllerClient {
     } finally {
       this.altering = false;
     }
+  }
+
+  /**
+   * The alarm hook: a replica behind for half of haMaxTimeSlaveNotCatchup is logged with its
+   * figures (at most every lagWarnIntervalMs each), before it is dropped from the in-sync set.
+   */
+  private warnIfLagging(
+    state: { brokerId: number; ackOffset: number; caughtUpMs: number },
+    nowMs: number,
+  ): void {
+    const { config, store, log } = this.ctx;
+    const behindMs = state.caughtUpMs > 0 ? nowMs - state.caughtUpMs : Infinity;
+    if (behindMs < config.haMaxTimeSlaveNotCatchup / 2) return;
+    if (nowMs - (this.lagWarnedMs.get(state.brokerId) ?? -Infinity) < lagWarnIntervalMs) return;
+    this.lagWarnedMs.set(state.brokerId, nowMs);
+    const lagBytes = store.commitLog.writePosition - Math.max(0, state.ackOffset);
+    const since = Number.isFinite(behindMs) ? `${behindMs} ms` : "ever";
+    log.warn(
+      `replica ${state.brokerId} lags: ${lagBytes} bytes behind, not caught up for ${since}`,
+    );
   }
 
   /** A request to the controller that leads; on failure the next address is tried next time. */

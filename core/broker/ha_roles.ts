@@ -16,7 +16,7 @@ import type { EpochFile } from "../ha/epoch_file.ts";
 import { HaMaster } from "../ha/ha_master.ts";
 import { HaSlave } from "../ha/ha_slave.ts";
 import type { ClientManager } from "./clients.ts";
-import type { BrokerContext } from "./context.ts";
+import type { BrokerContext, HaStatus } from "./context.ts";
 import { MasterDuties } from "./master_duties.ts";
 import type { ConsumerOffsetManager } from "./offsets.ts";
 import type { Registration } from "./registration.ts";
@@ -309,8 +309,11 @@ export class HaRoles {
     return this.duties?.delayOffsetsJson();
   }
 
-  /** Runtime info: a slave's master, a master's replica connections. */
-  status(): { masterAddr?: string; connections?: number; slaveAckOffset?: number } {
+  /** Runtime info: a slave's master, a master's replica connections, controller epochs. */
+  status(): HaStatus {
+    const controlled: HaStatus = this.deps.epochs
+      ? { replicaId: this.controlledId, masterEpoch: this.deps.epochs.lastEpoch() }
+      : {};
     if (this.classicMaster) {
       return {
         connections: this.classicMaster.connectionCount(),
@@ -320,11 +323,13 @@ export class HaRoles {
     if (this.led && this.switchMaster) {
       const states = this.switchMaster.replicaStates();
       return {
+        ...controlled,
         connections: states.length,
         slaveAckOffset: Math.max(-1, ...states.map((s) => s.ackOffset)),
+        syncStateSet: [...this.led.syncStateSet].sort((a, b) => a - b),
       };
     }
-    return { masterAddr: this.following ?? this.deps.registration()?.masterAddr };
+    return { ...controlled, masterAddr: this.following ?? this.deps.registration()?.masterAddr };
   }
 
   stop(): void {

@@ -64,6 +64,7 @@ describe("ha: failover", () => {
     const consumed = await consumeAll(cluster, "FoTopic", "fo-check");
     expect(acked.filter((id) => !consumed.has(id))).toEqual([]);
     // Sends go on.
+    expect(cluster.brokers.get(second)!.stderr).toMatch(/now MASTER .* epoch 2/);
     const after = await runRmq([
       "produce",
       "-n",
@@ -89,6 +90,30 @@ describe("ha: failover", () => {
     expect(logBytes(oldStore, end).equals(logBytes(newStore, end))).toBe(true);
     const verify = await runRmq(["inspect", "verify", oldStore]);
     expect(verify.exitCode).toBe(0);
+    // The operator's view: the group's epoch and in-sync set (all three again, once the
+    // rejoined replicas caught up); each replica's lag.
+    const clusterRows = async () => {
+      const view = await runRmq(["inspect", "cluster", "-n", cluster.namesrvAddr, "--json"]);
+      return jsonLines(view.stdout);
+    };
+    const rows = await waitFor(
+      async () => {
+        const rows = await clusterRows();
+        const master = rows.find((r) => r.brokerId === 0);
+        return master?.syncStateSet?.length === 3 ? rows : undefined;
+      },
+      { timeoutMs: 20_000, what: "every replica back in the in-sync set" },
+    );
+    expect(rows.map((r) => [r.brokerId, r.masterEpoch, r.syncStateSet])[0]).toEqual([
+      0,
+      2,
+      [1, 2, 3],
+    ]);
+    expect(rows.filter((r) => r.brokerId !== 0).every((r) => r.lagBytes >= 0)).toBe(true);
+    const epochs = await runRmq(["inspect", "ha", oldStore, "--json"]);
+    const entries = jsonLines(epochs.stdout)[0].entries;
+    expect(entries.map((e: { epoch: number }) => e.epoch)).toEqual([1, 2]);
+    expect(entries[0].startOffset).toBe(0);
   }, 120_000);
 
   test("ha: failover: a controller restart keeps its state; the next failover works", async () => {

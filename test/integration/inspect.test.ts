@@ -81,5 +81,9 @@ describeIfFixtures("cli: inspect", () => {
     const notStore = await runRmq(["inspect", "verify", "/tmp"]);
     expect(notStore.exitCode).toBe(1);
     expect(notStore.stderr).toContain("not a RocketMQ store");
+    // A store written outside controller mode has no epoch file to show.
+    const noEpochs = await runRmq(["inspect", "ha", storeFixture("clean")!]);
+    expect(noEpochs.exitCode).toBe(1);
+    expect(noEpochs.stderr).toContain("not written in controller mode");
   });
 });

@@ -1,7 +1,8 @@
 // GET_BROKER_RUNTIME_INFO (28): a KVTable of the broker's state, as `mqadmin brokerStatus` reads
 // it. RocketMQ's key names where it has them (commitLogMinOffset, commitLogMaxOffset,
 // bootTimestamp, dispatchBehindBytes, masterAddr on a slave ...); `brokerRole`,
-// `haConnections` and `haSlaveAckOffset` are rmq's, for `rmq inspect cluster`.
+// `haConnections`, `haSlaveAckOffset`, `commitLogLastStoreTimestamp`, `replicaId`,
+// `masterEpoch` and `syncStateSet` are rmq's, for `rmq inspect cluster`.
 
 import { createResponse, type RemotingCommand } from "../../protocol/command.ts";
 import { encodeKvTable } from "../../protocol/route_data.ts";
@@ -23,5 +24,10 @@ export function processRuntimeInfo(ctx: BrokerContext, request: RemotingCommand)
   if (ha.masterAddr) table.set("masterAddr", ha.masterAddr);
   if (ha.connections !== undefined) table.set("haConnections", String(ha.connections));
   if (ha.slaveAckOffset !== undefined) table.set("haSlaveAckOffset", String(ha.slaveAckOffset));
+  // rmq's: when the newest record was stored (a replica's lag in time), and controller epochs.
+  table.set("commitLogLastStoreTimestamp", String(store.commitLog.lastStoreTimestamp));
+  if (ha.replicaId !== undefined) table.set("replicaId", String(ha.replicaId));
+  if (ha.masterEpoch !== undefined) table.set("masterEpoch", String(ha.masterEpoch));
+  if (ha.syncStateSet) table.set("syncStateSet", ha.syncStateSet.join(","));
   return createResponse(request, ResponseCode.SUCCESS, { body: encodeKvTable(table) });
 }
