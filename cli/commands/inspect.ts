@@ -121,8 +121,8 @@ async function runInspect(what: string, args: string[], flags: InspectFlags): Pr
         return inspectHa(io, requireArg(args[0], "<storeDir>"), flags);
       default:
         throw new UsageError(
-          `unknown inspect target "${what}": commitlog, queue, index, checkpoint, verify, stats, ha ` +
-            "(offline), cluster, route, topic, group, msg, tx (online)",
+          `unknown inspect target "${what}": commitlog, queue, index, checkpoint, verify, ` +
+            "stats, ha (offline), cluster, route, topic, group, msg, tx (online)",
         );
     }
   } catch (error) {
