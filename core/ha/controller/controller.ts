@@ -44,6 +44,7 @@ export class Controller {
   readonly groups: ReplicaGroups;
   private timer: TimerHandle | null = null;
   private readonly listeners: ElectionListener[] = [];
+  private stopped = false;
 
   constructor(private readonly options: ControllerOptions) {
     this.groups = new ReplicaGroups(
@@ -62,7 +63,9 @@ export class Controller {
     this.timer = this.options.clock.every(this.options.scanIntervalMs, () => this.scan());
   }
 
+  /** Stops scanning; connections closing after this (the name server stopping) elect no one. */
   stop(): void {
+    this.stopped = true;
     this.timer?.cancel();
     this.timer = null;
   }
@@ -117,6 +120,7 @@ export class Controller {
 
   /** The replica's connection closed: dead at once, and its group elects if it led. */
   disconnected(brokerName: string, brokerId: number): void {
+    if (this.stopped) return;
     this.groups.disconnected(brokerName, brokerId);
     this.scan();
   }
