@@ -1,12 +1,13 @@
 // HA benchmark (not a test): produce throughput of a master with one slave, ASYNC_MASTER and
-// SYNC_MASTER, each as a ratio to the same broker alone measured in the same run, and how long
-// the slave takes to hold everything after the last acknowledged send.
+// SYNC_MASTER, each as a ratio to the same broker alone measured in the same run, the
+// replication lag under that load (p99 of samples every 10 ms), how long the slave takes to
+// hold everything after the last acknowledged send, and failover time in controller mode
+// (scripts/bench_failover.ts): median of 10 runs (3 with --quick).
 //
-//   npx bun scripts/bench_ha.ts [--quick]
+//   npx bun scripts/bench_ha.ts [--quick] [--failover-only]
 //
 // 1 KiB bodies, 256 sends in flight, our client (Producer). Every process binds 127.0.0.1 and
-// keeps its store in a temp dir (deleted at the end). Failover time needs the controller, which
-// rmq does not have yet: not measured.
+// keeps its store in a temp dir (deleted at the end).
 
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -16,11 +17,14 @@ import { createLogger, SystemClock } from "../core/common/index.ts";
 import { int } from "./bench_e2e_report.ts";
 import { rmqBinary } from "./bench_e2e_systems.ts";
 import { printTable } from "./bench_table.ts";
+import { measureFailover } from "./bench_failover.ts";
 
 const quick = process.argv.includes("--quick");
 const sendCount = quick ? 20_000 : 100_000;
 const inFlight = 256;
 const rounds = quick ? 1 : 3;
+const failoverRuns = quick ? 3 : 10;
+const failoverOnly = process.argv.includes("--failover-only");
 const clock = new SystemClock();
 const log = createLogger("bench", { level: "error" });
 
@@ -91,6 +95,19 @@ async function run(mode: "alone" | "ASYNC_MASTER" | "SYNC_MASTER", root: string)
     await producer.send({ topic: "BenchHa", body });
     const statuses = new Map<string, number>();
     const pending = new Set<Promise<void>>();
+    // Replication lag: the master's log end minus its best slave ack, sampled while sending.
+    const lagSamples: number[] = [];
+    const masterAddr = master.stdout().match(/ready address=(\S+)/)![1]!;
+    let sampling = slave !== null;
+    const sampler = (async () => {
+      while (sampling) {
+        const info = await admin.runtimeInfo(masterAddr).catch(() => undefined);
+        const end = Number(info?.get("commitLogMaxOffset"));
+        const ack = Number(info?.get("haSlaveAckOffset"));
+        if (Number.isFinite(end) && Number.isFinite(ack) && ack >= 0) lagSamples.push(end - ack);
+        await Bun.sleep(10);
+      }
+    })();
     const startMs = performance.now();
     for (let i = 0; i < sendCount; i++) {
       const p = producer.send({ topic: "BenchHa", body }).then((r) => {
@@ -102,6 +119,10 @@ async function run(mode: "alone" | "ASYNC_MASTER" | "SYNC_MASTER", root: string)
     }
     await Promise.all(pending);
     const elapsedMs = performance.now() - startMs;
+    sampling = false;
+    await sampler;
+    lagSamples.sort((a, b) => a - b);
+    const lagP99Bytes = lagSamples[Math.floor(lagSamples.length * 0.99)] ?? 0;
     // Catch-up: until the slave's queues hold as many messages as the master's.
     let catchUpMs = 0;
     if (slave) {
@@ -119,7 +140,7 @@ async function run(mode: "alone" | "ASYNC_MASTER" | "SYNC_MASTER", root: string)
       }
       catchUpMs = performance.now() - t0;
     }
-    return { msgsPerSecond: (sendCount / elapsedMs) * 1000, statuses, catchUpMs };
+    return { msgsPerSecond: (sendCount / elapsedMs) * 1000, statuses, catchUpMs, lagP99Bytes };
   } finally {
     producer.close();
     admin.close();
@@ -130,39 +151,82 @@ async function run(mode: "alone" | "ASYNC_MASTER" | "SYNC_MASTER", root: string)
   }
 }
 
+async function throughput(root: string): Promise<void> {
+  const results: Record<
+    string,
+    { rates: number[]; catchUp: number[]; lag: number[]; statuses: string }
+  > = {};
+  for (let r = 0; r < rounds; r++) {
+    for (const mode of ["alone", "ASYNC_MASTER", "SYNC_MASTER"] as const) {
+      const got = await run(mode, root);
+      const row = (results[mode] ??= { rates: [], catchUp: [], lag: [], statuses: "" });
+      row.rates.push(got.msgsPerSecond);
+      row.catchUp.push(got.catchUpMs);
+      row.lag.push(got.lagP99Bytes);
+      row.statuses = [...got.statuses].map(([s, n]) => `${s} ${int(n)}`).join(", ");
+    }
+  }
+  const alone = median(results.alone!.rates);
+  printTable(
+    ["mode", "msgs/s (median)", "rounds", "x alone", "lag p99 (B)", "caught up (ms)", "statuses"],
+    Object.entries(results).map(([mode, row]) => [
+      mode === "alone" ? "master alone" : `${mode} + 1 slave`,
+      int(median(row.rates)),
+      row.rates.map(int).join(" "),
+      (median(row.rates) / alone).toFixed(2),
+      mode === "alone" ? "-" : int(median(row.lag)),
+      mode === "alone" ? "-" : int(median(row.catchUp)),
+      row.statuses,
+    ]),
+  );
+  const sync = median(results.SYNC_MASTER!.rates) / alone;
+  const met = sync >= 0.7 ? "met" : "NOT met";
+  console.log(`  target SYNC_MASTER >= 0.7x alone: ${met} (${sync.toFixed(2)}x)`);
+}
+
+async function failover(root: string): Promise<void> {
+  console.log(
+    `failover, 3 replicas (allAckInSyncStateSet), ${failoverRuns} runs each: ` +
+      "signal to the master -> first SEND_OK after it",
+  );
+  const rows: string[][] = [];
+  let defaultKill = Infinity;
+  for (const signal of ["SIGKILL", "SIGSTOP"] as const) {
+    for (const fastest of [false, true]) {
+      const times: number[] = [];
+      for (let i = 0; i < failoverRuns; i++)
+        times.push(await measureFailover(root, signal, fastest));
+      if (signal === "SIGKILL" && !fastest) defaultKill = median(times);
+      rows.push([
+        signal === "SIGKILL" ? "kill -9 (connections close)" : "SIGSTOP (goes silent)",
+        fastest ? "fastest" : "default",
+        int(median(times)),
+        int(Math.min(...times)),
+        int(Math.max(...times)),
+      ]);
+    }
+  }
+  printTable(["master", "settings", "median ms", "min ms", "max ms"], rows);
+  const met = defaultKill < 5_000 ? "met" : "NOT met";
+  console.log(`  target under 5 s with default settings (kill -9): ${met}`);
+  console.log(
+    "  fastest: controllerHeartBeatTimeoutMills=1000, brokerHeartbeatInterval=200, " +
+      "syncBrokerMetadataPeriod=500; name server scanNotActiveBrokerInterval=200",
+  );
+}
+
+function median(xs: number[]): number {
+  return [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+}
+
 async function main(): Promise<void> {
   const root = mkdtempSync(join(tmpdir(), "rmq-bench-ha-"));
   try {
     console.log(
       `rmq bench_ha${quick ? " --quick" : ""}: ${int(sendCount)} x 1 KiB, ${inFlight} in flight`,
     );
-    const results: Record<string, { rates: number[]; catchUp: number[]; statuses: string }> = {};
-    for (let r = 0; r < rounds; r++) {
-      for (const mode of ["alone", "ASYNC_MASTER", "SYNC_MASTER"] as const) {
-        const got = await run(mode, root);
-        const row = (results[mode] ??= { rates: [], catchUp: [], statuses: "" });
-        row.rates.push(got.msgsPerSecond);
-        row.catchUp.push(got.catchUpMs);
-        row.statuses = [...got.statuses].map(([s, n]) => `${s} ${int(n)}`).join(", ");
-      }
-    }
-    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-    const alone = median(results.alone!.rates);
-    printTable(
-      ["mode", "msgs/s (median)", "rounds", "x alone", "slave caught up (ms)", "statuses"],
-      Object.entries(results).map(([mode, row]) => [
-        mode === "alone" ? "master alone" : `${mode} + 1 slave`,
-        int(median(row.rates)),
-        row.rates.map(int).join(" "),
-        (median(row.rates) / alone).toFixed(2),
-        mode === "alone" ? "-" : int(median(row.catchUp)),
-        row.statuses,
-      ]),
-    );
-    const sync = median(results.SYNC_MASTER!.rates) / alone;
-    const met = sync >= 0.7 ? "met" : "NOT met";
-    console.log(`  target SYNC_MASTER >= 0.7x alone: ${met} (${sync.toFixed(2)}x)`);
-    console.log("  failover time: not measured (no controller yet)");
+    if (!failoverOnly) await throughput(root);
+    await failover(root);
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
