@@ -298,7 +298,7 @@ export class ControllerClient {
         const dropped = led.syncStateSet.filter((id) => !next.has(id));
         const log = dropped.length > 0 ? this.ctx.log.warn : this.ctx.log.info;
         log.call(this.ctx.log, `in-sync set [${led.syncStateSet.join(",")}] -> [${ids}]`);
-      } else {
+      } else if (this.roles.leadership() === led) {
         this.ctx.log.warn(`in-sync set [${ids}] refused: ${answer.code} ${answer.remark ?? ""}`);
         const deposed =
           answer.code === ResponseCode.CONTROLLER_FENCED_MASTER_EPOCH ||

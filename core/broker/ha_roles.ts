@@ -60,6 +60,8 @@ export class HaRoles {
   private controlledId = -1;
   /** Controller mode, as master: when a controller last named it master of its epoch. */
   private confirmedMs = 0;
+  /** The confirmation whose lapse was last logged. */
+  private fencedSinceMs = -1;
 
   constructor(private readonly deps: HaRolesDeps) {}
 
@@ -240,7 +242,13 @@ export class HaRoles {
     const leaseMs = this.deps.ctx.config.controllerHeartBeatTimeoutMills;
     const sinceMs = this.deps.ctx.clock.nowMs() - this.confirmedMs;
     if (!this.led || sinceMs <= leaseMs) return null;
-    return `no controller has confirmed this master for ${sinceMs} ms (epoch ${this.led.epoch})`;
+    const epoch = this.led.epoch;
+    const why = `no controller has confirmed this master for ${sinceMs} ms (epoch ${epoch})`;
+    if (this.fencedSinceMs !== this.confirmedMs) {
+      this.fencedSinceMs = this.confirmedMs; // once per lapse
+      this.deps.ctx.log.warn(`${why}: refusing writes until one does`);
+    }
+    return why;
   }
 
   /** How long ago a controller last confirmed this master (controller mode, as master). */

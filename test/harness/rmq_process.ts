@@ -20,9 +20,10 @@ export class RmqProcess implements AsyncDisposable {
   readonly proc: Subprocess<"ignore", "pipe", "pipe">;
   readonly exited: Promise<number>;
 
-  constructor(args: string[], env: Record<string, string> = {}) {
+  /** `wrap`: a command prefix, such as `ip netns exec NS` to run it on a test host. */
+  constructor(args: string[], env: Record<string, string> = {}, wrap: string[] = []) {
     requireBinary();
-    this.proc = Bun.spawn([rmqBinary, ...args], {
+    this.proc = Bun.spawn([...wrap, rmqBinary, ...args], {
       stdin: "ignore",
       stdout: "pipe",
       stderr: "pipe",
@@ -61,9 +62,14 @@ export class RmqProcess implements AsyncDisposable {
 }
 
 /** Runs rmq to completion (with `stdinText` on its stdin) and returns its exit code and output. */
-export async function runRmq(args: string[], env: Record<string, string> = {}, stdinText?: string) {
+export async function runRmq(
+  args: string[],
+  env: Record<string, string> = {},
+  stdinText?: string,
+  wrap: string[] = [],
+) {
   requireBinary();
-  const proc = Bun.spawn([rmqBinary, ...args], {
+  const proc = Bun.spawn([...wrap, rmqBinary, ...args], {
     stdin: stdinText === undefined ? "ignore" : new Blob([stdinText]),
     stdout: "pipe",
     stderr: "pipe",
