@@ -55,8 +55,7 @@ async function runNamesrv(flags: NamesrvFlags): Promise<void> {
   printLine(`rmq namesrv ready address=${address.host}:${address.port} pid=${process.pid}`);
   const stop = (signal: string) => {
     log.info(`${signal} received, stopping`);
-    namesrv.stop();
-    process.exit(ExitCode.OK);
+    void namesrv.stop().then(() => process.exit(ExitCode.OK));
   };
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));

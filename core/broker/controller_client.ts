@@ -91,6 +91,11 @@ export class ControllerClient {
           brokerName: config.brokerName,
         });
         id = Number(next.extFields?.get("nextBrokerId"));
+        if (next.code !== ResponseCode.SUCCESS || !Number.isSafeInteger(id) || id < 1) {
+          this.ctx.log.warn(`no replica id from the controller (${next.code} ${next.remark})`);
+          await new Promise<void>((resolve) => this.ctx.clock.after(1_000, resolve));
+          continue;
+        }
         checkCode = `${this.ctx.brokerAddr};${this.ctx.clock.nowMs()}`;
         writeFileDurably(temp, `${expect}${id}#${checkCode}`, { backup: false });
       }
@@ -332,25 +337,30 @@ export class ControllerClient {
     );
   }
 
-  /** A request to the controller that leads; on failure the next address is tried next time. */
+  /**
+   * A request to the active controller: the one that answered last, else each in turn (a
+   * replicated controller's others answer CONTROLLER_NOT_LEADER, a dead one not at all).
+   */
   private async call(
     code: number,
     extFields: Record<string, string | number | boolean>,
     body?: Uint8Array,
   ): Promise<RemotingCommand> {
     if (this.controllers.length === 0) throw new ConfigError("no controllerAddr");
-    const address = this.controllers[this.leader % this.controllers.length]!;
-    try {
-      const answer = await this.client.invoke(
-        address,
-        createRequest(code, { extFields, body }),
-        requestTimeoutMs,
-      );
-      if (answer.code === ResponseCode.CONTROLLER_NOT_LEADER) this.leader++;
-      return answer;
-    } catch (error) {
+    let last: RemotingCommand | null = null;
+    let failure: unknown = null;
+    for (let i = 0; i < this.controllers.length; i++) {
+      const address = this.controllers[this.leader % this.controllers.length]!;
+      try {
+        const request = createRequest(code, { extFields, body });
+        last = await this.client.invoke(address, request, requestTimeoutMs);
+        if (last.code !== ResponseCode.CONTROLLER_NOT_LEADER) return last;
+      } catch (error) {
+        failure = error;
+      }
       this.leader++;
-      throw error;
     }
+    if (last) return last;
+    throw failure instanceof Error ? failure : new Error(String(failure));
   }
 }

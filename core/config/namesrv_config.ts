@@ -35,6 +35,16 @@ export const namesrvSchema = {
   },
   enableElectUncleanMaster: { kind: "bool", doc: "elect outside the in-sync set if need be" },
   notifyBrokerRoleChanged: { kind: "bool", doc: "tell brokers of elections at once" },
+  controllerEtcdEndpoints: {
+    kind: "string",
+    doc: "rmq: etcd client URLs (',' or ';') for a replicated controller (empty: a local file)",
+  },
+  controllerEtcdPrefix: { kind: "string", doc: "rmq: etcd key prefix of the controller's state" },
+  controllerLeaseTtlMs: {
+    kind: "int",
+    min: 1000,
+    doc: "rmq: ms the active controller's etcd lease lasts unrenewed",
+  },
 } as const satisfies Schema;
 
 export type NamesrvConfig = ConfigOf<typeof namesrvSchema>;
@@ -62,5 +72,8 @@ export function namesrvDefaults(home: string = homedir()): NamesrvConfig {
     controllerHeartBeatTimeoutMills: 10_000,
     enableElectUncleanMaster: false,
     notifyBrokerRoleChanged: true,
+    controllerEtcdEndpoints: "",
+    controllerEtcdPrefix: "/rmq/controller",
+    controllerLeaseTtlMs: 3_000,
   };
 }

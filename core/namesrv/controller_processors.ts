@@ -20,8 +20,8 @@ import {
 import { RequestCode } from "../protocol/request_code.ts";
 import { ResponseCode } from "../protocol/response_code.ts";
 import type { Channel } from "../remoting/channel.ts";
-import type { ProcessorTable } from "../remoting/processor_table.ts";
-import type { Controller } from "../ha/controller/controller.ts";
+import type { Processor, ProcessorTable } from "../remoting/processor_table.ts";
+import { NotLeaderError, type Controller } from "../ha/controller/controller.ts";
 import type { MasterView } from "../ha/controller/replica_groups.ts";
 
 export interface ControllerProcessorContext {
@@ -82,166 +82,192 @@ export function controllerHeartbeat(
   return null;
 }
 
+/** Only the active controller answers; the others say who is (CONTROLLER_NOT_LEADER). */
+function activeOnly(ctx: ControllerProcessorContext, processor: Processor): Processor {
+  const notLeader = (request: RemotingCommand) => {
+    const leader = ctx.controller.leaderAddress();
+    return createResponse(request, ResponseCode.CONTROLLER_NOT_LEADER, {
+      remark: `The controller is not in leader state${leader ? `; the leader is ${leader}` : ""}`,
+    });
+  };
+  return async (request, channel) => {
+    if (!ctx.controller.isActive()) return notLeader(request);
+    try {
+      return await processor(request, channel);
+    } catch (error) {
+      if (error instanceof NotLeaderError) return notLeader(request);
+      throw error;
+    }
+  };
+}
+
 export function registerControllerProcessors(
   table: ProcessorTable,
   ctx: ControllerProcessorContext,
 ): ProcessorTable {
   const { controller } = ctx;
-  return table
-    .register(RequestCode.CONTROLLER_GET_NEXT_BROKER_ID, (req) => {
-      const clusterName = requiredString(req, "clusterName");
-      const brokerName = requiredString(req, "brokerName");
-      return createResponse(req, ResponseCode.SUCCESS, {
-        extFields: {
-          clusterName,
-          brokerName,
-          nextBrokerId: controller.nextBrokerId(clusterName, brokerName),
-        },
-      });
-    })
-    .register(RequestCode.CONTROLLER_APPLY_BROKER_ID, (req) => {
-      const clusterName = requiredString(req, "clusterName");
-      const brokerName = requiredString(req, "brokerName");
-      const brokerId = requiredInt(req, "appliedBrokerId");
-      const code = requiredString(req, "registerCheckCode");
-      if (brokerId < 1 || !controller.applyBrokerId(clusterName, brokerName, brokerId, code)) {
-        return createResponse(req, ResponseCode.CONTROLLER_BROKER_ID_INVALID, {
-          remark: `broker id ${brokerId} of ${brokerName} is taken or out of turn`,
-        });
-      }
-      return createResponse(req, ResponseCode.SUCCESS, { extFields: { clusterName, brokerName } });
-    })
-    .register(RequestCode.CONTROLLER_REGISTER_BROKER, (req, channel) => {
-      const clusterName = requiredString(req, "clusterName");
-      const brokerName = requiredString(req, "brokerName");
-      const brokerId = requiredInt(req, "brokerId");
-      const group = controller.groups.group(brokerName);
-      const applied = group?.checkCodes.has(brokerId) || group?.replicas.has(brokerId);
-      if (!applied) {
-        return createResponse(req, ResponseCode.CONTROLLER_BROKER_NEED_TO_BE_REGISTERED, {
-          remark: `broker ${brokerName} id ${brokerId} has not applied for its id`,
-        });
-      }
-      const view = controller.register(
+  const register = (code: number, processor: Processor) =>
+    table.register(code, activeOnly(ctx, processor));
+  register(RequestCode.CONTROLLER_GET_NEXT_BROKER_ID, (req) => {
+    const clusterName = requiredString(req, "clusterName");
+    const brokerName = requiredString(req, "brokerName");
+    return createResponse(req, ResponseCode.SUCCESS, {
+      extFields: {
         clusterName,
         brokerName,
-        brokerId,
-        requiredString(req, "brokerAddress"),
-        {
-          epoch: optionalInt(req, "epoch") ?? 0,
-          maxOffset: optionalInt(req, "maxOffset") ?? 0,
-          electionPriority: optionalInt(req, "electionPriority"),
-        },
-      );
-      ctx.bindChannel(channel, brokerName, brokerId);
-      const answer = masterAnswer(req, ResponseCode.SUCCESS, view);
-      answer.extFields?.set("clusterName", clusterName);
-      answer.extFields?.set("brokerName", brokerName);
-      return answer;
-    })
-    .register(RequestCode.CONTROLLER_GET_REPLICA_INFO, (req) => {
-      const brokerName = requiredString(req, "brokerName");
-      const view = controller.replicaInfo(brokerName);
-      if (!view) {
-        return createResponse(req, ResponseCode.CONTROLLER_BROKER_METADATA_NOT_EXIST, {
+        nextBrokerId: controller.nextBrokerId(clusterName, brokerName),
+      },
+    });
+  });
+  register(RequestCode.CONTROLLER_APPLY_BROKER_ID, async (req) => {
+    const clusterName = requiredString(req, "clusterName");
+    const brokerName = requiredString(req, "brokerName");
+    const brokerId = requiredInt(req, "appliedBrokerId");
+    const code = requiredString(req, "registerCheckCode");
+    const applied =
+      brokerId >= 1 && (await controller.applyBrokerId(clusterName, brokerName, brokerId, code));
+    if (!applied) {
+      return createResponse(req, ResponseCode.CONTROLLER_BROKER_ID_INVALID, {
+        remark: `broker id ${brokerId} of ${brokerName} is taken or out of turn`,
+      });
+    }
+    return createResponse(req, ResponseCode.SUCCESS, { extFields: { clusterName, brokerName } });
+  });
+  register(RequestCode.CONTROLLER_REGISTER_BROKER, async (req, channel) => {
+    const clusterName = requiredString(req, "clusterName");
+    const brokerName = requiredString(req, "brokerName");
+    const brokerId = requiredInt(req, "brokerId");
+    const group = controller.groups.group(brokerName);
+    const applied = group?.checkCodes.has(brokerId) || group?.replicas.has(brokerId);
+    if (!applied) {
+      return createResponse(req, ResponseCode.CONTROLLER_BROKER_NEED_TO_BE_REGISTERED, {
+        remark: `broker ${brokerName} id ${brokerId} has not applied for its id`,
+      });
+    }
+    const view = await controller.register(
+      clusterName,
+      brokerName,
+      brokerId,
+      requiredString(req, "brokerAddress"),
+      {
+        epoch: optionalInt(req, "epoch") ?? 0,
+        maxOffset: optionalInt(req, "maxOffset") ?? 0,
+        electionPriority: optionalInt(req, "electionPriority"),
+      },
+    );
+    ctx.bindChannel(channel, brokerName, brokerId);
+    const answer = masterAnswer(req, ResponseCode.SUCCESS, view);
+    answer.extFields?.set("clusterName", clusterName);
+    answer.extFields?.set("brokerName", brokerName);
+    return answer;
+  });
+  register(RequestCode.CONTROLLER_GET_REPLICA_INFO, (req) => {
+    const brokerName = requiredString(req, "brokerName");
+    const view = controller.replicaInfo(brokerName);
+    if (!view) {
+      return createResponse(req, ResponseCode.CONTROLLER_BROKER_METADATA_NOT_EXIST, {
+        remark: `no replica group ${brokerName}`,
+      });
+    }
+    return masterAnswer(req, ResponseCode.SUCCESS, view);
+  });
+  register(RequestCode.CONTROLLER_ELECT_MASTER, async (req) => {
+    const brokerName = requiredString(req, "brokerName");
+    const brokerId = optionalInt(req, "brokerId") ?? -1;
+    const outcome = await controller.electMaster(
+      brokerName,
+      brokerId,
+      optionalBool(req, "designateElect") ?? false,
+    );
+    switch (outcome.result) {
+      case "NOT_REGISTERED":
+        return createResponse(req, ResponseCode.CONTROLLER_BROKER_NEED_TO_BE_REGISTERED, {
           remark: `no replica group ${brokerName}`,
         });
-      }
-      return masterAnswer(req, ResponseCode.SUCCESS, view);
-    })
-    .register(RequestCode.CONTROLLER_ELECT_MASTER, (req) => {
-      const brokerName = requiredString(req, "brokerName");
-      const brokerId = optionalInt(req, "brokerId") ?? -1;
-      const outcome = controller.electMaster(
-        brokerName,
-        brokerId,
-        optionalBool(req, "designateElect") ?? false,
-      );
-      switch (outcome.result) {
-        case "NOT_REGISTERED":
-          return createResponse(req, ResponseCode.CONTROLLER_BROKER_NEED_TO_BE_REGISTERED, {
-            remark: `no replica group ${brokerName}`,
-          });
-        case "STILL_EXIST":
-          return masterAnswer(req, ResponseCode.CONTROLLER_MASTER_STILL_EXIST, outcome.view!);
-        case "NO_CANDIDATE":
-          return createResponse(req, ResponseCode.CONTROLLER_MASTER_NOT_AVAILABLE, {
-            remark: `no in-sync replica of ${brokerName} is alive`,
-          });
-        case "FAILED":
-          return createResponse(req, ResponseCode.CONTROLLER_ELECT_MASTER_FAILED, {
-            remark: `replica ${brokerId} of ${brokerName} cannot lead`,
-          });
-        case "ELECTED": {
-          const view = outcome.view!;
-          const group = controller.groups.group(brokerName)!;
-          const addrs = new Map([...group.replicas.values()].map((r) => [r.brokerId, r.address]));
-          return createResponse(req, ResponseCode.SUCCESS, {
-            extFields: masterInfoFields(info(view)),
-            body: encodeElectMasterBody(group.clusterName, brokerName, addrs, view.syncStateSet),
-          });
-        }
-      }
-    })
-    .register(RequestCode.CONTROLLER_ALTER_SYNC_STATE_SET, (req) => {
-      const brokerName = requiredString(req, "brokerName");
-      const proposed = decodeSyncStateSet(req.body);
-      const result = controller.alterSyncStateSet(
-        brokerName,
-        requiredInt(req, "masterBrokerId"),
-        requiredInt(req, "masterEpoch"),
-        proposed.syncStateSet,
-        proposed.syncStateSetEpoch,
-      );
-      if (!result.ok) {
-        return createResponse(req, alterCodes[result.reason], {
-          remark: `in-sync set change refused: ${result.reason}`,
+      case "STILL_EXIST":
+        return masterAnswer(req, ResponseCode.CONTROLLER_MASTER_STILL_EXIST, outcome.view!);
+      case "NO_CANDIDATE":
+        return createResponse(req, ResponseCode.CONTROLLER_MASTER_NOT_AVAILABLE, {
+          remark: `no in-sync replica of ${brokerName} is alive`,
+        });
+      case "FAILED":
+        return createResponse(req, ResponseCode.CONTROLLER_ELECT_MASTER_FAILED, {
+          remark: `replica ${brokerId} of ${brokerName} cannot lead`,
+        });
+      case "ELECTED": {
+        const view = outcome.view!;
+        const group = controller.groups.group(brokerName)!;
+        const addrs = new Map([...group.replicas.values()].map((r) => [r.brokerId, r.address]));
+        return createResponse(req, ResponseCode.SUCCESS, {
+          extFields: masterInfoFields(info(view)),
+          body: encodeElectMasterBody(group.clusterName, brokerName, addrs, view.syncStateSet),
         });
       }
-      return createResponse(req, ResponseCode.SUCCESS, {
-        extFields: { newSyncStateSetEpoch: result.syncStateSetEpoch },
-        body: encodeSyncStateSet(proposed.syncStateSet, result.syncStateSetEpoch),
+    }
+    throw new Error(`unexpected election outcome ${outcome.result satisfies never}`);
+  });
+  register(RequestCode.CONTROLLER_ALTER_SYNC_STATE_SET, async (req) => {
+    const brokerName = requiredString(req, "brokerName");
+    const proposed = decodeSyncStateSet(req.body);
+    const result = await controller.alterSyncStateSet(
+      brokerName,
+      requiredInt(req, "masterBrokerId"),
+      requiredInt(req, "masterEpoch"),
+      proposed.syncStateSet,
+      proposed.syncStateSetEpoch,
+    );
+    if (!result.ok) {
+      return createResponse(req, alterCodes[result.reason], {
+        remark: `in-sync set change refused: ${result.reason}`,
       });
-    })
-    .register(RequestCode.CONTROLLER_GET_METADATA_INFO, (req) => {
-      const address = ctx.address();
-      return createResponse(req, ResponseCode.SUCCESS, {
-        extFields: {
-          group: "rmq",
-          controllerLeaderId: "n0",
-          controllerLeaderAddress: address,
-          isLeader: true,
-          peers: `n0:${address};`,
-        },
-      });
-    })
-    .register(RequestCode.CONTROLLER_GET_SYNC_STATE_DATA, (req) => {
-      const names = req.body ? (JSON.parse(new TextDecoder().decode(req.body)) as unknown) : null;
-      if (!Array.isArray(names) || names.length === 0) {
-        return createResponse(req, ResponseCode.SYSTEM_ERROR, { remark: "no broker names asked" });
-      }
-      const table: Record<string, unknown> = {};
-      for (const name of names) {
-        const group = typeof name === "string" ? controller.groups.group(name) : undefined;
-        if (!group) continue;
-        const view = controller.groups.view(group);
-        const replica = (r: { brokerId: number; address: string; alive: boolean }) => ({
-          alive: r.alive,
-          brokerAddress: r.address,
-          brokerId: r.brokerId,
-          brokerName: name,
-        });
-        const all = [...group.replicas.values()].sort((a, b) => a.brokerId - b.brokerId);
-        table[name] = {
-          inSyncReplicas: all.filter((r) => group.syncStateSet.has(r.brokerId)).map(replica),
-          masterAddress: view.masterAddress ?? "",
-          masterBrokerId: view.masterId,
-          masterEpoch: view.masterEpoch,
-          notInSyncReplicas: all.filter((r) => !group.syncStateSet.has(r.brokerId)).map(replica),
-          syncStateSetEpoch: view.syncStateSetEpoch,
-        };
-      }
-      const body = new TextEncoder().encode(JSON.stringify({ replicasInfoTable: table }));
-      return createResponse(req, ResponseCode.SUCCESS, { body });
+    }
+    return createResponse(req, ResponseCode.SUCCESS, {
+      extFields: { newSyncStateSetEpoch: result.syncStateSetEpoch },
+      body: encodeSyncStateSet(proposed.syncStateSet, result.syncStateSetEpoch),
     });
+  });
+  // Any controller answers who leads (brokers find the active one with it).
+  table.register(RequestCode.CONTROLLER_GET_METADATA_INFO, (req) => {
+    const address = ctx.address();
+    const leader = controller.leaderAddress() ?? "";
+    return createResponse(req, ResponseCode.SUCCESS, {
+      extFields: {
+        group: "rmq",
+        controllerLeaderId: leader,
+        controllerLeaderAddress: leader,
+        isLeader: controller.isActive(),
+        peers: `${address};`,
+      },
+    });
+  });
+  register(RequestCode.CONTROLLER_GET_SYNC_STATE_DATA, (req) => {
+    const names = req.body ? (JSON.parse(new TextDecoder().decode(req.body)) as unknown) : null;
+    if (!Array.isArray(names) || names.length === 0) {
+      return createResponse(req, ResponseCode.SYSTEM_ERROR, { remark: "no broker names asked" });
+    }
+    const replicasInfo: Record<string, unknown> = {};
+    for (const name of names) {
+      const group = typeof name === "string" ? controller.groups.group(name) : undefined;
+      if (!group) continue;
+      const view = controller.groups.view(group);
+      const replica = (r: { brokerId: number; address: string; alive: boolean }) => ({
+        alive: r.alive,
+        brokerAddress: r.address,
+        brokerId: r.brokerId,
+        brokerName: name,
+      });
+      const all = [...group.replicas.values()].sort((a, b) => a.brokerId - b.brokerId);
+      replicasInfo[name] = {
+        inSyncReplicas: all.filter((r) => group.syncStateSet.has(r.brokerId)).map(replica),
+        masterAddress: view.masterAddress ?? "",
+        masterBrokerId: view.masterId,
+        masterEpoch: view.masterEpoch,
+        notInSyncReplicas: all.filter((r) => !group.syncStateSet.has(r.brokerId)).map(replica),
+        syncStateSetEpoch: view.syncStateSetEpoch,
+      };
+    }
+    const body = new TextEncoder().encode(JSON.stringify({ replicasInfoTable: replicasInfo }));
+    return createResponse(req, ResponseCode.SUCCESS, { body });
+  });
+  return table;
 }

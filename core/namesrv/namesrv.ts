@@ -10,6 +10,13 @@ import type { NamesrvConfig } from "../config/namesrv_config.ts";
 import type { Channel } from "../remoting/channel.ts";
 import { RemotingServer } from "../remoting/server.ts";
 import { Controller } from "../ha/controller/controller.ts";
+import { EtcdClient } from "../ha/controller/etcd_client.ts";
+import { EtcdLeadership, SoleLeadership } from "../ha/controller/leadership.ts";
+import {
+  EtcdStateStore,
+  FileStateStore,
+  type ControllerStateStore,
+} from "../ha/controller/state_store.ts";
 import type { ElectionEvent, GroupState } from "../ha/controller/replica_groups.ts";
 import { createRequest } from "../protocol/command.ts";
 import { encodeSyncStateSet, masterInfoFields } from "../protocol/controller_body.ts";
@@ -44,6 +51,8 @@ export class Namesrv {
   readonly controller: Controller | null;
   private readonly replicasByChannel = new WeakMap<Channel, Map<string, number>>();
   private readonly notifier: RemotingClient | null;
+  /** Settles once the controller (if any) has loaded its state. */
+  controllerReady: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: NamesrvOptions) {
     const { config, clock, log } = options;
@@ -54,16 +63,7 @@ export class Namesrv {
       supportActingMaster: config.supportActingMaster,
     });
     this.kv = new KvConfig(options.persistKvConfig === false ? null : config.kvConfigPath);
-    this.controller = config.enableControllerInNamesrv
-      ? new Controller({
-          clock,
-          log: log.child("controller"),
-          storePath: options.persistKvConfig === false ? null : config.controllerStorePath,
-          heartbeatTimeoutMs: config.controllerHeartBeatTimeoutMills,
-          scanIntervalMs: config.scanNotActiveBrokerInterval,
-          allowUncleanElection: config.enableElectUncleanMaster,
-        })
-      : null;
+    this.controller = config.enableControllerInNamesrv ? this.makeController(options) : null;
     this.notifier = this.controller
       ? new RemotingClient({ clock, log: log.child("notify") })
       : null;
@@ -112,21 +112,23 @@ export class Namesrv {
   start(): { host: string; port: number } {
     assert(this.address === null, "name server started twice");
     this.kv.load();
-    this.controller?.start();
     this.address = this.server.start();
+    this.controllerReady = this.controller?.start() ?? Promise.resolve();
     this.scanTimer = this.options.clock.every(this.options.config.scanNotActiveBrokerInterval, () =>
       this.scanNotActiveBroker(),
     );
     return this.address;
   }
 
-  stop(): void {
+  /** Closes everything at once; the promise settles once an etcd lease is handed back. */
+  stop(): Promise<void> {
     this.scanTimer?.cancel();
     this.scanTimer = null;
-    this.controller?.stop();
+    const controllerStopped = this.controller?.stop() ?? Promise.resolve();
     this.notifier?.close();
     this.server.stop();
     this.address = null;
+    return controllerStopped.catch(() => undefined);
   }
 
   /** One expiry pass; public so tests can run it on a manual clock. */
@@ -147,6 +149,38 @@ export class Namesrv {
       this.channelsById.set(id, channel);
     }
     return id;
+  }
+
+  /**
+   * The controller with its state store and leadership: a local file and always active, or
+   * (controllerEtcdEndpoints) etcd keys under controllerEtcdPrefix and a leased leader key.
+   */
+  private makeController(options: NamesrvOptions): Controller {
+    const { config, clock, log } = options;
+    const self = () => `${this.address?.host ?? config.bindAddress}:${this.address?.port ?? 0}`;
+    const endpoints = config.controllerEtcdEndpoints
+      .split(/[;,]/)
+      .map((e) => e.trim())
+      .filter(Boolean);
+    const prefix = config.controllerEtcdPrefix.replace(/\/+$/, "");
+    const etcd = endpoints.length > 0 ? new EtcdClient(endpoints, clock) : null;
+    const store: ControllerStateStore = etcd
+      ? new EtcdStateStore(etcd, `${prefix}/state`)
+      : options.persistKvConfig === false
+        ? { where: "memory", load: async () => [], save: async () => {} }
+        : new FileStateStore(config.controllerStorePath);
+    const leadership = etcd
+      ? new EtcdLeadership(etcd, `${prefix}/leader`, self, config.controllerLeaseTtlMs, clock, log)
+      : new SoleLeadership(self);
+    return new Controller({
+      clock,
+      log: log.child("controller"),
+      store,
+      leadership,
+      heartbeatTimeoutMs: config.controllerHeartBeatTimeoutMills,
+      scanIntervalMs: config.scanNotActiveBrokerInterval,
+      allowUncleanElection: config.enableElectUncleanMaster,
+    });
   }
 
   /**

@@ -1,32 +1,33 @@
 // The controller (spec §9.3) as the name server runs it (`enableControllerInNamesrv`): the
-// replica-group rules of replica_groups.ts, kept in a local state file so a restart forgets
-// nothing but liveness, a scan that elects where a master went silent, and a listener told of
-// every election so the name server can notify the group's brokers. It owns no sockets.
+// replica-group rules of replica_groups.ts, their state kept in a store (a local file, or etcd
+// for replicated controllers), a scan that elects where a master went silent, and a listener
+// told of every election so the name server can notify the group's brokers. It owns no
+// sockets.
 //
-// Every change is written to the state file before the caller answers (write, fsync, rename,
-// .bak): a master epoch handed out is never handed out again after a crash.
+// Only the active controller (leadership.ts) changes anything; the others answer
+// NotLeaderError but keep track of replica liveness from heartbeats, ready to take over.
+// Changes run one at a time, and each is stored before the caller answers: a master epoch
+// handed out is never handed out again after a crash. A failed store write (a full disk, or
+// etcd refusing a stale leader's write) puts the state back as stored and fails the request.
 
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
 import type { Clock, TimerHandle } from "../../common/clock.ts";
-import { writeFileDurably } from "../../common/durable_file.ts";
-import { CorruptionError } from "../../common/errors.ts";
 import type { Logger } from "../../common/log.ts";
+import type { Leadership } from "./leadership.ts";
 import {
   ReplicaGroups,
   type AlterResult,
   type ElectionEvent,
   type GroupState,
   type MasterView,
-  type SavedGroup,
 } from "./replica_groups.ts";
+import type { ControllerStateStore } from "./state_store.ts";
 
 export interface ControllerOptions {
   clock: Clock;
   log: Logger;
-  /** Folder of the state file (controllerStorePath); null keeps the state in memory (tests). */
-  storePath: string | null;
-  /** A replica silent this long is dead (controllerHeartBeatTimeoutMills). */
+  store: ControllerStateStore;
+  leadership: Leadership;
+  /** A replica silent this long is dead, unless its heartbeats say otherwise. */
   heartbeatTimeoutMs: number;
   /** How often dead masters are looked for (scanNotActiveBrokerInterval). */
   scanIntervalMs: number;
@@ -36,48 +37,73 @@ export interface ControllerOptions {
 
 export type ElectionListener = (event: ElectionEvent, group: GroupState) => void;
 
-/** The state file's name under controllerStorePath. */
-export const CONTROLLER_STATE_FILE = "rmq-controller.json";
-const stateFormatVersion = 1;
+export class NotLeaderError extends Error {
+  override name = "NotLeaderError";
+}
 
 export class Controller {
-  readonly groups: ReplicaGroups;
+  groups: ReplicaGroups;
   private timer: TimerHandle | null = null;
   private readonly listeners: ElectionListener[] = [];
   private stopped = false;
+  /** Leader with its state loaded: only then does it change anything. */
+  private active = false;
+  /** The tail of the queue of changes (one at a time). */
+  private queue: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly options: ControllerOptions) {
-    this.groups = new ReplicaGroups(
-      options.clock,
-      options.heartbeatTimeoutMs,
-      options.allowUncleanElection,
-    );
+    this.groups = this.freshGroups();
   }
 
   onElection(listener: ElectionListener): void {
     this.listeners.push(listener);
   }
 
-  start(): void {
-    this.load();
-    this.timer = this.options.clock.every(this.options.scanIntervalMs, () => this.scan());
+  /** Resolves once a sole controller has loaded its state (replicated: at once). */
+  start(): Promise<void> {
+    this.timer = this.options.clock.every(this.options.scanIntervalMs, () => void this.scan());
+    let loaded: () => void = () => {};
+    const first = new Promise<void>((resolve) => (loaded = resolve));
+    this.options.leadership.start((leading) => {
+      void this.exclusive(async () => {
+        this.active = false;
+        if (leading) await this.takeOver();
+        loaded();
+      }).catch((error) => {
+        this.options.log.error(`taking over failed: ${error}`);
+        loaded();
+      });
+    });
+    return this.options.leadership.isLeader() ? first : Promise.resolve();
   }
 
-  /** Stops scanning; connections closing after this (the name server stopping) elect no one. */
-  stop(): void {
+  /** Stops scanning and leading; connections closing after this elect no one. */
+  async stop(): Promise<void> {
     this.stopped = true;
+    this.active = false;
     this.timer?.cancel();
     this.timer = null;
+    await this.options.leadership.stop();
+  }
+
+  isActive(): boolean {
+    return this.active && this.options.leadership.isLeader();
+  }
+
+  leaderAddress(): string | null {
+    return this.options.leadership.leaderAddress();
   }
 
   nextBrokerId(clusterName: string, brokerName: string): number {
+    this.requireActive();
     return this.groups.nextBrokerId(clusterName, brokerName);
   }
 
-  applyBrokerId(cluster: string, brokerName: string, brokerId: number, code: string): boolean {
-    const applied = this.groups.applyBrokerId(cluster, brokerName, brokerId, code);
-    if (applied) this.persist();
-    return applied;
+  applyBrokerId(cluster: string, brokerName: string, brokerId: number, code: string) {
+    return this.change(() => {
+      const applied = this.groups.applyBrokerId(cluster, brokerName, brokerId, code);
+      return { result: applied, changed: applied };
+    });
   }
 
   register(
@@ -86,20 +112,14 @@ export class Controller {
     brokerId: number,
     address: string,
     report: { epoch: number; maxOffset: number; electionPriority?: number },
-  ): MasterView {
-    const { view, elected } = this.groups.register(
-      clusterName,
-      brokerName,
-      brokerId,
-      address,
-      report,
-    );
-    this.persist();
-    if (elected) this.announce([elected]);
-    return view;
+  ): Promise<MasterView> {
+    return this.change(() => {
+      const outcome = this.groups.register(clusterName, brokerName, brokerId, address, report);
+      return { result: outcome.view, changed: true, elected: outcome.elected };
+    });
   }
 
-  /** BROKER_HEARTBEAT; false when the replica never registered (it must register first). */
+  /** BROKER_HEARTBEAT, on every controller; false when the replica is not known here. */
   heartbeat(
     brokerName: string,
     brokerId: number,
@@ -110,19 +130,17 @@ export class Controller {
 
   /** CONTROLLER_ELECT_MASTER from a broker or an operator. */
   electMaster(brokerName: string, brokerId: number, designated: boolean) {
-    const outcome = this.groups.electMaster(brokerName, brokerId, designated);
-    if (outcome.elected) {
-      this.persist();
-      this.announce([outcome.elected]);
-    }
-    return outcome;
+    return this.change(() => {
+      const outcome = this.groups.electMaster(brokerName, brokerId, designated);
+      return { result: outcome, changed: outcome.elected !== null, elected: outcome.elected };
+    });
   }
 
   /** The replica's connection closed: dead at once, and its group elects if it led. */
   disconnected(brokerName: string, brokerId: number): void {
     if (this.stopped) return;
     this.groups.disconnected(brokerName, brokerId);
-    this.scan();
+    void this.scan();
   }
 
   alterSyncStateSet(
@@ -131,36 +149,92 @@ export class Controller {
     masterEpoch: number,
     newSet: number[],
     syncStateSetEpoch: number,
-  ): AlterResult {
-    const result = this.groups.alterSyncStateSet(
-      brokerName,
-      masterId,
-      masterEpoch,
-      newSet,
-      syncStateSetEpoch,
-    );
-    if (result.ok) {
-      this.persist();
-      const ids = newSet.join(",");
-      this.options.log.info(
-        `${brokerName}: in-sync set is now [${ids}] (epoch ${result.syncStateSetEpoch})`,
+  ): Promise<AlterResult> {
+    return this.change(() => {
+      const result = this.groups.alterSyncStateSet(
+        brokerName,
+        masterId,
+        masterEpoch,
+        newSet,
+        syncStateSetEpoch,
       );
-    }
-    return result;
+      if (result.ok) {
+        const ids = newSet.join(",");
+        this.options.log.info(
+          `${brokerName}: in-sync set is now [${ids}] (epoch ${result.syncStateSetEpoch})`,
+        );
+      }
+      return { result, changed: result.ok };
+    });
   }
 
   /** The group's master as it stands (CONTROLLER_GET_REPLICA_INFO); undefined: no such group. */
   replicaInfo(brokerName: string): MasterView | undefined {
+    this.requireActive();
     const group = this.groups.group(brokerName);
     return group ? this.groups.view(group) : undefined;
   }
 
   /** Marks silent replicas dead and elects where a master died; public for manual clocks. */
-  scan(): void {
-    const events = this.groups.scanInactive();
-    if (events.length === 0) return;
-    this.persist();
-    this.announce(events);
+  scan(): Promise<void> {
+    if (this.stopped || !this.isActive()) return Promise.resolve();
+    return this.change(() => {
+      const events = this.groups.scanInactive();
+      return { result: undefined, changed: events.length > 0, elected: events };
+    }).catch((error) => this.options.log.warn(`election not stored: ${error}`));
+  }
+
+  /**
+   * Runs `mutate` on the active controller's state, stores the state if it changed, then
+   * tells listeners of elections. One change at a time; a failed store puts the state back.
+   */
+  private change<T>(
+    mutate: () => { result: T; changed: boolean; elected?: ElectionEvent | ElectionEvent[] | null },
+  ): Promise<T> {
+    return this.exclusive(async () => {
+      this.requireActive();
+      const outcome = mutate();
+      if (outcome.changed) {
+        try {
+          await this.options.store.save(this.groups.all().map((g) => this.groups.save(g)));
+        } catch (error) {
+          this.options.log.warn(`controller state not stored (${error}); reloading it`);
+          await this.takeOver().catch(() => (this.active = false));
+          throw error;
+        }
+      }
+      const events = [outcome.elected ?? []].flat().filter((e): e is ElectionEvent => e !== null);
+      this.announce(events);
+      return outcome.result;
+    });
+  }
+
+  private exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(work, work);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private requireActive(): void {
+    if (!this.isActive()) {
+      const leader = this.leaderAddress();
+      throw new NotLeaderError(`not the active controller${leader ? ` (${leader} is)` : ""}`);
+    }
+  }
+
+  /** Loads the stored state; replicas get one heartbeat timeout to show they are alive. */
+  private async takeOver(): Promise<void> {
+    const saved = await this.options.store.load();
+    const groups = this.freshGroups();
+    for (const group of saved) groups.restore(group);
+    this.groups = groups;
+    this.active = this.options.leadership.isLeader();
+    this.options.log.info(`controller state loaded from ${this.options.store.where}`);
+  }
+
+  private freshGroups(): ReplicaGroups {
+    const { clock, heartbeatTimeoutMs, allowUncleanElection } = this.options;
+    return new ReplicaGroups(clock, heartbeatTimeoutMs, allowUncleanElection);
   }
 
   private announce(events: ElectionEvent[]): void {
@@ -179,67 +253,4 @@ export class Controller {
       for (const listener of this.listeners) listener(event, group);
     }
   }
-
-  private statePath(): string | null {
-    const dir = this.options.storePath;
-    return dir === null ? null : join(dir, CONTROLLER_STATE_FILE);
-  }
-
-  private persist(): void {
-    const path = this.statePath();
-    if (path === null) return;
-    const groups = this.groups.all().map((g) => this.groups.save(g));
-    const text = `${JSON.stringify({ version: stateFormatVersion, groups }, null, 2)}\n`;
-    writeFileDurably(path, text, { backup: true });
-  }
-
-  private load(): void {
-    const path = this.statePath();
-    if (path === null) return;
-    for (const candidate of [path, `${path}.bak`]) {
-      if (!existsSync(candidate)) continue;
-      try {
-        for (const group of decodeState(readFileSync(candidate, "utf8"))) {
-          this.groups.restore(group);
-        }
-        this.options.log.info(`controller state loaded from ${candidate}`);
-        return;
-      } catch (error) {
-        this.options.log.warn(`controller state ${candidate} unreadable: ${error}`);
-      }
-    }
-    if (existsSync(path))
-      throw new CorruptionError(`controller state ${path} and its .bak unreadable`);
-  }
-}
-
-/** The state file's groups, checked field by field (a hand-edited file must not crash us). */
-function decodeState(text: string): SavedGroup[] {
-  const parsed = JSON.parse(text) as { version?: unknown; groups?: unknown };
-  if (parsed.version !== stateFormatVersion || !Array.isArray(parsed.groups)) {
-    throw new CorruptionError("not an rmq controller state file");
-  }
-  const int = (v: unknown) => typeof v === "number" && Number.isSafeInteger(v);
-  for (const g of parsed.groups as SavedGroup[]) {
-    const ok =
-      typeof g.clusterName === "string" &&
-      typeof g.brokerName === "string" &&
-      int(g.nextBrokerId) &&
-      (g.masterId === null || int(g.masterId)) &&
-      int(g.masterEpoch) &&
-      int(g.syncStateSetEpoch) &&
-      Array.isArray(g.syncStateSet) &&
-      g.syncStateSet.every(int) &&
-      Array.isArray(g.replicas) &&
-      g.replicas.every(
-        (r) =>
-          int(r.brokerId) &&
-          typeof r.address === "string" &&
-          typeof r.registerCheckCode === "string" &&
-          int(r.epoch) &&
-          int(r.maxOffset),
-      );
-    if (!ok) throw new CorruptionError(`controller state: group ${g.brokerName} is malformed`);
-  }
-  return parsed.groups as SavedGroup[];
 }

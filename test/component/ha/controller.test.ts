@@ -9,18 +9,21 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ManualClock } from "../../../core/common/clock.ts";
 import { memoryLogger } from "../../../core/common/log.ts";
-import { Controller, CONTROLLER_STATE_FILE } from "../../../core/ha/controller/controller.ts";
+import { Controller } from "../../../core/ha/controller/controller.ts";
+import { SoleLeadership } from "../../../core/ha/controller/leadership.ts";
+import { CONTROLLER_STATE_FILE, FileStateStore } from "../../../core/ha/controller/state_store.ts";
 
 const dirs: string[] = [];
 afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-function controller(dir: string, clock: ManualClock) {
+async function controller(dir: string, clock: ManualClock) {
   const c = new Controller({
     clock,
     log: memoryLogger(),
-    storePath: dir,
+    store: new FileStateStore(dir),
+    leadership: new SoleLeadership(() => "127.0.0.1:9876"),
     heartbeatTimeoutMs: 10_000,
     scanIntervalMs: 5_000,
     allowUncleanElection: false,
@@ -29,31 +32,31 @@ function controller(dir: string, clock: ManualClock) {
   c.onElection((event) => {
     if (event.view.masterId !== null) elected.push(event.view.masterId);
   });
-  c.start();
+  await c.start();
   return { c, elected };
 }
 
-function join3(c: Controller) {
+async function join3(c: Controller) {
   for (const id of [1, 2, 3]) {
-    expect(c.applyBrokerId("c", "g", id, `code-${id}`)).toBe(true);
-    c.register("c", "g", id, `127.0.0.1:${10_000 + id}`, { epoch: 0, maxOffset: 0 });
+    expect(await c.applyBrokerId("c", "g", id, `code-${id}`)).toBe(true);
+    await c.register("c", "g", id, `127.0.0.1:${10_000 + id}`, { epoch: 0, maxOffset: 0 });
   }
-  expect(c.alterSyncStateSet("g", 1, 1, [1, 2, 3], 1).ok).toBe(true);
+  expect((await c.alterSyncStateSet("g", 1, 1, [1, 2, 3], 1)).ok).toBe(true);
 }
 
 describe("ha: controller state", () => {
-  test("ha: controller: a restart keeps the group; a silent master is replaced after it", () => {
+  test("ha: controller: a restart keeps the group; a silent master is replaced", async () => {
     const dir = mkdtempSync(join(tmpdir(), "rmq-controller-"));
     dirs.push(dir);
     const clock = new ManualClock(1_000);
-    const first = controller(dir, clock);
-    join3(first.c);
+    const first = await controller(dir, clock);
+    await join3(first.c);
     expect(first.elected).toEqual([1]);
-    first.c.stop();
+    await first.c.stop();
     first.c.disconnected("g", 1); // the name server stopping closes every connection
     expect(first.elected).toEqual([1]);
 
-    const second = controller(dir, clock);
+    const second = await controller(dir, clock);
     expect(second.c.replicaInfo("g")).toMatchObject({
       masterId: 1,
       masterEpoch: 1,
@@ -61,27 +64,27 @@ describe("ha: controller state", () => {
       syncStateSetEpoch: 2,
     });
     expect(second.c.nextBrokerId("c", "g")).toBe(4);
-    expect(second.c.applyBrokerId("c", "g", 2, "code-2")).toBe(true); // its own id again
+    expect(await second.c.applyBrokerId("c", "g", 2, "code-2")).toBe(true); // its own id again
     // Replicas 2 and 3 heartbeat; 1 never comes back.
     for (let t = 0; t < 3; t++) {
       clock.advance(4_000);
       second.c.heartbeat("g", 2, { epoch: 1, maxOffset: 500 });
       second.c.heartbeat("g", 3, { epoch: 1, maxOffset: 900 });
-      second.c.scan();
+      await second.c.scan();
     }
     expect(second.elected).toEqual([3]); // the furthest in-sync replica
     expect(second.c.replicaInfo("g")).toMatchObject({ masterId: 3, masterEpoch: 2 });
   });
 
-  test("ha: controller: a torn state file falls back to its .bak", () => {
+  test("ha: controller: a torn state file falls back to its .bak", async () => {
     const dir = mkdtempSync(join(tmpdir(), "rmq-controller-"));
     dirs.push(dir);
     const clock = new ManualClock(0);
-    const first = controller(dir, clock);
-    join3(first.c); // several writes: the .bak holds the one before the last
-    first.c.stop();
+    const first = await controller(dir, clock);
+    await join3(first.c); // several writes: the .bak holds the one before the last
+    await first.c.stop();
     writeFileSync(join(dir, CONTROLLER_STATE_FILE), '{"version":1,"gro');
-    const second = controller(dir, clock);
+    const second = await controller(dir, clock);
     expect(second.c.replicaInfo("g")).toMatchObject({ masterId: 1, masterEpoch: 1 });
   });
 });
