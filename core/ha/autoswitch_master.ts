@@ -17,6 +17,7 @@ import {
   SlaveFrameDecoder,
 } from "./autoswitch_codec.ts";
 import type { EpochFile } from "./epoch_file.ts";
+import { FrameWriter, listenHa } from "./ha_socket.ts";
 
 export interface AutoSwitchMasterOptions {
   store: MessageStore;
@@ -38,7 +39,8 @@ export interface AutoSwitchMasterOptions {
 }
 
 interface Replica {
-  socket: Socket<{ replica: Replica | null }>;
+  socket: Socket<SocketData>;
+  writer: FrameWriter;
   remote: string;
   frames: SlaveFrameDecoder;
   /** From the handshake; -1 until it came. */
@@ -48,7 +50,6 @@ interface Replica {
   ackOffset: number;
   /** Next byte to send (null until the first ack after the handshake). */
   transferOffset: number | null;
-  unsent: Uint8Array | null;
   lastReadMs: number;
   lastWriteMs: number;
   /** When its ack last reached this log's end (0: never). */
@@ -57,7 +58,7 @@ interface Replica {
   sentToEnd: { offset: number; atMs: number } | null;
 }
 
-type SocketData = { replica: Replica | null };
+type SocketData = { peer: Replica | null };
 const housekeepingTickMs = 1_000;
 
 export class AutoSwitchMaster {
@@ -88,25 +89,11 @@ export class AutoSwitchMaster {
   }
 
   start(): { port: number } {
-    this.listener = Bun.listen<SocketData>({
-      hostname: this.options.host,
-      port: this.options.port,
-      socket: {
-        open: (socket) => this.accept(socket),
-        data: (socket, chunk) => {
-          if (socket.data.replica) this.received(socket.data.replica, chunk);
-        },
-        drain: (socket) => {
-          if (socket.data.replica) this.pump(socket.data.replica);
-        },
-        close: (socket) => {
-          if (socket.data.replica) this.closed(socket.data.replica, "closed");
-        },
-        error: (socket, error) => {
-          if (socket.data.replica) this.closed(socket.data.replica, `error: ${error.message}`);
-        },
-      },
-      data: { replica: null },
+    this.listener = listenHa<Replica>(this.options.host, this.options.port, {
+      accept: (socket) => this.accept(socket),
+      data: (replica, chunk) => this.received(replica, chunk),
+      drain: (replica) => this.pump(replica),
+      closed: (replica, why) => this.closed(replica, why),
     });
     this.housekeeping = this.options.clock.every(housekeepingTickMs, () => this.tick());
     return { port: this.listener.port };
@@ -156,28 +143,26 @@ export class AutoSwitchMaster {
     for (const replica of this.replicas) this.pump(replica);
   }
 
-  private accept(socket: Socket<SocketData>): void {
-    if (!this.serving) {
-      socket.end(); // a replica with a stale master address: it asks the name servers again
-      return;
-    }
+  private accept(socket: Socket<SocketData>): Replica | null {
+    // Not leading: a replica with a stale master address; it asks the name servers again.
+    if (!this.serving) return null;
     const nowMs = this.options.clock.nowMs();
     const replica: Replica = {
       socket,
+      writer: new FrameWriter(socket),
       remote: `${socket.remoteAddress}`,
       frames: new SlaveFrameDecoder(),
       brokerId: -1,
       syncFromLastFile: false,
       ackOffset: -1,
       transferOffset: null,
-      unsent: null,
       lastReadMs: nowMs,
       lastWriteMs: nowMs,
       caughtUpMs: 0,
       sentToEnd: null,
     };
-    socket.data = { replica };
     this.replicas.add(replica);
+    return replica;
   }
 
   private received(replica: Replica, chunk: Uint8Array): void {
@@ -241,7 +226,7 @@ export class AutoSwitchMaster {
 
   /** Sends frames until the replica is up to date or its socket is full. */
   private pump(replica: Replica): void {
-    if (!this.flushUnsent(replica)) return;
+    if (!replica.writer.flush()) return;
     const { commitLog } = this.options.store;
     while (replica.transferOffset !== null && replica.transferOffset < commitLog.writePosition) {
       const from = replica.transferOffset;
@@ -289,35 +274,8 @@ export class AutoSwitchMaster {
 
   /** Writes one frame; false when the socket could not take all of it (drain resumes). */
   private write(replica: Replica, header: Uint8Array, data?: Uint8Array): boolean {
-    let frame = header;
-    if (data && data.length > 0) {
-      frame = new Uint8Array(header.length + data.length);
-      frame.set(header);
-      frame.set(data, header.length);
-    }
     replica.lastWriteMs = this.options.clock.nowMs();
-    if (replica.unsent) {
-      const joined = new Uint8Array(replica.unsent.length + frame.length);
-      joined.set(replica.unsent);
-      joined.set(frame, replica.unsent.length);
-      replica.unsent = joined;
-      return this.flushUnsent(replica);
-    }
-    const written = replica.socket.write(frame);
-    if (written === frame.length) return true;
-    replica.unsent = frame.subarray(Math.max(0, written));
-    return false;
-  }
-
-  private flushUnsent(replica: Replica): boolean {
-    if (!replica.unsent) return true;
-    const written = replica.socket.write(replica.unsent);
-    if (written === replica.unsent.length) {
-      replica.unsent = null;
-      return true;
-    }
-    replica.unsent = replica.unsent.subarray(Math.max(0, written));
-    return false;
+    return replica.writer.write(header, data);
   }
 
   private closed(replica: Replica, why: string): void {
@@ -335,7 +293,7 @@ export class AutoSwitchMaster {
         continue;
       }
       const from = replica.transferOffset;
-      if (from !== null && !replica.unsent) {
+      if (from !== null && !replica.writer.busy()) {
         if (nowMs - replica.lastWriteMs < this.options.heartbeatIntervalMs) continue;
         const epoch = this.epochAt(from);
         const header = encodeMasterTransferHeader({

@@ -10,6 +10,7 @@ import type { Logger } from "../common/log.ts";
 import type { MessageStore } from "../store/message_store.ts";
 import { AckWaiters } from "./ack_waiters.ts";
 import { encodeTransferHeader, SlaveReportDecoder } from "./ha_codec.ts";
+import { FrameWriter, listenHa } from "./ha_socket.ts";
 
 export interface HaMasterOptions {
   store: MessageStore;
@@ -23,15 +24,14 @@ export interface HaMasterOptions {
 }
 
 interface Slave {
-  socket: Socket<{ slave: Slave | null }>;
+  socket: Socket<{ peer: Slave | null }>;
+  writer: FrameWriter;
   remote: string;
   reports: SlaveReportDecoder;
   /** The slave's max offset as it last reported (-1: not yet). */
   ackOffset: number;
   /** Next byte to send (null until the first report). */
   transferOffset: number | null;
-  /** Bytes of a frame the socket did not take yet. */
-  unsent: Uint8Array | null;
   lastReadMs: number;
   lastWriteMs: number;
 }
@@ -39,7 +39,7 @@ interface Slave {
 const housekeepingTickMs = 1_000;
 
 export class HaMaster {
-  private listener: TCPSocketListener<{ slave: Slave | null }> | null = null;
+  private listener: TCPSocketListener<{ peer: Slave | null }> | null = null;
   private readonly slaves = new Set<Slave>();
   private readonly waiters: AckWaiters;
   private housekeeping: TimerHandle | null = null;
@@ -50,25 +50,11 @@ export class HaMaster {
 
   start(): { port: number } {
     const { host, port } = this.options;
-    this.listener = Bun.listen<{ slave: Slave | null }>({
-      hostname: host,
-      port,
-      socket: {
-        open: (socket) => this.accept(socket),
-        data: (socket, chunk) => {
-          if (socket.data.slave) this.received(socket.data.slave, chunk);
-        },
-        drain: (socket) => {
-          if (socket.data.slave) this.pump(socket.data.slave);
-        },
-        close: (socket) => {
-          if (socket.data.slave) this.closed(socket.data.slave, "closed");
-        },
-        error: (socket, error) => {
-          if (socket.data.slave) this.closed(socket.data.slave, `error: ${error.message}`);
-        },
-      },
-      data: { slave: null },
+    this.listener = listenHa<Slave>(host, port, {
+      accept: (socket) => this.accept(socket),
+      data: (slave, chunk) => this.received(slave, chunk),
+      drain: (slave) => this.pump(slave),
+      closed: (slave, why) => this.closed(slave, why),
     });
     this.housekeeping = this.options.clock.every(housekeepingTickMs, () => this.tick());
     return { port: this.listener.port };
@@ -104,21 +90,21 @@ export class HaMaster {
     return this.waiters.wait(offset, timeoutMs);
   }
 
-  private accept(socket: Socket<{ slave: Slave | null }>): void {
+  private accept(socket: Socket<{ peer: Slave | null }>): Slave {
     const nowMs = this.options.clock.nowMs();
     const slave: Slave = {
       socket,
+      writer: new FrameWriter(socket),
       remote: `${socket.remoteAddress}`,
       reports: new SlaveReportDecoder(),
       ackOffset: -1,
       transferOffset: null,
-      unsent: null,
       lastReadMs: nowMs,
       lastWriteMs: nowMs,
     };
-    socket.data = { slave };
     this.slaves.add(slave);
     this.options.log.info(`slave ${slave.remote} connected`);
+    return slave;
   }
 
   private received(slave: Slave, chunk: Uint8Array): void {
@@ -157,7 +143,7 @@ export class HaMaster {
 
   /** Sends frames until the slave is up to date or its socket is full. */
   private pump(slave: Slave): void {
-    if (!this.flushUnsent(slave)) return;
+    if (!slave.writer.flush()) return;
     const { commitLog } = this.options.store;
     while (slave.transferOffset !== null && slave.transferOffset < commitLog.writePosition) {
       const from = slave.transferOffset;
@@ -176,25 +162,8 @@ export class HaMaster {
 
   /** Writes a frame; false when the socket could not take all of it (drain resumes). */
   private send(slave: Slave, header: Uint8Array, data: Uint8Array): boolean {
-    const frame = new Uint8Array(header.length + data.length);
-    frame.set(header);
-    frame.set(data, header.length);
     slave.lastWriteMs = this.options.clock.nowMs();
-    const written = slave.socket.write(frame);
-    if (written === frame.length) return true;
-    slave.unsent = frame.subarray(Math.max(0, written));
-    return false;
-  }
-
-  private flushUnsent(slave: Slave): boolean {
-    if (!slave.unsent) return true;
-    const written = slave.socket.write(slave.unsent);
-    if (written === slave.unsent.length) {
-      slave.unsent = null;
-      return true;
-    }
-    slave.unsent = slave.unsent.subarray(Math.max(0, written));
-    return false;
+    return slave.writer.write(header, data);
   }
 
   private closed(slave: Slave, why: string): void {
@@ -213,7 +182,7 @@ export class HaMaster {
       }
       if (
         slave.transferOffset !== null &&
-        !slave.unsent &&
+        !slave.writer.busy() &&
         nowMs - slave.lastWriteMs >= this.options.heartbeatIntervalMs
       ) {
         this.send(slave, encodeTransferHeader(slave.transferOffset, 0), new Uint8Array(0));

@@ -8,6 +8,7 @@ import type { Socket } from "bun";
 import type { Clock, TimerHandle } from "../common/clock.ts";
 import type { Logger } from "../common/log.ts";
 import type { MessageStore } from "../store/message_store.ts";
+import { connectHa } from "./ha_socket.ts";
 import { encodeSlaveReport, TransferDecoder } from "./ha_codec.ts";
 
 export interface HaSlaveOptions {
@@ -68,21 +69,14 @@ export class HaSlave {
   private async connect(): Promise<void> {
     const address = this.options.masterAddress();
     if (!address || this.connecting) return;
-    const colon = address.lastIndexOf(":");
     this.connecting = true;
     try {
       this.decoder = new TransferDecoder();
-      const socket: Socket<undefined> = await Bun.connect<undefined>({
-        hostname: address.slice(0, colon),
-        port: Number(address.slice(colon + 1)),
-        socket: {
-          data: (from, chunk) => {
-            if (from === this.socket) this.received(chunk); // not a dropped connection's tail
-          },
-          close: (closing) => this.lost(closing, "closed"),
-          error: (failing, error) => this.lost(failing, `error: ${error.message}`),
+      const socket = await connectHa(address, {
+        data: (from, chunk) => {
+          if (from === this.socket) this.received(chunk); // not a dropped connection's tail
         },
-        data: undefined,
+        lost: (socket, why) => this.lost(socket, why),
       });
       if (this.stopped) {
         socket.end();

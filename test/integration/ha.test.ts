@@ -5,41 +5,18 @@
 // the master's metadata.
 
 import { describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PullConsumer } from "../../core/client/index.ts";
 import { createLogger, SystemClock } from "../../core/common/index.ts";
 import { jsonLines, RmqProcess, runRmq } from "../harness/rmq_process.ts";
+import { logBytes, logEnd, segmentBytes } from "../harness/controller_cluster.ts";
 import { startSingleNode } from "../harness/single_node.ts";
 import { waitFor } from "../harness/wait_for.ts";
 
-const segmentBytes = 256 * 1024; // small segments: replication crosses several
-
-/** Commit log bytes of a store up to `end`, segment by segment (files are preallocated). */
-function logBytes(store: string, end: number): Buffer {
-  const dir = join(store, "commitlog");
-  const parts: Buffer[] = [];
-  for (const name of readdirSync(dir).sort()) {
-    const start = Number(name);
-    if (start >= end) continue;
-    parts.push(readFileSync(join(dir, name)).subarray(0, Math.min(segmentBytes, end - start)));
-  }
-  return Buffer.concat(parts);
-}
-
-function endOf(store: string): number {
-  const dir = join(store, "commitlog");
-  // The last non-zero byte tells where the log ends well enough for a comparison window.
-  let end = 0;
-  for (const name of readdirSync(dir).sort()) {
-    const bytes = readFileSync(join(dir, name));
-    let last = bytes.length - 1;
-    while (last >= 0 && bytes[last] === 0) last--;
-    if (last >= 0) end = Number(name) + last + 1;
-  }
-  return end;
-}
+// Small segments (the harness's): replication crosses several.
+const endOf = logEnd;
 
 describe("ha: master and slave", () => {
   test("ha: a SYNC_MASTER's slave mirrors it, and catches up after a kill -9", async () => {
