@@ -151,6 +151,7 @@ export class Broker {
       ),
       haStatus: () => this.roles?.status() ?? {},
       onRoleNotice: null,
+      epochEntries: () => this.epochs?.entries(),
     };
     this.ctx = ctx;
     this.server = new RemotingServer({

@@ -63,6 +63,8 @@ export interface BrokerContext {
   haStatus: () => HaStatus;
   /** delayOffset.json text of a master's schedule service (undefined on a slave). */
   delayOffsetsJson: () => string | undefined;
+  /** Controller mode: the epoch file's entries (undefined in classic mode). */
+  epochEntries: () => readonly { epoch: number; startOffset: number }[] | undefined;
   /** Controller mode: a controller's NOTIFY_BROKER_ROLE_CHANGED (null in classic mode). */
   onRoleNotice: ((request: RemotingCommand) => void) | null;
   /** SYNC_MASTER's wait for a slave (a no-op otherwise). */

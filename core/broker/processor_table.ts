@@ -16,6 +16,7 @@ import { processRuntimeInfo } from "./processors/runtime_info.ts";
 import { processSend } from "./processors/send.ts";
 import { processSendBack } from "./processors/send_back.ts";
 import { processEndTransaction } from "./processors/end_transaction.ts";
+import { processEpochCache } from "./processors/epoch_cache.ts";
 
 export function brokerProcessors(ctx: BrokerContext): ProcessorTable {
   const on =
@@ -53,6 +54,7 @@ export function brokerProcessors(ctx: BrokerContext): ProcessorTable {
     .register(RequestCode.GET_BROKER_RUNTIME_INFO, on(processRuntimeInfo))
     .register(RequestCode.QUERY_MESSAGE, on(query.processQueryMessage))
     .register(RequestCode.VIEW_MESSAGE_BY_ID, on(query.processViewMessageById))
+    .register(RequestCode.GET_BROKER_EPOCH_CACHE, on(processEpochCache))
     .register(RequestCode.NOTIFY_BROKER_ROLE_CHANGED, (r) => {
       if (!ctx.onRoleNotice) {
         return createResponse(r, ResponseCode.SYSTEM_ERROR, {

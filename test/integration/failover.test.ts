@@ -6,6 +6,9 @@
 // byte. A controller killed and restarted mid-run keeps its state: the next failover works.
 
 import { describe, expect, test } from "bun:test";
+import { createLogger, SystemClock } from "../../core/common/index.ts";
+import { createRequest, RequestCode } from "../../core/protocol/index.ts";
+import { RemotingClient } from "../../core/remoting/client.ts";
 import { ControllerCluster, logBytes, logEnd } from "../harness/controller_cluster.ts";
 import { jsonLines, RmqProcess, runRmq } from "../harness/rmq_process.ts";
 import { waitFor } from "../harness/wait_for.ts";
@@ -110,6 +113,20 @@ describe("ha: failover", () => {
       [1, 2, 3],
     ]);
     expect(rows.filter((r) => r.brokerId !== 0).every((r) => r.lagBytes >= 0)).toBe(true);
+    // What `mqadmin getBrokerEpoch` asks the rejoined broker (GET_BROKER_EPOCH_CACHE).
+    const oldAddress = old.stdout.match(/ready address=(\S+)/)![1]!;
+    const client = new RemotingClient({
+      clock: new SystemClock(),
+      log: createLogger("t", { level: "error" }),
+    });
+    const answer = await client.invoke(
+      oldAddress,
+      createRequest(RequestCode.GET_BROKER_EPOCH_CACHE),
+    );
+    client.close();
+    const cache = JSON.parse(new TextDecoder().decode(answer.body!));
+    expect(cache.epochList.map((e: { epoch: number }) => e.epoch)).toEqual([1, 2]);
+    expect(cache.epochList[1].endOffset).toBe(cache.maxOffset);
     const epochs = await runRmq(["inspect", "ha", oldStore, "--json"]);
     const entries = jsonLines(epochs.stdout)[0].entries;
     expect(entries.map((e: { epoch: number }) => e.epoch)).toEqual([1, 2]);
