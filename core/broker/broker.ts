@@ -84,6 +84,7 @@ export class Broker {
       onConnected: (address) => {
         if (this.registration?.isNamesrv(address)) this.registration.registerSoon();
       },
+      onDisconnected: (address) => this.controller?.connectionLost(address),
     });
     this.epochs = config.enableControllerMode
       ? new EpochFile(join(config.storePathRootDir, EPOCH_FILE_NAME))

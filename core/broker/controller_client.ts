@@ -41,6 +41,8 @@ export class ControllerClient {
   private leader = 0;
   private altering = false;
   private polling = false;
+  /** The controller that answered last (the active one, as far as this broker knows). */
+  private activeAddress: string | null = null;
   private readonly lagWarnedMs = new Map<number, number>();
   private stopped = false;
 
@@ -50,6 +52,7 @@ export class ControllerClient {
     private readonly roles: HaRoles,
     private readonly io: FileIO,
   ) {
+    roles.onJoinable = () => void this.maintainSyncStateSet();
     this.controllers = ctx.config.controllerAddr
       .split(";")
       .map((a) => a.trim())
@@ -78,33 +81,43 @@ export class ControllerClient {
       }
       return this.brokerId;
     }
-    for (;;) {
+    const pause = () => new Promise<void>((resolve) => this.ctx.clock.after(1_000, resolve));
+    for (; !this.stopped;) {
       let id: number;
       let checkCode: string;
-      if (existsSync(temp)) {
-        const [raw, code] = read(temp);
-        id = Number(raw);
-        checkCode = code ?? "";
-      } else {
-        const next = await this.call(RequestCode.CONTROLLER_GET_NEXT_BROKER_ID, {
+      let applied: RemotingCommand;
+      try {
+        if (existsSync(temp)) {
+          const [raw, code] = read(temp);
+          id = Number(raw);
+          checkCode = code ?? "";
+        } else {
+          const next = await this.call(RequestCode.CONTROLLER_GET_NEXT_BROKER_ID, {
+            clusterName: config.brokerClusterName,
+            brokerName: config.brokerName,
+          });
+          id = Number(next.extFields?.get("nextBrokerId"));
+          if (next.code !== ResponseCode.SUCCESS || !Number.isSafeInteger(id) || id < 1) {
+            this.ctx.log.warn(`no replica id from the controller (${next.code} ${next.remark})`);
+            await pause();
+            continue;
+          }
+          checkCode = `${this.ctx.brokerAddr};${this.ctx.clock.nowMs()}`;
+          writeFileDurably(temp, `${expect}${id}#${checkCode}`, { backup: false });
+        }
+        applied = await this.call(RequestCode.CONTROLLER_APPLY_BROKER_ID, {
           clusterName: config.brokerClusterName,
           brokerName: config.brokerName,
+          appliedBrokerId: id,
+          registerCheckCode: checkCode,
         });
-        id = Number(next.extFields?.get("nextBrokerId"));
-        if (next.code !== ResponseCode.SUCCESS || !Number.isSafeInteger(id) || id < 1) {
-          this.ctx.log.warn(`no replica id from the controller (${next.code} ${next.remark})`);
-          await new Promise<void>((resolve) => this.ctx.clock.after(1_000, resolve));
-          continue;
-        }
-        checkCode = `${this.ctx.brokerAddr};${this.ctx.clock.nowMs()}`;
-        writeFileDurably(temp, `${expect}${id}#${checkCode}`, { backup: false });
+      } catch (error) {
+        // No controller reachable (yet): keep the claim in the temp file and ask again; the
+        // same check code gets the same id if the first answer was lost.
+        this.ctx.log.warn(`controller unreachable: ${(error as Error).message}; retrying`);
+        await pause();
+        continue;
       }
-      const applied = await this.call(RequestCode.CONTROLLER_APPLY_BROKER_ID, {
-        clusterName: config.brokerClusterName,
-        brokerName: config.brokerName,
-        appliedBrokerId: id,
-        registerCheckCode: checkCode,
-      });
       if (applied.code === ResponseCode.SUCCESS) {
         writeFileDurably(identity, `${expect}${id}`, { backup: false });
         rmSync(temp, { force: true });
@@ -112,9 +125,14 @@ export class ControllerClient {
         this.ctx.log.info(`controller assigned replica id ${id}`);
         return id;
       }
+      if (applied.code === ResponseCode.CONTROLLER_NOT_LEADER) {
+        await pause();
+        continue;
+      }
       this.ctx.log.warn(`replica id ${id} refused (${applied.code} ${applied.remark}); again`);
       rmSync(temp, { force: true });
     }
+    throw new ConfigError("stopped before the controller assigned a replica id");
   }
 
   /** Registers and takes the controller's answer; then heartbeats and watches. */
@@ -122,7 +140,7 @@ export class ControllerClient {
     const { config, clock, log } = this.ctx;
     this.heartbeat();
     const deadlineMs = clock.nowMs() + startWaitMs;
-    for (;;) {
+    while (!this.stopped) {
       try {
         const info = await this.register();
         if (info.masterId === null) {
@@ -138,6 +156,7 @@ export class ControllerClient {
       }
       await new Promise<void>((resolve) => clock.after(500, resolve));
     }
+    if (this.stopped) return;
     this.timers.push(clock.every(config.brokerHeartbeatInterval, () => this.tick()));
     this.timers.push(clock.every(config.syncBrokerMetadataPeriod, () => void this.poll()));
   }
@@ -222,6 +241,7 @@ export class ControllerClient {
     if (this.stopped || this.polling) return;
     this.polling = true;
     try {
+      const sentAtMs = this.ctx.clock.nowMs();
       const answer = await this.call(RequestCode.CONTROLLER_GET_REPLICA_INFO, {
         brokerName: this.ctx.config.brokerName,
       });
@@ -233,7 +253,7 @@ export class ControllerClient {
       const info = decodeMasterInfo(answer);
       if (info.masterId === null && info.masterEpoch >= this.epoch) {
         this.apply(await this.elect());
-      } else this.apply(info);
+      } else this.apply(info, sentAtMs);
     } catch (error) {
       this.ctx.log.debug(`replica info poll failed: ${(error as Error).message}`);
     } finally {
@@ -241,19 +261,25 @@ export class ControllerClient {
     }
   }
 
-  /** Takes the role a master view gives; views older than the newest one acted on are stale. */
-  private apply(info: MasterInfo): void {
+  /**
+   * Takes the role a master view gives; views older than the newest one acted on are stale.
+   * `sentAtMs`: when the request this answers was sent (a master's lease runs from then).
+   */
+  private apply(info: MasterInfo, sentAtMs = -Infinity): void {
     if (this.stopped || info.masterId === null || !info.masterAddress) return;
-    const leading = this.roles.leadership();
     if (info.masterEpoch < this.epoch) return;
+    const mine = info.masterId === this.brokerId;
     if (info.masterEpoch === this.epoch) {
-      if (leading && info.masterId === this.brokerId) {
-        this.roles.confirmLeadership();
+      const led = this.roles.leadership();
+      if (mine && led?.epoch === info.masterEpoch) {
+        this.roles.confirmLeadership(sentAtMs);
         this.roles.updateSyncStateSet(info.syncStateSet, info.syncStateSetEpoch);
+        return;
       }
-      return;
+      if (!mine && !led && this.roles.followingAddress() === info.masterAddress) return;
+      // The same epoch naming someone else than this broker acts on (an election retried
+      // after a failed store write): the controller's word goes.
     }
-    this.epoch = info.masterEpoch;
     const view = {
       masterId: info.masterId,
       masterAddress: info.masterAddress,
@@ -261,34 +287,42 @@ export class ControllerClient {
       syncStateSet: info.syncStateSet,
       syncStateSetEpoch: info.syncStateSetEpoch,
     };
-    if (info.masterId === this.brokerId) this.roles.becomeMaster(view, this.brokerId);
-    else this.roles.becomeSlave(view, this.brokerId);
+    const switched = mine
+      ? this.roles.becomeMaster(view, this.brokerId)
+      : this.roles.becomeSlave(view, this.brokerId);
+    if (switched) this.epoch = info.masterEpoch;
+  }
+
+  /** A connection closed; if it was to the controller that confirms this master, pause. */
+  connectionLost(address: string): void {
+    if (this.stopped || address !== this.activeAddress || !this.roles.leadership()) return;
+    this.roles.revokeLeadership(`the connection to controller ${address} closed`);
+    void this.poll();
   }
 
   /** As master: asks the controller to shrink or grow the in-sync set when it should. */
   private async maintainSyncStateSet(): Promise<void> {
     const led = this.roles.leadership();
     if (!led || this.altering) return;
-    const { config, clock, store } = this.ctx;
+    const { config, clock } = this.ctx;
     const nowMs = clock.nowMs();
-    const epochStart = this.roles.epochStart();
     const next = new Set([this.brokerId]);
     for (const state of this.roles.replicaStates()) {
       this.warnIfLagging(state, nowMs);
       const fresh =
         state.caughtUpMs > 0 && nowMs - state.caughtUpMs <= config.haMaxTimeSlaveNotCatchup;
-      if (led.syncStateSet.includes(state.brokerId)) {
-        if (fresh) next.add(state.brokerId);
-      } else if (
-        state.ackOffset >= epochStart &&
-        state.ackOffset >= store.commitLog.writePosition - config.haTransferBatchSize &&
-        nowMs - state.caughtUpMs <= config.brokerHeartbeatInterval * 2
-      ) {
-        next.add(state.brokerId); // caught up just now: it may join
-      }
+      if (led.syncStateSet.includes(state.brokerId) && fresh) next.add(state.brokerId);
     }
+    // Joins come from the HA master the moment a replica has everything acknowledged so far.
+    const connected = new Set(this.roles.replicaStates().map((r) => r.brokerId));
+    const joining = this.roles.pendingJoins().filter((id) => connected.has(id));
+    this.roles.settleJoins(this.roles.pendingJoins().filter((id) => !connected.has(id)));
+    for (const id of joining) next.add(id);
     const current = new Set(led.syncStateSet);
-    if (next.size === current.size && [...next].every((id) => current.has(id))) return;
+    if (next.size === current.size && [...next].every((id) => current.has(id))) {
+      this.roles.settleJoins(this.roles.pendingJoins());
+      return;
+    }
     this.altering = true;
     try {
       const answer = await this.call(
@@ -314,6 +348,7 @@ export class ControllerClient {
       this.ctx.log.warn(`in-sync set change failed: ${(error as Error).message}`);
     } finally {
       this.altering = false;
+      this.roles.settleJoins(joining);
     }
   }
 
@@ -354,7 +389,10 @@ export class ControllerClient {
       try {
         const request = createRequest(code, { extFields, body });
         last = await this.client.invoke(address, request, requestTimeoutMs);
-        if (last.code !== ResponseCode.CONTROLLER_NOT_LEADER) return last;
+        if (last.code !== ResponseCode.CONTROLLER_NOT_LEADER) {
+          this.activeAddress = address;
+          return last;
+        }
       } catch (error) {
         failure = error;
       }

@@ -58,10 +58,14 @@ export class HaRoles {
   private pumpQueued = false;
   /** Controller mode: this replica's own id (what the in-sync set holds). */
   private controlledId = -1;
+  /** Controller mode, as master: caught-up replicas the controller has not answered about. */
+  private readonly pendingJoin = new Set<number>();
   /** Controller mode, as master: when a controller last named it master of its epoch. */
   private confirmedMs = 0;
   /** The confirmation whose lapse was last logged. */
   private fencedSinceMs = -1;
+  /** When leadership was last revoked: confirmations asked for before then do not count. */
+  private revokedAtMs = -Infinity;
 
   constructor(private readonly deps: HaRolesDeps) {}
 
@@ -138,29 +142,35 @@ export class HaRoles {
       transferBatchBytes: config.haTransferBatchSize,
       serving: false,
       ackFrom: () => this.ackPolicy(),
+      onCaughtUp: (id, ackOffset) => this.caughtUp(id, ackOffset),
     });
     this.haPort = this.switchMaster.start().port;
   }
 
   /** Controller mode: lead `epoch` (a no-op if already leading it). */
-  becomeMaster(view: ControllerView, brokerId: number): void {
+  becomeMaster(view: ControllerView, brokerId: number): boolean {
     const { ctx, epochs } = this.deps;
     const { store, log, config } = ctx;
-    if (!epochs || !this.switchMaster) return;
+    if (!epochs || !this.switchMaster) return false;
     if (this.led?.epoch === view.masterEpoch) {
       this.updateSyncStateSet(view.syncStateSet, view.syncStateSetEpoch);
-      return;
+      return true;
     }
     if (view.masterEpoch < epochs.lastEpoch()) {
       log.warn(`not leading epoch ${view.masterEpoch}: this log is at ${epochs.lastEpoch()}`);
-      return;
+      return false;
     }
     this.stopSlaveParts();
     const complete = store.dispatcher.reputOffset;
     if (complete < store.commitLog.writePosition) store.truncateTo(complete);
     store.recoverQueueOffsets(); // replicated appends left the writer's counters behind
     epochs.truncateFrom(store.commitLog.writePosition + 1);
-    epochs.append({ epoch: view.masterEpoch, startOffset: store.commitLog.writePosition });
+    // Leading the epoch it led before (a restart the controller saw none of): keep its entry,
+    // as RocketMQ's changeToMasterWhenLastRoleIsMaster does.
+    if (epochs.lastEpoch() !== view.masterEpoch) {
+      epochs.append({ epoch: view.masterEpoch, startOffset: store.commitLog.writePosition });
+    }
+    this.pendingJoin.clear();
     this.led = {
       epoch: view.masterEpoch,
       syncStateSet: view.syncStateSet,
@@ -181,20 +191,22 @@ export class HaRoles {
         fence: () => this.fenced(),
       },
     );
+    this.duties?.stop(); // re-elected at a new epoch while leading: one set of duties
     this.startDuties();
     log.warn(
       `now MASTER of ${config.brokerName} (replica ${brokerId}), epoch ${view.masterEpoch}, ` +
         `log from ${store.commitLog.writePosition}`,
     );
     void this.deps.registration()?.registerAll();
+    return true;
   }
 
   /** Controller mode: follow the master at `view.masterAddress`. */
-  becomeSlave(view: ControllerView, brokerId: number): void {
+  becomeSlave(view: ControllerView, brokerId: number): boolean {
     const { ctx, epochs } = this.deps;
     const { config, clock, log, store } = ctx;
-    if (!epochs || !this.switchMaster) return;
-    if (this.following === view.masterAddress && this.switchSlave) return;
+    if (!epochs || !this.switchMaster) return false;
+    if (this.following === view.masterAddress && this.switchSlave) return true;
     const wasMaster = this.led !== null;
     this.stopMasterParts();
     this.stopSlaveParts();
@@ -225,11 +237,33 @@ export class HaRoles {
         `epoch ${view.masterEpoch}`,
     );
     void this.deps.registration()?.registerAll();
+    return true;
   }
 
-  /** A controller's answer just named this broker master of the epoch it leads. */
-  confirmLeadership(): void {
-    if (this.led) this.confirmedMs = this.deps.ctx.clock.nowMs();
+  /** Controller mode, as slave: the master's remoting address it follows. */
+  followingAddress(): string | null {
+    return this.following;
+  }
+
+  /**
+   * A controller's answer to a request sent at `sentAtMs` named this broker master of the
+   * epoch it leads. The lease runs from when the question left, not when the answer came.
+   */
+  confirmLeadership(sentAtMs: number): void {
+    if (!this.led || sentAtMs < this.revokedAtMs) return;
+    this.confirmedMs = Math.max(this.confirmedMs, sentAtMs);
+  }
+
+  /**
+   * The connection to the controller that confirmed this master closed: that controller may be
+   * electing another master right now (a closed connection is a death to it), so writes stop
+   * until a controller confirms this one again.
+   */
+  revokeLeadership(why: string): void {
+    if (!this.led) return;
+    this.revokedAtMs = this.deps.ctx.clock.nowMs();
+    this.confirmedMs = -Infinity;
+    this.deps.ctx.log.warn(`writes paused: ${why}`);
   }
 
   /**
@@ -242,6 +276,7 @@ export class HaRoles {
     const leaseMs = this.deps.ctx.config.controllerHeartBeatTimeoutMills;
     const sinceMs = this.deps.ctx.clock.nowMs() - this.confirmedMs;
     if (!this.led || sinceMs <= leaseMs) return null;
+    if (!Number.isFinite(sinceMs)) return "the connection to the controller closed";
     const epoch = this.led.epoch;
     const why = `no controller has confirmed this master for ${sinceMs} ms (epoch ${epoch})`;
     if (this.fencedSinceMs !== this.confirmedMs) {
@@ -273,10 +308,36 @@ export class HaRoles {
     return this.switchMaster?.replicaStates() ?? [];
   }
 
+  /**
+   * A replica has everything acknowledged so far: from now on sends wait for it too (it is
+   * counted as in sync while the controller is asked, as RocketMQ's markSynchronizing does), so
+   * nothing acknowledged after this moment can be missing from it if it is elected.
+   */
+  private caughtUp(brokerId: number, ackOffset: number): void {
+    const led = this.led;
+    if (!led || led.syncStateSet.includes(brokerId) || this.pendingJoin.has(brokerId)) return;
+    if (ackOffset < this.epochStart()) return; // it must hold this epoch's start at least
+    this.pendingJoin.add(brokerId);
+    this.onJoinable?.();
+  }
+
+  /** Controller mode, as master: replicas counted as in sync until the controller answers. */
+  pendingJoins(): number[] {
+    return [...this.pendingJoin];
+  }
+
+  /** The controller answered about these joins (accepted or refused). */
+  settleJoins(ids: number[]): void {
+    for (const id of ids) this.pendingJoin.delete(id);
+  }
+
+  /** Called when a replica became joinable (the controller client asks the controller). */
+  onJoinable: (() => void) | null = null;
+
   /** Whom SYNC sends wait for in controller mode (allAckInSyncStateSet or inSyncReplicas). */
   private ackPolicy(): { ids: readonly number[] | null; count: number } {
     const { config } = this.deps.ctx;
-    const set = this.led?.syncStateSet ?? [];
+    const set = [...new Set([...(this.led?.syncStateSet ?? []), ...this.pendingJoin])];
     if (config.allAckInSyncStateSet) {
       // The master stands for itself; route ids show it as 0, the set holds its own id.
       const others = set.filter((id) => id !== this.selfId());

@@ -8,6 +8,7 @@
 // ASYNC_MASTER and slaves never wait. The role and the ack source change on a failover.
 
 import type { StoreConfig } from "../config/store_config.ts";
+import type { PutResult } from "../store/message_store.ts";
 import { PutMessageStatus, type PutMessageStatusValue } from "../store/status.ts";
 
 /** Where acks come from: the classic HA master or the controller-mode one. */
@@ -18,6 +19,8 @@ export interface AckSource {
 }
 
 export class Replication {
+  /** Moves on every role change: a put that saw another role began under other rules. */
+  generation = 0;
   private role = "ASYNC_MASTER";
   private acks: AckSource | null = null;
   /** Controller mode: how many in-sync replicas there are now (master included). */
@@ -36,6 +39,7 @@ export class Replication {
     acks: AckSource | null,
     controlled: { inSyncCount: () => number; fence: () => string | null } | null = null,
   ): void {
+    this.generation++;
     this.role = role;
     this.acks = acks;
     this.inSyncCount = controlled?.inSyncCount ?? null;
@@ -72,6 +76,37 @@ export class Replication {
     const acked = await acks.waitForAck(endOffset, this.config.slaveTimeout);
     return acked ? PutMessageStatus.PUT_OK : PutMessageStatus.FLUSH_SLAVE_TIMEOUT;
   }
+}
+
+/**
+ * Stores through `put` under the replication rules, for every path that acknowledges a stored
+ * message (sends, send-backs, transaction commits): refused before storing when the master may
+ * not write; after storing, waits for replicas if `waitReplicas`; and reports
+ * FLUSH_SLAVE_TIMEOUT when the broker changed role meanwhile (stepped down: no replica is
+ * known to have it, and the next master may not).
+ */
+export async function putReplicated(
+  replication: Replication,
+  put: () => Promise<PutResult>,
+  waitReplicas: boolean,
+): Promise<PutResult> {
+  const refused = replication.refusal(waitReplicas);
+  if (refused) return { status: refused.status, appended: [], remark: refused.remark };
+  const generation = replication.generation;
+  let result = await put();
+  const stored =
+    result.status === PutMessageStatus.PUT_OK ||
+    result.status === PutMessageStatus.FLUSH_DISK_TIMEOUT;
+  if (stored && replication.waits(waitReplicas)) {
+    // A replication failure outranks a flush timeout.
+    const last = result.appended[result.appended.length - 1]!;
+    const replicated = await replication.await(last.physicalOffset + last.size, waitReplicas);
+    if (replicated !== PutMessageStatus.PUT_OK) result = { ...result, status: replicated };
+  }
+  if (stored && replication.generation !== generation) {
+    result = { ...result, status: PutMessageStatus.FLUSH_SLAVE_TIMEOUT };
+  }
+  return result;
 }
 
 /** The classic HA master's acks: the best slave's, if one is connected and close enough. */

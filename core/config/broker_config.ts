@@ -71,7 +71,11 @@ export const brokerOnlySchema = {
   },
   brokerHeartbeatInterval: { kind: "int", min: 50, doc: "ms between heartbeats to the controller" },
   syncBrokerMetadataPeriod: { kind: "int", min: 100, doc: "ms between master lookups" },
-  checkSyncStateSetPeriod: { kind: "int", min: 100, doc: "ms between in-sync set checks (master)" },
+  checkSyncStateSetPeriod: {
+    kind: "int",
+    min: 100,
+    doc: "accepted for RocketMQ confs; rmq checks the in-sync set every brokerHeartbeatInterval",
+  },
   brokerElectionPriority: { kind: "int", min: 0, doc: "lower is preferred in elections" },
   allAckInSyncStateSet: { kind: "bool", doc: "SYNC sends wait for every in-sync replica" },
   minInSyncReplicas: { kind: "int", min: 1, doc: "fewer in-sync replicas refuse SYNC sends" },

@@ -183,7 +183,9 @@ export class SlaveFrameDecoder {
         this.buffer.take(SLAVE_HANDSHAKE_BYTES);
       } else if (state === HaState.TRANSFER) {
         if (this.buffer.available() < SLAVE_ACK_BYTES) break;
-        frames.push({ kind: "ack", maxOffset: safe(view.getBigInt64(4), "ack offset") });
+        const maxOffset = safe(view.getBigInt64(4), "ack offset");
+        if (maxOffset < 0) throw new ProtocolError(`HA ack of offset ${maxOffset}`);
+        frames.push({ kind: "ack", maxOffset });
         this.buffer.take(SLAVE_ACK_BYTES);
       } else {
         throw new ProtocolError(`HA slave frame in state ${state}`);

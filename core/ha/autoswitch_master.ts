@@ -36,6 +36,12 @@ export interface AutoSwitchMasterOptions {
    * allAckInSyncStateSet (every other in-sync member) or inSyncReplicas (n - 1 of any) ask.
    */
   ackFrom: () => { ids: readonly number[] | null; count: number };
+  /**
+   * A replica's ack just reached everything SYNC sends have been acknowledged for (the confirm
+   * offset of the replicas they wait for): it may join the in-sync set. Called within the ack's
+   * handling, so the caller can count it for sends from this moment on.
+   */
+  onCaughtUp?: (brokerId: number, ackOffset: number) => void;
 }
 
 interface Replica {
@@ -92,7 +98,7 @@ export class AutoSwitchMaster {
     this.listener = listenHa<Replica>(this.options.host, this.options.port, {
       accept: (socket) => this.accept(socket),
       data: (replica, chunk) => this.received(replica, chunk),
-      drain: (replica) => this.pump(replica),
+      drain: (replica) => this.pumpSafely(replica),
       closed: (replica, why) => this.closed(replica, why),
     });
     this.housekeeping = this.options.clock.every(housekeepingTickMs, () => this.tick());
@@ -140,7 +146,7 @@ export class AutoSwitchMaster {
   }
 
   notifyAppended(): void {
-    for (const replica of this.replicas) this.pump(replica);
+    for (const replica of [...this.replicas]) this.pumpSafely(replica);
   }
 
   private accept(socket: Socket<SocketData>): Replica | null {
@@ -185,7 +191,18 @@ export class AutoSwitchMaster {
       return;
     }
     this.waiters.release(this.confirmOffset());
-    this.pump(replica);
+    this.pumpSafely(replica);
+  }
+
+  /** pump, where a failed read of the log (an IO error) ends this connection only. */
+  private pumpSafely(replica: Replica): void {
+    try {
+      this.pump(replica);
+    } catch (error) {
+      this.options.log.error(`replica ${replica.brokerId}: cannot send the log: ${error}`);
+      replica.socket.end();
+      this.closed(replica, "log read failed");
+    }
   }
 
   private handshake(replica: Replica, brokerId: number, syncFromLastFile: boolean): void {
@@ -205,6 +222,9 @@ export class AutoSwitchMaster {
       throw new Error(`ack ${maxOffset} past this log's end ${commitLog.writePosition}`);
     }
     replica.ackOffset = maxOffset;
+    if (this.options.onCaughtUp && maxOffset >= this.confirmOffset()) {
+      this.options.onCaughtUp(replica.brokerId, maxOffset);
+    }
     // Under steady load an ack never meets the moving end: it caught up as of the last send
     // that reached the end (RocketMQ's lastTransferTime rule).
     if (maxOffset >= commitLog.writePosition) replica.caughtUpMs = nowMs;

@@ -122,7 +122,7 @@ export class AutoSwitchSlave {
     try {
       for (const frame of this.decoder.push(chunk)) {
         if (frame.kind === "handshake") {
-          this.handshake(frame.maxOffset, frame.entries);
+          if (!this.handshake(frame.maxOffset, frame.entries)) return;
           continue;
         }
         if (!this.transferring) throw new Error("a transfer frame before the handshake");
@@ -137,7 +137,7 @@ export class AutoSwitchSlave {
   }
 
   /** Cuts the local log back to what it shares with the master, then acks from there. */
-  private handshake(masterEnd: number, masterEntries: EpochEntry[]): void {
+  private handshake(masterEnd: number, masterEntries: EpochEntry[]): boolean {
     const { store, epochs, log } = this.options;
     const localEnd = store.commitLog.writePosition;
     const complete = store.dispatcher.reputOffset; // the end of the last whole record
@@ -145,8 +145,17 @@ export class AutoSwitchSlave {
     let cut = localEnd;
     if (local.length > 0) {
       const common = lastCommonOffset(local, localEnd, masterEntries, masterEnd);
-      // Sharing no epoch, only what precedes the master's first one can be common.
-      cut = common >= 0 ? common : Math.min(localEnd, masterEntries[0]?.startOffset ?? 0);
+      if (common < 0) {
+        // Nothing provably shared: keep every byte and ask again later (RocketMQ does the
+        // same) rather than throw away a log that may be the only copy of something.
+        log.error(
+          `this log shares no epoch with master ${this.connectedTo} ` +
+            `(local ${JSON.stringify(local)}, master's ${JSON.stringify(masterEntries)})`,
+        );
+        this.drop("no common epoch");
+        return false;
+      }
+      cut = common;
     }
     cut = Math.min(cut, complete, masterEnd);
     if (cut < localEnd) {
@@ -160,6 +169,7 @@ export class AutoSwitchSlave {
     this.transferring = true;
     log.info(`replicating from master ${this.connectedTo} at offset ${cut}`);
     this.ack();
+    return true;
   }
 
   /** Appends one transfer frame; false after dropping the connection. */

@@ -98,9 +98,9 @@ export class EpochFile {
     for (const path of [this.path, `${this.path}.bak`]) {
       if (!existsSync(path)) continue;
       try {
-        const entries = decodeEpochFile(readFileSync(path, "utf8"));
-        if (entries.length === 0) continue;
-        this.list = entries;
+        // An empty list is what a truncation to nothing wrote: it is the truth, not a cue to
+        // read the .bak (whose epochs were cut away with their bytes).
+        this.list = decodeEpochFile(readFileSync(path, "utf8"));
         return;
       } catch (error) {
         if (path.endsWith(".bak")) throw error;

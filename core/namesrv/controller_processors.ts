@@ -108,15 +108,12 @@ export function registerControllerProcessors(
   const { controller } = ctx;
   const register = (code: number, processor: Processor) =>
     table.register(code, activeOnly(ctx, processor));
-  register(RequestCode.CONTROLLER_GET_NEXT_BROKER_ID, (req) => {
+  register(RequestCode.CONTROLLER_GET_NEXT_BROKER_ID, async (req) => {
     const clusterName = requiredString(req, "clusterName");
     const brokerName = requiredString(req, "brokerName");
+    const nextBrokerId = await controller.nextBrokerId(clusterName, brokerName);
     return createResponse(req, ResponseCode.SUCCESS, {
-      extFields: {
-        clusterName,
-        brokerName,
-        nextBrokerId: controller.nextBrokerId(clusterName, brokerName),
-      },
+      extFields: { clusterName, brokerName, nextBrokerId },
     });
   });
   register(RequestCode.CONTROLLER_APPLY_BROKER_ID, async (req) => {
@@ -137,13 +134,6 @@ export function registerControllerProcessors(
     const clusterName = requiredString(req, "clusterName");
     const brokerName = requiredString(req, "brokerName");
     const brokerId = requiredInt(req, "brokerId");
-    const group = controller.groups.group(brokerName);
-    const applied = group?.checkCodes.has(brokerId) || group?.replicas.has(brokerId);
-    if (!applied) {
-      return createResponse(req, ResponseCode.CONTROLLER_BROKER_NEED_TO_BE_REGISTERED, {
-        remark: `broker ${brokerName} id ${brokerId} has not applied for its id`,
-      });
-    }
     const view = await controller.register(
       clusterName,
       brokerName,
@@ -155,15 +145,20 @@ export function registerControllerProcessors(
         electionPriority: optionalInt(req, "electionPriority"),
       },
     );
+    if (!view) {
+      return createResponse(req, ResponseCode.CONTROLLER_BROKER_NEED_TO_BE_REGISTERED, {
+        remark: `broker ${brokerName} id ${brokerId} has not applied for its id`,
+      });
+    }
     ctx.bindChannel(channel, brokerName, brokerId);
     const answer = masterAnswer(req, ResponseCode.SUCCESS, view);
     answer.extFields?.set("clusterName", clusterName);
     answer.extFields?.set("brokerName", brokerName);
     return answer;
   });
-  register(RequestCode.CONTROLLER_GET_REPLICA_INFO, (req) => {
+  register(RequestCode.CONTROLLER_GET_REPLICA_INFO, async (req) => {
     const brokerName = requiredString(req, "brokerName");
-    const view = controller.replicaInfo(brokerName);
+    const view = await controller.replicaInfo(brokerName);
     if (!view) {
       return createResponse(req, ResponseCode.CONTROLLER_BROKER_METADATA_NOT_EXIST, {
         remark: `no replica group ${brokerName}`,

@@ -21,6 +21,8 @@ export interface ClientOptions {
   connectTimeoutMs?: number;
   /** A new connection to `address` is up (the first one, or one after a drop). */
   onConnected?: (address: string) => void;
+  /** The connection to `address` closed (the next request reconnects). */
+  onDisconnected?: (address: string) => void;
 }
 
 type SocketData = { channel: Channel | null };
@@ -153,6 +155,7 @@ export class RemotingClient {
         onRequest: (ch, request) => void dispatchRequest(this.processors, request, ch, log),
         onClose: (ch, reason) => {
           log.debug(`connection to ${address} closed: ${reason}`);
+          this.options.onDisconnected?.(address);
           const current = this.channels.get(address);
           current?.then(
             (c) => {

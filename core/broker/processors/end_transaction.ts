@@ -15,6 +15,7 @@ import { ResponseCode } from "../../protocol/response_code.ts";
 import { PutMessageStatus } from "../../store/status.ts";
 import { releasedMessage } from "../parked_message.ts";
 import type { BrokerContext } from "../context.ts";
+import { putReplicated } from "../replication.ts";
 import { sendStatusResponse } from "./send.ts";
 
 export async function processEndTransaction(
@@ -65,14 +66,16 @@ export async function processEndTransaction(
     return refuse(ResponseCode.SYSTEM_ERROR, "the half message names no real topic and queue");
   }
   const wait = findMessageProperty(half.properties, MessageConst.PROPERTY_WAIT_STORE_MSG_OK);
-  const result = await ctx.store.put(
-    {
-      ...released,
-      sysFlag:
-        (half.sysFlag & ~MessageSysFlag.TRANSACTION_ROLLBACK_TYPE) |
-        MessageSysFlag.TRANSACTION_COMMIT_TYPE,
-      preparedTransactionOffset: half.physicalOffset,
-    },
+  const commit = {
+    ...released,
+    sysFlag:
+      (half.sysFlag & ~MessageSysFlag.TRANSACTION_ROLLBACK_TYPE) |
+      MessageSysFlag.TRANSACTION_COMMIT_TYPE,
+    preparedTransactionOffset: half.physicalOffset,
+  };
+  const result = await putReplicated(
+    ctx.replication,
+    () => ctx.store.put(commit, wait !== "false"),
     wait !== "false",
   );
   const refusal = sendStatusResponse(request, result);

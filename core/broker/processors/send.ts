@@ -15,6 +15,7 @@ import type { Channel } from "../../remoting/channel.ts";
 import { PutMessageStatus } from "../../store/status.ts";
 import type { MessageInput, PutResult } from "../../store/message_store.ts";
 import { parseHostAddress, type BrokerContext } from "../context.ts";
+import { putReplicated } from "../replication.ts";
 import { divertSend } from "../send_divert.ts";
 import {
   RETRY_GROUP_TOPIC_PREFIX,
@@ -225,25 +226,11 @@ async function send(
       },
     ];
   }
-  const refused = ctx.replication.refusal(wait);
-  if (refused) {
-    const code =
-      refused.status === PutMessageStatus.SERVICE_NOT_AVAILABLE
-        ? ResponseCode.SERVICE_NOT_AVAILABLE
-        : ResponseCode.SYSTEM_ERROR;
-    return createResponse(request, code, { remark: `${refused.status}: ${refused.remark}` });
-  }
-  let result = await ctx.store.putBatch(messages, wait);
-  if (
-    ctx.replication.waits(wait) &&
-    (result.status === PutMessageStatus.PUT_OK ||
-      result.status === PutMessageStatus.FLUSH_DISK_TIMEOUT)
-  ) {
-    // SYNC_MASTER: a slave must have it too; a replication failure outranks a flush timeout.
-    const last = result.appended[result.appended.length - 1]!;
-    const replicated = await ctx.replication.await(last.physicalOffset + last.size, wait);
-    if (replicated !== PutMessageStatus.PUT_OK) result = { ...result, status: replicated };
-  }
+  const result = await putReplicated(
+    ctx.replication,
+    () => ctx.store.putBatch(messages, wait),
+    wait,
+  );
   if (isOneway(request)) return null;
   const refusal = sendStatusResponse(request, result);
   if (refusal) return refusal;

@@ -94,9 +94,19 @@ export class Controller {
     return this.options.leadership.leaderAddress();
   }
 
-  nextBrokerId(clusterName: string, brokerName: string): number {
-    this.requireActive();
-    return this.groups.nextBrokerId(clusterName, brokerName);
+  /**
+   * Reads the state behind every change queued before it, so an answer never shows a change
+   * that is still being stored (and might not be).
+   */
+  read<T>(look: (groups: ReplicaGroups) => T): Promise<T> {
+    return this.exclusive(async () => {
+      this.requireActive();
+      return look(this.groups);
+    });
+  }
+
+  nextBrokerId(clusterName: string, brokerName: string): Promise<number> {
+    return this.read((groups) => groups.nextBrokerId(clusterName, brokerName));
   }
 
   applyBrokerId(cluster: string, brokerName: string, brokerId: number, code: string) {
@@ -106,16 +116,28 @@ export class Controller {
     });
   }
 
+  /** CONTROLLER_REGISTER_BROKER; null when the replica never applied for its id. */
   register(
     clusterName: string,
     brokerName: string,
     brokerId: number,
     address: string,
     report: { epoch: number; maxOffset: number; electionPriority?: number },
-  ): Promise<MasterView> {
+  ): Promise<MasterView | null> {
     return this.change(() => {
+      const group = this.groups.group(brokerName);
+      if (!group || (!group.checkCodes.has(brokerId) && !group.replicas.has(brokerId))) {
+        return { result: null, changed: false };
+      }
       const outcome = this.groups.register(clusterName, brokerName, brokerId, address, report);
-      return { result: outcome.view, changed: true, elected: outcome.elected };
+      // RocketMQ names the master only while it is alive; a broker told of none asks for an
+      // election.
+      const master =
+        outcome.view.masterId === null ? undefined : group.replicas.get(outcome.view.masterId);
+      const view = master?.alive
+        ? outcome.view
+        : { ...outcome.view, masterId: null, masterAddress: null };
+      return { result: view, changed: true, elected: outcome.elected };
     });
   }
 
@@ -169,10 +191,11 @@ export class Controller {
   }
 
   /** The group's master as it stands (CONTROLLER_GET_REPLICA_INFO); undefined: no such group. */
-  replicaInfo(brokerName: string): MasterView | undefined {
-    this.requireActive();
-    const group = this.groups.group(brokerName);
-    return group ? this.groups.view(group) : undefined;
+  replicaInfo(brokerName: string): Promise<MasterView | undefined> {
+    return this.read((groups) => {
+      const group = groups.group(brokerName);
+      return group ? groups.view(group) : undefined;
+    });
   }
 
   /** Marks silent replicas dead and elects where a master died; public for manual clocks. */

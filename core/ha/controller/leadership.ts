@@ -81,6 +81,14 @@ export class EtcdLeadership implements Leadership {
   }
 
   private async tick(): Promise<void> {
+    // Every tick, even while a call hangs: renewals that keep failing (or never return) give
+    // up well before etcd could hand the key to another controller.
+    const sinceMs = this.clock.nowMs() - this.renewedMs;
+    if (this.leading && sinceMs > (this.leaseTtlMs * 2) / 3) {
+      this.log.warn(`lease not renewed for ${sinceMs} ms`);
+      this.lease = null;
+      this.set(false);
+    }
     if (this.busy) return;
     this.busy = true;
     try {
@@ -90,19 +98,14 @@ export class EtcdLeadership implements Leadership {
       this.log.debug(`etcd: ${(error as Error).message}`);
     } finally {
       this.busy = false;
-      // Renewals that keep failing: give up well before etcd could hand the key to another.
-      const sinceMs = this.clock.nowMs() - this.renewedMs;
-      if (this.leading && sinceMs > (this.leaseTtlMs * 2) / 3) {
-        this.log.warn(`lease not renewed for ${sinceMs} ms`);
-        this.lease = null;
-        this.set(false);
-      }
     }
   }
 
   private async renew(): Promise<void> {
-    if (this.lease && (await this.etcd.keepAlive(this.lease))) {
-      this.renewedMs = this.clock.nowMs();
+    const lease = this.lease;
+    const sentAtMs = this.clock.nowMs(); // the lease runs from when etcd was asked
+    if (lease && (await this.etcd.keepAlive(lease))) {
+      if (this.lease === lease) this.renewedMs = Math.max(this.renewedMs, sentAtMs);
       return;
     }
     this.lease = null;

@@ -239,8 +239,14 @@ export class ReplicaGroups {
     replica.alive = true;
     if (report.timeoutMs !== undefined) replica.timeoutMs = report.timeoutMs;
     if (report.electionPriority !== undefined) replica.electionPriority = report.electionPriority;
-    replica.epoch = report.epoch;
-    replica.maxOffset = report.maxOffset;
+    // Forward only, as RocketMQ's heartbeat manager: a newer epoch, or more data in the same.
+    if (
+      report.epoch > replica.epoch ||
+      (report.epoch === replica.epoch && report.maxOffset > replica.maxOffset)
+    ) {
+      replica.epoch = report.epoch;
+      replica.maxOffset = report.maxOffset;
+    }
     return true;
   }
 
@@ -331,6 +337,11 @@ export class ReplicaGroups {
       const elected = this.makeMaster(group, brokerId, `operator chose replica ${brokerId}`);
       return { result: "ELECTED", view: elected.view, elected };
     }
+    // A broker asking with nobody fit to lead changes nothing (RocketMQ: ELECT_MASTER_FAILED);
+    // only the controller's own trigger moves the epoch on to "no master".
+    if (brokerId >= 0 && !this.bestCandidate(group)) {
+      return { result: "FAILED", view: this.view(group), elected: null };
+    }
     const elected = this.elect(group, `replica ${brokerId} asked for an election`);
     if (!elected || elected.view.masterId === null) {
       return { result: "NO_CANDIDATE", view: this.view(group), elected };
@@ -350,11 +361,12 @@ export class ReplicaGroups {
   }
 
   /** Elects among the candidates; with none, the group is left without a master. */
-  private elect(group: GroupState, cause: string): ElectionEvent | null {
+  /** The best replica to lead `group` now (epoch, max offset, priority, id), if any. */
+  private bestCandidate(group: GroupState): ReplicaInfo | undefined {
     const pool = this.allowUncleanElection
       ? [...group.replicas.values()]
       : [...group.syncStateSet].map((id) => group.replicas.get(id)!).filter(Boolean);
-    const candidates = pool
+    return pool
       .filter((r) => r.alive && r.brokerId !== group.masterId)
       .sort(
         (a, b) =>
@@ -362,8 +374,11 @@ export class ReplicaGroups {
           b.maxOffset - a.maxOffset ||
           a.electionPriority - b.electionPriority ||
           a.brokerId - b.brokerId,
-      );
-    const best = candidates[0];
+      )[0];
+  }
+
+  private elect(group: GroupState, cause: string): ElectionEvent | null {
+    const best = this.bestCandidate(group);
     if (!best) {
       // No one fit to lead: writes stop rather than lose data. The epoch still moves on, as
       // RocketMQ's does, so whoever led before cannot pass for current.

@@ -57,13 +57,13 @@ describe("ha: controller state", () => {
     expect(first.elected).toEqual([1]);
 
     const second = await controller(dir, clock);
-    expect(second.c.replicaInfo("g")).toMatchObject({
+    expect(await second.c.replicaInfo("g")).toMatchObject({
       masterId: 1,
       masterEpoch: 1,
       syncStateSet: [1, 2, 3],
       syncStateSetEpoch: 2,
     });
-    expect(second.c.nextBrokerId("c", "g")).toBe(4);
+    expect(await second.c.nextBrokerId("c", "g")).toBe(4);
     expect(await second.c.applyBrokerId("c", "g", 2, "code-2")).toBe(true); // its own id again
     // Replicas 2 and 3 heartbeat; 1 never comes back.
     for (let t = 0; t < 3; t++) {
@@ -73,7 +73,7 @@ describe("ha: controller state", () => {
       await second.c.scan();
     }
     expect(second.elected).toEqual([3]); // the furthest in-sync replica
-    expect(second.c.replicaInfo("g")).toMatchObject({ masterId: 3, masterEpoch: 2 });
+    expect(await second.c.replicaInfo("g")).toMatchObject({ masterId: 3, masterEpoch: 2 });
   });
 
   test("ha: controller: a torn state file falls back to its .bak", async () => {
@@ -85,6 +85,6 @@ describe("ha: controller state", () => {
     await first.c.stop();
     writeFileSync(join(dir, CONTROLLER_STATE_FILE), '{"version":1,"gro');
     const second = await controller(dir, clock);
-    expect(second.c.replicaInfo("g")).toMatchObject({ masterId: 1, masterEpoch: 1 });
+    expect(await second.c.replicaInfo("g")).toMatchObject({ masterId: 1, masterEpoch: 1 });
   });
 });
