@@ -218,6 +218,31 @@ export class IndexService {
   }
 
   /**
+   * Undoes the entries of records at or past `physicalEnd` in a running index (a replica cut
+   * its log there): files that begin past it go, and the newest one left is rolled back entry
+   * by entry, so the cost is the cut tail, not a rebuild of the index.
+   */
+  truncateTo(physicalEnd: number): void {
+    this.flush(); // gathered entries and slots on disk first: the rollback reads them there
+    while (this.files.length > 0) {
+      const last = this.files[this.files.length - 1]!;
+      if (last.header.indexCount > 1 && last.header.beginPhyOffset >= physicalEnd) {
+        this.files.pop();
+        if (last === this.slotsFile) {
+          this.slotsFile = null;
+          this.slots = null;
+          this.dirtySlots.clear();
+        }
+        last.handle.close();
+        this.io.remove(last.path);
+        continue;
+      }
+      if (last.header.endPhyOffset >= physicalEnd) this.rollBack(last, physicalEnd);
+      break;
+    }
+  }
+
+  /**
    * Drops files holding entries at or past `physicalEnd` (the commit log was cut there); returns
    * the lowest beginPhyOffset dropped, from where re-dispatch rebuilds them.
    */

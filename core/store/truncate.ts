@@ -1,9 +1,9 @@
 // Cutting a running store back to a record boundary (spec §9.3: a replica that rejoins after a
 // failover keeps only what it shares with the new master). Everything derived from the cut
-// bytes goes with them: consume-queue units past the cut, index files that reach it (rebuilt
-// by re-dispatch from their start, as recovery does), and the dispatch position. The order
-// matches recovery's: the commit log first, then what was derived from it, all flushed before
-// the caller reports the new end to anyone.
+// bytes goes with them: consume-queue units past the cut, index entries of records past it
+// (rolled back entry by entry, so the cost is the tail, not the store), and the dispatch
+// position. The order matches recovery's: the commit log first, then what was derived from
+// it, all flushed before the caller reports the new end to anyone.
 
 import { assert } from "../common/assert.ts";
 import type { MessageStore } from "./message_store.ts";
@@ -17,12 +17,12 @@ export function truncateStoreTo(store: MessageStore, endOffset: number): void {
   log.writePosition = endOffset;
   log.flushedPosition = Math.min(log.flushedPosition, endOffset);
   for (const queue of store.queues.all()) queue.truncateByPhysical(endOffset);
-  const indexFrom = store.index?.dropFilesReaching(endOffset);
-  // Units below the cut are all still there: dispatch resumes at the cut, or earlier where an
-  // index file went.
-  let reputFrom = Math.min(store.dispatcher.reputOffset, endOffset);
-  if (indexFrom !== undefined) reputFrom = Math.min(reputFrom, indexFrom);
-  store.dispatcher.reputOffset = Math.max(reputFrom, files.minOffset());
+  store.index?.truncateTo(endOffset);
+  // Units and keys below the cut are all still there: dispatch resumes at the cut.
+  store.dispatcher.reputOffset = Math.max(
+    Math.min(store.dispatcher.reputOffset, endOffset),
+    files.minOffset(),
+  );
   store.dispatcher.run();
   store.queues.flush();
   store.index?.flush();
