@@ -5,9 +5,11 @@
 // and checks that every acknowledged message is stored (read back by a fresh group) and was
 // consumed by the live consumer.
 //
-//   RMQ_CHAOS=1 [RMQ_CHAOS_CYCLES=10] [RMQ_SEED=n] npx bun scripts/chaos_ha.ts
+//   RMQ_CHAOS=1 [RMQ_CHAOS_CYCLES=10] [RMQ_SEED=n] [RMQ_CHAOS_VERBOSE=1] \
+//     npx bun scripts/chaos_ha.ts
 //
 // Needs dist/rmq (npm run build). Prints the seed first; replay a run with the same RMQ_SEED.
+// RMQ_CHAOS_VERBOSE=1 prints what every process logged while each cycle healed.
 
 import { Prng } from "../core/common/prng.ts";
 import { ControllerCluster } from "../test/harness/controller_cluster.ts";
@@ -98,8 +100,17 @@ for (let cycle = 1; cycle <= cycles; cycle++) {
       const master = jsonLines(view.stdout).find((r) => r.brokerId === 0);
       return master?.syncStateSet?.length === 3 ? master : undefined;
     },
-    { timeoutMs: 60_000, what: "all three replicas in sync again" },
+    // Not too often: each look is a process of its own, and 2 cores are shared.
+    { timeoutMs: 60_000, intervalMs: 250, what: "all three replicas in sync again" },
   ).catch(() => null);
+  if (process.env.RMQ_CHAOS_VERBOSE === "1") {
+    // What the group logged while it healed, for a slow or failed cycle.
+    const since = new Date(Date.now() - (performance.now() - startedMs)).toISOString();
+    for (const [who, proc] of [...cluster.brokers, ["namesrv", cluster.namesrv!] as const]) {
+      const lines = proc.stderr.split("\n").filter((l) => l.slice(0, 24) >= since);
+      console.log(`  -- ${who}\n${lines.map((l) => `     ${l.slice(11, 180)}`).join("\n")}`);
+    }
+  }
   const want = acked();
   const read = await runRmq(
     ["consume", "-n", cluster.namesrvAddr, "-t", "Chaos", "-g", `chaos-check-${cycle}`].concat([

@@ -16,7 +16,7 @@ import {
   MasterFrameDecoder,
   type MasterFrame,
 } from "./autoswitch_codec.ts";
-import { lastCommonOffset, type EpochEntry, type EpochFile } from "./epoch_file.ts";
+import { truncationPoint, type EpochEntry, type EpochFile } from "./epoch_file.ts";
 
 export interface AutoSwitchSlaveOptions {
   store: MessageStore;
@@ -142,21 +142,18 @@ export class AutoSwitchSlave {
     const localEnd = store.commitLog.writePosition;
     const complete = store.dispatcher.reputOffset; // the end of the last whole record
     const local = epochs.entries();
-    let cut = localEnd;
-    if (local.length > 0) {
-      const common = lastCommonOffset(local, localEnd, masterEntries, masterEnd);
-      if (common < 0) {
-        // Nothing provably shared: keep every byte and ask again later (RocketMQ does the
-        // same) rather than throw away a log that may be the only copy of something.
-        log.error(
-          `this log shares no epoch with master ${this.connectedTo} ` +
-            `(local ${JSON.stringify(local)}, master's ${JSON.stringify(masterEntries)})`,
-        );
-        this.drop("no common epoch");
-        return false;
-      }
-      cut = common;
+    const point = truncationPoint(local, localEnd, masterEntries, masterEnd);
+    if (point === null) {
+      // Nothing provably shared: keep every byte and ask again later (RocketMQ does the same)
+      // rather than throw away a log that may be the only copy of something.
+      log.error(
+        `this log shares no epoch with master ${this.connectedTo} ` +
+          `(local ${JSON.stringify(local)}, master's ${JSON.stringify(masterEntries)})`,
+      );
+      this.drop("no common epoch");
+      return false;
     }
+    let cut = point;
     cut = Math.min(cut, complete, masterEnd);
     if (cut < localEnd) {
       log.warn(

@@ -87,6 +87,28 @@ export function lastCommonOffset(
   return -1;
 }
 
+/**
+ * Where a replica must cut its log to follow a master: the last common offset; or, sharing no
+ * epoch with a master whose history reaches back as far as its own, the start of its own
+ * first epoch (nothing it wrote since is in the master's log: say, a master killed before its
+ * first byte reached anyone, whose successor's epoch took the same start). null when it cannot
+ * be told (the master's list starts later: trimmed, or another store's): keep everything.
+ * A replica with no epochs keeps its log (a store from before controller mode).
+ */
+export function truncationPoint(
+  local: readonly EpochEntry[],
+  localEnd: number,
+  master: readonly EpochEntry[],
+  masterEnd: number,
+): number | null {
+  if (local.length === 0) return localEnd;
+  const common = lastCommonOffset(local, localEnd, master, masterEnd);
+  if (common >= 0) return common;
+  const masterFirst = master[0]?.startOffset;
+  const localFirst = local[0]!.startOffset;
+  return masterFirst !== undefined && masterFirst <= localFirst ? localFirst : null;
+}
+
 /** The epoch file of one store, in memory and on disk. */
 export class EpochFile {
   private list: EpochEntry[] = [];

@@ -11,6 +11,7 @@ import {
   encodeEpochFile,
   EpochFile,
   lastCommonOffset,
+  truncationPoint,
 } from "../../../core/ha/epoch_file.ts";
 
 const dirs: string[] = [];
@@ -88,5 +89,20 @@ describe("ha: epoch file", () => {
     expect(lastCommonOffset(a, 250, c, 400)).toBe(100);
     expect(lastCommonOffset(a, 250, [{ epoch: 5, startOffset: 0 }], 10)).toBe(-1);
     expect(lastCommonOffset([], 0, a, 300)).toBe(-1);
+  });
+
+  test("ha: epoch file: where a rejoining replica cuts, or that it cannot tell", () => {
+    const mine = [{ epoch: 1, startOffset: 0 }];
+    // A master killed before its first bytes reached anyone; its successor's epoch 2 took the
+    // same start (replacing the empty epoch 1): none of the dead master's bytes are shared.
+    expect(truncationPoint(mine, 500, [{ epoch: 2, startOffset: 0 }], 300)).toBe(0);
+    // Shared history: the last common offset.
+    expect(truncationPoint(mine, 500, [...mine, { epoch: 2, startOffset: 400 }], 900)).toBe(400);
+    // The master's list starts later (trimmed): undecidable, keep everything.
+    expect(
+      truncationPoint([{ epoch: 3, startOffset: 100 }], 500, [{ epoch: 5, startOffset: 200 }], 900),
+    ).toBeNull();
+    // No epochs here: a store from before controller mode keeps its log.
+    expect(truncationPoint([], 500, mine, 900)).toBe(500);
   });
 });
