@@ -191,7 +191,7 @@ export class Broker {
       ctx.pullHold.notifyMessageArriving(r.topic, r.queueId, r.queueOffset + 1, r.tagsCode);
     });
     if (config.enableControllerMode) {
-      const controller = new ControllerClient(ctx, this.outbound, roles, io);
+      const controller = new ControllerClient(ctx, this.outbound, roles);
       this.controller = controller;
       ctx.onRoleNotice = (request) => controller.onNotice(request);
       roles.startControlled(await this.controller.resolveBrokerId());

@@ -22,7 +22,6 @@ import {
 import { RequestCode } from "../protocol/request_code.ts";
 import { ResponseCode } from "../protocol/response_code.ts";
 import type { RemotingClient } from "../remoting/client.ts";
-import type { FileIO } from "../store/file_io.ts";
 import type { BrokerContext } from "./context.ts";
 import type { HaRoles } from "./ha_roles.ts";
 
@@ -50,14 +49,12 @@ export class ControllerClient {
     private readonly ctx: BrokerContext,
     private readonly client: RemotingClient,
     private readonly roles: HaRoles,
-    private readonly io: FileIO,
   ) {
     roles.onJoinable = () => void this.maintainSyncStateSet();
     this.controllers = ctx.config.controllerAddr
       .split(";")
       .map((a) => a.trim())
       .filter(Boolean);
-    void this.io;
   }
 
   /** This replica's id: from store/brokerIdentity, or applied for once and written there. */
