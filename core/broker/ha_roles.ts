@@ -74,6 +74,21 @@ export class HaRoles {
     return `${this.deps.ctx.config.brokerIP1}:${this.haPort}`;
   }
 
+  /** What both HA masters (classic and controller mode) are built from. */
+  private haServerOptions() {
+    const { config, clock, log, store } = this.deps.ctx;
+    return {
+      store,
+      clock,
+      log: log.child("ha"),
+      host: config.bindAddress,
+      port: this.haListenPort(),
+      heartbeatIntervalMs: config.haSendHeartbeatInterval,
+      housekeepingIntervalMs: config.haHousekeepingInterval,
+      transferBatchBytes: config.haTransferBatchSize,
+    };
+  }
+
   /** The HA port to bind: configured, else RocketMQ's listen port + 1 (any, for port 0). */
   private haListenPort(): number {
     const { config } = this.deps.ctx;
@@ -98,16 +113,7 @@ export class HaRoles {
       return;
     }
     ctx.role = { brokerRole: config.brokerRole as "ASYNC_MASTER" | "SYNC_MASTER", brokerId: 0 };
-    this.classicMaster = new HaMaster({
-      store,
-      clock,
-      log: log.child("ha"),
-      host: config.bindAddress,
-      port: this.haListenPort(),
-      heartbeatIntervalMs: config.haSendHeartbeatInterval,
-      housekeepingIntervalMs: config.haHousekeepingInterval,
-      transferBatchBytes: config.haTransferBatchSize,
-    });
+    this.classicMaster = new HaMaster(this.haServerOptions());
     this.haPort = this.classicMaster.start().port;
     ctx.replication.use(
       config.brokerRole,
@@ -126,20 +132,12 @@ export class HaRoles {
   /** Controller mode: bind the HA port (kept for life) and wait as a slave for a master. */
   startControlled(brokerId: number): void {
     const { ctx, epochs } = this.deps;
-    const { config, clock, log, store } = ctx;
     if (!epochs) throw new Error("controller mode needs the epoch file");
     ctx.role = { brokerRole: "SLAVE", brokerId };
     this.controlledId = brokerId;
     this.switchMaster = new AutoSwitchMaster({
-      store,
+      ...this.haServerOptions(),
       epochs,
-      clock,
-      log: log.child("ha"),
-      host: config.bindAddress,
-      port: this.haListenPort(),
-      heartbeatIntervalMs: config.haSendHeartbeatInterval,
-      housekeepingIntervalMs: config.haHousekeepingInterval,
-      transferBatchBytes: config.haTransferBatchSize,
       serving: false,
       ackFrom: () => this.ackPolicy(),
       onCaughtUp: (id, ackOffset) => this.caughtUp(id, ackOffset),
