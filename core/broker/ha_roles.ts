@@ -159,6 +159,8 @@ export class HaRoles {
       return false;
     }
     this.stopSlaveParts();
+    // A master dispatches all it has: its confirmed part and the rest it takes over with.
+    store.setDispatchLimit(Infinity);
     const complete = store.dispatcher.reputOffset;
     if (complete < store.commitLog.writePosition) store.truncateTo(complete);
     store.recoverQueueOffsets(); // replicated appends left the writer's counters behind

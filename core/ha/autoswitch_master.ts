@@ -62,6 +62,8 @@ interface Replica {
   caughtUpMs: number;
   /** The last time a send reached the log's end: an ack of `offset` means caught up then. */
   sentToEnd: { offset: number; atMs: number } | null;
+  /** The confirm offset the replica was last told (it dispatches up to it). */
+  toldConfirm: number;
 }
 
 type SocketData = { peer: Replica | null };
@@ -166,6 +168,7 @@ export class AutoSwitchMaster {
       lastWriteMs: nowMs,
       caughtUpMs: 0,
       sentToEnd: null,
+      toldConfirm: -1,
     };
     this.replicas.add(replica);
     return replica;
@@ -190,8 +193,11 @@ export class AutoSwitchMaster {
       this.closed(replica, "bad frame");
       return;
     }
-    this.waiters.release(this.confirmOffset());
-    this.pumpSafely(replica);
+    const confirm = this.confirmOffset();
+    this.waiters.release(confirm);
+    // A newer confirm offset lets every replica dispatch further: tell them all now.
+    if (confirm > replica.toldConfirm) for (const r of [...this.replicas]) this.pumpSafely(r);
+    else this.pumpSafely(replica);
   }
 
   /** pump, where a failed read of the log (an IO error) ends this connection only. */
@@ -271,8 +277,31 @@ export class AutoSwitchMaster {
         epochStartOffset: epoch.startOffset,
         confirmOffset: this.confirmOffset(),
       });
+      replica.toldConfirm = Math.max(replica.toldConfirm, this.confirmOffset());
       if (!this.write(replica, header, data)) return;
     }
+    // Nothing left to send: still tell a newer confirm offset, in a heartbeat.
+    const confirm = this.confirmOffset();
+    if (
+      replica.transferOffset !== null &&
+      confirm > replica.toldConfirm &&
+      !replica.writer.busy()
+    ) {
+      this.heartbeat(replica, replica.transferOffset, confirm);
+    }
+  }
+
+  private heartbeat(replica: Replica, from: number, confirmOffset: number): void {
+    const epoch = this.epochAt(from);
+    replica.toldConfirm = Math.max(replica.toldConfirm, confirmOffset);
+    const header = encodeMasterTransferHeader({
+      offset: from,
+      dataBytes: 0,
+      epoch: epoch.epoch,
+      epochStartOffset: epoch.startOffset,
+      confirmOffset,
+    });
+    this.write(replica, header);
   }
 
   /** The epoch that wrote `offset`, and where the next one starts (Infinity: the last). */
@@ -315,15 +344,7 @@ export class AutoSwitchMaster {
       const from = replica.transferOffset;
       if (from !== null && !replica.writer.busy()) {
         if (nowMs - replica.lastWriteMs < this.options.heartbeatIntervalMs) continue;
-        const epoch = this.epochAt(from);
-        const header = encodeMasterTransferHeader({
-          offset: from,
-          dataBytes: 0,
-          epoch: epoch.epoch,
-          epochStartOffset: epoch.startOffset,
-          confirmOffset: this.confirmOffset(),
-        });
-        this.write(replica, header);
+        this.heartbeat(replica, from, this.confirmOffset());
       }
     }
   }

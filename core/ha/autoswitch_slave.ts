@@ -42,7 +42,7 @@ export class AutoSwitchSlave {
   private timer: TimerHandle | null = null;
   private stopped = false;
   private connectedTo: string | null = null;
-  /** The master's confirm offset, as its last frame said. */
+  /** The master's confirm offset, as its frames said (it only grows on one connection). */
   confirmOffset = 0;
 
   constructor(private readonly options: AutoSwitchSlaveOptions) {}
@@ -86,6 +86,7 @@ export class AutoSwitchSlave {
     try {
       this.decoder = new MasterFrameDecoder();
       this.transferring = false;
+      this.confirmOffset = 0; // a new master confirms afresh
       const socket = await connectHa(address, {
         data: (from, chunk) => {
           if (from === this.socket) this.received(chunk); // not a dropped connection's tail
@@ -155,6 +156,9 @@ export class AutoSwitchSlave {
     }
     let cut = point;
     cut = Math.min(cut, complete, masterEnd);
+    // Only what the master confirms gets dispatched from here on (RocketMQ 5 does the same):
+    // a consumer reading this replica never sees bytes a later failover may cut.
+    store.setDispatchLimit(Math.min(cut, store.dispatcher.endLimit));
     if (cut < localEnd) {
       log.warn(
         `log ends at ${localEnd}, shares up to ${cut} with the master (end ${masterEnd}, ` +
@@ -172,8 +176,11 @@ export class AutoSwitchSlave {
   /** Appends one transfer frame; false after dropping the connection. */
   private apply(frame: Extract<MasterFrame, { kind: "transfer" }>): boolean {
     const { store, epochs } = this.options;
-    this.confirmOffset = frame.confirmOffset;
-    if (frame.data.length === 0) return true; // a heartbeat
+    this.confirmOffset = Math.max(this.confirmOffset, frame.confirmOffset);
+    if (frame.data.length === 0) {
+      this.confirmed(); // a heartbeat: it may carry a newer confirm offset
+      return true;
+    }
     const last = epochs.entries()[epochs.entries().length - 1];
     const newEpoch = !last || frame.epoch > last.epoch;
     const stale = last && (frame.epoch < last.epoch || frame.epochStartOffset < last.startOffset);
@@ -189,7 +196,15 @@ export class AutoSwitchSlave {
     if (newEpoch) {
       epochs.append({ epoch: frame.epoch, startOffset: frame.epochStartOffset });
     }
+    this.confirmed();
     return true;
+  }
+
+  /** Lets dispatch run up to what the master confirmed (never further than this log goes). */
+  private confirmed(): void {
+    const { store } = this.options;
+    const limit = Math.min(this.confirmOffset, store.commitLog.writePosition);
+    if (limit > store.dispatcher.reputOffset) store.setDispatchLimit(limit);
   }
 
   private drop(why: string): void {

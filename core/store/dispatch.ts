@@ -68,6 +68,12 @@ export function unitTagsCode(
 
 export class Dispatcher {
   reputOffset = 0;
+  /**
+   * Dispatch stops before any record that ends past this (a controller-mode slave: its
+   * master's confirm offset, so consumers never see what a failover may cut). A record that
+   * crosses it waits, as one still arriving does.
+   */
+  endLimit = Infinity;
   /** Store time of the newest dispatched record (for the checkpoint's logics time). */
   lastDispatchedStoreTimestamp = 0;
   private readonly listeners: DispatchListener[] = [];
@@ -113,7 +119,7 @@ export class Dispatcher {
   }
 
   private runRange(): boolean {
-    const end = this.commitLog.writePosition;
+    const end = Math.min(this.commitLog.writePosition, this.endLimit);
     while (this.reputOffset < end) {
       const segmentEnd =
         this.commitLog.files.segmentStartFor(this.reputOffset) + this.commitLog.segmentSizeBytes;

@@ -523,6 +523,12 @@ export class MessageStore {
     }
   }
 
+  /** Dispatches up to `offset` from now on (Infinity: everything), and catches up to it. */
+  setDispatchLimit(offset: number): void {
+    this.dispatcher.endLimit = offset;
+    this.dispatchAppended();
+  }
+
   /** Commit log bytes not yet turned into queue units and index entries. */
   dispatchBehindBytes(): number {
     return Math.max(0, this.commitLog.writePosition - this.dispatcher.reputOffset);

@@ -129,18 +129,21 @@ describe("ha: autoswitch replication", () => {
     expect(queued()).toEqual(before.map((n) => n + 20));
     const bServing = serve(b, [1]);
     follow(a, 1, bServing.address);
+    // a dispatches what b confirms: b's heartbeat after a's ack tells it.
+    const queuesMatch = () =>
+      [0, 1, 2].every(
+        (q) => a.store.maxOffsetInQueue("HaT", q) === b.store.maxOffsetInQueue("HaT", q),
+      );
     await waitFor(
       () =>
         a.store.commitLog.writePosition === b.store.commitLog.writePosition &&
-        a.epochs.entries().length === 2,
-      { what: "a to truncate and catch up" },
+        a.epochs.entries().length === 2 &&
+        queuesMatch(),
+      { what: "a to truncate, catch up and dispatch" },
     );
     expect(a.log.lines.some((l) => l.includes(`shares up to ${shared}`))).toBe(true);
     expect(a.epochs.entries()).toEqual(b.epochs.entries());
     expect(logBytes(a)).toBe(logBytes(b));
-    for (let q = 0; q < 3; q++) {
-      expect(a.store.maxOffsetInQueue("HaT", q)).toBe(b.store.maxOffsetInQueue("HaT", q));
-    }
     // The lost messages are gone from a's index too; b's are there.
     expect(a.store.queryMessage("HaT", "lost-5", 4, 0, Number.MAX_SAFE_INTEGER)).toEqual([]);
     expect(a.store.queryMessage("HaT", "second-5", 4, 0, Number.MAX_SAFE_INTEGER).length).toBe(1);
@@ -169,5 +172,25 @@ describe("ha: autoswitch replication", () => {
         .map((s) => s.brokerId)
         .sort(),
     ).toEqual([2, 3]);
+  });
+
+  test("ha: autoswitch: a replica dispatches only what its master confirms", async () => {
+    const a = replica("a");
+    a.epochs.append({ epoch: 1, startOffset: 0 });
+    await put(a, 30, "c");
+    // SYNC sends here wait for replicas 2 and 3: until both ack, nothing is confirmed.
+    const serving = serve(a, [2, 3]);
+    const b = replica("b");
+    follow(b, 2, serving.address);
+    const end = a.store.commitLog.writePosition;
+    await waitFor(() => b.store.commitLog.writePosition === end, { what: "b to have the bytes" });
+    const queued = (r: Replica) => [0, 1, 2].map((q) => r.store.maxOffsetInQueue("HaT", q));
+    expect(queued(b)).toEqual([0, 0, 0]); // held back: a failover could still cut them
+    const c = replica("c");
+    follow(c, 3, serving.address);
+    await waitFor(() => queued(b).join() === queued(a).join(), {
+      what: "b to dispatch once both replicas acked",
+    });
+    expect(queued(b)).toEqual([10, 10, 10]);
   });
 });
