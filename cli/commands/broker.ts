@@ -5,6 +5,7 @@
 import type { CAC } from "cac";
 import { join } from "node:path";
 import { ConfigError, createLogger, SystemClock } from "../../core/common/index.ts";
+import { watchLoopLag } from "../loop_lag.ts";
 import {
   brokerDefaults,
   brokerSchema,
@@ -83,6 +84,7 @@ async function runBroker(flags: BrokerFlags): Promise<void> {
     config.storePathCommitLog = join(config.storePathRootDir, "commitlog");
   const clock = new SystemClock();
   const log = createLogger("broker");
+  watchLoopLag(log);
   let namesrv: Namesrv | null = null;
   try {
     if (config.namesrvAddr === "") {

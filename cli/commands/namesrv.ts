@@ -7,6 +7,7 @@ import { Namesrv } from "../../core/namesrv/index.ts";
 import { parseListen, resolveWithFile } from "../args.ts";
 import { ExitCode } from "../exit_codes.ts";
 import { printError, printLine, printWarning } from "../output.ts";
+import { watchLoopLag } from "../loop_lag.ts";
 
 interface NamesrvFlags {
   configFile?: string;
@@ -43,6 +44,7 @@ async function runNamesrv(flags: NamesrvFlags): Promise<void> {
     return;
   }
   const log = createLogger("namesrv");
+  watchLoopLag(log);
   const namesrv = new Namesrv({ config: resolved.config, clock: new SystemClock(), log });
   let address;
   try {
