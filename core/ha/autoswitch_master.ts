@@ -254,6 +254,8 @@ export class AutoSwitchMaster {
   private pump(replica: Replica): void {
     if (!replica.writer.flush()) return;
     const { commitLog } = this.options.store;
+    // Neither acks nor appends can arrive while this runs: one confirm offset serves it all.
+    const confirm = this.confirmOffset();
     while (replica.transferOffset !== null && replica.transferOffset < commitLog.writePosition) {
       const from = replica.transferOffset;
       const epoch = this.epochAt(from);
@@ -275,13 +277,12 @@ export class AutoSwitchMaster {
         dataBytes: data.length,
         epoch: epoch.epoch,
         epochStartOffset: epoch.startOffset,
-        confirmOffset: this.confirmOffset(),
+        confirmOffset: confirm,
       });
-      replica.toldConfirm = Math.max(replica.toldConfirm, this.confirmOffset());
+      replica.toldConfirm = Math.max(replica.toldConfirm, confirm);
       if (!this.write(replica, header, data)) return;
     }
     // Nothing left to send: still tell a newer confirm offset, in a heartbeat.
-    const confirm = this.confirmOffset();
     if (
       replica.transferOffset !== null &&
       confirm > replica.toldConfirm &&

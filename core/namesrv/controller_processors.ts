@@ -9,7 +9,6 @@ import {
   encodeElectMasterBody,
   encodeSyncStateSet,
   masterInfoFields,
-  type MasterInfo,
 } from "../protocol/controller_body.ts";
 import {
   optionalBool,
@@ -41,20 +40,10 @@ const alterCodes = {
   BROKER_NOT_ALIVE: ResponseCode.CONTROLLER_BROKER_NOT_ALIVE,
 } as const;
 
-function info(view: MasterView): MasterInfo {
-  return {
-    masterId: view.masterId,
-    masterAddress: view.masterAddress,
-    masterEpoch: view.masterEpoch,
-    syncStateSet: view.syncStateSet,
-    syncStateSetEpoch: view.syncStateSetEpoch,
-  };
-}
-
 /** A master view answer: header fields and the SyncStateSet body. */
 function masterAnswer(request: RemotingCommand, code: number, view: MasterView) {
   return createResponse(request, code, {
-    extFields: masterInfoFields(info(view)),
+    extFields: masterInfoFields(view),
     body: encodeSyncStateSet(view.syncStateSet, view.syncStateSetEpoch),
   });
 }
@@ -194,7 +183,7 @@ export function registerControllerProcessors(
         const group = controller.groups.group(brokerName)!;
         const addrs = new Map([...group.replicas.values()].map((r) => [r.brokerId, r.address]));
         return createResponse(req, ResponseCode.SUCCESS, {
-          extFields: masterInfoFields(info(view)),
+          extFields: masterInfoFields(view),
           body: encodeElectMasterBody(group.clusterName, brokerName, addrs, view.syncStateSet),
         });
       }

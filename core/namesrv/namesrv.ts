@@ -195,7 +195,7 @@ export class Namesrv {
     }
     const request = createRequest(RequestCode.NOTIFY_BROKER_ROLE_CHANGED, {
       oneway: true,
-      extFields: masterInfoFields({ ...view }),
+      extFields: masterInfoFields(view),
       body: encodeSyncStateSet(view.syncStateSet, view.syncStateSetEpoch),
     });
     for (const replica of group.replicas.values()) {
