@@ -1,7 +1,8 @@
 // HA benchmark (not a test): produce throughput of a master with one slave, ASYNC_MASTER and
 // SYNC_MASTER, each as a ratio to the same broker alone measured in the same run, the
 // replication lag under that load (p99 of samples every 10 ms), how long the slave takes to
-// hold everything after the last acknowledged send, and failover time in controller mode
+// hold everything after the last acknowledged send, the CPU each process spends per message
+// (steadier than msgs/s on a shared machine), and failover time in controller mode
 // (scripts/bench_failover.ts): median of 10 runs (3 with --quick).
 //
 //   npx bun scripts/bench_ha.ts [--quick] [--failover-only]
@@ -15,7 +16,7 @@ import { join } from "node:path";
 import { Admin, Producer } from "../core/client/index.ts";
 import { createLogger, SystemClock } from "../core/common/index.ts";
 import { int } from "./bench_e2e_report.ts";
-import { rmqBinary } from "./bench_e2e_systems.ts";
+import { cpuMsOf, rmqBinary } from "./bench_e2e_systems.ts";
 import { printTable } from "./bench_table.ts";
 import { measureFailover } from "./bench_failover.ts";
 
@@ -96,9 +97,11 @@ async function run(mode: "alone" | "ASYNC_MASTER" | "SYNC_MASTER", root: string)
     const statuses = new Map<string, number>();
     const pending = new Set<Promise<void>>();
     // Replication lag: the master's log end minus its best slave ack, sampled while sending.
+    // The broker alone is asked too (it has no ack to report), so every mode carries the same
+    // observer: about 1 us of master CPU per message at 100 samples a second.
     const lagSamples: number[] = [];
     const masterAddr = master.stdout().match(/ready address=(\S+)/)![1]!;
-    let sampling = slave !== null;
+    let sampling = true;
     const sampler = (async () => {
       while (sampling) {
         const info = await admin.runtimeInfo(masterAddr).catch(() => undefined);
@@ -108,6 +111,7 @@ async function run(mode: "alone" | "ASYNC_MASTER" | "SYNC_MASTER", root: string)
         await Bun.sleep(10);
       }
     })();
+    const cpuBefore = cpuSnapshot(master, slave);
     const startMs = performance.now();
     for (let i = 0; i < sendCount; i++) {
       const p = producer.send({ topic: "BenchHa", body }).then((r) => {
@@ -119,6 +123,13 @@ async function run(mode: "alone" | "ASYNC_MASTER" | "SYNC_MASTER", root: string)
     }
     await Promise.all(pending);
     const elapsedMs = performance.now() - startMs;
+    const cpuAfter = cpuSnapshot(master, slave);
+    const cpuUsPerMsg = (k: keyof CpuSnapshot) => ((cpuAfter[k] - cpuBefore[k]) * 1000) / sendCount;
+    const cpu = {
+      client: cpuUsPerMsg("client"),
+      master: cpuUsPerMsg("master"),
+      slave: cpuUsPerMsg("slave"),
+    };
     sampling = false;
     await sampler;
     lagSamples.sort((a, b) => a - b);
@@ -140,7 +151,7 @@ async function run(mode: "alone" | "ASYNC_MASTER" | "SYNC_MASTER", root: string)
       }
       catchUpMs = performance.now() - t0;
     }
-    return { msgsPerSecond: (sendCount / elapsedMs) * 1000, statuses, catchUpMs, lagP99Bytes };
+    return { msgsPerSecond: (sendCount / elapsedMs) * 1000, statuses, catchUpMs, lagP99Bytes, cpu };
   } finally {
     producer.close();
     admin.close();
@@ -151,15 +162,32 @@ async function run(mode: "alone" | "ASYNC_MASTER" | "SYNC_MASTER", root: string)
   }
 }
 
+interface CpuSnapshot {
+  client: number;
+  master: number;
+  slave: number;
+}
+
+/** CPU ms used so far by this process (the client) and the brokers (10 ms ticks). */
+function cpuSnapshot(master: Proc, slave: Proc | null): CpuSnapshot {
+  const usage = process.cpuUsage();
+  return {
+    client: (usage.user + usage.system) / 1000,
+    master: cpuMsOf(master.proc.pid) ?? NaN,
+    slave: slave ? (cpuMsOf(slave.proc.pid) ?? NaN) : 0,
+  };
+}
+
 async function throughput(root: string): Promise<void> {
   const results: Record<
     string,
-    { rates: number[]; catchUp: number[]; lag: number[]; statuses: string }
+    { rates: number[]; catchUp: number[]; lag: number[]; cpu: CpuSnapshot[]; statuses: string }
   > = {};
   for (let r = 0; r < rounds; r++) {
     for (const mode of ["alone", "ASYNC_MASTER", "SYNC_MASTER"] as const) {
       const got = await run(mode, root);
-      const row = (results[mode] ??= { rates: [], catchUp: [], lag: [], statuses: "" });
+      const row = (results[mode] ??= { rates: [], catchUp: [], lag: [], cpu: [], statuses: "" });
+      row.cpu.push(got.cpu);
       row.rates.push(got.msgsPerSecond);
       row.catchUp.push(got.catchUpMs);
       row.lag.push(got.lagP99Bytes);
@@ -168,7 +196,16 @@ async function throughput(root: string): Promise<void> {
   }
   const alone = median(results.alone!.rates);
   printTable(
-    ["mode", "msgs/s (median)", "rounds", "x alone", "lag p99 (B)", "caught up (ms)", "statuses"],
+    [
+      "mode",
+      "msgs/s (median)",
+      "rounds",
+      "x alone",
+      "lag p99 (B)",
+      "caught up (ms)",
+      "CPU us/msg client/master/slave",
+      "statuses",
+    ],
     Object.entries(results).map(([mode, row]) => [
       mode === "alone" ? "master alone" : `${mode} + 1 slave`,
       int(median(row.rates)),
@@ -176,6 +213,9 @@ async function throughput(root: string): Promise<void> {
       (median(row.rates) / alone).toFixed(2),
       mode === "alone" ? "-" : int(median(row.lag)),
       mode === "alone" ? "-" : int(median(row.catchUp)),
+      (["client", "master", "slave"] as const)
+        .map((k) => median(row.cpu.map((c) => c[k])).toFixed(1))
+        .join(" / "),
       row.statuses,
     ]),
   );

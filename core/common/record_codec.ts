@@ -29,6 +29,7 @@
 
 import { assert } from "./assert.ts";
 import { crc32Masked } from "./checksum.ts";
+import { shortAscii } from "./short_ascii.ts";
 import { getInt64, setInt64 } from "./int64.ts";
 import { MessageSysFlag, type HostAddress } from "./message.ts";
 
@@ -160,7 +161,7 @@ function decodeFields(
       reconsumeTimes,
       preparedTransactionOffset,
       body,
-      topic: utf8.decode(topicBytes),
+      topic: shortAscii(topicBytes, 0, topicBytes.length) ?? utf8.decode(topicBytes),
       properties: utf8.decode(propertiesBytes),
     },
   };

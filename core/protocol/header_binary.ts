@@ -17,6 +17,7 @@
 
 import { assert } from "../common/assert.ts";
 import { ProtocolError } from "../common/errors.ts";
+import { asciiLength, shortAscii, writeAscii } from "../common/short_ascii.ts";
 import { extFieldCountMax } from "../config/limits.ts";
 import type { RemotingCommand } from "./command.ts";
 import type { HeaderFields } from "./header_json.ts";
@@ -40,14 +41,12 @@ function isShort(value: number): boolean {
 export function encodeBinaryHeader(cmd: RemotingCommand): Uint8Array {
   assert(fitsBinaryHeader(cmd), "code and version must fit a short in a binary header");
   const remark = cmd.remark ? encoder.encode(cmd.remark) : new Uint8Array(0);
-  const entries: [Uint8Array, Uint8Array][] = [];
+  // Two passes: sizes first, then one buffer. Names and values are nearly always short ASCII,
+  // written without a TextEncoder call each (this runs for every request and response).
   let mapBytes = 0;
   for (const [key, value] of cmd.extFields ?? []) {
     if (key === "" || value === "") continue;
-    const k = encoder.encode(key);
-    const v = encoder.encode(value);
-    entries.push([k, v]);
-    mapBytes += 2 + k.length + 4 + v.length;
+    mapBytes += 2 + utf8Length(key) + 4 + utf8Length(value);
   }
   const out = new Uint8Array(binaryHeaderFixedBytes + remark.length + mapBytes);
   const view = new DataView(out.buffer);
@@ -61,16 +60,28 @@ export function encodeBinaryHeader(cmd: RemotingCommand): Uint8Array {
   let pos = 17 + remark.length;
   view.setInt32(pos, mapBytes);
   pos += 4;
-  for (const [k, v] of entries) {
-    view.setInt16(pos, k.length);
-    out.set(k, pos + 2);
-    pos += 2 + k.length;
-    view.setInt32(pos, v.length);
-    out.set(v, pos + 4);
-    pos += 4 + v.length;
+  for (const [key, value] of cmd.extFields ?? []) {
+    if (key === "" || value === "") continue;
+    const keyEnd = writeUtf8(out, pos + 2, key);
+    view.setInt16(pos, keyEnd - pos - 2);
+    pos = keyEnd;
+    const valueEnd = writeUtf8(out, pos + 4, value);
+    view.setInt32(pos, valueEnd - pos - 4);
+    pos = valueEnd;
   }
   assert(pos === out.length, "binary header length matches what was written");
   return out;
+}
+
+function utf8Length(text: string): number {
+  const ascii = asciiLength(text);
+  return ascii >= 0 ? ascii : Buffer.byteLength(text, "utf8");
+}
+
+/** Writes `text` as UTF-8 at `at`; returns the position after it. */
+function writeUtf8(out: Uint8Array, at: number, text: string): number {
+  if (asciiLength(text) >= 0) return writeAscii(out, at, text);
+  return at + encoder.encodeInto(text, out.subarray(at)).written;
 }
 
 export function decodeBinaryHeader(bytes: Uint8Array): HeaderFields {
@@ -163,6 +174,12 @@ class BinaryReader {
 
   string(count: number): string | null {
     if (count === 0) return null;
+    this.need(count, "a string");
+    const short = shortAscii(this.bytes, this.pos, this.pos + count);
+    if (short !== undefined) {
+      this.pos += count;
+      return short;
+    }
     const bytes = this.slice(count);
     try {
       return decoder.decode(bytes);

@@ -32,6 +32,12 @@ export interface DispatchedRecord {
 
 export type DispatchListener = (record: DispatchedRecord) => void;
 
+/** Bytes the caller has just written to the commit log at `start`, still in its hands. */
+export interface WrittenBytes {
+  start: number;
+  bytes: Uint8Array;
+}
+
 /** What dispatch needs of a record (a decoded StoredRecord has it all). */
 export type DispatchSource = Pick<
   StoredRecord,
@@ -106,11 +112,12 @@ export class Dispatcher {
   /**
    * Dispatches every record in [reputOffset, writePosition), reading at most readChunkBytes at a
    * time (more when one record is larger). Returns false if it stopped on bytes that are not a
-   * record inside the written range (damage: the caller reports it).
+   * record inside the written range (damage: the caller reports it). `written`: what a slave
+   * just appended; records inside it are read from memory, not read back from the file.
    */
-  run(): boolean {
+  run(written?: WrittenBytes): boolean {
     try {
-      return this.runRange();
+      return this.runRange(written);
     } finally {
       for (const queue of this.touched) queue.writePending();
       this.touched.clear();
@@ -118,13 +125,13 @@ export class Dispatcher {
     }
   }
 
-  private runRange(): boolean {
+  private runRange(written: WrittenBytes | undefined): boolean {
     const end = Math.min(this.commitLog.writePosition, this.endLimit);
     while (this.reputOffset < end) {
       const segmentEnd =
         this.commitLog.files.segmentStartFor(this.reputOffset) + this.commitLog.segmentSizeBytes;
       const windowEnd = Math.min(end, segmentEnd, this.reputOffset + this.readChunkBytes);
-      let bytes = this.commitLog.read(this.reputOffset, windowEnd - this.reputOffset);
+      let bytes = this.window(this.reputOffset, windowEnd, written);
       if (!bytes || bytes.length === 0) return false;
       let consumed = this.dispatchBytes(bytes, segmentEnd);
       // The first bytes of a record still arriving (a slave gets records in pieces).
@@ -144,6 +151,24 @@ export class Dispatcher {
       if (consumed === 0) return false;
     }
     return true;
+  }
+
+  /**
+   * The bytes of [from, to): a view of `written` when it holds them all. A record that began
+   * before `written` (a slave gets records in pieces) is read from the file alone: the window
+   * stops where `written` starts, or 8 bytes in, enough for the record's size, and the
+   * one-record read in runRange() fetches the rest.
+   */
+  private window(from: number, to: number, written: WrittenBytes | undefined) {
+    if (written === undefined) return this.commitLog.read(from, to - from);
+    const writtenEnd = written.start + written.bytes.length;
+    if (from >= written.start && to <= writtenEnd) {
+      return written.bytes.subarray(from - written.start, to - written.start);
+    }
+    if (from < written.start && written.start < to) {
+      to = Math.min(to, Math.max(written.start, from + 8));
+    }
+    return this.commitLog.read(from, to - from);
   }
 
   /** Dispatches the records in `bytes` (which start at reputOffset); returns bytes consumed. */

@@ -27,7 +27,12 @@ import {
 import { CommitLog } from "./commit_log.ts";
 import type { ConsumeQueueUnit } from "./consume_queue_codec.ts";
 import { ConsumeQueueSet } from "./consume_queue_set.ts";
-import { Dispatcher, type DispatchListener, type DispatchSource } from "./dispatch.ts";
+import {
+  Dispatcher,
+  type DispatchListener,
+  type DispatchSource,
+  type WrittenBytes,
+} from "./dispatch.ts";
 import type { FileIO } from "./file_io.ts";
 import { FlushService } from "./flush_service.ts";
 import { IndexService } from "./index_service.ts";
@@ -397,9 +402,9 @@ export class MessageStore {
    * error on a queue file) does not undo the append: the records are in the commit log and the
    * next recovery re-dispatches them; it is logged and dispatch resumes on the next append.
    */
-  private dispatchAppended(): void {
+  private dispatchAppended(written?: WrittenBytes): void {
     try {
-      if (!this.dispatcher.run()) {
+      if (!this.dispatcher.run(written)) {
         this.options.log.error(`dispatch stopped at ${this.dispatcher.reputOffset}: not a record`);
       }
     } catch (error) {
@@ -492,7 +497,7 @@ export class MessageStore {
     if (offset !== this.commitLog.writePosition) return false;
     if (bytes.length === 0) return true;
     this.commitLog.appendRaw(offset, bytes);
-    this.dispatchAppended();
+    this.dispatchAppended({ start: offset, bytes });
     const stored = this.dispatcher.lastDispatchedStoreTimestamp;
     if (stored > this.commitLog.lastStoreTimestamp) this.commitLog.lastStoreTimestamp = stored;
     if (stored > this.lastStoreTimestamp) this.lastStoreTimestamp = stored;

@@ -67,6 +67,8 @@ describe("protocol: frame: golden bytes", () => {
       extFields: new Map([
         ["k", "v"],
         ["msgId", "0A00"],
+        ["tópico", "Tópico-ü"],
+        ["properties", "UNIQ_KEY\u00017F0000011A2B18B4AAC20000000000AB\u0002TAGS\u0001A\u0002"],
       ]),
     };
     expect(decodeFrameContent(encodeFrame(cmd).subarray(4))).toEqual({ ...cmd, body: null });

@@ -1,0 +1,39 @@
+// shortAscii builds short ASCII strings itself and hands everything else back to TextDecoder.
+
+import { describe, expect, test } from "bun:test";
+import {
+  asciiLength,
+  shortAscii,
+  shortAsciiLengthMax,
+  writeAscii,
+} from "../../../core/common/short_ascii.ts";
+
+const utf8 = (text: string) => new TextEncoder().encode(text);
+
+describe("shortAscii", () => {
+  test("common: short ascii: decodes ASCII inside a larger buffer", () => {
+    const bytes = utf8("xxBenchTopic\u0000 1700000000000yy");
+    expect(shortAscii(bytes, 2, 12)).toBe("BenchTopic");
+    expect(shortAscii(bytes, 12, 14)).toBe("\u0000 ");
+    expect(shortAscii(bytes, 14, 27)).toBe("1700000000000");
+    expect(shortAscii(bytes, 3, 3)).toBe("");
+  });
+
+  test("common: short ascii: leaves non-ASCII, long and out-of-range text to the caller", () => {
+    expect(shortAscii(utf8("Tópico"), 0, 7)).toBeUndefined();
+    const long = utf8("a".repeat(shortAsciiLengthMax + 1));
+    expect(shortAscii(long, 0, long.length)).toBeUndefined();
+    expect(shortAscii(long, 0, shortAsciiLengthMax)).toBe("a".repeat(shortAsciiLengthMax));
+    expect(shortAscii(utf8("abc"), 1, 4)).toBeUndefined();
+    expect(shortAscii(utf8("abc"), 2, 1)).toBeUndefined();
+  });
+
+  test("common: short ascii: asciiLength and writeAscii copy ASCII byte for byte", () => {
+    expect(asciiLength("queueOffset")).toBe(11);
+    expect(asciiLength("")).toBe(0);
+    expect(asciiLength("Tópico")).toBe(-1);
+    const out = new Uint8Array(8).fill(0xff);
+    expect(writeAscii(out, 2, "a\u0001b")).toBe(5);
+    expect([...out]).toEqual([0xff, 0xff, 0x61, 0x01, 0x62, 0xff, 0xff, 0xff]);
+  });
+});
