@@ -12,6 +12,7 @@ import type { IndexableRecord, IndexService } from "./index_service.ts";
 import type { ConsumeQueueSet } from "./consume_queue_set.ts";
 import type { ConsumeQueue } from "./consume_queue.ts";
 import { DispatchProperties } from "./dispatch_properties.ts";
+import { dispatchScratch, readDispatchSource } from "./dispatch_read.ts";
 
 /** Delayed messages wait here; its units carry a delivery time where others carry a tag hash. */
 export const SCHEDULE_TOPIC_XXXX = "SCHEDULE_TOPIC_XXXX";
@@ -95,6 +96,8 @@ export class Dispatcher {
   };
   private readonly readChunkBytes: number;
   private readonly properties = new DispatchProperties();
+  /** Refilled for every record read back from the log (dispatchRecord keeps nothing of it). */
+  private readonly sourceScratch = dispatchScratch();
 
   constructor(
     private readonly commitLog: CommitLog,
@@ -175,7 +178,14 @@ export class Dispatcher {
   private dispatchBytes(bytes: Uint8Array, segmentEnd: number): number {
     let pos = 0;
     const base = this.reputOffset;
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const source = this.sourceScratch;
     while (pos < bytes.length) {
+      if (readDispatchSource(bytes, view, pos, base, source)) {
+        this.dispatchRecord(source);
+        pos += source.totalSize;
+        continue;
+      }
       const result = decodeRecord(bytes, pos, { checkCrc: false, basePosition: base });
       if (result.kind === "record") {
         this.dispatchRecord(result.record);
