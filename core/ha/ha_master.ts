@@ -32,6 +32,8 @@ interface Slave {
   ackOffset: number;
   /** Next byte to send (null until the first report). */
   transferOffset: number | null;
+  /** The end of the last batch sent, until the slave acknowledges it (null: nothing unacked). */
+  unackedEnd: number | null;
   lastReadMs: number;
   lastWriteMs: number;
 }
@@ -79,9 +81,20 @@ export class HaMaster {
     return best;
   }
 
-  /** The store appended: send the new bytes to every slave. */
+  /**
+   * The store appended: send the new bytes to every slave that has acknowledged its last
+   * batch. One batch is in flight per slave; appends made meanwhile go out together when the
+   * ack comes. Under SYNC load this sends a few large frames instead of one per drain (each a
+   * socket write, a slave wake-up and an ack, which cost more than the bytes); an idle slave
+   * still gets each append at once.
+   */
   notifyAppended(): void {
-    for (const slave of this.slaves) this.pump(slave);
+    for (const slave of this.slaves) if (this.acknowledgedAll(slave)) this.pump(slave);
+  }
+
+  private acknowledgedAll(slave: Slave): boolean {
+    if (slave.unackedEnd !== null && slave.ackOffset >= slave.unackedEnd) slave.unackedEnd = null;
+    return slave.unackedEnd === null;
   }
 
   /** Resolves true once a slave acknowledged `offset`, false after `timeoutMs`. */
@@ -99,6 +112,7 @@ export class HaMaster {
       reports: new SlaveReportDecoder(),
       ackOffset: -1,
       transferOffset: null,
+      unackedEnd: null,
       lastReadMs: nowMs,
       lastWriteMs: nowMs,
     };
@@ -138,7 +152,7 @@ export class HaMaster {
       this.options.log.info(`slave ${slave.remote} follows from offset ${slave.transferOffset}`);
     }
     this.waiters.release(this.ackOffset());
-    this.pump(slave);
+    if (this.acknowledgedAll(slave)) this.pump(slave);
   }
 
   /** Sends frames until the slave is up to date or its socket is full. */
@@ -156,6 +170,7 @@ export class HaMaster {
       const data = commitLog.read(from, size);
       if (!data || data.length === 0) return; // a segment removed by retention: wait
       slave.transferOffset = from + data.length;
+      slave.unackedEnd = slave.transferOffset;
       if (!this.send(slave, encodeTransferHeader(from, data.length), data)) return;
     }
   }
