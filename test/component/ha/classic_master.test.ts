@@ -24,7 +24,7 @@ async function until(condition: () => boolean, what: string): Promise<void> {
 }
 
 describe("ha: classic master", () => {
-  test("ha: classic master: one batch in flight; appends meanwhile go out together on the ack", async () => {
+  test("ha: classic master: one batch in flight; appends meanwhile go out on its ack", async () => {
     const config = tempStoreConfig();
     const { store, clock, log } = openStore(config);
     cleanups.push(() => rmSync(config.storePathRootDir, { recursive: true, force: true }));
