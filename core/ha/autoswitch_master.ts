@@ -56,6 +56,8 @@ interface Replica {
   ackOffset: number;
   /** Next byte to send (null until the first ack after the handshake). */
   transferOffset: number | null;
+  /** The end of the last batch sent, until the replica acks it (null: nothing unacked). */
+  unackedEnd: number | null;
   lastReadMs: number;
   lastWriteMs: number;
   /** When its ack last reached this log's end (0: never). */
@@ -147,8 +149,22 @@ export class AutoSwitchMaster {
     this.waiters.release(this.confirmOffset());
   }
 
+  /**
+   * The store appended: send the new bytes to every replica that acked its last batch. One
+   * batch is in flight per replica, as the classic master does (ha_master.ts): appends made
+   * meanwhile, and a newer confirm offset, go out together when the ack comes.
+   */
   notifyAppended(): void {
-    for (const replica of [...this.replicas]) this.pumpSafely(replica);
+    for (const replica of [...this.replicas]) {
+      if (this.ackedAll(replica)) this.pumpSafely(replica);
+    }
+  }
+
+  private ackedAll(replica: Replica): boolean {
+    if (replica.unackedEnd !== null && replica.ackOffset >= replica.unackedEnd) {
+      replica.unackedEnd = null;
+    }
+    return replica.unackedEnd === null;
   }
 
   private accept(socket: Socket<SocketData>): Replica | null {
@@ -164,6 +180,7 @@ export class AutoSwitchMaster {
       syncFromLastFile: false,
       ackOffset: -1,
       transferOffset: null,
+      unackedEnd: null,
       lastReadMs: nowMs,
       lastWriteMs: nowMs,
       caughtUpMs: 0,
@@ -195,9 +212,10 @@ export class AutoSwitchMaster {
     }
     const confirm = this.confirmOffset();
     this.waiters.release(confirm);
-    // A newer confirm offset lets every replica dispatch further: tell them all now.
-    if (confirm > replica.toldConfirm) for (const r of [...this.replicas]) this.pumpSafely(r);
-    else this.pumpSafely(replica);
+    // A newer confirm offset lets every replica dispatch further: tell them all now, except a
+    // replica with a batch in flight, which hears it with the next batch once it acks.
+    const others = confirm > replica.toldConfirm ? [...this.replicas] : [replica];
+    for (const r of others) if (this.ackedAll(r)) this.pumpSafely(r);
   }
 
   /** pump, where a failed read of the log (an IO error) ends this connection only. */
@@ -215,6 +233,7 @@ export class AutoSwitchMaster {
     replica.brokerId = brokerId;
     replica.syncFromLastFile = syncFromLastFile;
     replica.transferOffset = null;
+    replica.unackedEnd = null;
     const entries = this.options.epochs.entries().slice(-EPOCH_ENTRIES_MAX);
     const end = this.options.store.commitLog.writePosition;
     this.write(replica, encodeMasterHandshake(end, entries));
@@ -280,6 +299,7 @@ export class AutoSwitchMaster {
         confirmOffset: confirm,
       });
       replica.toldConfirm = Math.max(replica.toldConfirm, confirm);
+      replica.unackedEnd = replica.transferOffset;
       if (!this.write(replica, header, data)) return;
     }
     // Nothing left to send: still tell a newer confirm offset, in a heartbeat.

@@ -4,7 +4,9 @@
 
 export class DirtyPages {
   private readonly flags: Uint8Array;
+  /** Flagged pages from `head` on, oldest first (pages before `head` were taken). */
   private readonly flagged: number[] = [];
+  private head = 0;
 
   constructor(
     itemCount: number,
@@ -22,16 +24,26 @@ export class DirtyPages {
   }
 
   get size(): number {
-    return this.flagged.length;
+    return this.flagged.length - this.head;
   }
 
-  /** Flagged pages in the order they were first marked. */
-  pages(): readonly number[] {
-    return this.flagged;
+  /** Unflags and returns up to `countMax` pages, those flagged longest first. */
+  take(countMax: number): number[] {
+    const end = Math.min(this.flagged.length, this.head + countMax);
+    const taken = this.flagged.slice(this.head, end);
+    for (const page of taken) this.flags[page] = 0;
+    this.head = end;
+    if (this.head === this.flagged.length) {
+      this.flagged.length = 0;
+      this.head = 0;
+    } else if (this.head >= 1024 && this.head * 2 >= this.flagged.length) {
+      this.flagged.splice(0, this.head); // keep the taken prefix from growing without bound
+      this.head = 0;
+    }
+    return taken;
   }
 
   clear(): void {
-    for (const page of this.flagged) this.flags[page] = 0;
-    this.flagged.length = 0;
+    this.take(Infinity);
   }
 }
