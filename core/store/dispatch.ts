@@ -124,7 +124,7 @@ export class Dispatcher {
     } finally {
       for (const queue of this.touched) queue.writePending();
       this.touched.clear();
-      this.index?.writeSome();
+      this.index?.writePending();
     }
   }
 
@@ -221,7 +221,7 @@ export class Dispatcher {
     } finally {
       for (const queue of this.touched) queue.writePending();
       this.touched.clear();
-      this.index?.writeSome();
+      this.index?.writePending();
     }
   }
 
