@@ -393,6 +393,11 @@ export class IndexService {
     return file;
   }
 
+  /** Slot pages changed since they were last written (for tests and diagnostics). */
+  dirtySlotPageCount(): number {
+    return this.dirtySlots.size;
+  }
+
   /** Writes the changed slots of the newest file, one 4 KiB page per write. */
   private writeSlots(pagesMax = Infinity): void {
     const file = this.slotsFile;
@@ -423,10 +428,13 @@ export class IndexService {
       if (!file.dirty) continue;
       if (file === this.slotsFile) {
         this.writePending();
-        // Each write takes the slots as they are then; a slot ahead of the header below is
-        // what recovery already repairs (repairSlotsPastCount).
-        while (this.dirtySlots.size > 0 && file === this.slotsFile) {
+        // The pages dirty now, a chunk per turn; each write takes the slots as they are then
+        // (one ahead of the header below is what recovery repairs: repairSlotsPastCount).
+        // Pages dirtied meanwhile go with the entries just before the header snapshot.
+        let pagesLeft = this.dirtySlots.size;
+        while (pagesLeft > 0 && file === this.slotsFile) {
           this.writeSlots(slotPagesPerYield);
+          pagesLeft -= slotPagesPerYield;
           await yieldToEventLoop();
         }
       }
