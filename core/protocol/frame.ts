@@ -15,38 +15,104 @@
 import { assert } from "../common/assert.ts";
 import { ProtocolError } from "../common/errors.ts";
 import { frameSizeBytesMax } from "../config/limits.ts";
-import { SerializeType, type RemotingCommand } from "./command.ts";
-import { decodeBinaryHeader, encodeBinaryHeader, fitsBinaryHeader } from "./header_binary.ts";
+import { SerializeType, type RemotingCommand, type SerializeTypeValue } from "./command.ts";
+import {
+  binaryHeaderLength,
+  decodeBinaryHeader,
+  encodeBinaryHeader,
+  fitsBinaryHeader,
+  writeBinaryHeader,
+} from "./header_binary.ts";
 import { decodeJsonHeader, encodeJsonHeader } from "./header_json.ts";
 
 export const framePrefixBytes = 8;
 
 export function encodeHeader(cmd: RemotingCommand): Uint8Array {
-  // A command that cannot be expressed in binary (code > 32767) falls back to JSON, as
-  // RocketMQ requires for its POP codes.
-  if (cmd.serializeType === SerializeType.ROCKETMQ && fitsBinaryHeader(cmd)) {
-    return encodeBinaryHeader(cmd);
-  }
-  return encodeJsonHeader(cmd);
+  return usesBinaryHeader(cmd) ? encodeBinaryHeader(cmd) : encodeJsonHeader(cmd);
 }
 
-/** The whole frame, length prefix included. Throws ProtocolError if it exceeds the limit. */
-export function encodeFrame(cmd: RemotingCommand, frameBytesMax = frameSizeBytesMax): Uint8Array {
-  const header = encodeHeader(cmd);
-  const usesBinary = cmd.serializeType === SerializeType.ROCKETMQ && fitsBinaryHeader(cmd);
-  const type = usesBinary ? SerializeType.ROCKETMQ : SerializeType.JSON;
-  const bodyLength = cmd.body?.length ?? 0;
-  const frameLength = 4 + header.length + bodyLength;
+// A command that cannot be expressed in binary (code > 32767) falls back to JSON, as RocketMQ
+// requires for its POP codes.
+function usesBinaryHeader(cmd: RemotingCommand): boolean {
+  return cmd.serializeType === SerializeType.ROCKETMQ && fitsBinaryHeader(cmd);
+}
+
+/** How one command encodes: planFrame works it out, writeFrame writes it where told. */
+export interface FramePlan {
+  /** The whole frame, length prefix included. */
+  frameBytes: number;
+  headerBytes: number;
+  type: SerializeTypeValue;
+  /** A JSON header is encoded while planning; a binary one is written in place (null here). */
+  jsonHeader: Uint8Array | null;
+}
+
+export function newFramePlan(): FramePlan {
+  return {
+    frameBytes: 0,
+    headerBytes: 0,
+    type: SerializeType.ROCKETMQ as SerializeTypeValue,
+    jsonHeader: null,
+  };
+}
+
+/** Fills `plan` for `cmd`. Throws ProtocolError if the frame would exceed the limit. */
+export function planFrame(
+  cmd: RemotingCommand,
+  plan: FramePlan,
+  frameBytesMax = frameSizeBytesMax,
+): FramePlan {
+  const binary = usesBinaryHeader(cmd);
+  plan.type = binary ? SerializeType.ROCKETMQ : SerializeType.JSON;
+  plan.jsonHeader = binary ? null : encodeJsonHeader(cmd);
+  plan.headerBytes = binary ? binaryHeaderLength(cmd) : plan.jsonHeader!.length;
+  const frameLength = 4 + plan.headerBytes + (cmd.body?.length ?? 0);
   if (frameLength > frameBytesMax) {
     throw new ProtocolError(`frame of ${frameLength} bytes exceeds the ${frameBytesMax} limit`);
   }
-  assert(header.length < 1 << 24, "header length fits 24 bits");
-  const out = new Uint8Array(4 + frameLength);
-  const view = new DataView(out.buffer);
-  view.setInt32(0, frameLength);
-  view.setInt32(4, (type << 24) | header.length);
-  out.set(header, framePrefixBytes);
-  if (cmd.body) out.set(cmd.body, framePrefixBytes + header.length);
+  assert(plan.headerBytes < 1 << 24, "header length fits 24 bits");
+  plan.frameBytes = 4 + frameLength;
+  return plan;
+}
+
+/**
+ * Writes the planned frame of `cmd` at `at` (`view` spans `out` exactly); with `withBody`
+ * false, everything but the body (the caller sends the body bytes next). Returns the end.
+ */
+export function writeFrame(
+  cmd: RemotingCommand,
+  plan: FramePlan,
+  out: Uint8Array,
+  view: DataView,
+  at: number,
+  withBody = true,
+): number {
+  view.setInt32(at, plan.frameBytes - 4);
+  view.setInt32(at + 4, (plan.type << 24) | plan.headerBytes);
+  const headerAt = at + framePrefixBytes;
+  let end: number;
+  if (plan.jsonHeader) {
+    out.set(plan.jsonHeader, headerAt);
+    end = headerAt + plan.jsonHeader.length;
+  } else {
+    end = writeBinaryHeader(cmd, out, view, headerAt);
+  }
+  assert(end === headerAt + plan.headerBytes, "header length matches its plan");
+  if (withBody && cmd.body) {
+    out.set(cmd.body, end);
+    end += cmd.body.length;
+  }
+  return end;
+}
+
+const scratchPlan = newFramePlan();
+
+/** The whole frame, length prefix included. Throws ProtocolError if it exceeds the limit. */
+export function encodeFrame(cmd: RemotingCommand, frameBytesMax = frameSizeBytesMax): Uint8Array {
+  const plan = planFrame(cmd, scratchPlan, frameBytesMax);
+  const out = new Uint8Array(plan.frameBytes);
+  const end = writeFrame(cmd, plan, out, new DataView(out.buffer), 0);
+  assert(end === out.length, "frame length matches what was written");
   return out;
 }
 

@@ -39,38 +39,70 @@ function isShort(value: number): boolean {
 }
 
 export function encodeBinaryHeader(cmd: RemotingCommand): Uint8Array {
-  assert(fitsBinaryHeader(cmd), "code and version must fit a short in a binary header");
-  const remark = cmd.remark ? encoder.encode(cmd.remark) : new Uint8Array(0);
-  // Two passes: sizes first, then one buffer. Names and values are nearly always short ASCII,
-  // written without a TextEncoder call each (this runs for every request and response).
-  let mapBytes = 0;
-  for (const [key, value] of cmd.extFields ?? []) {
-    if (key === "" || value === "") continue;
-    mapBytes += 2 + utf8Length(key) + 4 + utf8Length(value);
-  }
-  const out = new Uint8Array(binaryHeaderFixedBytes + remark.length + mapBytes);
-  const view = new DataView(out.buffer);
-  view.setInt16(0, cmd.code);
-  view.setUint8(2, LanguageCode[cmd.language]);
-  view.setInt16(3, cmd.version);
-  view.setInt32(5, cmd.opaque);
-  view.setInt32(9, cmd.flag);
-  view.setInt32(13, remark.length);
-  out.set(remark, 17);
-  let pos = 17 + remark.length;
-  view.setInt32(pos, mapBytes);
-  pos += 4;
-  for (const [key, value] of cmd.extFields ?? []) {
-    if (key === "" || value === "") continue;
-    const keyEnd = writeUtf8(out, pos + 2, key);
-    view.setInt16(pos, keyEnd - pos - 2);
-    pos = keyEnd;
-    const valueEnd = writeUtf8(out, pos + 4, value);
-    view.setInt32(pos, valueEnd - pos - 4);
-    pos = valueEnd;
-  }
-  assert(pos === out.length, "binary header length matches what was written");
+  const out = new Uint8Array(binaryHeaderLength(cmd));
+  const end = writeBinaryHeader(cmd, out, new DataView(out.buffer), 0);
+  assert(end === out.length, "binary header length matches what was written");
   return out;
+}
+
+/** The bytes encodeBinaryHeader would return for `cmd`, without encoding it. */
+export function binaryHeaderLength(cmd: RemotingCommand): number {
+  assert(fitsBinaryHeader(cmd), "code and version must fit a short in a binary header");
+  extFieldsBytes = 0;
+  cmd.extFields?.forEach(addExtFieldBytes);
+  return binaryHeaderFixedBytes + (cmd.remark ? utf8Length(cmd.remark) : 0) + extFieldsBytes;
+}
+
+// Map.forEach with a module-level callback: a for-of over entries makes an array per entry,
+// and this runs for every request and response.
+let extFieldsBytes = 0;
+function addExtFieldBytes(value: string, key: string): void {
+  if (key !== "" && value !== "") extFieldsBytes += 2 + utf8Length(key) + 4 + utf8Length(value);
+}
+
+/**
+ * Writes the header of `cmd` at `at` in `out` (`view` spans `out` exactly), which has room for
+ * binaryHeaderLength(cmd) bytes there; returns the position after it. Names and values are
+ * nearly always short ASCII, written without a TextEncoder call each.
+ */
+export function writeBinaryHeader(
+  cmd: RemotingCommand,
+  out: Uint8Array,
+  view: DataView,
+  at: number,
+): number {
+  view.setInt16(at, cmd.code);
+  view.setUint8(at + 2, LanguageCode[cmd.language]);
+  view.setInt16(at + 3, cmd.version);
+  view.setInt32(at + 5, cmd.opaque);
+  view.setInt32(at + 9, cmd.flag);
+  const remarkEnd = cmd.remark ? writeUtf8(out, at + 17, cmd.remark) : at + 17;
+  view.setInt32(at + 13, remarkEnd - at - 17);
+  const mapStart = remarkEnd + 4;
+  writingOut = out;
+  writingView = view;
+  writingPos = mapStart;
+  cmd.extFields?.forEach(writeExtField);
+  const end = writingPos;
+  writingOut = emptyBytes;
+  writingView = emptyView;
+  view.setInt32(remarkEnd, end - mapStart);
+  return end;
+}
+
+// Where writeExtField writes (set by writeBinaryHeader around its forEach).
+const emptyBytes = new Uint8Array(0);
+const emptyView = new DataView(emptyBytes.buffer);
+let writingOut: Uint8Array = emptyBytes;
+let writingView: DataView = emptyView;
+let writingPos = 0;
+function writeExtField(value: string, key: string): void {
+  if (key === "" || value === "") return;
+  const keyEnd = writeUtf8(writingOut, writingPos + 2, key);
+  writingView.setInt16(writingPos, keyEnd - writingPos - 2);
+  const valueEnd = writeUtf8(writingOut, keyEnd + 4, value);
+  writingView.setInt32(keyEnd, valueEnd - keyEnd - 4);
+  writingPos = valueEnd;
 }
 
 function utf8Length(text: string): number {

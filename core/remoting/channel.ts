@@ -6,8 +6,9 @@
 // Ordering: frames are written in the order send() is called; a frame is never interleaved with
 // another because each is queued whole.
 //
-// Coalescing (real sockets): frames sent in one turn of the event loop go out in one socket
-// write, issued from a microtask queued by the first of them. A store drain answers hundreds of
+// Coalescing (real sockets): frames sent in one turn of the event loop are encoded back to back
+// into one pooled chunk (output_chunk.ts) and go out in one socket write, issued from a
+// microtask queued by the first of them. A store drain answers hundreds of
 // sends at once; one write per answer cost a fifth of the broker's CPU. The microtask runs after
 // every continuation already queued, and promise chains advance breadth-first, so the answers a
 // drain resolves all land in one write without waiting for another event-loop turn.
@@ -18,7 +19,13 @@ import { ConnectionError, ProtocolError, TimeoutError } from "../common/errors.t
 import type { Logger } from "../common/log.ts";
 import { connectionWriteBufferBytesMax, pendingRequestCountMax } from "../config/limits.ts";
 import { FlagBit, isResponse, type RemotingCommand } from "../protocol/command.ts";
-import { FrameDecoder, encodeFrame } from "../protocol/frame.ts";
+import { FrameDecoder, newFramePlan, planFrame, writeFrame } from "../protocol/frame.ts";
+import {
+  outputChunkBytes,
+  returnOutputChunk,
+  takeOutputChunk,
+  type OutputChunk,
+} from "./output_chunk.ts";
 
 /** The part of a socket a channel needs; Bun sockets fit it, and tests pass fakes. */
 export interface SocketLike {
@@ -44,9 +51,9 @@ export class Channel {
   private readonly decoder = new FrameDecoder();
   private readonly writeQueue: Uint8Array[] = [];
   private queuedBytes = 0;
-  /** Frames sent this turn, written together by flushCoalesced (coalescing only). */
-  private coalesced: Uint8Array[] = [];
-  private coalescedBytes = 0;
+  /** Frames sent this turn, encoded back to back, written by flushOutput (coalescing only). */
+  private output: OutputChunk | null = null;
+  private outputBytes = 0;
   private flushQueued = false;
   private readonly pending = new Map<number, PendingRequest>();
   private nextOpaque = 1;
@@ -98,38 +105,59 @@ export class Channel {
   /** Queues one frame. Returns false (and logs) if the channel is closed or the frame is bad. */
   send(cmd: RemotingCommand): boolean {
     if (this.closed) return false;
-    let frame: Uint8Array;
+    let plan;
     try {
-      frame = encodeFrame(cmd);
+      plan = planFrame(cmd, sendPlan);
     } catch (error) {
       this.log.warn(`not sending code ${cmd.code} to ${this.remoteAddress}: ${error}`);
       return false;
     }
-    if (!this.options.coalesceWrites) return this.write(frame);
-    this.coalesced.push(frame);
-    this.coalescedBytes += frame.length;
-    if (this.coalescedBytes >= coalescedBytesMax) {
-      this.flushCoalesced();
-    } else if (!this.flushQueued) {
+    const bodyBytes = cmd.body?.length ?? 0;
+    // A large body (a pull answer) goes to the socket as it is, after the frame's head.
+    const bodyDirect = bodyBytes >= directBodyBytesMin;
+    const encodedBytes = bodyDirect ? plan.frameBytes - bodyBytes : plan.frameBytes;
+    if (!this.options.coalesceWrites || encodedBytes > outputChunkBytes) {
+      this.flushOutput();
+      const frame = new Uint8Array(plan.frameBytes);
+      writeFrame(cmd, plan, frame, new DataView(frame.buffer), 0);
+      return this.write(frame, true);
+    }
+    if (this.output && this.outputBytes + encodedBytes > outputChunkBytes) this.flushOutput();
+    const out = (this.output ??= takeOutputChunk());
+    this.outputBytes = writeFrame(cmd, plan, out.bytes, out.view, this.outputBytes, !bodyDirect);
+    if (bodyDirect) {
+      this.flushOutput();
+      return this.write(cmd.body!, false);
+    }
+    if (!this.flushQueued) {
       this.flushQueued = true;
       queueMicrotask(this.flushCoalesced);
     }
     return true;
   }
 
-  /** Writes the frames sent since the last flush as one buffer. */
   private readonly flushCoalesced = (): void => {
     this.flushQueued = false;
-    const frames = this.coalesced;
-    if (frames.length === 0 || this.closed) return;
-    const joined = frames.length === 1 ? frames[0]! : concatBytes(frames, this.coalescedBytes);
-    this.coalesced = [];
-    this.coalescedBytes = 0;
-    this.write(joined);
+    this.flushOutput();
   };
 
-  /** Writes what the socket takes now and queues the rest behind what is already queued. */
-  private write(frame: Uint8Array): boolean {
+  /** Writes the frames encoded since the last flush, in one write, and frees their chunk. */
+  private flushOutput(): void {
+    const out = this.output;
+    if (!out) return;
+    const bytes = this.outputBytes;
+    this.output = null;
+    this.outputBytes = 0;
+    if (bytes > 0) this.write(out.bytes.subarray(0, bytes), false);
+    returnOutputChunk(out);
+  }
+
+  /**
+   * Writes what the socket takes now and queues the rest behind what is already queued (a
+   * copy unless `owned`: the caller may reuse its bytes once this returns).
+   */
+  private write(frame: Uint8Array, owned: boolean): boolean {
+    if (this.closed) return false;
     this.lastActivityMs = this.clock.nowMs();
     if (this.writeQueue.length === 0) {
       const written = this.socket.write(frame);
@@ -140,7 +168,7 @@ export class Channel {
       this.close(`peer reads too slowly: more than ${connectionWriteBufferBytesMax} bytes queued`);
       return false;
     }
-    this.writeQueue.push(frame);
+    this.writeQueue.push(owned ? frame : frame.slice());
     this.queuedBytes += frame.length;
     return true;
   }
@@ -161,7 +189,7 @@ export class Channel {
 
   /** Bytes sent but not yet taken by the socket (waiting for drain or for this turn's end). */
   queuedWriteBytes(): number {
-    return this.queuedBytes + this.coalescedBytes;
+    return this.queuedBytes + this.outputBytes;
   }
 
   /** Sends a request and resolves with the matching response (by opaque). */
@@ -213,17 +241,16 @@ export class Channel {
     // Frames sent this turn were accepted (send() said so): hand what the socket takes now to
     // it before it ends, or a oneway request sent just before a clean close would be lost.
     // Marked closed first, so a full buffer cannot close it again from inside write().
-    const frames = this.flushQueued ? this.coalesced : [];
+    const out = this.output;
     this.closed = true;
-    for (const frame of frames) {
-      if (this.writeQueue.length > 0) break;
-      if (this.socket.write(frame) !== frame.length) break;
-    }
+    if (out && this.writeQueue.length === 0)
+      this.socket.write(out.bytes.subarray(0, this.outputBytes));
+    if (out) returnOutputChunk(out);
+    this.output = null;
+    this.outputBytes = 0;
     this.closeReason = reason;
     this.writeQueue.length = 0;
     this.queuedBytes = 0;
-    this.coalesced = [];
-    this.coalescedBytes = 0;
     for (const [, entry] of this.pending) {
       entry.timer.cancel();
       entry.reject(new ConnectionError(`connection to ${this.remoteAddress} closed: ${reason}`));
@@ -255,16 +282,8 @@ export class Channel {
   }
 }
 
-/** Past this many bytes sent in one turn, they are written at once rather than at its end. */
-const coalescedBytesMax = 1024 * 1024;
+/** Bodies this long are written from their own bytes rather than copied into a chunk. */
+const directBodyBytesMin = 64 * 1024;
 
-function concatBytes(parts: Uint8Array[], totalBytes: number): Uint8Array {
-  const out = new Uint8Array(totalBytes);
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  assert(at === totalBytes, "coalesced byte count matches its frames");
-  return out;
-}
+/** Every channel plans its frames here: a plan is used only inside one synchronous send(). */
+const sendPlan = newFramePlan();

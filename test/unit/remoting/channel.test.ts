@@ -98,6 +98,27 @@ describe("remoting: channel", () => {
     expect(other.socket.ended).toBe(true);
   });
 
+  test("remoting: channel: small, large-body and oversized frames keep their order and bytes", async () => {
+    const { channel, socket } = fakeChannel({ coalesceWrites: true });
+    socket.capacityBytes = 50_000; // partial writes: what is queued must be a copy
+    const bodies = [100, 70 * 1024, 10, 300 * 1024, 5].map((size, i) =>
+      Uint8Array.from({ length: size }, (_, j) => (i * 31 + j) & 0xff),
+    );
+    for (const body of bodies)
+      channel.invokeOneway(createRequest(RequestCode.SEND_MESSAGE_V2, { body }));
+    await Promise.resolve();
+    // A later turn reuses the pooled chunk; the queued bytes must not change with it.
+    const other = fakeChannel({ coalesceWrites: true });
+    for (let i = 0; i < 100; i++) other.channel.invokeOneway(createRequest(RequestCode.HEART_BEAT));
+    await Promise.resolve();
+    socket.capacityBytes = Infinity;
+    channel.drain();
+    const got = socket.commands();
+    expect(got.map((c) => c.opaque)).toEqual([1, 2, 3, 4, 5]);
+    for (let i = 0; i < bodies.length; i++) expect(got[i]!.body).toEqual(bodies[i]!);
+    expect(other.socket.commands()).toHaveLength(100);
+  });
+
   test("remoting: channel: malformed input closes this channel with the reason", () => {
     const { channel, closes, socket } = fakeChannel();
     channel.receive(Uint8Array.of(0x7f, 0xff, 0xff, 0xff));
