@@ -35,16 +35,36 @@ export class UniqueIdGenerator {
   }
 
   next(): string {
-    const now = new Date(this.clock.nowMs());
-    const monthStart = new Date(now.getFullYear(), now.getMonth(), 1).getTime();
-    const tail = new Uint8Array(6);
-    const view = new DataView(tail.buffer);
-    view.setUint32(0, (now.getTime() - monthStart) >>> 0);
-    view.setUint16(4, this.counter);
+    const nowMs = this.clock.nowMs();
+    if (nowMs < this.monthStartMs || nowMs >= this.nextMonthStartMs) this.findMonth(nowMs);
+    const sinceMonthStartMs = (nowMs - this.monthStartMs) >>> 0;
+    const counter = this.counter;
     this.counter = (this.counter + 1) & 0xffff;
-    return this.prefix + Buffer.from(tail).toString("hex").toUpperCase();
+    return (
+      this.prefix +
+      hexByte[sinceMonthStartMs >>> 24]! +
+      hexByte[(sinceMonthStartMs >>> 16) & 0xff]! +
+      hexByte[(sinceMonthStartMs >>> 8) & 0xff]! +
+      hexByte[sinceMonthStartMs & 0xff]! +
+      hexByte[counter >>> 8]! +
+      hexByte[counter & 0xff]!
+    );
+  }
+
+  // Two Dates per id cost more than the rest of it: the month is looked up once a month.
+  private monthStartMs = 0;
+  private nextMonthStartMs = 0;
+
+  private findMonth(nowMs: number): void {
+    const now = new Date(nowMs);
+    this.monthStartMs = new Date(now.getFullYear(), now.getMonth(), 1).getTime();
+    this.nextMonthStartMs = new Date(now.getFullYear(), now.getMonth() + 1, 1).getTime();
   }
 }
+
+const hexByte: string[] = Array.from({ length: 256 }, (_, b) =>
+  b.toString(16).toUpperCase().padStart(2, "0"),
+);
 
 let instancesMade = 0;
 
