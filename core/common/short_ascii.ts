@@ -1,26 +1,49 @@
 // Decoding of short ASCII strings without TextDecoder. A request header carries a dozen short
 // names and numbers ("b", "BenchTopic", "1700000000000"); TextDecoder costs a view and a native
-// call each, about 3x the time of building such a string here (measured with Bun 1.4). Longer
-// or non-ASCII text returns undefined and the caller decodes it as UTF-8.
+// call each. Most of them repeat from one request to the next (every name, the group, the
+// topic, "0", "false"), so decoded strings are interned in a small table keyed by a hash of the
+// bytes: a repeat costs one scan and one compare, and allocates nothing. Longer or non-ASCII
+// text returns undefined and the caller decodes it as UTF-8.
 
 /** Strings up to this length are built here; longer ones are left to TextDecoder. */
-export const shortAsciiLengthMax = 24;
+export const shortAsciiLengthMax = 48;
+/** Only strings this short are interned (longer ones are ids and rarely repeat). */
+const internedLengthMax = 24;
+const internSlotCount = 4096;
+const interned: (string | undefined)[] = new Array(internSlotCount).fill(undefined);
 
-const oneCharStrings: string[] = Array.from({ length: 128 }, (_, code) =>
-  String.fromCharCode(code),
-);
+// Latin-1 of ASCII bytes is the string itself; Buffer's slice is native and works on any
+// Uint8Array (it respects byteOffset).
+const latin1Slice = (
+  Buffer.prototype as unknown as {
+    latin1Slice(this: Uint8Array, start: number, end: number): string;
+  }
+).latin1Slice;
 
 /** bytes[start, end) as a string when it is ASCII and short, else undefined. */
 export function shortAscii(bytes: Uint8Array, start: number, end: number): string | undefined {
   const length = end - start;
   if (length > shortAsciiLengthMax || length < 0 || end > bytes.length) return undefined;
-  let text = "";
+  let hash = length;
   for (let i = start; i < end; i++) {
     const code = bytes[i]!;
     if (code >= 0x80) return undefined;
-    text += oneCharStrings[code]!;
+    hash = (Math.imul(hash, 31) + code) | 0;
   }
+  if (length > internedLengthMax) return latin1Slice.call(bytes, start, end);
+  const slot = (hash ^ (hash >>> 12)) & (internSlotCount - 1);
+  const cached = interned[slot];
+  if (cached !== undefined && cached.length === length && sameAscii(cached, bytes, start)) {
+    return cached;
+  }
+  const text = latin1Slice.call(bytes, start, end);
+  interned[slot] = text;
   return text;
+}
+
+function sameAscii(text: string, bytes: Uint8Array, start: number): boolean {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) !== bytes[start + i]) return false;
+  return true;
 }
 
 /** The length of `text` when it is all ASCII (one byte a character in UTF-8), else -1. */

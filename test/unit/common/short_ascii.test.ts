@@ -1,6 +1,7 @@
 // shortAscii builds short ASCII strings itself and hands everything else back to TextDecoder.
 
 import { describe, expect, test } from "bun:test";
+import { Prng } from "../../../core/common/prng.ts";
 import {
   asciiLength,
   shortAscii,
@@ -35,5 +36,19 @@ describe("shortAscii", () => {
     const out = new Uint8Array(8).fill(0xff);
     expect(writeAscii(out, 2, "a\u0001b")).toBe(5);
     expect([...out]).toEqual([0xff, 0xff, 0x61, 0x01, 0x62, 0xff, 0xff, 0xff]);
+  });
+
+  test("common: short ascii: interned strings never stand in for different bytes", () => {
+    // Thousands of distinct short strings share 4096 slots: every lookup must still compare.
+    const prng = new Prng(11);
+    const seen = new Map<string, Uint8Array>();
+    for (let i = 0; i < 20_000; i++) {
+      const length = 1 + prng.below(12);
+      const bytes = Uint8Array.from({ length }, () => 0x21 + prng.below(4));
+      const text = shortAscii(bytes, 0, length)!;
+      expect(text).toBe(new TextDecoder().decode(bytes));
+      seen.set(text, bytes);
+    }
+    for (const [text, bytes] of seen) expect(shortAscii(bytes, 0, bytes.length)).toBe(text);
   });
 });
