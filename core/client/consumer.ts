@@ -7,7 +7,12 @@
 import type { TimerHandle } from "../common/clock.ts";
 import { javaStringHashCode } from "../common/checksum.ts";
 import { Prng } from "../common/prng.ts";
-import { createRequest, createResponse, type RemotingCommand } from "../protocol/command.ts";
+import {
+  createRequest,
+  createResponse,
+  SerializeType,
+  type RemotingCommand,
+} from "../protocol/command.ts";
 import { encodeHeartbeat } from "../protocol/heartbeat.ts";
 import { encodePullMessageRequest, PullSysFlag } from "../protocol/headers/pull.ts";
 import { RequestCode } from "../protocol/request_code.ts";
@@ -489,6 +494,9 @@ export class PushConsumer {
           expressionType: subscription.expressionType,
           maxMsgBytes: undefined,
         }),
+        // Pulls are as frequent as sends at low rates (each returns what arrived since the
+        // last): the binary header costs both ends a fraction of the JSON one.
+        serializeType: SerializeType.ROCKETMQ,
       });
       let answer: RemotingCommand;
       try {
@@ -514,7 +522,8 @@ export class PushConsumer {
         for (const m of decodeMessages(answer.body ?? new Uint8Array(0))) {
           // Never move past a message the handler has not taken (stop or pause in between).
           if (!this.running || owned.stopped) return;
-          if (!(await this.holdsLock(owned))) return; // pull again from here once locked
+          // Pull again from here once locked (a lock held and fresh costs no await).
+          if (this.locking && !(await this.holdsLock(owned))) return;
           // The lock check may have waited on the broker: the queue may be gone meanwhile.
           if (!this.running || owned.stopped) return;
           const wanted = tags.length === 0 || (m.tags !== undefined && tags.includes(m.tags));
@@ -594,7 +603,11 @@ export class PushConsumer {
    * after that no longer decides anything.
    */
   private async withConsumeTimeout(m: ReceivedMessage): Promise<void> {
-    const running = (async () => this.options.handler(m))();
+    // A handler that returns no promise is done (or threw) already: no timer for it. Most
+    // handlers of a script are such, and a timer per message was a good part of its cost.
+    const returned: unknown = this.options.handler(m);
+    if (typeof (returned as PromiseLike<void> | undefined)?.then !== "function") return;
+    const running = Promise.resolve(returned as PromiseLike<void>);
     const timeoutMs = this.options.consumeTimeoutMs ?? defaultConsumeTimeoutMs;
     if (this.options.orderly || this.broadcasting) return running;
     let timer: TimerHandle | null = null;
