@@ -13,6 +13,10 @@ import {
 } from "./commit_log_codec.ts";
 import type { FileIO } from "./file_io.ts";
 import { MappedFileQueue } from "./mapped_file_queue.ts";
+import { RecentBytes } from "./recent_bytes.ts";
+
+/** The newest bytes kept in memory for reads (a consumer that keeps up reads only these). */
+const recentBytesCapacity = 8 * 1024 * 1024;
 
 export interface AppendedRecord {
   physicalOffset: number;
@@ -28,6 +32,8 @@ export class CommitLog {
   /** Store time of the newest appended record, and of the newest flushed one. */
   lastStoreTimestamp = 0;
   flushedStoreTimestamp = 0;
+  /** The newest written bytes: read() serves from here when it can. */
+  readonly recent = new RecentBytes(recentBytesCapacity);
   private scratch = new Uint8Array(1024 * 1024);
   private scratchView = new DataView(this.scratch.buffer);
 
@@ -53,7 +59,7 @@ export class CommitLog {
     let pending = 0; // bytes encoded into scratch, starting at pendingStart
     let pendingStart = this.writePosition;
     const flushPending = () => {
-      if (pending > 0) this.files.write(pendingStart, this.scratch.subarray(0, pending));
+      if (pending > 0) this.writeAt(pendingStart, this.scratch.subarray(0, pending));
       pendingStart += pending;
       pending = 0;
     };
@@ -91,13 +97,20 @@ export class CommitLog {
     assert(offset === this.writePosition, "replicated bytes continue the log");
     const segmentEnd = this.files.segmentStartFor(offset) + this.segmentSizeBytes;
     assert(offset + bytes.length <= segmentEnd, "replicated bytes stay inside one segment");
-    this.files.write(offset, bytes);
+    this.writeAt(offset, bytes);
     this.writePosition = offset + bytes.length;
   }
 
-  /** Reads the bytes of [from, from + length) that lie in one segment. */
+  private writeAt(offset: number, bytes: Uint8Array): void {
+    this.files.write(offset, bytes); // throws before the bytes count as written
+    this.recent.wrote(offset, bytes);
+  }
+
+  /** Reads the bytes of [from, from + length) that lie in one segment (a copy). */
   read(from: number, length: number): Uint8Array | undefined {
-    return this.files.read(from, length);
+    const segmentEnd = this.files.segmentStartFor(from) + this.segmentSizeBytes;
+    const within = Math.min(length, segmentEnd - from);
+    return this.recent.read(from, within) ?? this.files.read(from, length);
   }
 
   /** Makes everything written durable; returns the new flushed position. */

@@ -15,6 +15,7 @@ export function truncateStoreTo(store: MessageStore, endOffset: number): void {
   const files = log.files;
   if (!files.isEmpty()) files.truncateAt(endOffset, true);
   log.writePosition = endOffset;
+  log.recent.truncate(endOffset);
   log.flushedPosition = Math.min(log.flushedPosition, endOffset);
   for (const queue of store.queues.all()) queue.truncateByPhysical(endOffset);
   store.index?.truncateTo(endOffset);
