@@ -116,13 +116,14 @@ export function encodeFrame(cmd: RemotingCommand, frameBytesMax = frameSizeBytes
   return out;
 }
 
-/** Decodes one whole frame body (everything after the 4-byte length). */
-export function decodeFrameContent(content: Uint8Array): RemotingCommand {
+/**
+ * Decodes one whole frame body (everything after the 4-byte length). The body is a copy unless
+ * `bodyMayAlias`: then it may be a view of `content` (the caller knows nobody reuses it).
+ */
+export function decodeFrameContent(content: Uint8Array, bodyMayAlias = false): RemotingCommand {
   if (content.length < 4) throw new ProtocolError("frame shorter than its header meta");
-  const view = new DataView(content.buffer, content.byteOffset, content.byteLength);
-  const meta = view.getUint32(0);
-  const type = meta >>> 24;
-  const headerLength = meta & 0xffffff;
+  const type = content[0]!;
+  const headerLength = (content[1]! << 16) | (content[2]! << 8) | content[3]!;
   if (headerLength > content.length - 4) {
     throw new ProtocolError(`header length ${headerLength} exceeds frame length ${content.length}`);
   }
@@ -131,16 +132,22 @@ export function decodeFrameContent(content: Uint8Array): RemotingCommand {
   if (type === SerializeType.JSON) header = decodeJsonHeader(headerBytes);
   else if (type === SerializeType.ROCKETMQ) header = decodeBinaryHeader(headerBytes);
   else throw new ProtocolError(`unknown serialize type ${type}`);
-  const bodyLength = content.length - 4 - headerLength;
-  // Copy the body so it does not pin the decoder's buffer, which is reused.
-  const body = bodyLength > 0 ? content.slice(4 + headerLength) : null;
+  const bodyAt = 4 + headerLength;
+  let body: Uint8Array | null = null;
+  if (bodyAt < content.length) {
+    body = bodyMayAlias ? content.subarray(bodyAt) : content.slice(bodyAt);
+  }
   return { ...header, body, serializeType: type };
 }
 
+/**
+ * Splits a byte stream into commands. A frame that arrives whole inside one chunk is decoded in
+ * place (with `chunkOwned`, its body is a view of the chunk: no copy); only a frame split across
+ * chunks is assembled in the decoder's own buffer, which is reused, so its body is copied.
+ */
 export class FrameDecoder {
   private buffer: Uint8Array;
-  private start = 0; // first unread byte
-  private end = 0; // one past the last buffered byte
+  private buffered = 0; // bytes of a split frame held in `buffer`, from its start
 
   constructor(private readonly frameBytesMax = frameSizeBytesMax) {
     this.buffer = new Uint8Array(4096);
@@ -148,29 +155,51 @@ export class FrameDecoder {
 
   /** Bytes received but not yet part of a decoded frame. */
   bufferedBytes(): number {
-    return this.end - this.start;
+    return this.buffered;
   }
 
-  /** Appends `chunk` and returns every frame it completes, in order. */
-  push(chunk: Uint8Array): RemotingCommand[] {
-    this.append(chunk);
+  /**
+   * Returns every frame `chunk` completes, in order. `chunkOwned`: nobody writes to `chunk`
+   * after this call (a socket's fresh buffer), so bodies may be views of it.
+   */
+  push(chunk: Uint8Array, chunkOwned = false): RemotingCommand[] {
     const out: RemotingCommand[] = [];
-    for (;;) {
-      const available = this.end - this.start;
-      if (available < 4) break;
-      const frameLength = this.peekFrameLength();
-      if (available < 4 + frameLength) break;
-      const content = this.buffer.subarray(this.start + 4, this.start + 4 + frameLength);
-      out.push(decodeFrameContent(content));
-      this.start += 4 + frameLength;
+    let at = 0;
+    if (this.buffered > 0) {
+      at = this.completeBuffered(chunk, out);
+      if (this.buffered > 0) return out; // the chunk ended inside the split frame
     }
-    if (this.start === this.end) this.start = this.end = 0;
+    while (chunk.length - at >= 4) {
+      const frameLength = this.checkedLength(readInt32(chunk, at));
+      if (chunk.length - at < 4 + frameLength) break;
+      const content = chunk.subarray(at + 4, at + 4 + frameLength);
+      out.push(decodeFrameContent(content, chunkOwned));
+      at += 4 + frameLength;
+    }
+    if (at < chunk.length) this.hold(chunk, at, chunk.length);
     return out;
   }
 
-  private peekFrameLength(): number {
-    const view = new DataView(this.buffer.buffer, this.buffer.byteOffset + this.start, 4);
-    const frameLength = view.getInt32(0);
+  /** Feeds the split frame from `chunk`; decodes it once whole. Returns the bytes it used. */
+  private completeBuffered(chunk: Uint8Array, out: RemotingCommand[]): number {
+    let at = 0;
+    if (this.buffered < 4) {
+      at = Math.min(4 - this.buffered, chunk.length);
+      this.hold(chunk, 0, at);
+      if (this.buffered < 4) return at;
+    }
+    const frameBytes = 4 + this.checkedLength(readInt32(this.buffer, 0));
+    const take = Math.min(frameBytes - this.buffered, chunk.length - at);
+    this.hold(chunk, at, at + take);
+    at += take;
+    if (this.buffered === frameBytes) {
+      this.buffered = 0; // before decoding: a malformed frame must not stay buffered
+      out.push(decodeFrameContent(this.buffer.subarray(4, frameBytes), false));
+    }
+    return at;
+  }
+
+  private checkedLength(frameLength: number): number {
     if (frameLength < 4) throw new ProtocolError(`bad frame length ${frameLength}`);
     if (frameLength > this.frameBytesMax) {
       throw new ProtocolError(
@@ -180,23 +209,21 @@ export class FrameDecoder {
     return frameLength;
   }
 
-  private append(chunk: Uint8Array): void {
-    if (this.end + chunk.length > this.buffer.length) {
-      const live = this.end - this.start;
-      const needed = live + chunk.length;
-      if (needed <= this.buffer.length && this.start > 0) {
-        this.buffer.copyWithin(0, this.start, this.end);
-      } else {
-        let size = this.buffer.length;
-        while (size < needed) size *= 2;
-        const grown = new Uint8Array(size);
-        grown.set(this.buffer.subarray(this.start, this.end));
-        this.buffer = grown;
-      }
-      this.start = 0;
-      this.end = live;
+  /** Appends chunk[from, to) to the split frame, growing the buffer (up to one frame). */
+  private hold(chunk: Uint8Array, from: number, to: number): void {
+    const needed = this.buffered + (to - from);
+    if (needed > this.buffer.length) {
+      let size = this.buffer.length;
+      while (size < needed) size *= 2;
+      const grown = new Uint8Array(size);
+      grown.set(this.buffer.subarray(0, this.buffered));
+      this.buffer = grown;
     }
-    this.buffer.set(chunk, this.end);
-    this.end += chunk.length;
+    this.buffer.set(chunk.subarray(from, to), this.buffered);
+    this.buffered = needed;
   }
+}
+
+function readInt32(bytes: Uint8Array, at: number): number {
+  return (bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!;
 }

@@ -82,13 +82,17 @@ export class Channel {
     return this.pending.size;
   }
 
-  /** Bytes from the socket. A malformed stream closes this channel, never anything else. */
-  receive(chunk: Uint8Array): void {
+  /**
+   * Bytes from the socket. A malformed stream closes this channel, never anything else.
+   * `chunkOwned`: nothing writes to `chunk` afterwards (Bun hands each read a fresh buffer), so
+   * request and response bodies may be views of it rather than copies.
+   */
+  receive(chunk: Uint8Array, chunkOwned = false): void {
     if (this.closed) return;
     this.lastActivityMs = this.clock.nowMs();
     let commands: RemotingCommand[];
     try {
-      commands = this.decoder.push(chunk);
+      commands = this.decoder.push(chunk, chunkOwned);
     } catch (error) {
       const reason = error instanceof ProtocolError ? error.message : `decode failed: ${error}`;
       this.log.warn(`closing ${this.remoteAddress}: malformed input: ${reason}`);

@@ -117,7 +117,7 @@ export class RemotingClient {
       data: { channel: null },
       socket: {
         open: (socket) => this.attach(socket, address),
-        data: (socket, chunk) => socket.data.channel?.receive(chunk),
+        data: (socket, chunk) => socket.data.channel?.receive(chunk, true),
         drain: (socket) => socket.data.channel?.drain(),
         close: (socket) => socket.data.channel?.close("server closed the connection"),
         error: (socket, error) => socket.data.channel?.close(`socket error: ${error.message}`),

@@ -39,7 +39,7 @@ export class RemotingServer {
       port: options.port,
       socket: {
         open: (socket) => this.accept(socket),
-        data: (socket, chunk) => socket.data.channel?.receive(chunk),
+        data: (socket, chunk) => socket.data.channel?.receive(chunk, true),
         drain: (socket) => socket.data.channel?.drain(),
         close: (socket) => socket.data.channel?.close("peer closed the connection"),
         error: (socket, error) => socket.data.channel?.close(`socket error: ${error.message}`),

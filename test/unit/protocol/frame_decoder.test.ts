@@ -65,6 +65,52 @@ describe("protocol: frame decoder", () => {
     }
   });
 
+  test("protocol: frame decoder: any three chunks, owned or not, yield the same commands", () => {
+    const commands = sampleCommands();
+    const stream = Buffer.concat(commands.map((c) => encodeFrame(c)));
+    for (const owned of [false, true]) {
+      for (let first = 0; first <= stream.length; first += 3) {
+        for (let second = first; second <= stream.length; second += 5) {
+          const decoder = new FrameDecoder();
+          const out = [
+            ...decoder.push(stream.slice(0, first), owned),
+            ...decoder.push(stream.slice(first, second), owned),
+            ...decoder.push(stream.slice(second), owned),
+          ];
+          expect(out).toEqual(commands);
+          expect(decoder.bufferedBytes()).toBe(0);
+        }
+      }
+    }
+  });
+
+  test("protocol: frame decoder: bodies are views of owned chunks, never of its buffer", () => {
+    const commands = sampleCommands();
+    const stream = Buffer.concat(commands.map((c) => encodeFrame(c)));
+    const whole = encodeFrame(commands[0]!);
+    // Not owned: the caller reuses its chunk; bodies already returned must not change.
+    const reused = new Uint8Array(whole.length);
+    reused.set(whole);
+    const notOwned = new FrameDecoder().push(reused);
+    reused.fill(0);
+    expect(notOwned[0]).toEqual(commands[0]!);
+    // Owned and whole in the chunk: a view, no copy.
+    const fresh = whole.slice();
+    const [viewed] = new FrameDecoder().push(fresh, true);
+    expect(viewed!.body!.buffer).toBe(fresh.buffer);
+    // Split across chunks: assembled in the decoder's buffer, so copied out of it; the next
+    // split frame reuses that buffer and must not disturb the first body.
+    const decoder = new FrameDecoder();
+    const cut = whole.length - 2;
+    const out = [
+      ...decoder.push(stream.slice(0, cut), true),
+      ...decoder.push(stream.slice(cut, cut + 3), true),
+      ...decoder.push(stream.slice(cut + 3), true),
+    ];
+    expect(out).toEqual(commands);
+    expect(out[0]!.body!.buffer).not.toBe(fresh.buffer);
+  });
+
   test("protocol: frame decoder: one byte at a time yields the same commands", () => {
     const commands = sampleCommands();
     const stream = Buffer.concat(commands.map((c) => encodeFrame(c)));
