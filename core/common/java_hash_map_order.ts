@@ -22,12 +22,36 @@ export function javaHashMapCapacity(largestSize: number): number {
 
 /** `keys` (distinct, in insertion order) in the order a HashMap of `capacity` iterates them. */
 export function javaHashMapOrder(keys: readonly string[], capacity: number): string[] {
-  const buckets = keys.map((key) => {
+  const ordered = keys.slice();
+  // Insertion sort by bucket: stable (equal buckets keep insertion order) and, for the handful
+  // of keys a message has, cheaper than Array.prototype.sort with its comparator calls.
+  const mask = capacity - 1;
+  for (let i = 1; i < ordered.length; i++) {
+    const key = ordered[i]!;
+    const bucket = spreadHash(key) & mask;
+    let j = i - 1;
+    while (j >= 0 && (spreadHash(ordered[j]!) & mask) > bucket) {
+      ordered[j + 1] = ordered[j]!;
+      j--;
+    }
+    ordered[j + 1] = key;
+  }
+  return ordered;
+}
+
+// Property names repeat from message to message (TAGS, KEYS, UNIQ_KEY, ...): their spread
+// hashes are kept, up to a bound, rather than recomputed per message.
+const spreadHashes = new Map<string, number>();
+const spreadHashCountMax = 4096;
+
+/** HashMap's hash(key): String.hashCode with its high half folded into the low half. */
+function spreadHash(key: string): number {
+  let spread = spreadHashes.get(key);
+  if (spread === undefined) {
     const h = javaStringHashCode(key);
-    return (h ^ (h >>> 16)) & (capacity - 1);
-  });
-  const order = keys.map((_, i) => i);
-  // Array.prototype.sort is stable: equal buckets keep insertion order.
-  order.sort((a, b) => buckets[a]! - buckets[b]!);
-  return order.map((i) => keys[i]!);
+    spread = h ^ (h >>> 16);
+    if (spreadHashes.size >= spreadHashCountMax) spreadHashes.clear();
+    spreadHashes.set(key, spread);
+  }
+  return spread;
 }

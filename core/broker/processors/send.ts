@@ -2,7 +2,7 @@
 // auto-create the topic, pick the queue, build the stored properties, append, and map the
 // store's status to RocketMQ's response code.
 
-import { MessageConst, parseMessageProperties } from "../../common/message.ts";
+import { MessageConst, parseMessageProperties, type HostAddress } from "../../common/message.ts";
 import { createResponse, isOneway, type RemotingCommand } from "../../protocol/command.ts";
 import { decodeBatchBody } from "../../protocol/batch_body.ts";
 import {
@@ -169,10 +169,7 @@ async function send(
   const resolved = resolveTopic(ctx, request, header);
   if ("code" in resolved) return resolved;
   const sentProperties = parseMessageProperties(header.properties);
-  const bornHost = parseHostAddress(channel.remoteAddress) ?? {
-    ip: Uint8Array.of(0, 0, 0, 0),
-    port: 0,
-  };
+  const bornHost = bornHostOf(channel);
   const base = {
     topic: header.topic,
     queueId: resolved.queueId,
@@ -240,14 +237,30 @@ async function send(
       ? sentProperties.get(MessageConst.PROPERTY_UNIQ_CLIENT_MESSAGE_ID_KEYIDX)
       : undefined;
   // Member order as RocketMQ 4.9.7 writes it (its HashMap order), so answers match captures.
-  return createResponse(request, storedStatusCode[result.status] ?? ResponseCode.SUCCESS, {
-    extFields: {
-      queueId: String(resolved.queueId),
-      TRACE_ON: String(ctx.config.traceOn),
-      MSG_REGION: ctx.config.regionId,
-      msgId: result.appended.map((a) => a.msgId).join(","),
-      queueOffset: String(first.queueOffset),
-      ...(transactionId ? { transactionId } : {}),
-    },
-  });
+  const extFields = new Map<string, string>();
+  extFields.set("queueId", String(resolved.queueId));
+  extFields.set("TRACE_ON", ctx.config.traceOn ? "true" : "false");
+  extFields.set("MSG_REGION", ctx.config.regionId);
+  extFields.set("msgId", result.appended.length === 1 ? first.msgId : msgIdsOf(result.appended));
+  extFields.set("queueOffset", String(first.queueOffset));
+  if (transactionId) extFields.set("transactionId", transactionId);
+  const code = storedStatusCode[result.status] ?? ResponseCode.SUCCESS;
+  return createResponse(request, code, { extFields });
+}
+
+function msgIdsOf(appended: readonly { msgId: string }[]): string {
+  return appended.map((a) => a.msgId).join(",");
+}
+
+// A connection's address does not change: its born host is parsed once, not per message.
+const bornHosts = new WeakMap<Channel, HostAddress>();
+const unknownHost: HostAddress = { ip: Uint8Array.of(0, 0, 0, 0), port: 0 };
+
+function bornHostOf(channel: Channel): HostAddress {
+  let host = bornHosts.get(channel);
+  if (host === undefined) {
+    host = parseHostAddress(channel.remoteAddress) ?? unknownHost;
+    bornHosts.set(channel, host);
+  }
+  return host;
 }
