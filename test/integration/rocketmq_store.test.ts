@@ -79,7 +79,13 @@ describeIfFixtures("store: serving rocketmq stores", () => {
     ]);
     expect(all.exitCode).toBe(0);
     const got = jsonLines(all.stdout);
-    expect(new Set(got.map((m) => `${m.queueId}/${m.queueOffset}`)).size).toBe(1250);
+    const positions = got.map((m) => `${m.queueId}/${m.queueOffset}`);
+    const repeated = got.filter((_, i) => positions.indexOf(positions[i]!) !== i);
+    // A repeat is a redelivery: say which, with its envelope, so a rare one can be traced.
+    if (repeated.length > 0) {
+      console.error("repeated deliveries:", JSON.stringify(repeated), all.stderr);
+    }
+    expect(new Set(positions).size).toBe(1250);
     // Every message RocketMQ stored in FxOrders (originals, delivered delays, committed
     // transactions, retries are in %RETRY%) is consumed, by its client id.
     const manifest = storeManifest("clean");
