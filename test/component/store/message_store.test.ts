@@ -181,24 +181,32 @@ describe("store: message store", () => {
     }
   });
 
-  test("store: message store: SYNC_FLUSH answers only after a shared fdatasync", async () => {
+  test("store: message store: SYNC_FLUSH: answers after shared fdatasyncs", async () => {
     const syncs = { count: 0 };
     const counting = countingIO(syncs);
     const { store, clock } = openStore(tempStoreConfig({ flushDiskType: "SYNC_FLUSH" }), {
       io: counting,
     });
-    syncs.count = 0;
-    const puts = Array.from({ length: 50 }, (_, i) => store.put(message("S", i % 4, `m${i}`)));
-    let settled = 0;
-    for (const p of puts) void p.then(() => settled++);
-    await Promise.resolve();
-    expect(settled).toBe(0);
-    clock.advance(0); // drain: one append
-    clock.advance(0); // group commit: one fdatasync
-    const results = await Promise.all(puts);
-    expect(results.every((r) => r.status === PutMessageStatus.PUT_OK)).toBe(true);
-    expect(syncs.count).toBe(1);
-    expect(store.commitLog.flushedPosition).toBe(store.commitLog.writePosition);
+    // 20 puts share one flush; 50 are drained in two halves, each half sharing its own.
+    for (const [putCount, syncCount] of [
+      [20, 1],
+      [50, 2],
+    ] as const) {
+      syncs.count = 0;
+      const puts = Array.from({ length: putCount }, (_, i) =>
+        store.put(message("S", i % 4, `m${i}`)),
+      );
+      let settled = 0;
+      for (const p of puts) void p.then(() => settled++);
+      await Promise.resolve();
+      expect(settled).toBe(0);
+      clock.advance(0); // drain: the appends
+      clock.advance(0); // group commit: the fdatasyncs
+      const results = await Promise.all(puts);
+      expect(results.every((r) => r.status === PutMessageStatus.PUT_OK)).toBe(true);
+      expect(syncs.count).toBe(syncCount);
+      expect(store.commitLog.flushedPosition).toBe(store.commitLog.writePosition);
+    }
     store.shutdown();
   });
 
