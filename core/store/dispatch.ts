@@ -85,6 +85,11 @@ export class Dispatcher {
   lastDispatchedStoreTimestamp = 0;
   private readonly listeners: DispatchListener[] = [];
   private readonly touched = new Set<ConsumeQueue>();
+  /**
+   * Records dispatched in this run, told to listeners once the run is over: a held pull woken
+   * by the first of a burst then finds the whole burst, not just that one message.
+   */
+  private arrived: DispatchedRecord[] = [];
   /** Refilled for every record: the index reads it during build() and keeps nothing. */
   private readonly indexScratch: IndexableRecord = {
     topic: "",
@@ -119,13 +124,14 @@ export class Dispatcher {
    * just appended; records inside it are read from memory, not read back from the file.
    */
   run(written?: WrittenBytes): boolean {
+    let caughtUp;
     try {
-      return this.runRange(written);
+      caughtUp = this.runRange(written);
     } finally {
-      for (const queue of this.touched) queue.writePending();
-      this.touched.clear();
-      this.index?.writePending();
+      this.writeTouched();
     }
+    this.announce();
+    return caughtUp;
   }
 
   private runRange(written: WrittenBytes | undefined): boolean {
@@ -219,13 +225,27 @@ export class Dispatcher {
       for (const record of records) this.dispatchRecord(record);
       this.reputOffset = end;
     } finally {
-      for (const queue of this.touched) queue.writePending();
-      this.touched.clear();
-      this.index?.writePending();
+      this.writeTouched();
     }
+    this.announce();
   }
 
-  dispatchRecord(record: DispatchSource): void {
+  /** The units and index entries this run gathered, written out. */
+  private writeTouched(): void {
+    for (const queue of this.touched) queue.writePending();
+    this.touched.clear();
+    this.index?.writePending();
+  }
+
+  /** Tells listeners of this run's records, in order, once they are all readable. */
+  private announce(): void {
+    const arrived = this.arrived;
+    if (arrived.length === 0) return;
+    this.arrived = [];
+    for (const record of arrived) for (const listener of this.listeners) listener(record);
+  }
+
+  private dispatchRecord(record: DispatchSource): void {
     const properties = this.properties;
     properties.scan(record.properties);
     const type = transactionType(record.sysFlag);
@@ -263,6 +283,6 @@ export class Dispatcher {
       tagsCode,
       storeTimestamp: record.storeTimestamp,
     };
-    for (const listener of this.listeners) listener(dispatched);
+    if (this.listeners.length > 0) this.arrived.push(dispatched);
   }
 }

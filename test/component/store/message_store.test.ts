@@ -45,6 +45,23 @@ describe("store: message store", () => {
     store.shutdown();
   });
 
+  test("store: message store: dispatch listeners hear of a drain once all of it is readable", async () => {
+    const { store, clock } = openStore(tempStoreConfig());
+    // What a woken pull would find at each notification: the whole burst, from the first one.
+    const readable: number[] = [];
+    const told: number[] = [];
+    store.onDispatch((r) => {
+      told.push(r.queueOffset);
+      readable.push(store.getMessage("Burst", 0, 0, 32, 1 << 20).messages.length);
+    });
+    const puts = Array.from({ length: 5 }, (_, i) => store.put(message("Burst", 0, `m${i}`)));
+    clock.advance(0);
+    await Promise.all(puts);
+    expect(told).toEqual([0, 1, 2, 3, 4]);
+    expect(readable).toEqual([5, 5, 5, 5, 5]);
+    store.shutdown();
+  });
+
   test("store: message store: records roll into new segments behind blank markers", async () => {
     const config = tempStoreConfig({ mappedFileSizeCommitLog: 4096 });
     const { store, clock } = openStore(config);
