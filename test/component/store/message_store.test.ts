@@ -45,7 +45,7 @@ describe("store: message store", () => {
     store.shutdown();
   });
 
-  test("store: message store: dispatch listeners hear of a drain once all of it is readable", async () => {
+  test("store: message store: listeners hear of a drain once all of it is readable", async () => {
     const { store, clock } = openStore(tempStoreConfig());
     // What a woken pull would find at each notification: the whole burst, from the first one.
     const readable: number[] = [];
