@@ -7,7 +7,7 @@ import { deflateSync } from "node:zlib";
 import type { Clock } from "../common/clock.ts";
 import { RemoteError } from "../common/errors.ts";
 import type { Logger } from "../common/log.ts";
-import { formatMessageProperties, MessageConst } from "../common/message.ts";
+import { MessageConst } from "../common/message.ts";
 import { Prng } from "../common/prng.ts";
 import { encodeBatchBody } from "../protocol/batch_body.ts";
 import { createRequest, SerializeType } from "../protocol/command.ts";
@@ -17,7 +17,12 @@ import { ResponseCode, responseCodeName } from "../protocol/response_code.ts";
 import { RemotingClient } from "../remoting/client.ts";
 import { javaStringHashCode } from "../common/checksum.ts";
 import { instanceSeed, UniqueIdGenerator } from "./message_id.ts";
+import { sendProperties } from "./send_properties.ts";
 import { RouteCache, type MessageQueue } from "./route_cache.ts";
+import type { TopicRouteData } from "../protocol/route_data.ts";
+
+/** A route as the cache hands it out: the same object until it is refreshed. */
+type RouteEntry = { route: TopicRouteData; fromDefault: boolean };
 import type { ProcessorTable } from "../remoting/processor_table.ts";
 
 export interface OutgoingMessage {
@@ -100,6 +105,7 @@ export class Producer {
   private readonly routes: RouteCache;
   private readonly ids: UniqueIdGenerator;
   private readonly avoidUntil = new Map<string, number>();
+  private readonly publishQueuesByRoute = new WeakMap<RouteEntry, MessageQueue[]>();
   private nextQueue: number;
 
   constructor(private readonly options: ProducerOptions) {
@@ -160,7 +166,7 @@ export class Producer {
       const found = await this.routes.get(first.topic, true, attempt > 0);
       if (!found)
         throw new RemoteError(ResponseCode.TOPIC_NOT_EXIST, `no route for topic ${first.topic}`);
-      const queues = RouteCache.publishQueues(first.topic, found.route, found.fromDefault);
+      const queues = this.publishQueuesOf(first.topic, found);
       const queue =
         first.queue ??
         (first.shardingKey !== undefined
@@ -195,6 +201,16 @@ export class Producer {
     throw lastError;
   }
 
+  /** The writable queues of a route entry, worked out once per entry (it is per topic). */
+  private publishQueuesOf(topic: string, found: RouteEntry): MessageQueue[] {
+    let queues = this.publishQueuesByRoute.get(found);
+    if (queues === undefined) {
+      queues = RouteCache.publishQueues(topic, found.route, found.fromDefault);
+      this.publishQueuesByRoute.set(found, queues);
+    }
+    return queues;
+  }
+
   private pickQueue(
     queues: MessageQueue[],
     notBroker: string | undefined,
@@ -217,7 +233,9 @@ export class Producer {
     oneway: boolean,
   ): Promise<SendResult | undefined> {
     const batch = messages.length > 1;
-    const prepared = messages.map((m) => this.prepare(m, !batch));
+    const prepared = batch
+      ? messages.map((m) => this.prepare(m, false))
+      : [this.prepare(messages[0]!, true)];
     const bornTimestamp = this.options.clock.nowMs();
     const header = encodeSendMessageRequestV2({
       producerGroup: this.options.group,
@@ -261,12 +279,17 @@ export class Producer {
     const status = statusByCode[answer.code];
     if (!status)
       throw new RemoteError(answer.code, answer.remark ?? responseCodeName(answer.code) ?? null);
+    const fields = answer.extFields;
     return {
       status,
-      msgId: prepared.map((p) => p.uniqKey).join(","),
-      offsetMsgId: answer.extFields?.get("msgId") ?? "",
-      queue: { ...queue, queueId: Number(answer.extFields?.get("queueId") ?? queue.queueId) },
-      queueOffset: Number(answer.extFields?.get("queueOffset") ?? -1),
+      msgId: batch ? prepared.map((p) => p.uniqKey).join(",") : prepared[0]!.uniqKey,
+      offsetMsgId: fields?.get("msgId") ?? "",
+      queue: {
+        topic: queue.topic,
+        brokerName: queue.brokerName,
+        queueId: Number(fields?.get("queueId") ?? queue.queueId),
+      },
+      queueOffset: Number(fields?.get("queueOffset") ?? -1),
     };
   }
 
@@ -280,23 +303,6 @@ export class Producer {
       );
     }
     const uniqKey = this.ids.next();
-    const props = new Map<string, string>();
-    if (message.keys && message.keys.length > 0)
-      props.set(MessageConst.PROPERTY_KEYS, message.keys.join(" "));
-    for (const [k, v] of Object.entries(message.properties ?? {})) props.set(k, v);
-    props.set(MessageConst.PROPERTY_UNIQ_CLIENT_MESSAGE_ID_KEYIDX, uniqKey);
-    props.set(MessageConst.PROPERTY_WAIT_STORE_MSG_OK, "true");
-    if (message.tags) props.set(MessageConst.PROPERTY_TAGS, message.tags);
-    if (message.delayLevel !== undefined && message.delayLevel > 0)
-      props.set(MessageConst.PROPERTY_DELAY_TIME_LEVEL, String(message.delayLevel));
-    if (message.deliverAtMs !== undefined)
-      props.set("TIMER_DELIVER_MS", String(message.deliverAtMs));
-    if (message.deliverAfterMs !== undefined)
-      props.set("TIMER_DELAY_MS", String(message.deliverAfterMs));
-    if (message.transactional) {
-      props.set(MessageConst.PROPERTY_TRANSACTION_PREPARED, "true");
-      props.set(MessageConst.PROPERTY_PRODUCER_GROUP, this.options.group);
-    }
     let body = message.body;
     let sysFlag = message.transactional ? PREPARED_FLAG : 0;
     const threshold = this.options.compressBodyOverBytes ?? 4096;
@@ -304,7 +310,12 @@ export class Producer {
       body = deflateSync(body, { level: 5 });
       sysFlag |= COMPRESSED_ZLIB;
     }
-    return { uniqKey, body, sysFlag, properties: formatMessageProperties(props) };
+    return {
+      uniqKey,
+      body,
+      sysFlag,
+      properties: sendProperties(message, uniqKey, this.options.group),
+    };
   }
 }
 
