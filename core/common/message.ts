@@ -100,10 +100,30 @@ export interface HostAddress {
 }
 
 export function formatHost(host: HostAddress): string {
-  if (host.ip.length === 4) return `${host.ip.join(".")}:${host.port}`;
+  if (host.ip.length === 4) return formatIpv4Host(host.ip, host.port);
   const groups: string[] = [];
   for (let i = 0; i < 16; i += 2) groups.push(((host.ip[i]! << 8) | host.ip[i + 1]!).toString(16));
   return `[${groups.join(":")}]:${host.port}`;
+}
+
+// Consumers format two hosts per message, mostly the same few: IPv4 ones are kept, bounded.
+const ipv4Hosts = new Map<number, string>();
+const ipv4HostCountMax = 4096;
+
+function formatIpv4Host(ip: Uint8Array, port: number): string {
+  const keyed = Number.isInteger(port) && port >= 0 && port <= 0xffff;
+  const key = keyed
+    ? (((ip[0]! << 24) | (ip[1]! << 16) | (ip[2]! << 8) | ip[3]!) >>> 0) * 65536 + port
+    : -1;
+  let text = keyed ? ipv4Hosts.get(key) : undefined;
+  if (text === undefined) {
+    text = `${ip[0]}.${ip[1]}.${ip[2]}.${ip[3]}:${port}`;
+    if (keyed) {
+      if (ipv4Hosts.size >= ipv4HostCountMax) ipv4Hosts.clear();
+      ipv4Hosts.set(key, text);
+    }
+  }
+  return text;
 }
 
 /** Offset message id: store IP + port (int) + physical offset (long), upper-case hex (§4.3). */
