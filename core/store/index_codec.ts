@@ -47,9 +47,24 @@ export function indexKeyHash(key: string): number {
 
 /** indexKeyHash(`${topic}#${key}`) without building that string (the dispatch hot path). */
 export function topicKeyHash(topic: string, key: string): number {
-  const hash = javaStringHashCodeFrom(javaStringHashCodeFrom(javaStringHashCode(topic), "#"), key);
+  const hash = javaStringHashCodeFrom(topicPrefixHash(topic), key);
   const abs = Math.abs(hash);
   return abs > 0x7fffffff ? 0 : abs;
+}
+
+// Every indexed key of a message hashes its topic first: the few topics' prefix hashes are kept.
+const topicPrefixHashes = new Map<string, number>();
+const topicPrefixHashCountMax = 4096;
+
+/** String.hashCode of `${topic}#`. */
+function topicPrefixHash(topic: string): number {
+  let hash = topicPrefixHashes.get(topic);
+  if (hash === undefined) {
+    hash = javaStringHashCodeFrom(javaStringHashCode(topic), "#");
+    if (topicPrefixHashes.size >= topicPrefixHashCountMax) topicPrefixHashes.clear();
+    topicPrefixHashes.set(topic, hash);
+  }
+  return hash;
 }
 
 export function decodeIndexHeader(bytes: Uint8Array): IndexHeader {

@@ -95,6 +95,8 @@ export interface MessageStoreOptions {
 
 const topicPattern = /^[%|a-zA-Z0-9_-]+$/;
 const propertiesBytesMax = 32767;
+/** Topic names remembered as legal, and topics whose queue keys are kept. */
+const legalTopicCountMax = 10_000;
 /** SYNC_FLUSH drains at least this many puts in two halves (see drain). */
 const splitDrainPutCountMin = 32;
 
@@ -120,6 +122,8 @@ export class MessageStore {
   private readonly flushService: FlushService;
   /** Next queue offset per "topic-queueId" (RocketMQ's topicQueueTable). */
   private readonly nextQueueOffset = new Map<string, number>();
+  private readonly legalTopics = new Set<string>();
+  private readonly queueKeys = new Map<string, string[]>();
   private pending: PendingPut[] = [];
   private drainScheduled: TimerHandle | null = null;
   private running = false;
@@ -212,10 +216,10 @@ export class MessageStore {
 
   /** Appends messages of one topic queue contiguously (a batch), or one message. */
   putBatch(messages: MessageInput[], waitStoreMsgOk = true): Promise<PutResult> {
-    const encoded = messages.map((m) => ({
-      topic: this.topicBytes(m.topic),
-      properties: utf8Bytes(m.properties),
-    }));
+    const encoded: EncodedNames[] = [];
+    for (const m of messages) {
+      encoded.push({ topic: this.topicBytes(m.topic), properties: utf8Bytes(m.properties) });
+    }
     const refusal = this.validate(messages, encoded);
     if (refusal) return Promise.resolve(refusal);
     return new Promise((resolve) => {
@@ -239,6 +243,29 @@ export class MessageStore {
     return bytes;
   }
 
+  /** RocketMQ's topic name rules; names that passed are kept (a bounded set), as they repeat. */
+  private topicNameIsLegal(topic: string): boolean {
+    if (this.legalTopics.has(topic)) return true;
+    const lengthMax =
+      topic.startsWith("%RETRY%") || topic.startsWith("%DLQ%")
+        ? groupTopicNameLengthMax
+        : topicNameLengthMax;
+    if (!topicPattern.test(topic) || topic.length > lengthMax) return false;
+    if (this.legalTopics.size >= legalTopicCountMax) this.legalTopics.clear();
+    this.legalTopics.add(topic);
+    return true;
+  }
+
+  /** The key of a topic queue in nextQueueOffset, made once per queue rather than per put. */
+  private queueKeyOf(topic: string, queueId: number): string {
+    let keys = this.queueKeys.get(topic);
+    if (keys === undefined) {
+      if (this.queueKeys.size >= legalTopicCountMax) this.queueKeys.clear();
+      this.queueKeys.set(topic, (keys = []));
+    }
+    return (keys[queueId] ??= `${topic}-${queueId}`);
+  }
+
   private validate(messages: MessageInput[], encoded: EncodedNames[]): PutResult | undefined {
     const refuse = (status: PutMessageStatusValue, remark: string): PutResult => ({
       status,
@@ -252,11 +279,7 @@ export class MessageStore {
     for (let i = 0; i < messages.length; i++) {
       const m = messages[i]!;
       const names = encoded[i]!;
-      const lengthMax =
-        m.topic.startsWith("%RETRY%") || m.topic.startsWith("%DLQ%")
-          ? groupTopicNameLengthMax
-          : topicNameLengthMax;
-      if (!topicPattern.test(m.topic) || m.topic.length > lengthMax) {
+      if (!this.topicNameIsLegal(m.topic)) {
         return refuse(
           PutMessageStatus.MESSAGE_ILLEGAL,
           `illegal topic name "${m.topic.slice(0, 200)}"`,
@@ -315,7 +338,7 @@ export class MessageStore {
     for (const put of batch) {
       for (let i = 0; i < put.messages.length; i++) {
         const m = put.messages[i]!;
-        const key = `${m.topic}-${m.queueId}`;
+        const key = this.queueKeyOf(m.topic, m.queueId);
         const type = transactionType(m.sysFlag);
         const takesOffset =
           type === MessageSysFlag.TRANSACTION_NOT_TYPE ||
