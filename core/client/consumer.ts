@@ -527,7 +527,8 @@ export class PushConsumer {
           // The lock check may have waited on the broker: the queue may be gone meanwhile.
           if (!this.running || owned.stopped) return;
           const wanted = tags.length === 0 || (m.tags !== undefined && tags.includes(m.tags));
-          if (wanted && !(await this.consume(owned, m, isRetry))) {
+          const consumed = wanted ? this.consume(owned, m, isRetry) : true;
+          if (consumed !== true && !(await consumed)) {
             await this.sleep(
               this.options.orderly ? (this.options.orderlySuspendMs ?? 1_000) : 1_000,
             );
@@ -553,14 +554,42 @@ export class PushConsumer {
   /**
    * Hands one message to the handler. True when the queue may move past it: handled, or failed
    * and sent back to the broker for a later retry (clustering). False: offer it again here.
+   * A handler that returns no promise and does not throw (most handlers of a script) is done
+   * when it returns: answered at once, with no promise or timer for the message.
    */
-  private async consume(owned: OwnedQueue, m: ReceivedMessage, fromRetry: boolean) {
+  private consume(owned: OwnedQueue, m: ReceivedMessage, fromRetry: boolean) {
+    const storedCommitLogOffset = m.commitLogOffset;
+    const retryTopic = m.properties.get(MessageConst.PROPERTY_RETRY_TOPIC);
+    // The application sees a retried message under the topic it subscribed to.
+    if (fromRetry && retryTopic) m.topic = retryTopic;
+    let returned: unknown;
+    try {
+      returned = this.options.handler(m);
+    } catch (error) {
+      return this.finish(owned, m, storedCommitLogOffset, null, error);
+    }
+    if (typeof (returned as PromiseLike<void> | undefined)?.then !== "function") {
+      owned.failures = 0;
+      owned.offset = Math.max(owned.offset, m.queueOffset + 1);
+      return true;
+    }
+    return this.finish(owned, m, storedCommitLogOffset, returned as PromiseLike<void>, null);
+  }
+
+  /** The rest of consume() for a handler still running (`running`) or one that threw. */
+  private async finish(
+    owned: OwnedQueue,
+    m: ReceivedMessage,
+    storedCommitLogOffset: number,
+    running: PromiseLike<void> | null,
+    thrown: unknown,
+  ): Promise<boolean> {
     // Settled only once the offset has moved past a message that is done with, so a rebalance
     // that waits for it commits the right offset.
     const done = Promise.withResolvers<void>();
     owned.handling = done.promise;
     try {
-      const passed = await this.handle(owned, m, fromRetry);
+      const passed = await this.outcome(owned, m, storedCommitLogOffset, running, thrown);
       if (passed) owned.offset = Math.max(owned.offset, m.queueOffset + 1);
       return passed;
     } finally {
@@ -569,13 +598,16 @@ export class PushConsumer {
     }
   }
 
-  private async handle(owned: OwnedQueue, m: ReceivedMessage, fromRetry: boolean) {
-    const storedCommitLogOffset = m.commitLogOffset;
-    const retryTopic = m.properties.get(MessageConst.PROPERTY_RETRY_TOPIC);
-    // The application sees a retried message under the topic it subscribed to.
-    if (fromRetry && retryTopic) m.topic = retryTopic;
+  private async outcome(
+    owned: OwnedQueue,
+    m: ReceivedMessage,
+    storedCommitLogOffset: number,
+    running: PromiseLike<void> | null,
+    thrown: unknown,
+  ): Promise<boolean> {
     try {
-      await this.withConsumeTimeout(m);
+      if (running === null) throw thrown;
+      await this.withConsumeTimeout(running);
       owned.failures = 0;
       return true;
     } catch (error) {
@@ -597,17 +629,13 @@ export class PushConsumer {
   }
 
   /**
-   * Runs the handler; past consumeTimeoutMs (clustering, not orderly) the message counts as
-   * failed, so it is sent back and comes again later, as RocketMQ's client does with messages
-   * consumed for longer than consumeTimeout. The handler itself cannot be stopped: what it does
-   * after that no longer decides anything.
+   * Waits for a running handler; past consumeTimeoutMs (clustering, not orderly) the message
+   * counts as failed, so it is sent back and comes again later, as RocketMQ's client does with
+   * messages consumed for longer than consumeTimeout. The handler itself cannot be stopped:
+   * what it does after that no longer decides anything.
    */
-  private async withConsumeTimeout(m: ReceivedMessage): Promise<void> {
-    // A handler that returns no promise is done (or threw) already: no timer for it. Most
-    // handlers of a script are such, and a timer per message was a good part of its cost.
-    const returned: unknown = this.options.handler(m);
-    if (typeof (returned as PromiseLike<void> | undefined)?.then !== "function") return;
-    const running = Promise.resolve(returned as PromiseLike<void>);
+  private async withConsumeTimeout(returned: PromiseLike<void>): Promise<void> {
+    const running = Promise.resolve(returned);
     const timeoutMs = this.options.consumeTimeoutMs ?? defaultConsumeTimeoutMs;
     if (this.options.orderly || this.broadcasting) return running;
     let timer: TimerHandle | null = null;
