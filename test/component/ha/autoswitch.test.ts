@@ -110,6 +110,11 @@ describe("ha: autoswitch replication", () => {
     expect(await aServing.ha.waitForAck(end, 2_000)).toBe(true);
     expect(b.epochs.entries()).toEqual([{ epoch: 1, startOffset: 0 }]);
     expect(logBytes(b)).toBe(logBytes(a));
+    // b dispatches what a confirms, which a tells it with its next frame: wait for that, or
+    // what follows depends on whether a heartbeat came before the cut.
+    await waitFor(() => [0, 1, 2].every((q) => b.store.maxOffsetInQueue("HaT", q) === 50), {
+      what: "b to dispatch the confirmed messages",
+    });
 
     // b is cut off; a goes on alone and its next SYNC wait times out.
     bFollowing.stop();
