@@ -566,30 +566,29 @@ export class PushConsumer {
     try {
       returned = this.options.handler(m);
     } catch (error) {
-      return this.finish(owned, m, storedCommitLogOffset, null, error);
+      return this.tracked(owned, m, this.outcome(owned, m, storedCommitLogOffset, null, error));
     }
     if (typeof (returned as PromiseLike<void> | undefined)?.then !== "function") {
       owned.failures = 0;
       owned.offset = Math.max(owned.offset, m.queueOffset + 1);
       return true;
     }
-    return this.finish(owned, m, storedCommitLogOffset, returned as PromiseLike<void>, null);
+    const running = returned as PromiseLike<void>;
+    return this.tracked(owned, m, this.outcome(owned, m, storedCommitLogOffset, running, null));
   }
 
-  /** The rest of consume() for a handler still running (`running`) or one that threw. */
-  private async finish(
+  /** Marks the message in hand until `outcome` (of a handler still running or failed) settles. */
+  private async tracked(
     owned: OwnedQueue,
     m: ReceivedMessage,
-    storedCommitLogOffset: number,
-    running: PromiseLike<void> | null,
-    thrown: unknown,
+    outcome: Promise<boolean>,
   ): Promise<boolean> {
     // Settled only once the offset has moved past a message that is done with, so a rebalance
     // that waits for it commits the right offset.
     const done = Promise.withResolvers<void>();
     owned.handling = done.promise;
     try {
-      const passed = await this.outcome(owned, m, storedCommitLogOffset, running, thrown);
+      const passed = await outcome;
       if (passed) owned.offset = Math.max(owned.offset, m.queueOffset + 1);
       return passed;
     } finally {
@@ -598,6 +597,7 @@ export class PushConsumer {
     }
   }
 
+  /** Whether the queue may move past `m`: its handler finished, or it failed and went back. */
   private async outcome(
     owned: OwnedQueue,
     m: ReceivedMessage,
