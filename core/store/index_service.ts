@@ -10,6 +10,7 @@ import { assert } from "../common/assert.ts";
 import type { Clock } from "../common/clock.ts";
 import { MessageConst, transactionType, MessageSysFlag } from "../common/message.ts";
 import { DirtyPages } from "./dirty_pages.ts";
+import { SlotTable } from "./slot_table.ts";
 import type { FileHandle, FileIO } from "./file_io.ts";
 import {
   decodeEntry,
@@ -29,9 +30,10 @@ import { listIndexFiles, queryIndex, type IndexFileInfo } from "./index_read.ts"
 
 /**
  * Changed slot pages (4 KiB each) an off-loop flush writes between two yields to the event
- * loop: about 0.25 ms of pwrite. Keys hash to random slots, so a second of puts dirties
- * thousands of pages; written in one go they stalled the loop 5-8 ms every second (every send
- * in that window paid it, a 1 Hz train of slow sends at 2,000 msgs/s).
+ * loop: at most 0.25 ms of pwrite (64 scattered pages; adjacent ones go in one write, much
+ * less). Keys hash to random slots, so a second of puts dirties thousands of pages; written in
+ * one go they stalled the loop 5-8 ms every second (every send in that window paid it, a 1 Hz
+ * train of slow sends at 2,000 msgs/s).
  */
 const slotPagesPerYield = 64;
 
@@ -75,7 +77,7 @@ function timeName(ms: number): string {
 export class IndexService {
   private files: WritableIndexFile[] = [];
   private slotsFile: WritableIndexFile | null = null;
-  private slots: Int32Array | null = null;
+  private slots: SlotTable | null = null;
   private pendingEntries = new Uint8Array(INDEX_ENTRY_SIZE * 64);
   private pendingCount = 0;
   private pendingFirstIndex = 0;
@@ -166,9 +168,11 @@ export class IndexService {
       }
       if (entry && entry.keyHash >= 0) {
         const slot = entry.keyHash % this.geometry.hashSlotNum;
-        if (slots[slot] === count - 1) {
-          slots[slot] =
-            entry.previousIndex > 0 && entry.previousIndex < count - 1 ? entry.previousIndex : 0;
+        if (slots.get(slot) === count - 1) {
+          slots.set(
+            slot,
+            entry.previousIndex > 0 && entry.previousIndex < count - 1 ? entry.previousIndex : 0,
+          );
           this.dirtySlots.mark(slot);
         }
       }
@@ -194,7 +198,7 @@ export class IndexService {
     const count = Math.min(file.header.indexCount, this.geometry.indexNum);
     const slots = this.slotsOf(file);
     for (let slot = 0; slot < slots.length; slot++) {
-      let at = slots[slot]!;
+      let at = slots.get(slot);
       if (at < count) continue;
       while (at >= count) {
         if (at >= this.geometry.indexNum) return false;
@@ -209,7 +213,7 @@ export class IndexService {
         if (!intact) return false;
         at = entry.previousIndex;
       }
-      slots[slot] = at;
+      slots.set(slot, at);
       this.dirtySlots.mark(slot);
       file.dirty = true;
       file.version++;
@@ -307,7 +311,7 @@ export class IndexService {
     const slots = this.slotsOf(file);
     const keyHash = topicKeyHash(record.topic, key);
     const slot = keyHash % this.geometry.hashSlotNum;
-    let previous = slots[slot]!;
+    let previous = slots.get(slot);
     if (previous <= 0 || previous >= header.indexCount) previous = 0;
     let timeDiff = 0;
     if (header.beginTimestamp > 0) {
@@ -328,7 +332,7 @@ export class IndexService {
       previousIndex: previous,
     });
     this.pendingCount++;
-    slots[slot] = index;
+    slots.set(slot, index);
     this.dirtySlots.mark(slot);
     if (previous === 0) header.hashSlotCount++;
     header.indexCount++;
@@ -344,12 +348,10 @@ export class IndexService {
   }
 
   /** The newest file's slot table, held in memory so a key costs no read. */
-  private slotsOf(file: WritableIndexFile): Int32Array {
+  private slotsOf(file: WritableIndexFile): SlotTable {
     if (this.slotsFile !== file || !this.slots) {
       const bytes = file.handle.read(INDEX_HEADER_SIZE, this.geometry.hashSlotNum * 4);
-      const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-      this.slots = new Int32Array(this.geometry.hashSlotNum);
-      for (let i = 0; i * 4 + 4 <= bytes.length; i++) this.slots[i] = view.getInt32(i * 4);
+      this.slots = SlotTable.fromBytes(bytes, this.geometry.hashSlotNum);
       this.slotsFile = file;
     }
     return this.slots;
@@ -398,19 +400,23 @@ export class IndexService {
     return this.dirtySlots.size;
   }
 
-  /** Writes the changed slots of the newest file, one 4 KiB page per write. */
+  /**
+   * Writes the changed slots of the newest file (up to `pagesMax` 4 KiB pages): runs of
+   * adjacent pages go in one write each, straight from the table (it holds the file's bytes).
+   */
   private writeSlots(pagesMax = Infinity): void {
     const file = this.slotsFile;
     if (!file || this.dirtySlots.size === 0) return;
     const slots = this.slots!;
     const slotsPerPage = this.dirtySlots.itemsPerPage;
-    const pageBytes = new Uint8Array(slotsPerPage * 4);
-    const view = new DataView(pageBytes.buffer);
-    for (const page of this.dirtySlots.take(pagesMax)) {
-      const first = page * slotsPerPage;
-      const count = Math.min(slotsPerPage, this.geometry.hashSlotNum - first);
-      for (let i = 0; i < count; i++) view.setInt32(i * 4, slots[first + i]!);
-      file.handle.write(pageBytes.subarray(0, count * 4), slotPosition(this.geometry, first));
+    const pages = this.dirtySlots.take(pagesMax).sort((a, b) => a - b);
+    for (let i = 0; i < pages.length;) {
+      let end = i + 1;
+      while (end < pages.length && pages[end] === pages[end - 1]! + 1) end++;
+      const first = pages[i]! * slotsPerPage;
+      const count = Math.min((end - i) * slotsPerPage, this.geometry.hashSlotNum - first);
+      file.handle.write(slots.bytesOf(first, count), slotPosition(this.geometry, first));
+      i = end;
     }
   }
 
