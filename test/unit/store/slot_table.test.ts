@@ -35,8 +35,8 @@ describe("store: slot table", () => {
     // Short input (a file cut short) leaves the rest zero.
     const short = SlotTable.fromBytes(bytes.subarray(0, 10), length);
     expect([short.get(0), short.get(1), short.get(2), short.get(3)]).toEqual([
-      want[0],
-      want[1],
+      want[0]!,
+      want[1]!,
       0,
       0,
     ]);
