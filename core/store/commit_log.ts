@@ -113,6 +113,20 @@ export class CommitLog {
     return this.recent.read(from, within) ?? this.files.read(from, length);
   }
 
+  /**
+   * read() into out at `at`: exactly `length` bytes of one segment, from memory when recent.
+   * False when they are not all there (nothing useful was written to out then).
+   */
+  readInto(from: number, length: number, out: Uint8Array, at: number): boolean {
+    const segmentEnd = this.files.segmentStartFor(from) + this.segmentSizeBytes;
+    if (from + length > segmentEnd) return false;
+    if (this.recent.readInto(from, length, out, at)) return true;
+    const bytes = this.files.read(from, length);
+    if (!bytes || bytes.length !== length) return false;
+    out.set(bytes, at);
+    return true;
+  }
+
   /** Makes everything written durable; returns the new flushed position. */
   flush(): number {
     const target = this.writePosition;

@@ -42,6 +42,16 @@ export class RecentBytes {
     if (offset < this.windowEnd) this.windowEnd = Math.max(offset, this.windowStart);
   }
 
+  /** Copies [from, from + length) into out at `at`; false (nothing copied) if not all held. */
+  readInto(from: number, length: number, out: Uint8Array, at: number): boolean {
+    if (!this.ring || from < this.windowStart || from + length > this.windowEnd) return false;
+    const ringAt = from % this.capacityBytes;
+    const first = Math.min(length, this.capacityBytes - ringAt);
+    out.set(this.ring.subarray(ringAt, ringAt + first), at);
+    if (first < length) out.set(this.ring.subarray(0, length - first), at + first);
+    return true;
+  }
+
   /** A copy of [from, from + length) if the whole range is held here, else undefined. */
   read(from: number, length: number): Uint8Array | undefined {
     if (!this.ring || from < this.windowStart || from + length > this.windowEnd) return undefined;

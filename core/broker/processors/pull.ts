@@ -211,6 +211,9 @@ export function processPull(
       minOffset: String(result.minOffset),
       maxOffset: String(result.maxOffset),
     },
-    body: code === ResponseCode.SUCCESS ? concat(result.messages.map((m) => m.bytes)) : null,
+    body:
+      code === ResponseCode.SUCCESS
+        ? (result.body ?? concat(result.messages.map((m) => m.bytes)))
+        : null,
   });
 }

@@ -62,6 +62,38 @@ describe("store: message store", () => {
     store.shutdown();
   });
 
+  test("store: message store: a get reads records into one body, from memory or file", async () => {
+    const config = tempStoreConfig();
+    const first = openStore(config);
+    const tags = ["A", "B", "A", "A", "B", "A"];
+    for (let i = 0; i < tags.length; i++) {
+      await putNow(first.store, first.clock, message("Pack", 0, `m${i}`, { TAGS: tags[i]! }));
+    }
+    const onlyA = (code: number) => code === javaStringHashCode("A");
+    const check = (got: ReturnType<typeof first.store.getMessage>, want: string[]) => {
+      expect(got.messages.map((m) => text(m.bytes))).toEqual(want);
+      const joined = new Uint8Array(got.messages.reduce((n, m) => n + m.bytes.length, 0));
+      let at = 0;
+      for (const m of got.messages) {
+        joined.set(m.bytes, at);
+        at += m.bytes.length;
+        expect(m.bytes.buffer).toBe(got.body!.buffer); // views of the body, not copies
+      }
+      expect(got.body).toEqual(joined);
+    };
+    check(first.store.getMessage("Pack", 0, 0, 32, 1 << 20, onlyA), ["m0", "m2", "m3", "m5"]);
+    // maxCount and maxBytes stop it as before; nextBeginOffset says where to go on.
+    const two = first.store.getMessage("Pack", 0, 0, 2, 1 << 20, onlyA);
+    check(two, ["m0", "m2"]);
+    expect(two.nextBeginOffset).toBe(3);
+    check(first.store.getMessage("Pack", 0, 1, 32, 1), ["m1"]);
+    first.store.shutdown();
+    // After a restart nothing is in memory: the same bytes come from the segment files.
+    const second = openStore(config);
+    check(second.store.getMessage("Pack", 0, 0, 32, 1 << 20, onlyA), ["m0", "m2", "m3", "m5"]);
+    second.store.shutdown();
+  });
+
   test("store: message store: records roll into new segments behind blank markers", async () => {
     const config = tempStoreConfig({ mappedFileSizeCommitLog: 4096 });
     const { store, clock } = openStore(config);

@@ -39,6 +39,11 @@ describe("store: recent bytes", () => {
         const from = Math.max(0, end - prng.below(2 * capacity));
         const length = 1 + prng.below(200);
         const got = recent.read(from, length);
+        // readInto answers exactly when read does, with the same bytes, where it is told.
+        const into = new Uint8Array(length + 3).fill(7);
+        expect(recent.readInto(from, length, into, 2)).toBe(got !== undefined);
+        if (got !== undefined) expect([...into.subarray(2, 2 + length)]).toEqual([...got]);
+        expect([into[0], into[1], into[length + 2]]).toEqual([7, 7, 7]);
         const inRecent = from >= Math.max(runStart, floor, end - capacity) && from + length <= end;
         if (inRecent && roll >= 5) expect(got).toBeDefined();
         if (got === undefined) continue;
