@@ -14,7 +14,8 @@
 // drain resolves all land in one write without waiting for another event-loop turn.
 
 import { assert } from "../common/assert.ts";
-import type { Clock, TimerHandle } from "../common/clock.ts";
+import type { Clock } from "../common/clock.ts";
+import { RequestDeadlines } from "./request_deadlines.ts";
 import { ConnectionError, ProtocolError, TimeoutError } from "../common/errors.ts";
 import type { Logger } from "../common/log.ts";
 import { connectionWriteBufferBytesMax, pendingRequestCountMax } from "../config/limits.ts";
@@ -43,8 +44,8 @@ export interface ChannelEvents {
 interface PendingRequest {
   resolve(response: RemotingCommand): void;
   reject(error: Error): void;
-  timer: TimerHandle;
   code: number;
+  timeoutMs: number;
 }
 
 export class Channel {
@@ -56,6 +57,7 @@ export class Channel {
   private outputBytes = 0;
   private flushQueued = false;
   private readonly pending = new Map<number, PendingRequest>();
+  private readonly deadlines: RequestDeadlines;
   private nextOpaque = 1;
   private closed = false;
   closeReason: string | null = null;
@@ -72,6 +74,11 @@ export class Channel {
     private readonly options: { coalesceWrites?: boolean } = {},
   ) {
     this.lastActivityMs = clock.nowMs();
+    this.deadlines = new RequestDeadlines(
+      clock,
+      (opaque) => this.pending.has(opaque),
+      (opaque) => this.timedOut(opaque),
+    );
   }
 
   isOpen(): boolean {
@@ -211,19 +218,11 @@ export class Channel {
     const opaque = this.takeOpaque();
     const cmd = { ...request, opaque, flag: request.flag & ~FlagBit.ONEWAY };
     return new Promise<RemotingCommand>((resolve, reject) => {
-      const timer = this.clock.after(timeoutMs, () => {
-        if (this.pending.delete(opaque)) {
-          reject(
-            new TimeoutError(
-              `no answer to code ${cmd.code} from ${this.remoteAddress} in ${timeoutMs} ms`,
-            ),
-          );
-        }
-      });
-      this.pending.set(opaque, { resolve, reject, timer, code: cmd.code });
+      this.pending.set(opaque, { resolve, reject, code: cmd.code, timeoutMs });
+      this.deadlines.add(opaque, timeoutMs);
       if (!this.send(cmd)) {
         this.pending.delete(opaque);
-        timer.cancel();
+        this.deadlines.settled(timeoutMs);
         reject(new ConnectionError(`could not send code ${cmd.code} to ${this.remoteAddress}`));
       }
     });
@@ -255,8 +254,8 @@ export class Channel {
     this.closeReason = reason;
     this.writeQueue.length = 0;
     this.queuedBytes = 0;
+    this.deadlines.clear();
     for (const [, entry] of this.pending) {
-      entry.timer.cancel();
       entry.reject(new ConnectionError(`connection to ${this.remoteAddress} closed: ${reason}`));
     }
     this.pending.clear();
@@ -281,8 +280,19 @@ export class Channel {
       return;
     }
     this.pending.delete(response.opaque);
-    entry.timer.cancel();
+    this.deadlines.settled(entry.timeoutMs);
     entry.resolve(response);
+  }
+
+  private timedOut(opaque: number): void {
+    const entry = this.pending.get(opaque);
+    if (!entry) return;
+    this.pending.delete(opaque);
+    entry.reject(
+      new TimeoutError(
+        `no answer to code ${entry.code} from ${this.remoteAddress} in ${entry.timeoutMs} ms`,
+      ),
+    );
   }
 }
 
