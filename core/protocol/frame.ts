@@ -8,7 +8,7 @@
 // | 8+h    | rest | body                                                               |
 //
 // FrameDecoder is incremental: feed it chunks split anywhere and it yields the same commands.
-// It rejects a bad length as soon as the 8 prefix bytes arrive, before buffering the frame, so a
+// It rejects a bad length as soon as its 4 bytes arrive, before buffering the frame, so a
 // hostile length never makes it allocate. Any error is a ProtocolError; the connection that
 // produced it must be closed (the stream can no longer be trusted to be in sync).
 
