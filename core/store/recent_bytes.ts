@@ -44,23 +44,24 @@ export class RecentBytes {
 
   /** Copies [from, from + length) into out at `at`; false (nothing copied) if not all held. */
   readInto(from: number, length: number, out: Uint8Array, at: number): boolean {
-    if (!this.ring || from < this.windowStart || from + length > this.windowEnd) return false;
+    const ring = this.ring;
+    if (!ring || !this.holds(from, length)) return false;
     const ringAt = from % this.capacityBytes;
     const first = Math.min(length, this.capacityBytes - ringAt);
-    out.set(this.ring.subarray(ringAt, ringAt + first), at);
-    if (first < length) out.set(this.ring.subarray(0, length - first), at + first);
+    out.set(ring.subarray(ringAt, ringAt + first), at);
+    if (first < length) out.set(ring.subarray(0, length - first), at + first);
     return true;
   }
 
   /** A copy of [from, from + length) if the whole range is held here, else undefined. */
   read(from: number, length: number): Uint8Array | undefined {
-    if (!this.ring || from < this.windowStart || from + length > this.windowEnd) return undefined;
-    const at = from % this.capacityBytes;
-    if (at + length <= this.capacityBytes) return this.ring.slice(at, at + length);
+    if (!this.holds(from, length)) return undefined;
     const out = new Uint8Array(length);
-    const first = this.capacityBytes - at;
-    out.set(this.ring.subarray(at), 0);
-    out.set(this.ring.subarray(0, length - first), first);
+    this.readInto(from, length, out, 0);
     return out;
+  }
+
+  private holds(from: number, length: number): boolean {
+    return this.ring !== null && from >= this.windowStart && from + length <= this.windowEnd;
   }
 }
