@@ -18,11 +18,7 @@ import { RemotingClient } from "../remoting/client.ts";
 import { javaStringHashCode } from "../common/checksum.ts";
 import { instanceSeed, UniqueIdGenerator } from "./message_id.ts";
 import { sendProperties } from "./send_properties.ts";
-import { RouteCache, type MessageQueue } from "./route_cache.ts";
-import type { TopicRouteData } from "../protocol/route_data.ts";
-
-/** A route as the cache hands it out: the same object until it is refreshed. */
-type RouteEntry = { route: TopicRouteData; fromDefault: boolean };
+import { RouteCache, type MessageQueue, type RouteEntry } from "./route_cache.ts";
 import type { ProcessorTable } from "../remoting/processor_table.ts";
 
 export interface OutgoingMessage {
@@ -233,9 +229,7 @@ export class Producer {
     oneway: boolean,
   ): Promise<SendResult | undefined> {
     const batch = messages.length > 1;
-    const prepared = batch
-      ? messages.map((m) => this.prepare(m, false))
-      : [this.prepare(messages[0]!, true)];
+    const prepared = messages.map((m) => this.prepare(m, !batch));
     const bornTimestamp = this.options.clock.nowMs();
     const header = encodeSendMessageRequestV2({
       producerGroup: this.options.group,
@@ -282,7 +276,7 @@ export class Producer {
     const fields = answer.extFields;
     return {
       status,
-      msgId: batch ? prepared.map((p) => p.uniqKey).join(",") : prepared[0]!.uniqKey,
+      msgId: prepared.map((p) => p.uniqKey).join(","),
       offsetMsgId: fields?.get("msgId") ?? "",
       queue: {
         topic: queue.topic,

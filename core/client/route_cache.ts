@@ -21,10 +21,14 @@ export const routeRefreshIntervalMs = 30_000;
 export const AUTO_CREATE_TOPIC = "TBW102";
 export const defaultTopicQueueNums = 4;
 
-interface Cached {
+/** A topic's route as the cache hands it out: the same object until it is refreshed. */
+export interface RouteEntry {
   route: TopicRouteData;
-  fetchedMs: number;
   fromDefault: boolean;
+}
+
+interface Cached extends RouteEntry {
+  fetchedMs: number;
 }
 
 export class RouteCache {
@@ -68,7 +72,7 @@ export class RouteCache {
     topic: string,
     allowDefault: boolean,
     forceRefresh = false,
-  ): Promise<{ route: TopicRouteData; fromDefault: boolean } | undefined> {
+  ): Promise<RouteEntry | undefined> {
     const cached = this.routes.get(topic);
     const fresh = cached && this.clock.nowMs() - cached.fetchedMs < routeRefreshIntervalMs;
     if (cached && fresh && !forceRefresh && (!cached.fromDefault || allowDefault)) return cached;

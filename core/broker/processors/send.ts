@@ -241,15 +241,11 @@ async function send(
   extFields.set("queueId", String(resolved.queueId));
   extFields.set("TRACE_ON", ctx.config.traceOn ? "true" : "false");
   extFields.set("MSG_REGION", ctx.config.regionId);
-  extFields.set("msgId", result.appended.length === 1 ? first.msgId : msgIdsOf(result.appended));
+  extFields.set("msgId", result.appended.map((a) => a.msgId).join(","));
   extFields.set("queueOffset", String(first.queueOffset));
   if (transactionId) extFields.set("transactionId", transactionId);
   const code = storedStatusCode[result.status] ?? ResponseCode.SUCCESS;
   return createResponse(request, code, { extFields });
-}
-
-function msgIdsOf(appended: readonly { msgId: string }[]): string {
-  return appended.map((a) => a.msgId).join(",");
 }
 
 // A connection's address does not change: its born host is parsed once, not per message.
