@@ -2,6 +2,7 @@
 // enablePropertyFilter): each distinct expression is compiled once and kept (bounded), its
 // compile error too, so a pull with a bad expression is answered without parsing it again.
 
+import { BoundedMemo } from "../common/bounded_memo.ts";
 import { decodeRecord } from "../common/record_codec.ts";
 import { findMessageProperty } from "../common/message.ts";
 import { compileSql92, Sql92Error, type Sql92Filter } from "../protocol/sql92/index.ts";
@@ -9,22 +10,20 @@ import { compileSql92, Sql92Error, type Sql92Filter } from "../protocol/sql92/in
 const cachedExpressionsMax = 4096;
 
 export class SqlFilters {
-  private readonly compiled = new Map<string, Sql92Filter | Sql92Error>();
+  private readonly compiled = new BoundedMemo(cachedExpressionsMax, compileOrRefuse);
 
   /** The compiled filter, or the reason the expression is refused. */
   get(expression: string): Sql92Filter | Sql92Error {
-    let entry = this.compiled.get(expression);
-    if (entry === undefined) {
-      try {
-        entry = compileSql92(expression);
-      } catch (error) {
-        if (!(error instanceof Sql92Error)) throw error;
-        entry = error;
-      }
-      if (this.compiled.size >= cachedExpressionsMax) this.compiled.clear();
-      this.compiled.set(expression, entry);
-    }
-    return entry;
+    return this.compiled.get(expression);
+  }
+}
+
+function compileOrRefuse(expression: string): Sql92Filter | Sql92Error {
+  try {
+    return compileSql92(expression);
+  } catch (error) {
+    if (!(error instanceof Sql92Error)) throw error;
+    return error;
   }
 }
 

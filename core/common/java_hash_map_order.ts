@@ -8,6 +8,7 @@
 // (a resize keeps that relative order). Buckets turn into trees only past 8 keys per bucket with
 // a capacity of 64 or more, which message properties never reach.
 
+import { BoundedMemo } from "./bounded_memo.ts";
 import { javaStringHashCode } from "./checksum.ts";
 
 const initialCapacity = 16;
@@ -40,18 +41,13 @@ export function javaHashMapOrder(keys: readonly string[], capacity: number): str
 }
 
 // Property names repeat from message to message (TAGS, KEYS, UNIQ_KEY, ...): their spread
-// hashes are kept, up to a bound, rather than recomputed per message.
-const spreadHashes = new Map<string, number>();
-const spreadHashCountMax = 4096;
+// hashes (HashMap's hash(key): String.hashCode with its high half folded into the low half)
+// are kept rather than recomputed per message.
+const spreadHashes = new BoundedMemo(4096, (key: string) => {
+  const h = javaStringHashCode(key);
+  return h ^ (h >>> 16);
+});
 
-/** HashMap's hash(key): String.hashCode with its high half folded into the low half. */
 function spreadHash(key: string): number {
-  let spread = spreadHashes.get(key);
-  if (spread === undefined) {
-    const h = javaStringHashCode(key);
-    spread = h ^ (h >>> 16);
-    if (spreadHashes.size >= spreadHashCountMax) spreadHashes.clear();
-    spreadHashes.set(key, spread);
-  }
-  return spread;
+  return spreadHashes.get(key);
 }

@@ -2,6 +2,7 @@
 // offset message id, and the well-known property keys. Pure functions; the store uses them to
 // dispatch, the protocol and clients to build and read messages.
 
+import { BoundedMemo } from "./bounded_memo.ts";
 import { assert } from "./assert.ts";
 
 const NAME_VALUE_SEPARATOR = "\u0001";
@@ -106,24 +107,19 @@ export function formatHost(host: HostAddress): string {
   return `[${groups.join(":")}]:${host.port}`;
 }
 
-// Consumers format two hosts per message, mostly the same few: IPv4 ones are kept, bounded.
-const ipv4Hosts = new Map<number, string>();
-const ipv4HostCountMax = 4096;
+// Consumers format two hosts per message, mostly the same few: IPv4 ones are kept, keyed by
+// address and port as one number (ip * 65536 + port).
+const ipv4Hosts = new BoundedMemo(4096, (key: number) => {
+  const ip = Math.floor(key / 65536);
+  return `${ip >>> 24}.${(ip >>> 16) & 0xff}.${(ip >>> 8) & 0xff}.${ip & 0xff}:${key % 65536}`;
+});
 
 function formatIpv4Host(ip: Uint8Array, port: number): string {
-  const keyed = Number.isInteger(port) && port >= 0 && port <= 0xffff;
-  const key = keyed
-    ? (((ip[0]! << 24) | (ip[1]! << 16) | (ip[2]! << 8) | ip[3]!) >>> 0) * 65536 + port
-    : -1;
-  let text = keyed ? ipv4Hosts.get(key) : undefined;
-  if (text === undefined) {
-    text = `${ip[0]}.${ip[1]}.${ip[2]}.${ip[3]}:${port}`;
-    if (keyed) {
-      if (ipv4Hosts.size >= ipv4HostCountMax) ipv4Hosts.clear();
-      ipv4Hosts.set(key, text);
-    }
+  if (!Number.isInteger(port) || port < 0 || port > 0xffff) {
+    return `${ip[0]}.${ip[1]}.${ip[2]}.${ip[3]}:${port}`; // a corrupt record's port: not kept
   }
-  return text;
+  const address = ((ip[0]! << 24) | (ip[1]! << 16) | (ip[2]! << 8) | ip[3]!) >>> 0;
+  return ipv4Hosts.get(address * 65536 + port);
 }
 
 /** Offset message id: store IP + port (int) + physical offset (long), upper-case hex (§4.3). */

@@ -11,6 +11,7 @@
 // | 36  | 4    | indexCount (next entry number; starts at 1) |
 
 import { assert } from "../common/assert.ts";
+import { BoundedMemo } from "../common/bounded_memo.ts";
 import { javaStringHashCode, javaStringHashCodeFrom } from "../common/checksum.ts";
 import { getInt64, setInt64 } from "../common/int64.ts";
 
@@ -52,19 +53,14 @@ export function topicKeyHash(topic: string, key: string): number {
   return abs > 0x7fffffff ? 0 : abs;
 }
 
-// Every indexed key of a message hashes its topic first: the few topics' prefix hashes are kept.
-const topicPrefixHashes = new Map<string, number>();
-const topicPrefixHashCountMax = 4096;
+// Every indexed key of a message hashes its topic first: the few topics' prefix hashes (the
+// String.hashCode of `${topic}#`) are kept.
+const topicPrefixHashes = new BoundedMemo(4096, (topic: string) =>
+  javaStringHashCodeFrom(javaStringHashCode(topic), "#"),
+);
 
-/** String.hashCode of `${topic}#`. */
 function topicPrefixHash(topic: string): number {
-  let hash = topicPrefixHashes.get(topic);
-  if (hash === undefined) {
-    hash = javaStringHashCodeFrom(javaStringHashCode(topic), "#");
-    if (topicPrefixHashes.size >= topicPrefixHashCountMax) topicPrefixHashes.clear();
-    topicPrefixHashes.set(topic, hash);
-  }
-  return hash;
+  return topicPrefixHashes.get(topic);
 }
 
 export function decodeIndexHeader(bytes: Uint8Array): IndexHeader {

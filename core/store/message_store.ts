@@ -8,6 +8,7 @@
 //   3. the checkpoint recording the times covered by 1 and 2 (written after both are flushed)
 // Recovery trusts nothing past the checkpoint and re-derives 2 from 1 (recovery.ts).
 
+import { BoundedMemo } from "../common/bounded_memo.ts";
 import { assert } from "../common/assert.ts";
 import { DelayLevels } from "../common/delay_levels.ts";
 import type { Clock, TimerHandle } from "../common/clock.ts";
@@ -97,8 +98,19 @@ export interface MessageStoreOptions {
 
 const topicPattern = /^[%|a-zA-Z0-9_-]+$/;
 const propertiesBytesMax = 32767;
-/** Topic names remembered as legal, and topics whose queue keys are kept. */
-const legalTopicCountMax = 10_000;
+// Topic names repeat from put to put: what a put derives from one is worked out once (bounded).
+const topicCountMax = 10_000;
+const topicBytesOf = new BoundedMemo(topicCountMax, utf8Bytes);
+/** RocketMQ's topic name rules. */
+const topicIsLegal = new BoundedMemo(topicCountMax, (topic: string) => {
+  const lengthMax =
+    topic.startsWith("%RETRY%") || topic.startsWith("%DLQ%")
+      ? groupTopicNameLengthMax
+      : topicNameLengthMax;
+  return topicPattern.test(topic) && topic.length <= lengthMax;
+});
+/** A topic's keys in nextQueueOffset ("topic-queueId"), by queue id, made as queues appear. */
+const queueKeysOf = new BoundedMemo(topicCountMax, (_topic: string): string[] => []);
 /** SYNC_FLUSH drains at least this many puts in two halves (see drain). */
 const splitDrainPutCountMin = 32;
 
@@ -124,13 +136,10 @@ export class MessageStore {
   private readonly flushService: FlushService;
   /** Next queue offset per "topic-queueId" (RocketMQ's topicQueueTable). */
   private readonly nextQueueOffset = new Map<string, number>();
-  private readonly legalTopics = new Set<string>();
-  private readonly queueKeys = new Map<string, string[]>();
   private pending: PendingPut[] = [];
   private drainScheduled: TimerHandle | null = null;
   private running = false;
   private lastStoreTimestamp = 0;
-  private readonly topicBytesCache = new Map<string, Uint8Array>();
   private retentionTimer: TimerHandle | null = null;
   readonly retention: RetentionService;
   /** Set by retention above diskSpaceWarningLevelRatio: writes are refused, reads go on. */
@@ -220,7 +229,7 @@ export class MessageStore {
   putBatch(messages: MessageInput[], waitStoreMsgOk = true): Promise<PutResult> {
     const encoded: EncodedNames[] = [];
     for (const m of messages) {
-      encoded.push({ topic: this.topicBytes(m.topic), properties: utf8Bytes(m.properties) });
+      encoded.push({ topic: topicBytesOf.get(m.topic), properties: utf8Bytes(m.properties) });
     }
     const refusal = this.validate(messages, encoded);
     if (refusal) return Promise.resolve(refusal);
@@ -234,37 +243,9 @@ export class MessageStore {
     });
   }
 
-  /** Topic names repeat: their UTF-8 bytes are kept (a bounded cache). */
-  private topicBytes(topic: string): Uint8Array {
-    let bytes = this.topicBytesCache.get(topic);
-    if (!bytes) {
-      if (this.topicBytesCache.size >= 10_000) this.topicBytesCache.clear();
-      bytes = utf8Bytes(topic);
-      this.topicBytesCache.set(topic, bytes);
-    }
-    return bytes;
-  }
-
-  /** RocketMQ's topic name rules; names that passed are kept (a bounded set), as they repeat. */
-  private topicNameIsLegal(topic: string): boolean {
-    if (this.legalTopics.has(topic)) return true;
-    const lengthMax =
-      topic.startsWith("%RETRY%") || topic.startsWith("%DLQ%")
-        ? groupTopicNameLengthMax
-        : topicNameLengthMax;
-    if (!topicPattern.test(topic) || topic.length > lengthMax) return false;
-    if (this.legalTopics.size >= legalTopicCountMax) this.legalTopics.clear();
-    this.legalTopics.add(topic);
-    return true;
-  }
-
   /** The key of a topic queue in nextQueueOffset, made once per queue rather than per put. */
   private queueKeyOf(topic: string, queueId: number): string {
-    let keys = this.queueKeys.get(topic);
-    if (keys === undefined) {
-      if (this.queueKeys.size >= legalTopicCountMax) this.queueKeys.clear();
-      this.queueKeys.set(topic, (keys = []));
-    }
+    const keys = queueKeysOf.get(topic);
     return (keys[queueId] ??= `${topic}-${queueId}`);
   }
 
@@ -281,7 +262,7 @@ export class MessageStore {
     for (let i = 0; i < messages.length; i++) {
       const m = messages[i]!;
       const names = encoded[i]!;
-      if (!this.topicNameIsLegal(m.topic)) {
+      if (!topicIsLegal.get(m.topic)) {
         return refuse(
           PutMessageStatus.MESSAGE_ILLEGAL,
           `illegal topic name "${m.topic.slice(0, 200)}"`,
