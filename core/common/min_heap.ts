@@ -21,6 +21,11 @@ export class MinHeap<T> {
     return this.keys[0];
   }
 
+  /** The item with the smallest key, or undefined when empty. */
+  peek(): T | undefined {
+    return this.items[0];
+  }
+
   pop(): T | undefined {
     const n = this.items.length;
     if (n === 0) return undefined;

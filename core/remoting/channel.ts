@@ -222,7 +222,7 @@ export class Channel {
       this.deadlines.add(opaque, timeoutMs);
       if (!this.send(cmd)) {
         this.pending.delete(opaque);
-        this.deadlines.settled(timeoutMs);
+        this.deadlines.settled();
         reject(new ConnectionError(`could not send code ${cmd.code} to ${this.remoteAddress}`));
       }
     });
@@ -280,7 +280,7 @@ export class Channel {
       return;
     }
     this.pending.delete(response.opaque);
-    this.deadlines.settled(entry.timeoutMs);
+    this.deadlines.settled();
     entry.resolve(response);
   }
 
