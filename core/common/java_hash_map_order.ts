@@ -29,9 +29,9 @@ export function javaHashMapOrder(keys: readonly string[], capacity: number): str
   const mask = capacity - 1;
   for (let i = 1; i < ordered.length; i++) {
     const key = ordered[i]!;
-    const bucket = spreadHash(key) & mask;
+    const bucket = spreadHashes.get(key) & mask;
     let j = i - 1;
-    while (j >= 0 && (spreadHash(ordered[j]!) & mask) > bucket) {
+    while (j >= 0 && (spreadHashes.get(ordered[j]!) & mask) > bucket) {
       ordered[j + 1] = ordered[j]!;
       j--;
     }
@@ -47,7 +47,3 @@ const spreadHashes = new BoundedMemo(4096, (key: string) => {
   const h = javaStringHashCode(key);
   return h ^ (h >>> 16);
 });
-
-function spreadHash(key: string): number {
-  return spreadHashes.get(key);
-}

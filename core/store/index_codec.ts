@@ -48,7 +48,7 @@ export function indexKeyHash(key: string): number {
 
 /** indexKeyHash(`${topic}#${key}`) without building that string (the dispatch hot path). */
 export function topicKeyHash(topic: string, key: string): number {
-  const hash = javaStringHashCodeFrom(topicPrefixHash(topic), key);
+  const hash = javaStringHashCodeFrom(topicPrefixHashes.get(topic), key);
   const abs = Math.abs(hash);
   return abs > 0x7fffffff ? 0 : abs;
 }
@@ -58,10 +58,6 @@ export function topicKeyHash(topic: string, key: string): number {
 const topicPrefixHashes = new BoundedMemo(4096, (topic: string) =>
   javaStringHashCodeFrom(javaStringHashCode(topic), "#"),
 );
-
-function topicPrefixHash(topic: string): number {
-  return topicPrefixHashes.get(topic);
-}
 
 export function decodeIndexHeader(bytes: Uint8Array): IndexHeader {
   assert(bytes.length >= INDEX_HEADER_SIZE, "index header is 40 bytes");
