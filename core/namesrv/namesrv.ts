@@ -219,6 +219,7 @@ export class Namesrv {
     this.channelsById.delete(id);
     for (const addr of this.routes.onChannelDestroy(id)) {
       this.options.log.info(`broker ${addr} removed: its connection closed`);
+      this.controller?.disconnectedAt(addr);
     }
   }
 }

@@ -78,7 +78,16 @@ export class ControllerCluster implements AsyncDisposable {
         return undefined;
       },
       { timeoutMs: 15_000, what: "a master" },
-    );
+    ).catch((error: Error) => {
+      throw new Error(`${error.message}\n${this.logs()}`);
+    });
+  }
+
+  /** Every process's stderr, for a failure message (a CI log is all there is to go on). */
+  logs(): string {
+    const parts = [`--- namesrv\n${this.namesrv?.stderr ?? ""}`];
+    for (const [name, broker] of this.brokers) parts.push(`--- broker ${name}\n${broker.stderr}`);
+    return parts.join("\n");
   }
 
   /** Waits for the controller to report this in-sync set. */

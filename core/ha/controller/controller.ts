@@ -165,6 +165,17 @@ export class Controller {
     void this.scan();
   }
 
+  /**
+   * The broker at `address` lost its route connection to this name server. That connection can
+   * be the only one a replica has here for a while: a restarted controller binds a replica's
+   * heartbeat connection at its first heartbeat, and a master killed before then would
+   * otherwise wait out a whole heartbeat timeout for its successor.
+   */
+  disconnectedAt(address: string): void {
+    if (this.stopped) return;
+    if (this.groups.disconnectedAt(address) > 0) void this.scan();
+  }
+
   alterSyncStateSet(
     brokerName: string,
     masterId: number,

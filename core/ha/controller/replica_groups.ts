@@ -256,6 +256,22 @@ export class ReplicaGroups {
     if (replica) replica.alive = false;
   }
 
+  /**
+   * The name server lost the route connection of the broker at `address`: replicas there are
+   * dead from now. Returns how many there were.
+   */
+  disconnectedAt(address: string): number {
+    let count = 0;
+    for (const group of this.groups.values()) {
+      for (const replica of group.replicas.values()) {
+        if (replica.address !== address || !replica.alive) continue;
+        replica.alive = false;
+        count++;
+      }
+    }
+    return count;
+  }
+
   /** Marks replicas with stale heartbeats dead and elects where a master died. */
   scanInactive(): ElectionEvent[] {
     const nowMs = this.clock.nowMs();
