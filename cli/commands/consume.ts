@@ -236,7 +236,8 @@ async function runConsume(flags: ConsumeFlags): Promise<void> {
     expressionType: flags.sql !== undefined ? "SQL92" : "TAG",
     namesrvAddrs,
     clock,
-    log: createLogger("consume", { level: "warn" }),
+    // Warnings only, unless RMQ_LOG_LEVEL asks for more (debugging a consumer from a script).
+    log: createLogger("consume", { level: process.env.RMQ_LOG_LEVEL ? undefined : "warn" }),
     consumeFrom: consumeFrom(flags.from),
     // Short long-polls so --timeout is honoured promptly.
     suspendTimeoutMs: idleMs !== undefined ? Math.min(15_000, Math.max(500, idleMs)) : 15_000,

@@ -287,6 +287,7 @@ export class PushConsumer {
     for (const [key, owned] of [...this.owned]) {
       if (owned.queue.topic !== topic || wanted.has(key)) continue;
       owned.stopped = true;
+      this.options.log.debug(`rebalance: ${key} is no longer mine (at ${owned.offset})`);
       // Orderly: the next owner may start only after the message in hand is done and its
       // offset committed, so the lock goes last.
       await owned.handling;
@@ -316,6 +317,7 @@ export class PushConsumer {
         pullFromBrokerId: 0,
       };
       this.owned.set(key, owned);
+      this.options.log.debug(`rebalance: ${key} is mine from ${offset}`);
       void this.pullLoop(owned);
     }
   }

@@ -63,27 +63,36 @@ describeIfFixtures("store: serving rocketmq stores", () => {
       "1500ms",
     ]);
     expect(resumed.exitCode).toBe(2);
-    const all = await runRmq([
-      "consume",
-      "-n",
-      namesrv,
-      "-t",
-      "FxOrders",
-      "-g",
-      "rmq-reads-all",
-      "--from",
-      "first",
-      "--count",
-      "1250",
-      "--json",
-    ]);
+    const all = await runRmq(
+      [
+        "consume",
+        "-n",
+        namesrv,
+        "-t",
+        "FxOrders",
+        "-g",
+        "rmq-reads-all",
+        "--from",
+        "first",
+        "--count",
+        "1250",
+        "--json",
+      ],
+      { RMQ_LOG_LEVEL: "debug" },
+    ); // its stderr is printed if a message comes twice
     expect(all.exitCode).toBe(0);
     const got = jsonLines(all.stdout);
     const positions = got.map((m) => `${m.queueId}/${m.queueOffset}`);
     const repeated = got.filter((_, i) => positions.indexOf(positions[i]!) !== i);
     // A repeat is a redelivery: say which, with its envelope, so a rare one can be traced.
     if (repeated.length > 0) {
-      console.error("repeated deliveries:", JSON.stringify(repeated), all.stderr);
+      const where = (m: (typeof got)[number]) =>
+        `${m.queueId}/${m.queueOffset} at ${m.commitLogOffset} (lines ${positions
+          .map((p, i) => (p === `${m.queueId}/${m.queueOffset}` ? i : -1))
+          .filter((i) => i >= 0)
+          .join(", ")}, reconsumed ${m.reconsumeTimes}, topic ${m.topic})`;
+      console.error(`repeated deliveries: ${repeated.map(where).join("; ")}`);
+      console.error(`consume stderr: ${all.stderr}`);
     }
     expect(new Set(positions).size).toBe(1250);
     // Every message RocketMQ stored in FxOrders (originals, delivered delays, committed
