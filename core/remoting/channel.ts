@@ -48,6 +48,17 @@ interface PendingRequest {
   timeoutMs: number;
 }
 
+/**
+ * Requests handed on per turn of the event loop; the rest of a read waits for the next turn.
+ * Bun reads up to ~512 KiB at once, 450 sends of 1 KiB: handled all in one turn, their answers
+ * left only after the whole read was stored, and the producer sat idle meanwhile, then the
+ * broker while the producer refilled (W1 1 KiB: neither process busy, whatever the number of
+ * sends in flight). Answering a read in slices lets both work at once: W1 1 KiB went from
+ * 84k to 101k msgs/s with rmq's own client and 87k to 92k Java-style (medians of 6, same
+ * sitting); 64 was worse for the JSON header, 128 B sends were unchanged.
+ */
+export const requestsPerTurnMax = 256;
+
 export class Channel {
   private readonly decoder = new FrameDecoder();
   private readonly writeQueue: Uint8Array[] = [];
@@ -59,6 +70,8 @@ export class Channel {
   private readonly pending = new Map<number, PendingRequest>();
   private readonly deadlines: RequestDeadlines;
   private nextOpaque = 1;
+  /** Commands received but not yet handed on (requests beyond this turn's share). */
+  private backlog: RemotingCommand[] = [];
   private closed = false;
   closeReason: string | null = null;
   /** When bytes last came in or went out (the server's idle check reads it). */
@@ -106,12 +119,38 @@ export class Channel {
       this.close(`malformed input: ${reason}`);
       return;
     }
-    for (const cmd of commands) {
+    if (this.backlog.length > 0) {
+      for (const cmd of commands) this.backlog.push(cmd);
+      return;
+    }
+    this.dispatch(commands, 0);
+  }
+
+  /** Hands commands on from `from`, at most requestsPerTurnMax requests; the rest waits. */
+  private dispatch(commands: RemotingCommand[], from: number): void {
+    let requests = 0;
+    for (let i = from; i < commands.length; i++) {
       if (this.closed) return;
-      if (isResponse(cmd)) this.settle(cmd);
-      else this.events.onRequest(this, cmd);
+      const cmd = commands[i]!;
+      if (isResponse(cmd)) {
+        this.settle(cmd);
+        continue;
+      }
+      if (requests === requestsPerTurnMax) {
+        this.backlog = commands.slice(i);
+        setImmediate(this.drainBacklog);
+        return;
+      }
+      requests++;
+      this.events.onRequest(this, cmd);
     }
   }
+
+  private readonly drainBacklog = (): void => {
+    const commands = this.backlog;
+    this.backlog = [];
+    this.dispatch(commands, 0);
+  };
 
   /** Queues one frame. Returns false (and logs) if the channel is closed or the frame is bad. */
   send(cmd: RemotingCommand): boolean {

@@ -13,6 +13,7 @@ import {
   RequestCode,
   ResponseCode,
 } from "../../../core/protocol/index.ts";
+import { requestsPerTurnMax } from "../../../core/remoting/channel.ts";
 import { dispatchRequest } from "../../../core/remoting/dispatch.ts";
 import { ProcessorTable } from "../../../core/remoting/processor_table.ts";
 import { fakeChannel } from "../../harness/fake_channel.ts";
@@ -49,6 +50,33 @@ describe("remoting: channel", () => {
     await expect(b).rejects.toThrow(/peer vanished/);
     expect(closes).toEqual(["peer vanished"]);
     expect(channel.invokeOneway(createRequest(RequestCode.HEART_BEAT))).toBe(false);
+  });
+
+  test("remoting: channel: a read is handed on a slice of requests per turn", async () => {
+    const { channel, socket, requests } = fakeChannel();
+    const count = requestsPerTurnMax * 2 + 10;
+    const pending = channel.invoke(createRequest(RequestCode.GET_KV_CONFIG), 60_000);
+    const [sent] = socket.commands();
+    const frames: Uint8Array[] = [];
+    for (let i = 0; i < count; i++) {
+      frames.push(encodeFrame({ ...createRequest(RequestCode.HEART_BEAT), opaque: 1000 + i }));
+    }
+    // An answer behind the requests comes in its place, not before them.
+    frames.push(encodeFrame(createResponse(sent!, 0)));
+    channel.receive(Buffer.concat(frames));
+    expect(requests).toHaveLength(requestsPerTurnMax);
+    // A read arriving meanwhile waits behind them.
+    channel.receive(encodeFrame({ ...createRequest(RequestCode.HEART_BEAT), opaque: 5000 }));
+    expect(requests).toHaveLength(requestsPerTurnMax);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(requests).toHaveLength(requestsPerTurnMax * 2);
+    expect(channel.pendingCount()).toBe(1);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(requests).toHaveLength(count + 1);
+    expect(channel.pendingCount()).toBe(0);
+    await pending;
+    const opaques = requests.map((r) => r.opaque);
+    expect(opaques).toEqual([...Array.from({ length: count }, (_, i) => 1000 + i), 5000]);
   });
 
   test("remoting: channel: oneway requests carry the oneway flag", () => {
