@@ -115,12 +115,24 @@ export function logEnd(store: string): number {
   const dir = join(store, "commitlog");
   let end = 0;
   for (const name of readdirSync(dir).sort()) {
-    const bytes = readFileSync(join(dir, name));
+    // A replica that rejoins truncates while we look: a segment listed may be gone already
+    // (the caller polls, so the next look sees the new state).
+    const bytes = readIfPresent(join(dir, name));
+    if (!bytes) continue;
     let last = bytes.length - 1;
     while (last >= 0 && bytes[last] === 0) last--;
     if (last >= 0) end = Number(name) + last + 1;
   }
   return end;
+}
+
+function readIfPresent(path: string): Buffer | undefined {
+  try {
+    return readFileSync(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw error;
+  }
 }
 
 /** A store's commit log bytes up to `end`, segment by segment. */
