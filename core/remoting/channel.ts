@@ -123,13 +123,13 @@ export class Channel {
       for (const cmd of commands) this.backlog.push(cmd);
       return;
     }
-    this.dispatch(commands, 0);
+    this.dispatch(commands);
   }
 
-  /** Hands commands on from `from`, at most requestsPerTurnMax requests; the rest waits. */
-  private dispatch(commands: RemotingCommand[], from: number): void {
+  /** Hands commands on in order, at most requestsPerTurnMax requests; the rest waits. */
+  private dispatch(commands: RemotingCommand[]): void {
     let requests = 0;
-    for (let i = from; i < commands.length; i++) {
+    for (let i = 0; i < commands.length; i++) {
       if (this.closed) return;
       const cmd = commands[i]!;
       if (isResponse(cmd)) {
@@ -149,7 +149,7 @@ export class Channel {
   private readonly drainBacklog = (): void => {
     const commands = this.backlog;
     this.backlog = [];
-    this.dispatch(commands, 0);
+    this.dispatch(commands);
   };
 
   /** Queues one frame. Returns false (and logs) if the channel is closed or the frame is bad. */
