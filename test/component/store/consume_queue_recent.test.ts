@@ -1,0 +1,89 @@
+// A consume queue answers reads of its newest units from memory: the answers must be exactly
+// what its files hold, through truncation, rewriting and retention. Reads the memory does not
+// cover still go to the files: corrupted file bytes show up there and only there.
+
+import { describe, expect, test } from "bun:test";
+import { ConsumeQueue } from "../../../core/store/consume_queue.ts";
+import { CQ_STORE_UNIT_SIZE } from "../../../core/store/consume_queue_codec.ts";
+import { MemoryFileIO } from "../../harness/memory_file_io.ts";
+
+const dir = "/store/consumequeue/T/0";
+const unitsPerFile = 100;
+const fileSizeBytes = unitsPerFile * CQ_STORE_UNIT_SIZE;
+/** The queue keeps its newest 2048 units in memory (consume_queue.ts). */
+const recentUnitCount = 2048;
+
+function openQueue(io: MemoryFileIO): ConsumeQueue {
+  const queue = new ConsumeQueue(io, dir, "T", 0, fileSizeBytes);
+  queue.recover(false);
+  return queue;
+}
+
+/** Units pointing at records of 100 bytes each, `generation` telling rewrites apart. */
+function putUnits(queue: ConsumeQueue, from: number, to: number, generation: number): void {
+  for (let q = from; q < to; q++) {
+    queue.put(q, { physicalOffset: q * 100, size: 100, tagsCode: generation * 1_000_000 + q });
+  }
+}
+
+/** What a fresh reader of the same files answers, unit by unit. */
+function fromFiles(io: MemoryFileIO, from: number, count: number) {
+  const fresh = openQueue(io);
+  const units = fresh.unitsFrom(from, count);
+  fresh.close();
+  return units;
+}
+
+describe("store: consume queue recent units", () => {
+  test("store: consume queue recent units: newest from memory, older from the files", () => {
+    const io = new MemoryFileIO();
+    const queue = openQueue(io);
+    const total = 3000;
+    putUnits(queue, 0, total, 1);
+    // Flip the first byte of every unit in every file: a read from a file now shows it.
+    for (const name of io.list(dir)) {
+      const offsets = new Set<number>();
+      for (let at = 0; at < fileSizeBytes; at += CQ_STORE_UNIT_SIZE) offsets.add(at);
+      io.corruptReads.set(`${dir}/${name}`, offsets);
+    }
+    const oldestHeld = total - recentUnitCount;
+    const held = queue.unitsFrom(oldestHeld, 32);
+    expect(held).toHaveLength(32);
+    held.forEach((unit, i) => expect(unit.physicalOffset).toBe((oldestHeld + i) * 100));
+    expect(queue.unitAt(total - 1)?.tagsCode).toBe(1_000_000 + total - 1);
+    // One unit older than the memory holds comes from its file, corrupted.
+    expect(queue.unitAt(oldestHeld - 1)?.physicalOffset).not.toBe((oldestHeld - 1) * 100);
+    queue.close();
+  });
+
+  test("store: consume queue recent units: answers match the files after a cut and rewrite", () => {
+    const io = new MemoryFileIO();
+    const queue = openQueue(io);
+    putUnits(queue, 0, 2600, 1);
+    queue.truncateByPhysical(2500 * 100); // units 2500.. pointed past the cut
+    expect(queue.maxOffset).toBe(2500);
+    expect(queue.unitAt(2550)).toBeUndefined();
+    putUnits(queue, 2500, 2700, 2);
+    queue.flush();
+    const fromMemory = queue.unitsFrom(2480, 40);
+    expect(fromMemory.map((u) => u.tagsCode)).toEqual(
+      fromFiles(io, 2480, 40).map((u) => u.tagsCode),
+    );
+    expect(fromMemory[19]!.tagsCode).toBe(1_000_000 + 2499);
+    expect(fromMemory[20]!.tagsCode).toBe(2_000_000 + 2500);
+    queue.close();
+  });
+
+  test("store: consume queue recent units: retired files are not answered from memory", () => {
+    const io = new MemoryFileIO();
+    const queue = openQueue(io);
+    putUnits(queue, 0, 250, 1); // three files, all of it held in memory
+    const removed = queue.deleteBelow(200 * 100); // records below 200 are gone
+    expect(removed).toBe(2);
+    expect(queue.minOffset).toBe(200);
+    expect(queue.unitAt(150)).toBeUndefined();
+    expect(queue.unitsFrom(199, 3)).toEqual([]);
+    expect(queue.unitsFrom(200, 2).map((u) => u.physicalOffset)).toEqual([20_000, 20_100]);
+    queue.close();
+  });
+});
