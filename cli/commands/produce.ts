@@ -12,7 +12,7 @@ import {
 } from "../../core/client/index.ts";
 import { namesrvAddrsFrom, parseDurationMs, positiveInt } from "../client_args.ts";
 import { ExitCode } from "../exit_codes.ts";
-import { printError, printJson, printLine } from "../output.ts";
+import { printError, printJson, printLine, printWarning } from "../output.ts";
 
 interface ProduceFlags {
   topic?: string;
@@ -174,6 +174,12 @@ async function runProduce(flags: ProduceFlags): Promise<void> {
   const timed = timerOf(flags);
   if (timed && (delayLevel !== undefined || batchSize > 1))
     throw new ConfigError("--deliver-at / --delay go without --delay-level and --batch");
+  const fromStdin =
+    flags.file === undefined && flags.body === undefined && flags.size === undefined;
+  if (fromStdin && flags.count !== undefined) {
+    // Each stdin line is one message; silently ignoring --count sent fewer than asked for.
+    throw new ConfigError("--count repeats --body, --file or --size; stdin sends one per line");
+  }
   const ordered = flags.orderKey !== undefined || flags.orderKeyFromField !== undefined;
   if (ordered && batchSize > 1) throw new ConfigError("--order-key cannot be used with --batch");
   if (ordered && mode !== "sync") {
@@ -214,7 +220,9 @@ async function runProduce(flags: ProduceFlags): Promise<void> {
     if (inFlight.size >= 1024) await Promise.race(inFlight);
   };
   let pending: OutgoingMessage[] = [];
+  let bodyCount = 0;
   for await (const body of bodies(flags)) {
+    bodyCount++;
     let shardingKey: string | undefined =
       flags.orderKey === undefined ? undefined : String(flags.orderKey);
     if (flags.orderKeyFromField !== undefined) {
@@ -233,6 +241,8 @@ async function runProduce(flags: ProduceFlags): Promise<void> {
   if (pending.length > 0) await dispatch(pending);
   await Promise.all(inFlight);
   producer.close();
+  // An empty input is not an error (a script may pipe an empty file), but it is worth a word.
+  if (bodyCount === 0) printWarning("stdin had no lines: nothing sent");
   if (failures > 0) process.exit(ExitCode.FAILURE);
 }
 

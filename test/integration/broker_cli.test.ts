@@ -197,6 +197,17 @@ describe("cli: single node", () => {
     const noTopic = await runRmq(["produce", "-n", namesrv, "--body", "x"]);
     expect(noTopic.exitCode).toBe(3);
     expect(noTopic.stderr).toContain("missing -t/--topic");
+    // --count repeats a body; stdin lines are one message each, so the two do not mix.
+    const countOfStdin = await runRmq(
+      ["produce", "-n", namesrv, "-t", "T", "--count", "5"],
+      {},
+      "a\n",
+    );
+    expect(countOfStdin.exitCode).toBe(3);
+    expect(countOfStdin.stderr).toContain("stdin sends one per line");
+    const emptyStdin = await runRmq(["produce", "-n", namesrv, "-t", "T"], {}, "");
+    expect(emptyStdin.exitCode).toBe(0);
+    expect(emptyStdin.stderr).toContain("stdin had no lines: nothing sent");
     const badNs = await runRmq(["consume", "-n", "nowhere", "-t", "T"]);
     expect(badNs.exitCode).toBe(3);
   }, 30_000);
