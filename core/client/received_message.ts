@@ -36,6 +36,7 @@ const COMPRESSED_FLAG = 0x1;
 export function toReceived(record: StoredRecord): ReceivedMessage {
   const properties = parseMessageProperties(record.properties);
   const offsetMsgId = createOffsetMessageId(record.storeHost, record.physicalOffset);
+  const keysText = properties.get(MessageConst.PROPERTY_KEYS);
   let body = record.body.slice();
   if ((record.sysFlag & COMPRESSED_FLAG) !== 0) {
     try {
@@ -52,7 +53,7 @@ export function toReceived(record: StoredRecord): ReceivedMessage {
     msgId: properties.get(MessageConst.PROPERTY_UNIQ_CLIENT_MESSAGE_ID_KEYIDX) ?? offsetMsgId,
     offsetMsgId,
     tags: properties.get(MessageConst.PROPERTY_TAGS),
-    keys: (properties.get(MessageConst.PROPERTY_KEYS) ?? "").split(" ").filter(Boolean),
+    keys: keysText ? keysText.split(MessageConst.KEY_SEPARATOR).filter(Boolean) : [],
     properties,
     body,
     bornTimestamp: record.bornTimestamp,

@@ -147,13 +147,25 @@ function hex8(value: number): string {
 
 const hostPrefixes = new WeakMap<HostAddress, string>();
 
-/** The host part of an offset id (IP + port as hex), cached per address object. */
+// A consumer decodes a fresh address object for every message, so the per-object cache above
+// never hits there: IPv4 prefixes are also kept by address and port as one number.
+const ipv4HostPrefixes = new BoundedMemo(
+  4096,
+  (key: number) => hex8(Math.floor(key / 65536) >>> 0) + hex8(key % 65536),
+);
+
+/** The host part of an offset id (IP + port as hex), cached per address. */
 function hostPrefix(host: HostAddress): string {
+  const { ip, port } = host;
+  if (ip.length === 4 && Number.isInteger(port) && port >= 0 && port <= 0xffff) {
+    const address = ((ip[0]! << 24) | (ip[1]! << 16) | (ip[2]! << 8) | ip[3]!) >>> 0;
+    return ipv4HostPrefixes.get(address * 65536 + port);
+  }
   let prefix = hostPrefixes.get(host);
   if (prefix === undefined) {
-    const bytes = new Uint8Array(host.ip.length + 4);
-    bytes.set(host.ip, 0);
-    new DataView(bytes.buffer).setInt32(host.ip.length, host.port);
+    const bytes = new Uint8Array(ip.length + 4);
+    bytes.set(ip, 0);
+    new DataView(bytes.buffer).setInt32(ip.length, port);
     prefix = Buffer.from(bytes).toString("hex").toUpperCase();
     hostPrefixes.set(host, prefix);
   }
