@@ -74,8 +74,8 @@ export class ConsumeQueue {
     // After an unclean stop, bytes past the last valid unit may be stale: zero them. After a
     // clean stop the files end where the units do, and the scan of the tail is skipped.
     if (abnormal || position < this.files.capacityEnd() - this.files.segmentSizeBytes) {
+      this.recent.truncate(position); // first: forgetting early only sends reads to the files
       this.files.truncateAt(position, abnormal);
-      this.recent.truncate(position);
     }
   }
 
@@ -142,13 +142,14 @@ export class ConsumeQueue {
     if (this.pendingBytes === 0) return;
     const bytes = this.pending.subarray(0, this.pendingBytes);
     this.pendingBytes = 0;
-    this.files.write(this.pendingStart, bytes); // throws before the units count as written
+    this.files.write(this.pendingStart, bytes); // on a throw the ring does not take the units
     this.recent.wrote(this.pendingStart, bytes);
   }
 
   /** Units' bytes [at, at + length) from memory when held there and not retired, else a read. */
   private readBytes(at: number, length: number): Uint8Array | undefined {
-    if (at >= this.files.minOffset()) {
+    // With no files left (all retired or cut) minOffset() is 0: nothing is answered then.
+    if (!this.files.isEmpty() && at >= this.files.minOffset()) {
       const held = this.recent.read(at, length);
       if (held) return held;
     }
@@ -200,8 +201,9 @@ export class ConsumeQueue {
       keepCount--;
     }
     if (keepCount === this.maxOffset) return;
-    this.files.truncateAt(keepCount * CQ_STORE_UNIT_SIZE, true);
+    // The ring first: truncateAt zeroes units before a flush that may throw.
     this.recent.truncate(keepCount * CQ_STORE_UNIT_SIZE);
+    this.files.truncateAt(keepCount * CQ_STORE_UNIT_SIZE, true);
     this.maxOffset = keepCount;
     const last = this.unitAt(keepCount - 1);
     this.maxPhysicalEnd = last ? last.physicalOffset + last.size : 0;

@@ -86,4 +86,25 @@ describe("store: consume queue recent units", () => {
     expect(queue.unitsFrom(200, 2).map((u) => u.physicalOffset)).toEqual([20_000, 20_100]);
     queue.close();
   });
+
+  test("store: consume queue recent units: nothing from memory once every file is gone", () => {
+    const io = new MemoryFileIO();
+    const queue = openQueue(io);
+    putUnits(queue, 0, 250, 1);
+    queue.deleteBelow(200 * 100);
+    queue.truncateByPhysical(0); // a rejoining replica cuts everything
+    expect(queue.unitAt(199)).toBeUndefined();
+    expect(queue.unitsFrom(150, 3)).toEqual([]);
+    expect(queue.maxPhysicalEnd).toBe(0);
+    queue.close();
+  });
+
+  test("store: consume queue recent units: a cut whose flush fails still forgets the units", () => {
+    const io = new MemoryFileIO();
+    const queue = openQueue(io);
+    putUnits(queue, 0, 50, 1);
+    io.failSync = true;
+    expect(() => queue.truncateByPhysical(30 * 100)).toThrow();
+    expect(queue.unitAt(40)?.physicalOffset).not.toBe(4000);
+  });
 });
