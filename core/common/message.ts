@@ -114,12 +114,17 @@ const ipv4Hosts = new BoundedMemo(4096, (key: number) => {
   return `${ip >>> 24}.${(ip >>> 16) & 0xff}.${(ip >>> 8) & 0xff}.${ip & 0xff}:${key % 65536}`;
 });
 
-function formatIpv4Host(ip: Uint8Array, port: number): string {
-  if (!Number.isInteger(port) || port < 0 || port > 0xffff) {
-    return `${ip[0]}.${ip[1]}.${ip[2]}.${ip[3]}:${port}`; // a corrupt record's port: not kept
-  }
+/** An IPv4 host as one number (ip * 65536 + port); undefined for a port outside 16 bits. */
+function ipv4HostKey(ip: Uint8Array, port: number): number | undefined {
+  if (!Number.isInteger(port) || port < 0 || port > 0xffff) return undefined;
   const address = ((ip[0]! << 24) | (ip[1]! << 16) | (ip[2]! << 8) | ip[3]!) >>> 0;
-  return ipv4Hosts.get(address * 65536 + port);
+  return address * 65536 + port;
+}
+
+function formatIpv4Host(ip: Uint8Array, port: number): string {
+  const key = ipv4HostKey(ip, port);
+  // A corrupt record's port is printed as it is, not kept.
+  return key === undefined ? `${ip[0]}.${ip[1]}.${ip[2]}.${ip[3]}:${port}` : ipv4Hosts.get(key);
 }
 
 /** Offset message id: store IP + port (int) + physical offset (long), upper-case hex (§4.3). */
@@ -157,10 +162,8 @@ const ipv4HostPrefixes = new BoundedMemo(
 /** The host part of an offset id (IP + port as hex), cached per address. */
 function hostPrefix(host: HostAddress): string {
   const { ip, port } = host;
-  if (ip.length === 4 && Number.isInteger(port) && port >= 0 && port <= 0xffff) {
-    const address = ((ip[0]! << 24) | (ip[1]! << 16) | (ip[2]! << 8) | ip[3]!) >>> 0;
-    return ipv4HostPrefixes.get(address * 65536 + port);
-  }
+  const key = ip.length === 4 ? ipv4HostKey(ip, port) : undefined;
+  if (key !== undefined) return ipv4HostPrefixes.get(key);
   let prefix = hostPrefixes.get(host);
   if (prefix === undefined) {
     const bytes = new Uint8Array(ip.length + 4);
