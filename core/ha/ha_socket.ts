@@ -18,6 +18,19 @@ export function listenHa<P>(
   port: number,
   events: PeerEvents<P>,
 ): TCPSocketListener<{ peer: P | null }> {
+  try {
+    return listenPeers(host, port, events);
+  } catch (error) {
+    // Bun's message names the host only; the HA port is often derived (listen port + 1).
+    throw new Error(`HA port ${host}:${port}: ${(error as Error).message}`);
+  }
+}
+
+function listenPeers<P>(
+  host: string,
+  port: number,
+  events: PeerEvents<P>,
+): TCPSocketListener<{ peer: P | null }> {
   return Bun.listen<{ peer: P | null }>({
     hostname: host,
     port,

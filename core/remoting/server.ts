@@ -34,18 +34,14 @@ export class RemotingServer {
   /** Binds and returns the address actually bound (port 0 becomes a real port). */
   start(): { host: string; port: number } {
     const { options } = this;
-    this.listener = Bun.listen<SocketData>({
-      hostname: options.host,
-      port: options.port,
-      socket: {
-        open: (socket) => this.accept(socket),
-        data: (socket, chunk) => socket.data.channel?.receive(chunk, true),
-        drain: (socket) => socket.data.channel?.drain(),
-        close: (socket) => socket.data.channel?.close("peer closed the connection"),
-        error: (socket, error) => socket.data.channel?.close(`socket error: ${error.message}`),
-      },
-      data: { channel: null },
-    });
+    let listener: TCPSocketListener<SocketData>;
+    try {
+      listener = this.listen();
+    } catch (error) {
+      // Bun's message names the host only: say which port was refused.
+      throw new Error(`${options.host}:${options.port}: ${(error as Error).message}`);
+    }
+    this.listener = listener;
     // Our own idle check: Bun's socket timeout fires after the set time even on a busy
     // connection (it is not reset by reads or writes), which dropped brokers every 2 minutes.
     const idleMs = options.idleTimeoutSeconds * 1_000;
@@ -55,7 +51,22 @@ export class RemotingServer {
         if (nowMs - channel.lastActivityMs > idleMs) channel.close("idle timeout");
       }
     });
-    return { host: this.listener.hostname, port: this.listener.port };
+    return { host: listener.hostname, port: listener.port };
+  }
+
+  private listen(): TCPSocketListener<SocketData> {
+    return Bun.listen<SocketData>({
+      hostname: this.options.host,
+      port: this.options.port,
+      socket: {
+        open: (socket) => this.accept(socket),
+        data: (socket, chunk) => socket.data.channel?.receive(chunk, true),
+        drain: (socket) => socket.data.channel?.drain(),
+        close: (socket) => socket.data.channel?.close("peer closed the connection"),
+        error: (socket, error) => socket.data.channel?.close(`socket error: ${error.message}`),
+      },
+      data: { channel: null },
+    });
   }
 
   connectionCount(): number {

@@ -16,7 +16,10 @@ export async function startSingleNode(
   listen = { broker: "127.0.0.1:0", namesrv: "127.0.0.1:0" },
 ) {
   const confPath = join(store, "..", `${basename(store)}.conf`);
-  writeFileSync(confPath, brokerConf);
+  // Any free HA port unless the test names one: on a restart at a fixed listen port it would be
+  // that port + 1, which a client connection on loopback may hold as its local port by then.
+  const haPort = /^haListenPort=/m.test(brokerConf) ? "" : "\nhaListenPort=0\n";
+  writeFileSync(confPath, brokerConf + haPort);
   const node = new RmqProcess([
     "broker",
     "--listen",

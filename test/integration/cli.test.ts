@@ -73,5 +73,25 @@ describe("cli: rmq", () => {
     ]);
     expect(exitCode).toBe(4);
     expect(stderr).toContain("name server could not start");
+    expect(stderr).toContain(`127.0.0.1:${port}`);
+  });
+
+  test("cli: rmq: a broker whose HA port is taken names that port (exit 4)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "rmq-cli-"));
+    using held = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+    writeFileSync(join(dir, "broker.conf"), `haListenPort=${held.port}\n`);
+    const { stderr, exitCode } = await runRmq([
+      "broker",
+      "-c",
+      join(dir, "broker.conf"),
+      "--store",
+      join(dir, "store"),
+      "--listen",
+      "127.0.0.1:0",
+      "--namesrv-listen",
+      "127.0.0.1:0",
+    ]);
+    expect(exitCode).toBe(4);
+    expect(stderr).toContain(`broker could not start: HA port 127.0.0.1:${held.port}`);
   });
 });

@@ -52,6 +52,9 @@ async function startBroker(
     brokerName: name,
     brokerClusterName: clusterName,
     mappedFileSizeCommitLog: String(4 * 1024 * 1024),
+    // Any free HA port: on a restart at a fixed listen port it would be that port + 1, which a
+    // client connection on loopback may hold as its local port by then.
+    haListenPort: "0",
     ...properties,
   };
   writeFileSync(
