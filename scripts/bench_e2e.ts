@@ -22,6 +22,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { KiB } from "../core/common/index.ts";
+import { onSeparateCpus } from "./bench_affinity.ts";
 import {
   binary,
   bodyText,
@@ -37,6 +38,7 @@ import {
   type ServerRow,
   type W1Result,
   type W3Result,
+  w2Placement,
 } from "./bench_e2e_report.ts";
 import {
   clientLogCounts,
@@ -231,22 +233,30 @@ async function runW1(cells: Cell[]): Promise<void> {
 async function runW2(cells: Cell[]): Promise<void> {
   const body = bodyOf(w2BodyBytes);
   const samples = new Map<string, number[]>();
+  let unpinned = 0;
   for (const cell of cells) {
-    for (let i = 0; i < w2WarmupCount; i++) await cell.sender.send(body);
+    const warm = await onSeparateCpus(cell.pid, async () => {
+      for (let i = 0; i < w2WarmupCount; i++) await cell.sender.send(body);
+    });
+    if (!warm.pinned) unpinned++;
     samples.set(cell.system, []);
   }
   for (let round = 0; round < roundCount; round++) {
     for (const cell of round % 2 === 0 ? cells : [...cells].reverse()) {
       const out = samples.get(cell.system)!;
       const countMax = out.length + Math.ceil(w2SampleCountMax / roundCount);
-      const endMs = performance.now() + w2CellMsMax / roundCount;
-      while (out.length < countMax && performance.now() < endMs) {
-        const sendMs0 = performance.now();
-        await cell.sender.send(body);
-        out.push(performance.now() - sendMs0);
-      }
+      const run = await onSeparateCpus(cell.pid, async () => {
+        const endMs = performance.now() + w2CellMsMax / roundCount;
+        while (out.length < countMax && performance.now() < endMs) {
+          const sendMs0 = performance.now();
+          await cell.sender.send(body);
+          out.push(performance.now() - sendMs0);
+        }
+      });
+      if (!run.pinned) unpinned++;
     }
   }
+  w2Placement.pinned = unpinned === 0;
   for (const [system, values] of samples) {
     const result = percentilesOf(values);
     w2.set(system, result);

@@ -73,6 +73,8 @@ export const results = {
   servers: [] as ServerRow[],
   rmqStartMs: [] as number[],
 };
+/** Whether every W2 cell ran with client and server on CPUs of their own (bench_affinity.ts). */
+export const w2Placement = { pinned: false };
 const { w1, w2, w3, servers: serverRows, rmqStartMs } = results;
 
 /** What the report says about how it measured, and the targets it judges. */
@@ -199,6 +201,13 @@ function reportW2(p: ReportParams): void {
   console.log(
     `\nW2 send latency: one ${bodyText(p.w2BodyBytes)} send at a time, up to ` +
       `${int(p.w2SampleCountMax)} sends per system over ${p.w1RoundCount} interleaved rounds, ms`,
+  );
+  console.log(
+    w2Placement.pinned
+      ? "  each cell with this process on CPU 0 and its server on CPU 1 (taskset): every system" +
+          " pays the same cross-CPU wake-ups"
+      : "  placement left to the scheduler (taskset missing or refused): ratios vary from run" +
+          " to run with it",
   );
   const systems = [binary, javaStyle].flatMap((h) => [`rmq ${h}`, `rmq SYNC ${h}`, `echo ${h}`]);
   const rows = [...systems, "JetStream", "Redis"].map((system) => {
