@@ -21,6 +21,15 @@ import { RecentBytes } from "./recent_bytes.ts";
  */
 const recentUnitsBytes = 2048 * CQ_STORE_UNIT_SIZE;
 
+/**
+ * Dispatch leaves a queue's gathered units in memory until this many bytes wait (512 units),
+ * a reader asks for units, or the consume queue flush runs. One positional write per dispatch
+ * run and queue was 13 % of a SYNC_FLUSH store's time with 256 appenders (4 queues, ~85 puts per
+ * run). Safe across kill -9: the checkpoint's durable offset comes from a mark taken before the
+ * flush writes every pending unit, and recovery re-dispatches from that offset.
+ */
+const pendingWriteBytesMin = 512 * CQ_STORE_UNIT_SIZE;
+
 export class ConsumeQueue {
   readonly files: MappedFileQueue;
   /** Next logical offset to write. */
@@ -117,7 +126,8 @@ export class ConsumeQueue {
 
   /**
    * Units are gathered in memory and written with one positional write per file by
-   * writePending(), which dispatch calls at the end of every run (so readers never see a gap).
+   * writePending(): when enough wait (dispatch asks at the end of every run), before any read
+   * (so readers never see a gap), and by flush.
    */
   private writeUnit(queueOffset: number, unit: ConsumeQueueUnit): void {
     const at = queueOffset * CQ_STORE_UNIT_SIZE;
@@ -144,6 +154,11 @@ export class ConsumeQueue {
     this.pendingBytes = 0;
     this.files.write(this.pendingStart, bytes); // on a throw the ring does not take the units
     this.recent.wrote(this.pendingStart, bytes);
+  }
+
+  /** Writes the gathered units once enough wait (see pendingWriteBytesMin). */
+  writePendingIfFull(): void {
+    if (this.pendingBytes >= pendingWriteBytesMin) this.writePending();
   }
 
   /** Units' bytes [at, at + length) from memory when held there and not retired, else a read. */
@@ -249,7 +264,12 @@ export class ConsumeQueue {
     if (this.files.hasDirty()) await this.files.flushAsync();
   }
 
+  /** Writes what is pending (the page cache keeps it across a kill -9), then closes. */
   close(): void {
-    this.files.close();
+    try {
+      this.writePending();
+    } finally {
+      this.files.close();
+    }
   }
 }

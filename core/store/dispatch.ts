@@ -230,9 +230,9 @@ export class Dispatcher {
     this.announce();
   }
 
-  /** The units and index entries this run gathered, written out. */
+  /** Index entries this run gathered, written out; units once a queue has enough waiting. */
   private writeTouched(): void {
-    for (const queue of this.touched) queue.writePending();
+    for (const queue of this.touched) queue.writePendingIfFull();
     this.touched.clear();
     this.index?.writePending();
   }

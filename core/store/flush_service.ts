@@ -174,8 +174,8 @@ export class FlushService {
 
   /** What dispatch has written so far: a flush of queues and index makes it durable. */
   private markLogics(): { time: number; position: number } {
-    // Units and index entries of every record below reputOffset are written (dispatch writes
-    // what it gathered at the end of each run).
+    // Units and index entries of every record below reputOffset are dispatched; the flushes
+    // that follow write the units still pending in memory before they sync.
     return {
       time: this.store.dispatcher.lastDispatchedStoreTimestamp,
       position: this.store.dispatcher.reputOffset,

@@ -40,14 +40,18 @@ export function recoverStore(
   const minTimestamp = checkpointMinTimestamp(checkpoint, false);
   // rmq's own checkpoints say exactly where durable data ends; RocketMQ's say when.
   const exact = checkpoint.rmqDurablePhyOffset;
-  const exactFrom = exact !== undefined && exact <= store.commitLog.files.capacityEnd() ? exact : 0;
-  const scanFrom = abnormal
-    ? Math.max(
-        exactFrom,
-        durableBoundary(store, minTimestamp),
-        Math.min(segmentBefore(store, minTimestamp), segmentHolding(store, dispatchedEnd)),
-      )
-    : Math.max(cleanFrom, store.commitLog.files.minOffset());
+  const exactKnown = exact !== undefined && exact <= store.commitLog.files.capacityEnd();
+  // With an exact offset, units past it may never have reached the files (dispatch keeps them
+  // in memory until a flush), queue by queue: a boundary found from the queues' timestamps
+  // could skip another queue's lost units, so it is not used then.
+  const scanFrom = !abnormal
+    ? Math.max(cleanFrom, store.commitLog.files.minOffset())
+    : exactKnown
+      ? Math.max(exact, store.commitLog.files.minOffset())
+      : Math.max(
+          durableBoundary(store, minTimestamp),
+          Math.min(segmentBefore(store, minTimestamp), segmentHolding(store, dispatchedEnd)),
+        );
   const scan = scanCommitLog(io, store.paths.commitLog, {
     checkCrc: config.checkCRCOnRecover,
     fromOffset: scanFrom,

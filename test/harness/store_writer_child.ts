@@ -1,6 +1,7 @@
 // A child process for crash tests: appends to a store with SYNC_FLUSH forever and prints
-// "ACK <idx> <physicalOffset>" on stdout for every message the store acknowledged. The parent
-// kills it with SIGKILL and checks that every acknowledged message survived.
+// "ACK <idx> <physicalOffset> <queueOffset>" on stdout for every message the store
+// acknowledged. The parent kills it with SIGKILL and checks that every acknowledged message
+// survived, in the commit log and in its consume queue.
 //
 // Usage: bun test/harness/store_writer_child.ts <storeDir> <firstIdx> <inFlight>
 
@@ -53,7 +54,8 @@ if (import.meta.main) {
         properties: formatMessageProperties(new Map([["KEYS", `k${mine}`]])),
       });
       if (result.status === PutMessageStatus.PUT_OK) {
-        process.stdout.write(`ACK ${mine} ${result.appended[0]!.physicalOffset}\n`);
+        const { physicalOffset, queueOffset } = result.appended[0]!;
+        process.stdout.write(`ACK ${mine} ${physicalOffset} ${queueOffset}\n`);
       }
     }
   };

@@ -15,12 +15,19 @@ import { crashBody, crashStoreConfig } from "../harness/store_writer_child.ts";
 
 const childScript = resolve(import.meta.dir, "..", "harness", "store_writer_child.ts");
 
+/** A message the store acknowledged: its index, commit log offset and consume queue offset. */
+interface Ack {
+  idx: number;
+  offset: number;
+  queueOffset: number;
+}
+
 async function runAndKill(root: string, firstIdx: number, acksWanted: number) {
   const child = Bun.spawn([process.execPath, childScript, root, String(firstIdx), "16"], {
     stdout: "pipe",
     stderr: "pipe",
   });
-  const acks: { idx: number; offset: number }[] = [];
+  const acks: Ack[] = [];
   let buffered = "";
   const decoder = new TextDecoder();
   for await (const chunk of child.stdout) {
@@ -28,8 +35,10 @@ async function runAndKill(root: string, firstIdx: number, acksWanted: number) {
     const lines = buffered.split("\n");
     buffered = lines.pop()!;
     for (const line of lines) {
-      const [tag, idx, offset] = line.split(" ");
-      if (tag === "ACK") acks.push({ idx: Number(idx), offset: Number(offset) });
+      const [tag, idx, offset, queueOffset] = line.split(" ");
+      if (tag === "ACK") {
+        acks.push({ idx: Number(idx), offset: Number(offset), queueOffset: Number(queueOffset) });
+      }
     }
     if (acks.length >= acksWanted) {
       child.kill("SIGKILL");
@@ -47,7 +56,7 @@ describe("store: crash", () => {
     const prng = new Prng(seed);
     const root = mkdtempSync(join(tmpdir(), "rmq-crash-"));
     const io = new RealFileIO();
-    const allAcked: { idx: number; offset: number }[] = [];
+    const allAcked: Ack[] = [];
     try {
       for (let round = 0; round < 3; round++) {
         const acks = await runAndKill(root, round * 100_000, prng.between(200, 1500));
@@ -60,9 +69,12 @@ describe("store: crash", () => {
         });
         const started = store.start();
         expect(started.abnormal).toBe(true);
-        for (const { idx, offset } of allAcked) {
+        for (const { idx, offset, queueOffset } of allAcked) {
           const record = store.lookMessageByOffset(offset);
           expect(record && new TextDecoder().decode(record.body)).toBe(crashBody(idx));
+          // A consumer finds it too: its queue's unit (maybe rebuilt by recovery) points at it.
+          const unit = store.queues.get("Crash", idx % 4)?.unitAt(queueOffset);
+          expect(unit?.physicalOffset).toBe(offset);
         }
         store.shutdown();
         expect(verifyStore(io, root).problems).toEqual([]);
