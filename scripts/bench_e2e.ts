@@ -38,7 +38,6 @@ import {
   type ServerRow,
   type W1Result,
   type W3Result,
-  w2Placement,
 } from "./bench_e2e_report.ts";
 import {
   clientLogCounts,
@@ -256,7 +255,7 @@ async function runW2(cells: Cell[]): Promise<void> {
       if (!run.pinned) unpinned++;
     }
   }
-  w2Placement.pinned = unpinned === 0;
+  results.w2Pinned = unpinned === 0;
   for (const [system, values] of samples) {
     const result = percentilesOf(values);
     w2.set(system, result);

@@ -72,9 +72,9 @@ export const results = {
   w3: new Map<string, W3Result>(), // "<system>"
   servers: [] as ServerRow[],
   rmqStartMs: [] as number[],
+  /** Every W2 cell ran with client and server on CPUs of their own (bench_affinity.ts). */
+  w2Pinned: false,
 };
-/** Whether every W2 cell ran with client and server on CPUs of their own (bench_affinity.ts). */
-export const w2Placement = { pinned: false };
 const { w1, w2, w3, servers: serverRows, rmqStartMs } = results;
 
 /** What the report says about how it measured, and the targets it judges. */
@@ -203,7 +203,7 @@ function reportW2(p: ReportParams): void {
       `${int(p.w2SampleCountMax)} sends per system over ${p.w1RoundCount} interleaved rounds, ms`,
   );
   console.log(
-    w2Placement.pinned
+    results.w2Pinned
       ? "  each cell with this process on CPU 0 and its server on CPU 1 (taskset): every system" +
           " pays the same cross-CPU wake-ups"
       : "  placement left to the scheduler (taskset missing or refused): ratios vary from run" +
