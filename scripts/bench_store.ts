@@ -38,6 +38,15 @@ import {
 // Parameters
 
 const quick = process.argv.includes("--quick");
+/** `--only async|sync|restart` runs one section (targets of the others are not judged). */
+const onlyIndex = process.argv.indexOf("--only");
+const onlySection = onlyIndex > 0 ? process.argv[onlyIndex + 1] : undefined;
+const sections = ["async", "sync", "restart"];
+if (onlySection !== undefined && !sections.includes(onlySection)) {
+  console.error(`--only takes one of ${sections.join(", ")}; got ${onlySection}`);
+  process.exit(2);
+}
+const runs = (section: string) => onlySection === undefined || onlySection === section;
 const bodySizesBytes = [128, 1 * KiB];
 /** ASYNC_FLUSH: messages per body size, and puts issued before awaiting them all. */
 const asyncMessageCount: Record<number, number> = quick
@@ -573,12 +582,18 @@ async function main(): Promise<void> {
       console.log(`  (section took ${((performance.now() - sectionMs0) / 1000).toFixed(1)} s)`);
       sectionMs0 = performance.now();
     };
-    reportAsync(await benchAsync(root), verdicts);
-    took();
-    reportSync(await benchSync(root), verdicts);
-    took();
-    reportRestart(await benchRestart(root), verdicts);
-    took();
+    if (runs("async")) {
+      reportAsync(await benchAsync(root), verdicts);
+      took();
+    }
+    if (runs("sync")) {
+      reportSync(await benchSync(root), verdicts);
+      took();
+    }
+    if (runs("restart")) {
+      reportRestart(await benchRestart(root), verdicts);
+      took();
+    }
     reportVerdicts(verdicts);
   } finally {
     rmSync(root, { recursive: true, force: true });
