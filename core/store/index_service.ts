@@ -392,6 +392,10 @@ export class IndexService {
     const file = { name, path, handle, header, dirty: true, version: 0, diskIndexCount: 0 };
     this.files.push(file);
     this.io.syncDirectory(this.dir);
+    // A new file's slots are all zero: reading its 20 MB of them stalled the first put.
+    assert(this.dirtySlots.size === 0, "the previous file's slots were written before a roll");
+    this.slots = new SlotTable(this.geometry.hashSlotNum);
+    this.slotsFile = file;
     return file;
   }
 
