@@ -230,11 +230,11 @@ export class Dispatcher {
     this.announce();
   }
 
-  /** Index entries this run gathered, written out; units once a queue has enough waiting. */
+  /** Units and index entries this run gathered, written once enough wait. */
   private writeTouched(): void {
     for (const queue of this.touched) queue.writePendingIfFull();
     this.touched.clear();
-    this.index?.writePending();
+    this.index?.writePendingIfFull();
   }
 
   /** Tells listeners of this run's records, in order, once they are all readable. */

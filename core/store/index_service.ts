@@ -37,6 +37,14 @@ import { listIndexFiles, queryIndex, type IndexFileInfo } from "./index_read.ts"
  */
 const slotPagesPerYield = 64;
 
+/**
+ * Dispatch leaves gathered entries in memory until this many wait, a query, a roll or the
+ * flush: one write per dispatch run was a syscall on every single send's path (a W2 send
+ * paid ~5 us for it). Safe across kill -9 as consume queue units are: the flush writes every
+ * pending entry before the header that counts them, and recovery re-dispatches the rest.
+ */
+const pendingWriteEntriesMin = 512;
+
 /** Lets I/O and timers run (not a delay: nothing here is timed). */
 function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
@@ -358,18 +366,21 @@ export class IndexService {
   }
 
   /**
-   * Writes gathered entries (one write: they are contiguous) and the header of the newest file.
-   * Dispatch calls it at the end of every run. Changed slots wait for writeSlots() (flush,
-   * query, roll): they are random 4-byte writes, cheaper as whole pages once a second.
+   * Writes gathered entries (one write: they are contiguous). Changed slots wait for
+   * writeSlots() (flush, query, roll): they are random 4-byte writes, cheaper as whole pages
+   * once a second.
    */
   writePending(): void {
     const file = this.slotsFile;
     if (!file || this.pendingCount === 0) return;
-    if (this.pendingCount > 0) {
-      const bytes = this.pendingEntries.subarray(0, this.pendingCount * INDEX_ENTRY_SIZE);
-      file.handle.write(bytes, entryPosition(this.geometry, this.pendingFirstIndex));
-      this.pendingCount = 0;
-    }
+    const bytes = this.pendingEntries.subarray(0, this.pendingCount * INDEX_ENTRY_SIZE);
+    file.handle.write(bytes, entryPosition(this.geometry, this.pendingFirstIndex));
+    this.pendingCount = 0;
+  }
+
+  /** Dispatch calls it at the end of every run: writes once enough entries wait. */
+  writePendingIfFull(): void {
+    if (this.pendingCount >= pendingWriteEntriesMin) this.writePending();
   }
 
   private roll(previous: WritableIndexFile | undefined): WritableIndexFile {
