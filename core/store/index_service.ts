@@ -355,11 +355,13 @@ export class IndexService {
     file.version++;
   }
 
-  /** The newest file's slot table, held in memory so a key costs no read. */
+  /** The newest file's slot table in memory, each page read from the file when first used. */
   private slotsOf(file: WritableIndexFile): SlotTable {
     if (this.slotsFile !== file || !this.slots) {
-      const bytes = file.handle.read(INDEX_HEADER_SIZE, this.geometry.hashSlotNum * 4);
-      this.slots = SlotTable.fromBytes(bytes, this.geometry.hashSlotNum);
+      const { handle } = file;
+      this.slots = SlotTable.lazy(this.geometry.hashSlotNum, (first, count) =>
+        handle.read(INDEX_HEADER_SIZE + first * 4, count * 4),
+      );
       this.slotsFile = file;
     }
     return this.slots;

@@ -1,6 +1,6 @@
 // The index slot table kept in the file's byte order: values read back as set, the bytes it
 // hands out for writing are the big-endian int32s the file holds, and a table built from file
-// bytes reads them as DataView does.
+// bytes reads them as DataView does; a lazy one reads a page when first used and agrees.
 
 import { describe, expect, test } from "bun:test";
 import { Prng } from "../../../core/common/prng.ts";
@@ -40,5 +40,36 @@ describe("store: slot table", () => {
       0,
       0,
     ]);
+  });
+
+  test("store: slot table: a lazy table reads each page once, when first used", () => {
+    const length = 2500; // 3 pages, the last one short
+    const bytes = new Uint8Array(length * 4);
+    const view = new DataView(bytes.buffer);
+    for (let i = 0; i < length; i++) view.setInt32(i * 4, i * 7 - 1000);
+    const reads: number[] = [];
+    const table = SlotTable.lazy(length, (first, count) => {
+      reads.push(first);
+      return bytes.slice(first * 4, (first + count) * 4);
+    });
+    expect(reads).toEqual([]);
+    table.set(1030, 5); // page 1: read first, so its other slots keep their file values
+    expect([table.get(1029), table.get(1030), table.get(1031)]).toEqual([
+      1029 * 7 - 1000,
+      5,
+      1031 * 7 - 1000,
+    ]);
+    expect(table.get(2499)).toBe(2499 * 7 - 1000);
+    expect(reads).toEqual([1024, 2048]);
+    // Bytes for writing cover every page they span (page 0 read now), in file byte order.
+    const out = table.bytesOf(1000, 40);
+    expect(reads).toEqual([1024, 2048, 0]);
+    expect(new DataView(out.buffer, out.byteOffset).getInt32(0)).toBe(1000 * 7 - 1000);
+    expect(new DataView(out.buffer, out.byteOffset).getInt32(30 * 4)).toBe(5);
+    for (let i = 0; i < length; i++) if (i !== 1030) expect(table.get(i)).toBe(i * 7 - 1000);
+    expect(reads.length).toBe(3);
+    // A file cut short leaves the unread rest zero.
+    const short = SlotTable.lazy(length, (first) => bytes.subarray(first * 4, first * 4 + 6));
+    expect([short.get(0), short.get(1), short.get(2)]).toEqual([-1000, 0, 0]);
   });
 });
