@@ -176,14 +176,14 @@ export class Controller {
     if (this.groups.disconnectedAt(address) > 0) void this.scan();
   }
 
-  alterSyncStateSet(
+  async alterSyncStateSet(
     brokerName: string,
     masterId: number,
     masterEpoch: number,
     newSet: number[],
     syncStateSetEpoch: number,
   ): Promise<AlterResult> {
-    return this.change(() => {
+    const result = await this.change(() => {
       const result = this.groups.alterSyncStateSet(
         brokerName,
         masterId,
@@ -191,14 +191,17 @@ export class Controller {
         newSet,
         syncStateSetEpoch,
       );
-      if (result.ok) {
-        const ids = newSet.join(",");
-        this.options.log.info(
-          `${brokerName}: in-sync set is now [${ids}] (epoch ${result.syncStateSetEpoch})`,
-        );
-      }
       return { result, changed: result.ok };
     });
+    // Logged once stored, not before: a controller killed between the two must not have
+    // announced a set that its restart does not know.
+    if (result.ok) {
+      const ids = newSet.join(",");
+      this.options.log.info(
+        `${brokerName}: in-sync set is now [${ids}] (epoch ${result.syncStateSetEpoch})`,
+      );
+    }
+    return result;
   }
 
   /** The group's master as it stands (CONTROLLER_GET_REPLICA_INFO); undefined: no such group. */

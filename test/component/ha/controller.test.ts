@@ -1,7 +1,7 @@
 // The controller with its state file on a temp dir and a manual clock: a restart keeps ids,
 // master, epochs and the in-sync set, gives every replica one heartbeat timeout to show up,
 // and elects once the master stays silent; a stopped controller elects no one; a torn state
-// file falls back to its .bak.
+// file falls back to its .bak; a new in-sync set is announced only once it is stored.
 
 import { afterEach, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -18,11 +18,12 @@ afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-async function controller(dir: string, clock: ManualClock) {
+async function controller(dir: string, clock: ManualClock, store = new FileStateStore(dir)) {
+  const log = memoryLogger();
   const c = new Controller({
     clock,
-    log: memoryLogger(),
-    store: new FileStateStore(dir),
+    log,
+    store,
     leadership: new SoleLeadership(() => "127.0.0.1:9876"),
     heartbeatTimeoutMs: 10_000,
     scanIntervalMs: 5_000,
@@ -33,7 +34,7 @@ async function controller(dir: string, clock: ManualClock) {
     if (event.view.masterId !== null) elected.push(event.view.masterId);
   });
   await c.start();
-  return { c, elected };
+  return { c, elected, log };
 }
 
 async function join3(c: Controller) {
@@ -86,5 +87,34 @@ describe("ha: controller state", () => {
     writeFileSync(join(dir, CONTROLLER_STATE_FILE), '{"version":1,"gro');
     const second = await controller(dir, clock);
     expect(await second.c.replicaInfo("g")).toMatchObject({ masterId: 1, masterEpoch: 1 });
+  });
+
+  test("ha: controller: a new in-sync set is logged only once stored", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "rmq-controller-"));
+    dirs.push(dir);
+    const file = new FileStateStore(dir);
+    let release: (() => void) | null = null;
+    const gated = {
+      where: file.where,
+      load: () => file.load(),
+      async save(groups: Parameters<FileStateStore["save"]>[0]) {
+        if (release === null && gate) await new Promise<void>((r) => (release = r));
+        return file.save(groups);
+      },
+    };
+    let gate = false;
+    const { c, log } = await controller(dir, new ManualClock(0), gated);
+    for (const id of [1, 2]) {
+      await c.applyBrokerId("c", "g", id, `code-${id}`);
+      await c.register("c", "g", id, `127.0.0.1:${10_000 + id}`, { epoch: 0, maxOffset: 0 });
+    }
+    gate = true;
+    const altered = c.alterSyncStateSet("g", 1, 1, [1, 2], 1);
+    await Bun.sleep(20);
+    expect(release).not.toBeNull(); // the store was asked and has not finished
+    expect(log.lines.join("\n")).not.toContain("in-sync set is now");
+    release!();
+    expect((await altered).ok).toBe(true);
+    expect(log.lines.join("\n")).toContain("in-sync set is now [1,2]");
   });
 });
