@@ -32,6 +32,8 @@ export class CommitLog {
   /** Store time of the newest appended record, and of the newest flushed one. */
   lastStoreTimestamp = 0;
   flushedStoreTimestamp = 0;
+  /** fdatasyncs that had bytes to make durable, since open (puts per flush = group commit). */
+  flushCount = 0;
   /** The newest written bytes: read() serves from here when it can. */
   readonly recent = new RecentBytes(recentBytesCapacity);
   private scratch = new Uint8Array(1024 * 1024);
@@ -131,7 +133,10 @@ export class CommitLog {
   flush(): number {
     const target = this.writePosition;
     const timestamp = this.lastStoreTimestamp;
-    if (this.files.hasDirty()) this.files.flush();
+    if (this.files.hasDirty()) {
+      this.files.flush();
+      this.flushCount++;
+    }
     return this.markFlushed(target, timestamp);
   }
 
@@ -139,7 +144,10 @@ export class CommitLog {
   async flushAsync(): Promise<number> {
     const target = this.writePosition;
     const timestamp = this.lastStoreTimestamp;
-    if (this.files.hasDirty()) await this.files.flushAsync();
+    if (this.files.hasDirty()) {
+      await this.files.flushAsync();
+      this.flushCount++;
+    }
     return this.markFlushed(target, timestamp);
   }
 

@@ -242,6 +242,7 @@ describe("store: message store", () => {
       [50, 2],
     ] as const) {
       syncs.count = 0;
+      const flushCountBefore = store.commitLog.flushCount;
       const puts = Array.from({ length: putCount }, (_, i) =>
         store.put(message("S", i % 4, `m${i}`)),
       );
@@ -254,6 +255,7 @@ describe("store: message store", () => {
       const results = await Promise.all(puts);
       expect(results.every((r) => r.status === PutMessageStatus.PUT_OK)).toBe(true);
       expect(syncs.count).toBe(syncCount);
+      expect(store.commitLog.flushCount - flushCountBefore).toBe(syncCount);
       expect(store.commitLog.flushedPosition).toBe(store.commitLog.writePosition);
     }
     store.shutdown();
