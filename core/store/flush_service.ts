@@ -103,23 +103,29 @@ export class FlushService {
     }
     this.commitLogFlights++;
     this.commitLogFlightTarget = target;
-    void log
-      .flushAsync()
-      .then(
-        (flushed) => this.settleWaiters(flushed, null),
-        (error) => {
-          if (!this.stopped) this.log.error(`commit log flush failed: ${error}`);
-          // Not covered after all: a later request must not count on this flush.
-          this.commitLogFlightTarget = log.flushedPosition;
-          this.settleWaiters(log.flushedPosition, error);
-        },
-      )
-      .finally(() => {
-        this.commitLogFlights--;
-        const again = this.commitLogFlushAgain || this.waiters.length > 0;
-        this.commitLogFlushAgain = false;
-        if (again && !this.stopped) this.requestCommitLogFlush();
-      });
+    void log.flushAsync().then(
+      (flushed) => {
+        // The next fdatasync starts before this one's waiters are answered: answering them runs
+        // their senders' next puts, and the disk would sit idle through all of that.
+        this.flightLanded();
+        this.settleWaiters(flushed, null);
+      },
+      (error) => {
+        if (!this.stopped) this.log.error(`commit log flush failed: ${error}`);
+        // Not covered after all: a later request must not count on this flush.
+        this.commitLogFlightTarget = log.flushedPosition;
+        this.settleWaiters(log.flushedPosition, error);
+        this.flightLanded();
+      },
+    );
+  }
+
+  /** A commit log flush ended: start the next one if bytes or waiters are left for it. */
+  private flightLanded(): void {
+    this.commitLogFlights--;
+    const again = this.commitLogFlushAgain || this.waiters.length > 0;
+    this.commitLogFlushAgain = false;
+    if (again && !this.stopped) this.requestCommitLogFlush();
   }
 
   private settleWaiters(flushed: number, failure: unknown): void {

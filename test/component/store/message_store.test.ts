@@ -13,14 +13,13 @@ import {
   PutMessageStatus,
   RealFileIO,
   verifyStore,
-  type FileHandle,
-  type FileIO,
 } from "../../../core/store/index.ts";
 import { storeDefaults } from "../../../core/config/store_config.ts";
 import { message, openStore, putNow, tempStoreConfig } from "../../harness/temp_store.ts";
 import { scratchStoreCopy } from "../../harness/store_fixtures.ts";
 import { sharedFixturesDir } from "../../harness/shared_fixtures.ts";
 import { waitFor } from "../../harness/wait_for.ts";
+import { countingIO } from "../../harness/commit_log_syncs.ts";
 
 const io = new RealFileIO();
 const text = (bytes: Uint8Array) => {
@@ -318,28 +317,3 @@ describe("store: message store", () => {
     },
   );
 });
-
-function countingIO(counter: { count: number }): FileIO {
-  const real = new RealFileIO();
-  return Object.assign(Object.create(real), {
-    open(path: string, options: { create: boolean; readOnly?: boolean }): FileHandle {
-      const handle = real.open(path, options);
-      return Object.assign(Object.create(handle), {
-        sync() {
-          if (path.includes("commitlog")) counter.count++;
-          handle.sync();
-        },
-        syncAsync() {
-          if (path.includes("commitlog")) counter.count++;
-          return handle.syncAsync();
-        },
-        read: handle.read.bind(handle),
-        write: handle.write.bind(handle),
-        truncate: handle.truncate.bind(handle),
-        sizeBytes: handle.sizeBytes.bind(handle),
-        close: handle.close.bind(handle),
-        path,
-      });
-    },
-  });
-}
