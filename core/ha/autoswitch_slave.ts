@@ -5,11 +5,10 @@
 // epoch they carry, and ack our max offset after each frame and every heartbeat interval.
 // Any inconsistency drops the connection; the next tick reconnects and handshakes again.
 
-import type { Socket } from "bun";
-import type { Clock, TimerHandle } from "../common/clock.ts";
+import type { Clock } from "../common/clock.ts";
 import type { Logger } from "../common/log.ts";
 import type { MessageStore } from "../store/message_store.ts";
-import { connectHa } from "./ha_socket.ts";
+import { HaLink } from "./ha_link.ts";
 import {
   encodeSlaveAck,
   encodeSlaveHandshake,
@@ -30,87 +29,43 @@ export interface AutoSwitchSlaveOptions {
   housekeepingIntervalMs: number;
 }
 
-const tickMs = 1_000;
-
 export class AutoSwitchSlave {
-  private socket: Socket<undefined> | null = null;
-  private connecting = false;
   private decoder = new MasterFrameDecoder();
   private transferring = false;
-  private lastReadMs = 0;
-  private lastWriteMs = 0;
-  private timer: TimerHandle | null = null;
-  private stopped = false;
-  private connectedTo: string | null = null;
+  private readonly link: HaLink;
   /** The master's confirm offset, as its frames said (it only grows on one connection). */
   confirmOffset = 0;
 
-  constructor(private readonly options: AutoSwitchSlaveOptions) {}
+  constructor(private readonly options: AutoSwitchSlaveOptions) {
+    this.link = new HaLink(options, {
+      connecting: () => {
+        this.decoder = new MasterFrameDecoder();
+        this.transferring = false;
+        this.confirmOffset = 0; // a new master confirms afresh
+      },
+      opened: () => this.write(encodeSlaveHandshake(this.options.brokerId, false)),
+      received: (chunk) => this.received(chunk),
+      tick: (sinceWriteMs) => {
+        if (this.transferring && sinceWriteMs >= this.options.reportIntervalMs) this.ack();
+      },
+      closed: () => (this.transferring = false),
+    });
+  }
 
   start(): void {
-    this.timer = this.options.clock.every(tickMs, () => this.tick());
-    this.tick();
+    this.link.start();
   }
 
   stop(): void {
-    this.stopped = true;
-    this.timer?.cancel();
-    this.socket?.end();
-    this.socket = null;
+    this.link.stop();
   }
 
   isConnected(): boolean {
-    return this.socket !== null && this.transferring;
-  }
-
-  private tick(): void {
-    if (this.stopped) return;
-    if (!this.socket) {
-      void this.connect();
-      return;
-    }
-    const nowMs = this.options.clock.nowMs();
-    if (nowMs - this.lastReadMs > this.options.housekeepingIntervalMs) {
-      this.drop(`master ${this.connectedTo} silent`);
-      return;
-    }
-    if (this.transferring && nowMs - this.lastWriteMs >= this.options.reportIntervalMs) {
-      this.ack();
-    }
-  }
-
-  private async connect(): Promise<void> {
-    const address = this.options.masterAddress();
-    if (!address || this.connecting) return;
-    this.connecting = true;
-    try {
-      this.decoder = new MasterFrameDecoder();
-      this.transferring = false;
-      this.confirmOffset = 0; // a new master confirms afresh
-      const socket = await connectHa(address, {
-        data: (from, chunk) => {
-          if (from === this.socket) this.received(chunk); // not a dropped connection's tail
-        },
-        lost: (socket, why) => this.lost(socket, why),
-      });
-      if (this.stopped) {
-        socket.end();
-        return;
-      }
-      this.socket = socket;
-      this.connectedTo = address;
-      this.lastReadMs = this.options.clock.nowMs();
-      this.write(encodeSlaveHandshake(this.options.brokerId, false));
-    } catch (error) {
-      this.options.log.debug(`HA connect to ${address} failed: ${(error as Error).message}`);
-    } finally {
-      this.connecting = false;
-    }
+    return this.link.isOpen() && this.transferring;
   }
 
   private write(bytes: Uint8Array): void {
-    this.lastWriteMs = this.options.clock.nowMs();
-    this.socket?.write(bytes);
+    this.link.write(bytes);
   }
 
   private ack(): void {
@@ -118,7 +73,6 @@ export class AutoSwitchSlave {
   }
 
   private received(chunk: Uint8Array): void {
-    this.lastReadMs = this.options.clock.nowMs();
     let advanced = false;
     try {
       for (const frame of this.decoder.push(chunk)) {
@@ -131,7 +85,7 @@ export class AutoSwitchSlave {
         if (frame.data.length > 0) advanced = true;
       }
     } catch (error) {
-      this.drop(`bad HA stream or store failure: ${error}`);
+      this.link.drop(`bad HA stream or store failure: ${error}`);
       return;
     }
     if (advanced) this.ack();
@@ -148,10 +102,10 @@ export class AutoSwitchSlave {
       // Nothing provably shared: keep every byte and ask again later (RocketMQ does the same)
       // rather than throw away a log that may be the only copy of something.
       log.error(
-        `this log shares no epoch with master ${this.connectedTo} ` +
+        `this log shares no epoch with master ${this.link.connectedTo} ` +
           `(local ${JSON.stringify(local)}, master's ${JSON.stringify(masterEntries)})`,
       );
-      this.drop("no common epoch");
+      this.link.drop("no common epoch");
       return false;
     }
     let cut = point;
@@ -168,7 +122,7 @@ export class AutoSwitchSlave {
       epochs.truncateFrom(cut);
     }
     this.transferring = true;
-    log.info(`replicating from master ${this.connectedTo} at offset ${cut}`);
+    log.info(`replicating from master ${this.link.connectedTo} at offset ${cut}`);
     this.ack();
     return true;
   }
@@ -185,12 +139,14 @@ export class AutoSwitchSlave {
     const newEpoch = !last || frame.epoch > last.epoch;
     const stale = last && (frame.epoch < last.epoch || frame.epochStartOffset < last.startOffset);
     if (stale || (newEpoch && frame.epochStartOffset > frame.offset)) {
-      this.drop(`master sent epoch ${frame.epoch} from ${frame.epochStartOffset}, out of order`);
+      this.link.drop(
+        `master sent epoch ${frame.epoch} from ${frame.epochStartOffset}, out of order`,
+      );
       return false;
     }
     if (!store.appendReplicated(frame.offset, frame.data)) {
       const end = store.commitLog.writePosition;
-      this.drop(`master sent offset ${frame.offset}, this log ends at ${end}`);
+      this.link.drop(`master sent offset ${frame.offset}, this log ends at ${end}`);
       return false;
     }
     if (newEpoch) {
@@ -205,19 +161,5 @@ export class AutoSwitchSlave {
     const { store } = this.options;
     const limit = Math.min(this.confirmOffset, store.commitLog.writePosition);
     if (limit > store.dispatcher.reputOffset) store.setDispatchLimit(limit);
-  }
-
-  private drop(why: string): void {
-    this.options.log.warn(`HA connection to ${this.connectedTo} dropped: ${why}`);
-    this.socket?.end();
-    this.socket = null;
-    this.transferring = false;
-  }
-
-  private lost(socket: Socket<undefined>, why: string): void {
-    if (this.socket !== socket) return;
-    this.options.log.info(`HA connection to ${this.connectedTo} ${why}`);
-    this.socket = null;
-    this.transferring = false;
   }
 }
