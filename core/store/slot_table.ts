@@ -32,13 +32,6 @@ export class SlotTable {
     if (reader) this.pageLoaded = new Uint8Array(Math.ceil(length / slotsPerPage));
   }
 
-  /** A table from the slot bytes of a file (shorter input leaves the rest 0). */
-  static fromBytes(bytes: Uint8Array, length: number): SlotTable {
-    const table = new SlotTable(length);
-    table.fill(0, bytes, length);
-    return table;
-  }
-
   /**
    * A table of a file's slots that reads each 4 KiB page when first used: reading a 20 MB
    * table whole stalled the first put after a restart for 130 ms.

@@ -1,6 +1,6 @@
 // The index slot table kept in the file's byte order: values read back as set, the bytes it
 // hands out for writing are the big-endian int32s the file holds, and a table built from file
-// bytes reads them as DataView does; a lazy one reads a page when first used and agrees.
+// bytes (a page at a time, when first used) reads them as DataView does.
 
 import { describe, expect, test } from "bun:test";
 import { Prng } from "../../../core/common/prng.ts";
@@ -30,10 +30,12 @@ describe("store: slot table", () => {
     }
     expect(table.bytesOf(0, length)).toEqual(bytes);
     expect(table.bytesOf(100, 5)).toEqual(bytes.subarray(400, 420));
-    const loaded = SlotTable.fromBytes(bytes, length);
+    const reading = (from: Uint8Array) => (first: number, count: number) =>
+      from.subarray(first * 4, (first + count) * 4);
+    const loaded = SlotTable.lazy(length, reading(bytes));
     for (let i = 0; i < length; i++) expect(loaded.get(i)).toBe(want[i]!);
     // Short input (a file cut short) leaves the rest zero.
-    const short = SlotTable.fromBytes(bytes.subarray(0, 10), length);
+    const short = SlotTable.lazy(length, reading(bytes.subarray(0, 10)));
     expect([short.get(0), short.get(1), short.get(2), short.get(3)]).toEqual([
       want[0]!,
       want[1]!,
