@@ -341,7 +341,8 @@ function syncRatios(row: SyncRow): number[] {
   return row.rounds.map((r) => r.storeMsgsPerSecond / r.rawMsgsPerSecond).sort((a, b) => a - b);
 }
 
-function median(sorted: number[]): number {
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
   const middle = sorted.length >> 1;
   return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
@@ -536,9 +537,9 @@ function reportSync(rows: SyncRow[], verdicts: Verdict[]): void {
     return [
       bodyText(r.bodyBytes),
       String(r.appenderCount),
-      int(median(r.rounds.map((x) => x.storeMsgsPerSecond).sort((a, b) => a - b))),
+      int(median(r.rounds.map((x) => x.storeMsgsPerSecond))),
       r.storePutsPerFlush.toFixed(1),
-      int(median(r.rounds.map((x) => x.rawMsgsPerSecond).sort((a, b) => a - b))),
+      int(median(r.rounds.map((x) => x.rawMsgsPerSecond))),
       median(ratios).toFixed(3),
       `${ratios[0]!.toFixed(2)}-${ratios[ratios.length - 1]!.toFixed(2)}`,
       r.appenderCount === 256 ? `>= ${targets.syncRatio256}` : "",

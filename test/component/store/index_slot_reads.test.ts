@@ -13,6 +13,15 @@ import { message, openStore, putNow, tempStoreConfig } from "../../harness/temp_
 
 const root = "/mem/store";
 
+function configFor(geometry: { hashSlotNum: number; indexNum: number }) {
+  return tempStoreConfig({
+    storePathRootDir: root,
+    maxHashSlotNum: geometry.hashSlotNum,
+    maxIndexNum: geometry.indexNum,
+    mappedFileSizeCommitLog: 4 * 1024 * 1024,
+  });
+}
+
 /** Records the length of every read of an index file. */
 class IndexReadsFileIO extends MemoryFileIO {
   readonly indexReadLengths: number[] = [];
@@ -29,12 +38,7 @@ describe("store: index slot reads", () => {
     io.mkdirs(root);
     const clock = new ManualClock();
     const small = { hashSlotNum: 64, indexNum: 8 };
-    const config = tempStoreConfig({
-      storePathRootDir: root,
-      maxHashSlotNum: small.hashSlotNum,
-      maxIndexNum: small.indexNum,
-      mappedFileSizeCommitLog: 4 * 1024 * 1024,
-    });
+    const config = configFor(small);
     const { store } = openStore(config, { io, clock });
     const keys = Array.from({ length: 30 }, (_, i) => `k${i}`);
     for (const key of keys) await putNow(store, clock, [message("T", 0, "x", { KEYS: key })]);
@@ -55,12 +59,7 @@ describe("store: index slot reads", () => {
     io.mkdirs(root);
     const clock = new ManualClock();
     const geometry = { hashSlotNum: 8 * 1024, indexNum: 1000 }; // 8 pages of 1024 slots
-    const config = tempStoreConfig({
-      storePathRootDir: root,
-      maxHashSlotNum: geometry.hashSlotNum,
-      maxIndexNum: geometry.indexNum,
-      mappedFileSizeCommitLog: 4 * 1024 * 1024,
-    });
+    const config = configFor(geometry);
     const put = (store: MessageStore, key: string) =>
       putNow(store, clock, [message("T", 0, "x", { KEYS: key })]);
     let { store } = openStore(config, { io, clock });
