@@ -199,7 +199,9 @@ export class Broker {
       roles.startClassic();
     }
     ctx.pullHold.start(pullHoldCheckIntervalMs);
-    this.timers.push(clock.every(config.flushConsumerOffsetInterval, () => this.offsets.persist()));
+    this.timers.push(
+      clock.every(config.flushConsumerOffsetInterval, () => this.offsets.persistInBackground()),
+    );
     this.timers.push(clock.every(clientScanIntervalMs, () => this.closeIdleClients()));
     this.registration = new Registration(
       config,

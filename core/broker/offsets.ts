@@ -4,24 +4,25 @@
 
 import type { Logger } from "../common/log.ts";
 import type { FileIO } from "../store/file_io.ts";
-import { configFilePath, loadConfigFile, persistConfigFile } from "./config_file_persist.ts";
+import { configFilePath, loadConfigFile } from "./config_file_persist.ts";
+import { ConfigFileWriter } from "./config_file_writer.ts";
 import { consumerOffsetJson, consumerOffsetKey, type ConsumerOffsetFile } from "./config_files.ts";
 
 export class ConsumerOffsetManager {
   private file: ConsumerOffsetFile = { offsetTable: new Map() };
-  private dirty = false;
-  private readonly path: string;
+  private readonly writer: ConfigFileWriter<ConsumerOffsetFile>;
 
   constructor(
     private readonly io: FileIO,
     storeRoot: string,
     private readonly log: Logger,
   ) {
-    this.path = configFilePath(storeRoot, consumerOffsetJson);
+    const path = configFilePath(storeRoot, consumerOffsetJson);
+    this.writer = new ConfigFileWriter(io, path, consumerOffsetJson, log);
   }
 
   load(): void {
-    const loaded = loadConfigFile(this.io, this.path, consumerOffsetJson);
+    const loaded = loadConfigFile(this.io, this.writer.path, consumerOffsetJson);
     if (loaded.source === "bak") this.log.warn(`consumerOffset.json unreadable; using .bak`);
     this.file = loaded.value;
   }
@@ -32,13 +33,13 @@ export class ConsumerOffsetManager {
     if (!queues) this.file.offsetTable.set(key, (queues = new Map()));
     if (queues.get(queueId) === offset) return;
     queues.set(queueId, offset);
-    this.dirty = true;
+    this.writer.changed();
   }
 
   /** A slave takes its master's offsets (slave_sync.ts). */
   replaceAll(offsetTable: Map<string, Map<number, number>>): void {
     this.file = { ...this.file, offsetTable };
-    this.dirty = true;
+    this.writer.changed();
   }
 
   query(group: string, topic: string, queueId: number): number | undefined {
@@ -50,13 +51,13 @@ export class ConsumerOffsetManager {
     return this.file.offsetTable;
   }
 
+  /** Writes consumerOffset.json now if it changed (a stop); the fsyncs block. */
   persist(): void {
-    if (!this.dirty) return;
-    try {
-      persistConfigFile(this.io, this.path, consumerOffsetJson, this.file);
-      this.dirty = false;
-    } catch (error) {
-      this.log.error(`could not persist consumerOffset.json: ${error}`);
-    }
+    this.writer.persist(this.file);
+  }
+
+  /** The flush timer's write: the fsyncs off the event loop (config_file_writer.ts). */
+  persistInBackground(): void {
+    this.writer.persistInBackground(this.file);
   }
 }

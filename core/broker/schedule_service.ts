@@ -21,7 +21,8 @@ import type { FileIO } from "../store/file_io.ts";
 import type { MessageStore, PutResult } from "../store/message_store.ts";
 import { deliveryOutcome } from "./delivery_outcome.ts";
 import { alreadyReleased, releasedMessage } from "./parked_message.ts";
-import { configFilePath, loadConfigFile, persistConfigFile } from "./config_file_persist.ts";
+import { configFilePath, loadConfigFile } from "./config_file_persist.ts";
+import { ConfigFileWriter } from "./config_file_writer.ts";
 import { delayOffsetJson, type DelayOffsetFile } from "./config_files.ts";
 
 /** Units delivered per tick of one level at most; more due ones follow at once. */
@@ -45,7 +46,6 @@ export interface ScheduleServiceOptions {
 
 export class ScheduleService {
   private file: DelayOffsetFile = delayOffsetJson.empty();
-  private dirty = false;
   private running = false;
   /** Per level (index level-1): the pending wake-up and when it fires, whether a tick is under
    * way, and the earliest wake-up asked for while it was. */
@@ -54,10 +54,11 @@ export class ScheduleService {
   private readonly busy: boolean[];
   private readonly wakeAfterTickMs: number[];
   private flushTimer: TimerHandle | null = null;
-  private readonly path: string;
+  private readonly writer: ConfigFileWriter<DelayOffsetFile>;
 
   constructor(private readonly options: ScheduleServiceOptions) {
-    this.path = configFilePath(options.storeRoot, delayOffsetJson);
+    const path = configFilePath(options.storeRoot, delayOffsetJson);
+    this.writer = new ConfigFileWriter(options.io, path, delayOffsetJson, options.log);
     this.timers = new Array(options.levels.maxLevel).fill(null);
     this.timerDueMs = new Array(options.levels.maxLevel).fill(0);
     this.busy = new Array(options.levels.maxLevel).fill(false);
@@ -67,7 +68,7 @@ export class ScheduleService {
   /** Loads the cursors, skips what a crash left delivered but not recorded, starts ticking. */
   start(): void {
     const { options } = this;
-    const loaded = loadConfigFile(options.io, this.path, delayOffsetJson);
+    const loaded = loadConfigFile(options.io, this.writer.path, delayOffsetJson);
     if (loaded.source === "bak") options.log.warn(`delayOffset.json unreadable; using .bak`);
     this.file = loaded.value;
     this.running = true;
@@ -75,7 +76,9 @@ export class ScheduleService {
       this.skipDelivered(level);
       this.wake(level, 0);
     }
-    this.flushTimer = options.clock.every(options.flushIntervalMs, () => this.persist());
+    this.flushTimer = options.clock.every(options.flushIntervalMs, () =>
+      this.writer.persistInBackground(this.file),
+    );
   }
 
   stop(): void {
@@ -107,14 +110,9 @@ export class ScheduleService {
     return delayOffsetJson.encode(this.file);
   }
 
+  /** Writes delayOffset.json now if it changed (a stop, a test); the fsyncs block. */
   persist(): void {
-    if (!this.dirty) return;
-    try {
-      persistConfigFile(this.options.io, this.path, delayOffsetJson, this.file);
-      this.dirty = false;
-    } catch (error) {
-      this.options.log.error(`could not persist delayOffset.json: ${error}`);
-    }
+    this.writer.persist(this.file);
   }
 
   /** Runs the level's tick after `delayMs` unless one is due sooner. */
@@ -140,7 +138,7 @@ export class ScheduleService {
   private setCursor(level: number, offset: number): void {
     if (this.file.offsetTable.get(level) === offset) return;
     this.file.offsetTable.set(level, offset);
-    this.dirty = true;
+    this.writer.changed();
   }
 
   private async tick(level: number): Promise<void> {

@@ -20,7 +20,8 @@ import type { FileIO } from "../store/file_io.ts";
 import type { MessageStore, PutResult } from "../store/message_store.ts";
 import { deliveryOutcome } from "./delivery_outcome.ts";
 import { alreadyReleased, releasedMessage } from "./parked_message.ts";
-import { configFilePath, loadConfigFile, persistConfigFile } from "./config_file_persist.ts";
+import { configFilePath, loadConfigFile } from "./config_file_persist.ts";
+import { ConfigFileWriter } from "./config_file_writer.ts";
 import { timerProgressJson, type DeliveredSet } from "./timer_progress.ts";
 
 /** Units read per step while rebuilding at start, and deliveries per tick at most. */
@@ -49,16 +50,16 @@ export class TimerService {
   private readonly pending = new MinHeap<Pending>();
   /** The next queue offset dispatch has told us about (units below it are in the heap or done). */
   private nextOffset = 0;
-  private dirty = false;
   private running = false;
   private busy = false;
   private timer: TimerHandle | null = null;
   private timerDueMs = Infinity;
   private flushTimer: TimerHandle | null = null;
-  private readonly path: string;
+  private readonly writer: ConfigFileWriter<DeliveredSet>;
 
   constructor(private readonly options: TimerServiceOptions) {
-    this.path = configFilePath(options.storeRoot, timerProgressJson);
+    const path = configFilePath(options.storeRoot, timerProgressJson);
+    this.writer = new ConfigFileWriter(options.io, path, timerProgressJson, options.log);
   }
 
   /** Messages waiting for their time. */
@@ -68,12 +69,14 @@ export class TimerService {
 
   start(): void {
     const { options } = this;
-    const loaded = loadConfigFile(options.io, this.path, timerProgressJson);
+    const loaded = loadConfigFile(options.io, this.writer.path, timerProgressJson);
     if (loaded.source === "bak") options.log.warn("timerProgress.json unreadable; using .bak");
     this.delivered = loaded.value;
     this.running = true;
     this.rebuild();
-    this.flushTimer = options.clock.every(options.flushIntervalMs, () => this.persist());
+    this.flushTimer = options.clock.every(options.flushIntervalMs, () =>
+      this.writer.persistInBackground(this.delivered),
+    );
     this.arm();
   }
 
@@ -94,14 +97,9 @@ export class TimerService {
     this.arm();
   }
 
+  /** Writes timerProgress.json now if it changed (a stop, a test); the fsyncs block. */
   persist(): void {
-    if (!this.dirty) return;
-    try {
-      persistConfigFile(this.options.io, this.path, timerProgressJson, this.delivered);
-      this.dirty = false;
-    } catch (error) {
-      this.options.log.error(`could not persist timerProgress.json: ${error}`);
-    }
+    this.writer.persist(this.delivered);
   }
 
   /** Queues every unit not yet delivered, from doneBelow to the queue's end. */
@@ -111,7 +109,7 @@ export class TimerService {
     const queueStart = store.minOffsetInQueue(TIMER_TOPIC, 0);
     if (queueStart > this.delivered.doneBelow) {
       this.delivered.skipBelow(queueStart); // units removed by retention are not pending
-      this.dirty = true;
+      this.writer.changed();
     }
     let offset = Math.max(this.delivered.doneBelow, queueStart);
     let found = 0;
@@ -217,6 +215,6 @@ export class TimerService {
 
   private markDelivered(queueOffset: number): void {
     this.delivered.add(queueOffset);
-    this.dirty = true;
+    this.writer.changed();
   }
 }

@@ -7,6 +7,7 @@ import {
   closeSync,
   existsSync,
   fdatasync,
+  fsync,
   fdatasyncSync,
   fstatSync,
   ftruncateSync,
@@ -53,6 +54,8 @@ export interface FileIO {
   rename(from: string, to: string): void;
   /** fsync a directory so a create/rename/remove in it is durable. */
   syncDirectory(dir: string): void;
+  /** The same with the fsync off the event loop. */
+  syncDirectoryAsync(dir: string): Promise<void>;
   /** Size and free space of the file system holding `path`. */
   diskSpace(path: string): { totalBytes: number; freeBytes: number };
 }
@@ -161,6 +164,17 @@ export class RealFileIO implements FileIO {
     const fd = openSync(dir, "r");
     try {
       fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  async syncDirectoryAsync(dir: string): Promise<void> {
+    const fd = openSync(dir, "r");
+    try {
+      await new Promise<void>((resolve, reject) =>
+        fsync(fd, (error) => (error ? reject(error) : resolve())),
+      );
     } finally {
       closeSync(fd);
     }

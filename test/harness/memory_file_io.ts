@@ -130,6 +130,8 @@ export class MemoryFileIO implements FileIO {
 
   syncDirectory(_dir: string): void {}
 
+  async syncDirectoryAsync(_dir: string): Promise<void> {}
+
   file(path: string): MemFile {
     const file = this.files.get(path);
     if (!file) throw Object.assign(new Error(`ENOENT: ${path}`), { code: "ENOENT" });

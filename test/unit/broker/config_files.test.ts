@@ -14,7 +14,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
-import { basename, dirname, join } from "node:path";
+import { dirname, join } from "node:path";
 import { CorruptionError } from "../../../core/common/errors.ts";
 import {
   consumerOffsetJson,
@@ -40,7 +40,8 @@ import {
   type TopicsFile,
 } from "../../../core/broker/index.ts";
 import type { TopicConfig } from "../../../core/protocol/topic_config.ts";
-import { RealFileIO, type FileHandle, type FileIO } from "../../../core/store/file_io.ts";
+import { RealFileIO } from "../../../core/store/file_io.ts";
+import { CrashingFileIO } from "../../harness/crashing_file_io.ts";
 import { sharedFixturesDir } from "../../harness/shared_fixtures.ts";
 import { storeFixture, storeManifest } from "../../harness/store_fixtures.ts";
 
@@ -318,64 +319,6 @@ describe("broker: config files: codecs", () => {
     });
   });
 });
-
-/** Records mutating FileIO calls and can simulate the process dying at the n-th one. */
-class CrashingFileIO implements FileIO {
-  readonly ops: string[] = [];
-  constructor(
-    private readonly inner: FileIO,
-    private readonly crashAtOp = Infinity,
-  ) {}
-
-  step(op: string): void {
-    if (this.ops.length === this.crashAtOp) throw new Error(`simulated crash before ${op}`);
-    this.ops.push(op);
-  }
-
-  exists = (path: string) => this.inner.exists(path);
-  list = (dir: string) => this.inner.list(dir);
-  isDirectory = (path: string) => this.inner.isDirectory(path);
-  sizeBytes = (path: string) => this.inner.sizeBytes(path);
-  mtimeMs = (path: string) => this.inner.mtimeMs(path);
-  map = (path: string) => this.inner.map(path);
-  diskSpace = (path: string) => this.inner.diskSpace(path);
-
-  mkdirs(dir: string): void {
-    this.step("mkdirs");
-    this.inner.mkdirs(dir);
-  }
-
-  open(path: string, options: { create: boolean; readOnly?: boolean }): FileHandle {
-    const handle = this.inner.open(path, options);
-    const name = basename(path);
-    const step = (op: string) => this.step(`${op} ${name}`);
-    return {
-      path,
-      read: (position, length) => handle.read(position, length),
-      write: (bytes, position) => (step("write"), handle.write(bytes, position)),
-      sync: () => (step("sync"), handle.sync()),
-      syncAsync: () => (step("sync"), handle.syncAsync()),
-      truncate: (sizeBytes) => (step("truncate"), handle.truncate(sizeBytes)),
-      sizeBytes: () => handle.sizeBytes(),
-      close: () => handle.close(),
-    };
-  }
-
-  remove(path: string): void {
-    this.step(`remove ${basename(path)}`);
-    this.inner.remove(path);
-  }
-
-  rename(from: string, to: string): void {
-    this.step(`rename ${basename(from)} ${basename(to)}`);
-    this.inner.rename(from, to);
-  }
-
-  syncDirectory(dir: string): void {
-    this.step("syncDirectory");
-    this.inner.syncDirectory(dir);
-  }
-}
 
 describe("broker: config files: persistence", () => {
   test("broker: config files: missing files load as empty defaults", () => {
