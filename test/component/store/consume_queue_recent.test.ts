@@ -40,6 +40,7 @@ describe("store: consume queue recent units", () => {
     const queue = openQueue(io);
     const total = 3000;
     putUnits(queue, 0, total, 1);
+    queue.writePending(); // every unit written: the ring holds the newest 2048
     // Flip the first byte of every unit in every file: a read from a file now shows it.
     for (const name of io.list(dir)) {
       const offsets = new Set<number>();
@@ -53,6 +54,32 @@ describe("store: consume queue recent units", () => {
     expect(queue.unitAt(total - 1)?.tagsCode).toBe(1_000_000 + total - 1);
     // One unit older than the memory holds comes from its file, corrupted.
     expect(queue.unitAt(oldestHeld - 1)?.physicalOffset).not.toBe((oldestHeld - 1) * 100);
+    queue.close();
+  });
+
+  test("store: consume queue recent units: units not yet written are read from memory", () => {
+    const io = new MemoryFileIO();
+    const queue = openQueue(io);
+    putUnits(queue, 0, 150, 1); // 100 written (the first file filled), 50 gathered
+    putUnits(queue, 150, 160, 1);
+    // A read across written and gathered units answers them all and writes nothing.
+    const units = queue.unitsFrom(90, 70);
+    expect(units.map((u) => u.physicalOffset)).toEqual(
+      Array.from({ length: 70 }, (_, i) => (90 + i) * 100),
+    );
+    expect(queue.unitAt(159)?.tagsCode).toBe(1_000_159);
+    expect(fromFiles(io, 100, 60)).toEqual([]);
+    // A cut applies to gathered units too, and to the files once they are written.
+    queue.truncateByPhysical(155 * 100);
+    expect(queue.maxOffset).toBe(155);
+    expect(queue.unitAt(155)).toBeUndefined();
+    putUnits(queue, 155, 170, 2);
+    expect(queue.unitsFrom(150, 30).map((u) => u.tagsCode)).toEqual([
+      ...Array.from({ length: 5 }, (_, i) => 1_000_150 + i),
+      ...Array.from({ length: 15 }, (_, i) => 2_000_155 + i),
+    ]);
+    queue.flush();
+    expect(fromFiles(io, 100, 70)).toEqual(queue.unitsFrom(100, 70));
     queue.close();
   });
 
