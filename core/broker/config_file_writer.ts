@@ -3,7 +3,8 @@
 // the fsyncs off the event loop: done in place, the three fsyncs of a crash-safe replace took
 // 2.4-18.7 ms of the thread that reads and answers every request (consumerOffset.json on this
 // machine's disk, idle and under a 10k msgs/s load), once per flush interval. A stop persists
-// synchronously, so the file is current when the process ends.
+// synchronously (also when nothing changed since a tick whose write is still under way), so
+// the file is current when the process ends.
 //
 // At most one background persist runs at a time; a tick that finds one still running leaves the
 // changes for the next tick. A synchronous persist may run while one is in flight: it bumps the
@@ -31,9 +32,13 @@ export class ConfigFileWriter<T> {
     this.dirty = true;
   }
 
-  /** Writes `value` now if it changed (a stop, a test); the fsyncs block. */
+  /**
+   * Writes `value` now if it changed or a background write is still under way (a stop, a
+   * test); the fsyncs block. The file is current when this returns: a background write in
+   * flight may never finish (the process exits, or a new owner loads the file next).
+   */
   persist(value: T): void {
-    if (!this.dirty) return;
+    if (!this.dirty && !this.inFlight) return;
     this.generation++;
     this.dirty = false;
     try {
@@ -54,7 +59,8 @@ export class ConfigFileWriter<T> {
       .then(
         () => {},
         (error) => {
-          if (!superseded()) this.dirty = true;
+          if (superseded()) return; // a newer write took over: this one's outcome is moot
+          this.dirty = true;
           this.log.error(`could not persist ${this.codec.fileName}: ${error}`);
         },
       )

@@ -148,6 +148,26 @@ describe("broker: config file writer", () => {
     expect(log.lines.filter((line) => line.includes("could not persist"))).toEqual([]);
   });
 
+  test("broker: config file writer: a stop with no change since a tick still writes", async () => {
+    const path = tempPath();
+    persistConfigFile(io, path, delayOffsetJson, offsets(1));
+    const gate = gatedSyncs();
+    const writer = new ConfigFileWriter(gate.io, path, delayOffsetJson, memoryLogger());
+    writer.changed();
+    writer.persistInBackground(offsets(2));
+    expect(gate.waiting()).toBe(1);
+    // The process may exit before that fsync returns: the stop must not rely on it.
+    writer.persist(offsets(2));
+    expect(stored(path)).toEqual(offsets(2));
+    gate.release();
+    await writer.idle();
+    expect(stored(path)).toEqual(offsets(2));
+    // Idle and unchanged: nothing to write.
+    const steps = new CrashingFileIO(io);
+    new ConfigFileWriter(steps, path, delayOffsetJson, memoryLogger()).persist(offsets(3));
+    expect(steps.ops).toEqual([]);
+  });
+
   test("broker: config file writer: a failed write is retried on the next tick", async () => {
     const path = tempPath();
     const log = memoryLogger();
