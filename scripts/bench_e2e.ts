@@ -306,6 +306,9 @@ async function runW3(system: string, pid: number, rig: E2eRig): Promise<void> {
   const consumedByPhase = [0, 0, 0];
   const bornToStoreMs: number[] = [];
   const storeToConsumeMs: number[] = [];
+  /** Half-rate latencies by the second they were sent in (is the tail one bad second?). */
+  const halfWindows: number[][] = [];
+  let halfStartMs = Infinity;
   let openGate: (() => void) | null = null;
   let gate: Promise<void> | null = null;
   const releaseGate = () => {
@@ -321,7 +324,13 @@ async function runW3(system: string, pid: number, rig: E2eRig): Promise<void> {
       bornToStoreMs.push(split.bornToStoreMs);
       storeToConsumeMs.push(split.storeToConsumeMs);
     }
-    latencies[stampPhase]?.push(performance.now() - Number(stamp.slice(bar + 1)));
+    const sentMs = Number(stamp.slice(bar + 1));
+    const latencyMs = performance.now() - sentMs;
+    latencies[stampPhase]?.push(latencyMs);
+    if (stampPhase === 2) {
+      const second = Math.max(0, Math.floor((sentMs - halfStartMs) / 1000));
+      (halfWindows[second] ??= []).push(latencyMs);
+    }
     consumedByPhase[stampPhase] = (consumedByPhase[stampPhase] ?? 0) + 1;
     if (gate && sent - consumed <= w3LagCountMax / 2) releaseGate();
   };
@@ -367,12 +376,16 @@ async function runW3(system: string, pid: number, rig: E2eRig): Promise<void> {
   phase = 2;
   result.halfRatePerSecond = result.peakConsumedPerSecond! / 2;
   const cpu = cpuPercent(pid);
+  halfStartMs = performance.now();
   const half = await paced(send, result.halfRatePerSecond, w3HalfMs);
   result.halfCpu = cpu();
   result.halfTickLateP99Ms = half.tickLateP99Ms;
   result.drained &&= await waitUntil(() => consumed >= sent, w3DrainMsMax);
   result.halfConsumedPerSecond = (consumedByPhase[2]! / half.ms) * 1000;
   result.halfLatency = percentilesOf(latencies[2]!);
+  // A last second cut short by the end of the phase holds too few sends to say anything.
+  const fullSecond = (w: number[] | undefined) => (w?.length ?? 0) >= result.halfRatePerSecond! / 2;
+  result.halfSecondP99Ms = halfWindows.filter(fullSecond).map((w) => percentilesOf(w).p99);
   if (bornToStoreMs.length > 0) {
     result.halfBornToStore = percentilesOf(bornToStoreMs);
     result.halfStoreToConsume = percentilesOf(storeToConsumeMs);
@@ -381,7 +394,8 @@ async function runW3(system: string, pid: number, rig: E2eRig): Promise<void> {
   progress(
     `W3 ${system}: peak ${int(result.peakConsumedPerSecond!)} msgs/s; at ` +
       `${int(result.halfRatePerSecond)} msgs/s p50 ${ms(result.halfLatency.p50)} ms, ` +
-      `p99 ${ms(result.halfLatency.p99)} ms`,
+      `p99 ${ms(result.halfLatency.p99)} ms (p99 per second sent: ` +
+      `${result.halfSecondP99Ms.map((v) => ms(v)).join(", ")})`,
   );
 }
 
