@@ -27,6 +27,12 @@ async function serve(name: StoreFixture) {
       "maxHashSlotNum=1024",
       "maxIndexNum=4096",
       "flushDiskType=SYNC_FLUSH",
+      // The fixture's files keep their old mtimes (cp -a): by the default 72 h they are long
+      // expired, and retention would delete them at the 04 deleteWhen hour or whenever this
+      // machine's disk is 75 % used. These tests are about serving them, not retention.
+      "fileReservedTime=1000000",
+      "diskSpaceCleanForciblyRatio=95",
+      "diskSpaceWarningLevelRatio=99",
     ].join("\n"),
   );
   const node = new RmqProcess([
