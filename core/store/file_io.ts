@@ -57,7 +57,15 @@ export interface FileIO {
   /** The same with the fsync off the event loop. */
   syncDirectoryAsync(dir: string): Promise<void>;
   /** Size and free space of the file system holding `path`. */
-  diskSpace(path: string): { totalBytes: number; freeBytes: number };
+  diskSpace(path: string): DiskSpace;
+}
+
+export interface DiskSpace {
+  totalBytes: number;
+  /** Unallocated bytes, the blocks reserved for root included (statfs f_bfree). */
+  freeBytes: number;
+  /** What an unprivileged writer may still use (f_bavail): free minus the reserve. */
+  usableBytes: number;
 }
 
 class RealFileHandle implements FileHandle {
@@ -155,9 +163,13 @@ export class RealFileIO implements FileIO {
     renameSync(from, to);
   }
 
-  diskSpace(path: string): { totalBytes: number; freeBytes: number } {
+  diskSpace(path: string): DiskSpace {
     const stats = statfsSync(path);
-    return { totalBytes: stats.blocks * stats.bsize, freeBytes: stats.bavail * stats.bsize };
+    return {
+      totalBytes: stats.blocks * stats.bsize,
+      freeBytes: stats.bfree * stats.bsize,
+      usableBytes: stats.bavail * stats.bsize,
+    };
   }
 
   syncDirectory(dir: string): void {

@@ -6,7 +6,7 @@
 
 import { dirname } from "node:path";
 import { Prng } from "../../core/common/prng.ts";
-import type { FileHandle, FileIO } from "../../core/store/file_io.ts";
+import type { DiskSpace, FileHandle, FileIO } from "../../core/store/file_io.ts";
 
 interface MemFile {
   current: Uint8Array;
@@ -35,15 +35,18 @@ export class MemoryFileIO implements FileIO {
   epoch = 0;
   /** When set, fdatasync fails with EIO (a dying disk). */
   failSync = false;
-  /** What diskSpace reports (tests set it to simulate a filling disk). */
-  space = { totalBytes: 1 << 30, freeBytes: 1 << 29 };
+  /** What diskSpace reports (tests set it to simulate a filling disk; usable = free unless set). */
+  space: { totalBytes: number; freeBytes: number; usableBytes?: number } = {
+    totalBytes: 1 << 30,
+    freeBytes: 1 << 29,
+  };
   /** Source of file modification times (tests pass their manual clock). */
   now: () => number = () => 0;
 
   constructor(private readonly prng = new Prng(1)) {}
 
-  diskSpace(_path: string): { totalBytes: number; freeBytes: number } {
-    return { ...this.space };
+  diskSpace(_path: string): DiskSpace {
+    return { ...this.space, usableBytes: this.space.usableBytes ?? this.space.freeBytes };
   }
 
   /** Drops every unsynced byte; with `torn`, keeps a random prefix of each file's writes. */
