@@ -149,12 +149,16 @@ export class ConsumeQueue {
     this.maxOffset = queueOffset + 1;
   }
 
-  /** Writes the gathered units (a no-op when none are pending). */
+  /**
+   * Writes the gathered units (a no-op when none are pending). When the write throws (a full
+   * disk, EIO) they stay gathered, so readers still get them from memory; the files refuse
+   * writes from then on (sticky error) and a restart re-dispatches them from the commit log.
+   */
   writePending(): void {
     if (this.pendingBytes === 0) return;
     const bytes = this.pending.subarray(0, this.pendingBytes);
+    this.files.write(this.pendingStart, bytes);
     this.pendingBytes = 0;
-    this.files.write(this.pendingStart, bytes); // on a throw the ring does not take the units
     this.recent.wrote(this.pendingStart, bytes);
   }
 

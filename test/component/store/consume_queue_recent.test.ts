@@ -83,6 +83,25 @@ describe("store: consume queue recent units", () => {
     queue.close();
   });
 
+  test("store: consume queue recent units: a failed write keeps the units for readers", () => {
+    const io = new MemoryFileIO();
+    const queue = openQueue(io);
+    putUnits(queue, 0, 30, 1);
+    io.bytesBudget = 7 * CQ_STORE_UNIT_SIZE + 3; // the disk fills up part way through a unit
+    expect(() => queue.writePending()).toThrow();
+    expect(queue.unitsFrom(0, 30).map((u) => u.physicalOffset)).toEqual(
+      Array.from({ length: 30 }, (_, i) => i * 100),
+    );
+    // The files refuse writes from then on; what readers get does not change.
+    io.bytesBudget = Infinity;
+    putUnits(queue, 30, 35, 1);
+    expect(() => queue.flush()).toThrow(/ENOSPC/);
+    expect(queue.unitsFrom(0, 35)).toHaveLength(35);
+    expect(queue.unitAt(7)?.physicalOffset).toBe(700); // the unit the disk tore
+    expect(fromFiles(io, 0, 35)).toHaveLength(7);
+    expect(() => queue.close()).toThrow(/ENOSPC/); // the files close all the same
+  });
+
   test("store: consume queue recent units: answers match the files after a cut and rewrite", () => {
     const io = new MemoryFileIO();
     const queue = openQueue(io);
