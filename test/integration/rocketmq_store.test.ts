@@ -11,6 +11,8 @@ import { sharedFixturesDir, skipReason } from "../harness/shared_fixtures.ts";
 import { scratchStoreCopy, storeManifest, type StoreFixture } from "../harness/store_fixtures.ts";
 
 const describeIfFixtures = sharedFixturesDir ? describe : describe.skip;
+/** A consume short of its --count ends after this long with nothing new, rather than hang. */
+const idleTimeout = "15s";
 if (!sharedFixturesDir) console.warn(`skipping RocketMQ store serving tests: ${skipReason}`);
 
 async function serve(name: StoreFixture) {
@@ -82,6 +84,8 @@ describeIfFixtures("store: serving rocketmq stores", () => {
         "first",
         "--count",
         "1250",
+        "--timeout",
+        idleTimeout,
         "--json",
       ],
       { RMQ_LOG_LEVEL: "debug" },
@@ -142,6 +146,8 @@ describeIfFixtures("store: serving rocketmq stores", () => {
         "first",
         "--count",
         String(count),
+        "--timeout",
+        idleTimeout,
         "--json",
       ]);
       expect(out.exitCode).toBe(0);
