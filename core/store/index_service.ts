@@ -10,7 +10,7 @@ import { assert } from "../common/assert.ts";
 import type { Clock } from "../common/clock.ts";
 import { MessageConst, transactionType, MessageSysFlag } from "../common/message.ts";
 import { DirtyPages } from "./dirty_pages.ts";
-import { SlotTable } from "./slot_table.ts";
+import { SlotTable, slotsPerPage } from "./slot_table.ts";
 import type { FileHandle, FileIO } from "./file_io.ts";
 import {
   decodeEntry,
@@ -89,7 +89,7 @@ export class IndexService {
   private pendingEntries = new Uint8Array(INDEX_ENTRY_SIZE * 64);
   private pendingCount = 0;
   private pendingFirstIndex = 0;
-  /** Slot-table pages changed since writeSlots(); a page is 1024 slots, 4 KiB. */
+  /** Slot-table pages changed since writeSlots() (slot_table.ts slotsPerPage to a page). */
   private readonly dirtySlots: DirtyPages;
 
   constructor(
@@ -99,7 +99,7 @@ export class IndexService {
     private readonly clock: Clock,
   ) {
     assert(geometry.indexNum >= 2 && geometry.hashSlotNum >= 1, "index geometry is usable");
-    this.dirtySlots = new DirtyPages(geometry.hashSlotNum, 1024);
+    this.dirtySlots = new DirtyPages(geometry.hashSlotNum, slotsPerPage);
   }
 
   /**

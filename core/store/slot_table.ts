@@ -12,8 +12,8 @@ function swapped(value: number): number {
   );
 }
 
-/** Slots per 4 KiB page: a lazy table reads a file's slots a page at a time. */
-const slotsPerPage = 1024;
+/** Slots per 4 KiB page: a lazy table reads a file's slots a page at a time, writes go by page. */
+export const slotsPerPage = 1024;
 
 /** Reads the file's bytes of slots [first, first + count); fewer at the end of the file. */
 export type SlotReader = (first: number, count: number) => Uint8Array;
