@@ -67,7 +67,7 @@ export class ConfigFileWriter<T> {
       .finally(() => (this.inFlight = null));
   }
 
-  /** Resolves when no background write is running (tests; a stop that wants it finished). */
+  /** Resolves when no background write is running (for tests: stops write synchronously). */
   idle(): Promise<void> {
     return this.inFlight ?? Promise.resolve();
   }
