@@ -16,7 +16,8 @@ import {
   type DelayOffsetFile,
 } from "../../../core/broker/index.ts";
 import { memoryLogger } from "../../../core/common/log.ts";
-import { RealFileIO, type FileHandle, type FileIO } from "../../../core/store/file_io.ts";
+import { RealFileIO, type FileIO } from "../../../core/store/file_io.ts";
+import { gatedSyncIO } from "../../harness/commit_log_syncs.ts";
 import { CrashingFileIO } from "../../harness/crashing_file_io.ts";
 
 const io = new RealFileIO();
@@ -34,22 +35,8 @@ const offsets = (n: number): DelayOffsetFile => ({ offsetTable: new Map([[1, n]]
 const stored = (path: string) => loadConfigFile(io, path, delayOffsetJson).value;
 const never = () => false;
 
-/** Real files whose async fsyncs wait until the test calls release(). */
-function gatedSyncs(): { io: FileIO; waiting: () => number; release: () => void } {
-  const pending: (() => void)[] = [];
-  const gated: FileIO = Object.assign(Object.create(io), {
-    open(path: string, options: { create: boolean; readOnly?: boolean }): FileHandle {
-      const handle = io.open(path, options);
-      return Object.assign(Object.create(handle), {
-        syncAsync: async () => {
-          await new Promise<void>((resolve) => pending.push(resolve));
-          handle.sync();
-        },
-      });
-    },
-  });
-  return { io: gated, waiting: () => pending.length, release: () => pending.shift()?.() };
-}
+/** Every file's async fsyncs wait until the test releases them. */
+const gatedSyncs = () => gatedSyncIO([], () => true);
 
 describe("broker: config file writer", () => {
   test("broker: config file writer: background persist takes the synchronous steps", async () => {
@@ -109,7 +96,7 @@ describe("broker: config file writer", () => {
     writer.persistInBackground(offsets(2)); // a tick while the first one waits: skipped
     expect(gate.waiting()).toBe(1);
     while (gate.waiting() > 0) {
-      gate.release();
+      gate.releaseOldest();
       await Bun.sleep(0);
     }
     await writer.idle();
@@ -117,7 +104,7 @@ describe("broker: config file writer", () => {
     // The change the skipped tick left is still pending, and the next tick writes it.
     writer.persistInBackground(offsets(2));
     while (gate.waiting() > 0 || existsSync(`${path}.tmp`)) {
-      gate.release();
+      gate.releaseOldest();
       await Bun.sleep(0);
     }
     await writer.idle();
@@ -139,7 +126,7 @@ describe("broker: config file writer", () => {
     writer.changed();
     writer.persist(offsets(3)); // the stop: fsyncs inline, renames its temp file in place
     expect(stored(path)).toEqual(offsets(3));
-    gate.release();
+    gate.releaseOldest();
     await writer.idle();
     expect(gate.waiting()).toBe(0); // gave up after the fsync: no .bak write, no rename
     expect(stored(path)).toEqual(offsets(3));
@@ -159,7 +146,7 @@ describe("broker: config file writer", () => {
     // The process may exit before that fsync returns: the stop must not rely on it.
     writer.persist(offsets(2));
     expect(stored(path)).toEqual(offsets(2));
-    gate.release();
+    gate.releaseOldest();
     await writer.idle();
     expect(stored(path)).toEqual(offsets(2));
     // Idle and unchanged: nothing to write.
