@@ -11,6 +11,7 @@ import type { CommitLog } from "./commit_log.ts";
 import type { IndexableRecord, IndexService } from "./index_service.ts";
 import type { ConsumeQueueSet } from "./consume_queue_set.ts";
 import type { ConsumeQueue } from "./consume_queue.ts";
+import type { ConsumeQueueUnit } from "./consume_queue_codec.ts";
 import { DispatchProperties } from "./dispatch_properties.ts";
 import { dispatchScratch, readDispatchSource } from "./dispatch_read.ts";
 
@@ -99,6 +100,8 @@ export class Dispatcher {
     keysText: undefined,
     uniqKey: undefined,
   };
+  /** Refilled for every unit: the queue encodes it into its pending bytes and keeps nothing. */
+  private readonly unitScratch: ConsumeQueueUnit = { physicalOffset: 0, size: 0, tagsCode: 0 };
   private readonly readChunkBytes: number;
   private readonly properties = new DispatchProperties();
   /** Refilled for every record read back from the log (dispatchRecord keeps nothing of it). */
@@ -256,11 +259,11 @@ export class Dispatcher {
     if (visible) {
       const queue = this.queues.getOrCreate(record.topic, record.queueId);
       this.touched.add(queue);
-      queue.put(record.queueOffset, {
-        physicalOffset: record.position,
-        size: record.totalSize,
-        tagsCode,
-      });
+      const unit = this.unitScratch;
+      unit.physicalOffset = record.position;
+      unit.size = record.totalSize;
+      unit.tagsCode = tagsCode;
+      queue.put(record.queueOffset, unit);
     }
     if (this.index) {
       const indexed = this.indexScratch;

@@ -65,6 +65,8 @@ export class FlushService {
     wait: boolean,
     results: AppendResult[],
     resolve: Waiter["resolve"],
+    /** The drain's clock reading: one per drain rather than one per put. */
+    nowMs: number,
   ): void {
     if (this.config.flushDiskType !== "SYNC_FLUSH" || !wait) {
       resolve({ status: PutMessageStatus.PUT_OK, appended: results });
@@ -72,7 +74,7 @@ export class FlushService {
     }
     this.waiters.push({
       endOffset,
-      deadlineMs: this.clock.nowMs() + this.config.syncFlushTimeout,
+      deadlineMs: nowMs + this.config.syncFlushTimeout,
       results,
       resolve,
     });

@@ -108,11 +108,30 @@ export function decodeEntry(bytes: Uint8Array, pos: number): IndexEntry {
 }
 
 export function encodeEntry(out: Uint8Array, pos: number, entry: IndexEntry): void {
-  const view = new DataView(out.buffer, out.byteOffset + pos, INDEX_ENTRY_SIZE);
-  view.setInt32(0, entry.keyHash);
-  setInt64(view, 4, entry.physicalOffset);
-  view.setInt32(12, entry.timeDiffSeconds);
-  view.setInt32(16, entry.previousIndex);
+  const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
+  encodeEntryFields(
+    view,
+    pos,
+    entry.keyHash,
+    entry.physicalOffset,
+    entry.timeDiffSeconds,
+    entry.previousIndex,
+  );
+}
+
+/** encodeEntry through a view the caller keeps: no entry object or view per indexed key. */
+export function encodeEntryFields(
+  view: DataView,
+  pos: number,
+  keyHash: number,
+  physicalOffset: number,
+  timeDiffSeconds: number,
+  previousIndex: number,
+): void {
+  view.setInt32(pos, keyHash);
+  setInt64(view, pos + 4, physicalOffset);
+  view.setInt32(pos + 12, timeDiffSeconds);
+  view.setInt32(pos + 16, previousIndex);
 }
 
 /**

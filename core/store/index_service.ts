@@ -15,7 +15,7 @@ import type { FileHandle, FileIO } from "./file_io.ts";
 import {
   decodeEntry,
   decodeIndexHeader,
-  encodeEntry,
+  encodeEntryFields,
   encodeIndexHeader,
   entryPosition,
   INDEX_ENTRY_SIZE,
@@ -87,6 +87,7 @@ export class IndexService {
   private slotsFile: WritableIndexFile | null = null;
   private slots: SlotTable | null = null;
   private pendingEntries = new Uint8Array(INDEX_ENTRY_SIZE * 64);
+  private pendingEntriesView = new DataView(this.pendingEntries.buffer);
   private pendingCount = 0;
   private pendingFirstIndex = 0;
   /** Slot-table pages changed since writeSlots() (slot_table.ts slotsPerPage to a page). */
@@ -332,13 +333,16 @@ export class IndexService {
       const grown = new Uint8Array(this.pendingEntries.length * 2);
       grown.set(this.pendingEntries);
       this.pendingEntries = grown;
+      this.pendingEntriesView = new DataView(grown.buffer);
     }
-    encodeEntry(this.pendingEntries, this.pendingCount * INDEX_ENTRY_SIZE, {
+    encodeEntryFields(
+      this.pendingEntriesView,
+      this.pendingCount * INDEX_ENTRY_SIZE,
       keyHash,
-      physicalOffset: record.physicalOffset,
-      timeDiffSeconds: timeDiff,
-      previousIndex: previous,
-    });
+      record.physicalOffset,
+      timeDiff,
+      previous,
+    );
     this.pendingCount++;
     slots.set(slot, index);
     this.dirtySlots.mark(slot);

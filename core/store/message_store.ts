@@ -111,6 +111,11 @@ const topicIsLegal = new BoundedMemo(topicCountMax, (topic: string) => {
 });
 /** A topic's keys in nextQueueOffset ("topic-queueId"), by queue id, made as queues appear. */
 const queueKeysOf = new BoundedMemo(topicCountMax, (_topic: string): string[] => []);
+/** A put's refusal; a function of the module so validating a put makes no closure. */
+function refuse(status: PutMessageStatusValue, remark: string): PutResult {
+  return { status, appended: [], remark };
+}
+
 /** SYNC_FLUSH drains at least this many puts in two halves (see drain). */
 const splitDrainPutCountMin = 32;
 
@@ -250,11 +255,6 @@ export class MessageStore {
   }
 
   private validate(messages: MessageInput[], encoded: EncodedNames[]): PutResult | undefined {
-    const refuse = (status: PutMessageStatusValue, remark: string): PutResult => ({
-      status,
-      appended: [],
-      remark,
-    });
     if (!this.isWritable())
       return refuse(PutMessageStatus.SERVICE_NOT_AVAILABLE, "store is not writable");
     if (this.diskFull) return refuse(PutMessageStatus.SERVICE_NOT_AVAILABLE, "disk is full");
@@ -370,20 +370,21 @@ export class MessageStore {
     }
     let i = 0;
     for (const put of batch) {
-      const results: AppendResult[] = put.messages.map((m) => {
+      const results: AppendResult[] = [];
+      for (const m of put.messages) {
         const a = appended[i]!;
-        const result = {
+        results.push({
           physicalOffset: a.physicalOffset,
           size: a.size,
           queueOffset: offsets[i]!,
           storeTimestamp: now,
           msgId: createOffsetMessageId(m.storeHost, a.physicalOffset),
-        };
+        });
         i++;
-        return result;
-      });
+      }
       const end = results[results.length - 1]!;
-      this.flushService.complete(end.physicalOffset + end.size, put.wait, results, put.resolve);
+      const endOffset = end.physicalOffset + end.size;
+      this.flushService.complete(endOffset, put.wait, results, put.resolve, now);
     }
     this.flushService.drained();
   }
