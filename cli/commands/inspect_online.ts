@@ -6,7 +6,7 @@ import { ConfigError, createLogger, SystemClock } from "../../core/common/index.
 import { Admin, pendingTransactions, type ReceivedMessage } from "../../core/client/index.ts";
 import { namesrvAddrsFrom } from "../client_args.ts";
 import { ExitCode } from "../exit_codes.ts";
-import { printJson, printLine, printTable } from "../output.ts";
+import { printError, printJson, printLine, printTable } from "../output.ts";
 import { envelope } from "./consume.ts";
 
 export interface OnlineFlags {
@@ -30,7 +30,9 @@ function showMessages(messages: ReceivedMessage[], json: boolean): void {
       printLine(`${where} ${ids} ${labels} body=${JSON.stringify(String(e.body).slice(0, 60))}`);
     }
   }
-  if (messages.length === 0) process.exitCode = ExitCode.FAILURE;
+  if (messages.length > 0) return;
+  printError("no message found");
+  process.exitCode = ExitCode.FAILURE;
 }
 
 /**
@@ -111,7 +113,9 @@ async function showCluster(admin: Admin, json: boolean): Promise<void> {
 export async function runOnline(what: string, args: string[], flags: OnlineFlags): Promise<void> {
   const addrs = namesrvAddrsFrom(flags.namesrvAddr);
   const clock = new SystemClock();
-  const admin = Admin.connect(addrs, clock, createLogger("inspect", { level: "error" }));
+  // Warnings show (a looked-up message stored damaged says so), unless RMQ_LOG_LEVEL says more.
+  const level = process.env.RMQ_LOG_LEVEL ? undefined : "warn";
+  const admin = Admin.connect(addrs, clock, createLogger("inspect", { level }));
   const json = flags.json === true;
   const need = (value: string | undefined, what: string) => {
     if (!value) throw new ConfigError(`missing ${what}`);

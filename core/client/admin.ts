@@ -15,7 +15,7 @@ import {
 import { RemotingClient } from "../remoting/client.ts";
 import type { Clock } from "../common/clock.ts";
 import type { Logger } from "../common/log.ts";
-import { decodeMessages, type ReceivedMessage } from "./received_message.ts";
+import { decodePulledMessages, type ReceivedMessage } from "./received_message.ts";
 import { decodeKvTable } from "../protocol/route_data.ts";
 import { allocateAveragely } from "./allocate.ts";
 import { RouteCache } from "./route_cache.ts";
@@ -36,7 +36,7 @@ export class Admin {
   /** An admin with its own connections (close() releases them). */
   static connect(namesrvAddrs: string[], clock: Clock, log: Logger): Admin {
     const remoting = new RemotingClient({ clock, log });
-    return new Admin(remoting, new RouteCache(remoting, namesrvAddrs, clock), namesrvAddrs);
+    return new Admin(remoting, new RouteCache(remoting, namesrvAddrs, clock), namesrvAddrs, log);
   }
 
   close(): void {
@@ -47,7 +47,13 @@ export class Admin {
     private readonly remoting: RemotingClient,
     private readonly routes: RouteCache,
     private readonly namesrvAddrs: string[],
+    private readonly log: Logger,
   ) {}
+
+  /** A lookup shows damaged stored messages too (it is how one inspects them), with a warning. */
+  private decodeFound(body: Uint8Array): ReceivedMessage[] {
+    return decodePulledMessages(body, (problem) => this.log.warn(problem));
+  }
 
   async cluster(): Promise<ClusterInfo> {
     let lastError: unknown;
@@ -178,7 +184,8 @@ export class Admin {
             extFields: { offset: decoded.physicalOffset },
           }),
         );
-        if (answer.code === ResponseCode.SUCCESS && answer.body) return decodeMessages(answer.body);
+        if (answer.code === ResponseCode.SUCCESS && answer.body)
+          return this.decodeFound(answer.body);
       } catch {
         // Not reachable as an offset id: try it as a unique key below.
       }
@@ -207,7 +214,7 @@ export class Admin {
         }),
       );
       if (answer.code === ResponseCode.SUCCESS && answer.body)
-        out.push(...decodeMessages(answer.body));
+        out.push(...this.decodeFound(answer.body));
     }
     return out.filter((m) => (unique ? m.msgId === key : m.keys.includes(key)));
   }

@@ -22,7 +22,7 @@ import { RemotingClient } from "../remoting/client.ts";
 import { ProcessorTable } from "../remoting/processor_table.ts";
 import { buildClientId, instanceSeed } from "./message_id.ts";
 import { MessageConst } from "../common/message.ts";
-import { decodeMessages, type ReceivedMessage } from "./received_message.ts";
+import { decodePulledMessages, type ReceivedMessage } from "./received_message.ts";
 import { allocateAveragely } from "./allocate.ts";
 import type { ConsumerOptions, Subscription } from "./consumer_options.ts";
 import { LocalOffsetStore } from "./local_offset_store.ts";
@@ -510,7 +510,13 @@ export class PushConsumer {
         continue;
       }
       if (owned.stopped) return;
-      await this.handlePull(owned, answer);
+      try {
+        await this.handlePull(owned, answer);
+      } catch (error) {
+        // Nothing may end this loop but a stop: the queue would go unread until a rebalance.
+        this.options.log.warn(`pull of ${queueKey(owned.queue)} not handled: ${error}`);
+        await this.sleep(pullErrorBackoffMs);
+      }
     }
   }
 
@@ -521,7 +527,10 @@ export class PushConsumer {
     switch (answer.code) {
       case ResponseCode.SUCCESS: {
         const { tags, isRetry } = this.subscriptionOf(owned.queue.topic);
-        for (const m of decodeMessages(answer.body ?? new Uint8Array(0))) {
+        const messages = decodePulledMessages(answer.body ?? new Uint8Array(0), (problem) =>
+          this.options.log.warn(`pull of ${queueKey(owned.queue)}: ${problem}`),
+        );
+        for (const m of messages) {
           // Never move past a message the handler has not taken (stop or pause in between).
           if (!this.running || owned.stopped) return;
           // Pull again from here once locked (a lock held and fresh costs no await).

@@ -10,7 +10,7 @@ import { encodePullMessageRequest, PullSysFlag } from "../protocol/headers/pull.
 import { RequestCode } from "../protocol/request_code.ts";
 import { ResponseCode } from "../protocol/response_code.ts";
 import { RemotingClient } from "../remoting/client.ts";
-import { decodeMessages, type ReceivedMessage } from "./received_message.ts";
+import { decodePulledMessages, type ReceivedMessage } from "./received_message.ts";
 import { RouteCache, type MessageQueue } from "./route_cache.ts";
 
 export type PullStatus = "FOUND" | "NO_NEW_MSG" | "NO_MATCHED_MSG" | "OFFSET_ILLEGAL";
@@ -93,7 +93,12 @@ export class PullConsumer {
     const num = (key: string) => Number(answer.extFields?.get(key) ?? 0);
     return {
       status,
-      messages: status === "FOUND" ? decodeMessages(answer.body ?? new Uint8Array(0)) : [],
+      messages:
+        status === "FOUND"
+          ? decodePulledMessages(answer.body ?? new Uint8Array(0), (problem) =>
+              this.options.log.warn(`pull of ${queue.topic} queue ${queue.queueId}: ${problem}`),
+            )
+          : [],
       nextBeginOffset: num("nextBeginOffset"),
       minOffset: num("minOffset"),
       maxOffset: num("maxOffset"),

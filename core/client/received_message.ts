@@ -3,6 +3,7 @@
 // does (msgId = UNIQ_KEY when present, offsetMsgId = store host + physical offset).
 
 import { inflateSync } from "node:zlib";
+import { crc32Masked } from "../common/checksum.ts";
 import { ProtocolError } from "../common/errors.ts";
 import {
   createOffsetMessageId,
@@ -63,6 +64,65 @@ export function toReceived(record: StoredRecord): ReceivedMessage {
     reconsumeTimes: record.reconsumeTimes,
     sysFlag: record.sysFlag,
   };
+}
+
+/**
+ * Decodes a pull's body for a consumer, which must keep moving past bad stored bytes rather than
+ * stop its queue on them (a record read back again on every pull would stop it for good). As
+ * RocketMQ's client (MessageDecoder.decodes), a record whose body fails its CRC is delivered as
+ * stored; unlike it, a record that cannot be decoded at all is skipped by its TOTALSIZE when the
+ * next record decodes there, else it ends the batch. The consumer then moves on to the pull's
+ * nextBeginOffset, past what was skipped. `warn` is told of each, with where it is stored.
+ */
+export function decodePulledMessages(
+  body: Uint8Array,
+  warn: (text: string) => void,
+): ReceivedMessage[] {
+  const out: ReceivedMessage[] = [];
+  let pos = 0;
+  while (pos < body.length) {
+    const result = decodeRecord(body, pos, { checkCrc: false, basePosition: 0 });
+    if (result.kind === "record") {
+      const { record } = result;
+      if (crc32Masked(record.body) !== record.bodyCrc) {
+        warn(
+          `${describeStored(record)}: body CRC mismatch (its stored bytes are damaged), passed on`,
+        );
+      }
+      out.push(toReceived(record));
+      pos += record.totalSize;
+      continue;
+    }
+    const why = result.kind === "corrupt" ? result.reason : result.kind;
+    const totalSize = pos + 4 <= body.length ? readInt32(body, pos) : 0;
+    const next = pos + totalSize;
+    const skippable =
+      totalSize > 0 &&
+      next < body.length &&
+      decodeRecord(body, next, { checkCrc: false, basePosition: 0 }).kind === "record";
+    if (!skippable) {
+      warn(
+        `${out.length} messages decoded; ${body.length - pos} bytes after them skipped (${why})`,
+      );
+      return out;
+    }
+    warn(
+      `an undecodable record of ${totalSize} bytes after ${out.length} messages skipped (${why})`,
+    );
+    pos = next;
+  }
+  return out;
+}
+
+function describeStored(record: StoredRecord): string {
+  return (
+    `${record.topic} queue ${record.queueId} offset ${record.queueOffset} ` +
+    `(commit log offset ${record.physicalOffset})`
+  );
+}
+
+function readInt32(bytes: Uint8Array, at: number): number {
+  return new DataView(bytes.buffer, bytes.byteOffset + at, 4).getInt32(0);
 }
 
 /** Decodes a body of back-to-back stored records; bad bytes are a ProtocolError. */

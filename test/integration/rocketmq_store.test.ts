@@ -4,7 +4,7 @@
 // acknowledged message in the manifest is there.
 
 import { describe, expect, test } from "bun:test";
-import { writeFileSync } from "node:fs";
+import { closeSync, openSync, readSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { jsonLines, RmqProcess, runRmq } from "../harness/rmq_process.ts";
 import { sharedFixturesDir, skipReason } from "../harness/shared_fixtures.ts";
@@ -15,8 +15,10 @@ const describeIfFixtures = sharedFixturesDir ? describe : describe.skip;
 const idleTimeout = "15s";
 if (!sharedFixturesDir) console.warn(`skipping RocketMQ store serving tests: ${skipReason}`);
 
-async function serve(name: StoreFixture) {
+/** `damage`: changes the copy before the broker opens it. */
+async function serve(name: StoreFixture, damage?: (store: string) => void) {
   const store = scratchStoreCopy(name);
+  damage?.(store);
   const conf = join(store, "..", "broker.conf");
   // The fixture broker's settings (README of rocketmq-store): sizes must match the files.
   writeFileSync(
@@ -52,6 +54,12 @@ async function serve(name: StoreFixture) {
   return { node, store, namesrv: /namesrv=(\S+)/.exec(node.stdout)![1]! };
 }
 
+/** All 1250 messages of FxOrders from the first, as a new group. */
+function consumeAllFxOrders(namesrv: string, group: string, env: Record<string, string> = {}) {
+  const args = ["consume", "-n", namesrv, "-t", "FxOrders", "-g", group, "--from", "first"];
+  return runRmq([...args, "--count", "1250", "--timeout", idleTimeout, "--json"], env);
+}
+
 describeIfFixtures("store: serving rocketmq stores", () => {
   test("store: serving rocketmq stores: clean: topics, resumed group, all", async () => {
     const { node, namesrv } = await serve("clean");
@@ -71,25 +79,8 @@ describeIfFixtures("store: serving rocketmq stores", () => {
       "1500ms",
     ]);
     expect(resumed.exitCode).toBe(2);
-    const all = await runRmq(
-      [
-        "consume",
-        "-n",
-        namesrv,
-        "-t",
-        "FxOrders",
-        "-g",
-        "rmq-reads-all",
-        "--from",
-        "first",
-        "--count",
-        "1250",
-        "--timeout",
-        idleTimeout,
-        "--json",
-      ],
-      { RMQ_LOG_LEVEL: "debug" },
-    ); // its stderr is printed if a message comes twice
+    // Debug logs: its stderr is printed if a message comes twice.
+    const all = await consumeAllFxOrders(namesrv, "rmq-reads-all", { RMQ_LOG_LEVEL: "debug" });
     expect(all.exitCode).toBe(0);
     const got = jsonLines(all.stdout);
     const positions = got.map((m) => `${m.queueId}/${m.queueOffset}`);
@@ -119,6 +110,27 @@ describeIfFixtures("store: serving rocketmq stores", () => {
     for (const id of expected) expect(seen.has(id)).toBe(true);
     // Bodies the producer compressed come back inflated, as RocketMQ clients receive them.
     expect(got.some((m) => m.body.length >= 4096)).toBe(true);
+  }, 60_000);
+
+  test("store: serving rocketmq stores: a damaged body does not stop its queue", async () => {
+    // The first record (FxOrders queue 2 offset 0, a v1 record with IPv4 hosts) has its body
+    // at bytes 88..306 of the first segment: change one, as a bad disk sector would.
+    const firstSegment = join("commitlog", "00000000000000000000");
+    const { node, namesrv } = await serve("clean", (store) => {
+      const fd = openSync(join(store, firstSegment), "r+");
+      const at = 100;
+      const byte = new Uint8Array(1);
+      readSync(fd, byte, 0, 1, at);
+      byte[0]! ^= 0xff;
+      writeSync(fd, byte, 0, 1, at);
+      closeSync(fd);
+    });
+    await using _ = node;
+    const all = await consumeAllFxOrders(namesrv, "rmq-reads-damaged");
+    expect(all.exitCode).toBe(0);
+    const positions = new Set(jsonLines(all.stdout).map((m) => `${m.queueId}/${m.queueOffset}`));
+    expect(positions.size).toBe(1250);
+    expect(all.stderr).toContain("FxOrders queue 2 offset 0 (commit log offset 0): body CRC");
   }, 60_000);
 
   test("store: serving rocketmq stores: killed: every ack consumable", async () => {
