@@ -60,7 +60,13 @@ export async function main(argv: string[]): Promise<void> {
       printError(error.message);
       process.exit(ExitCode.USAGE);
     }
-    throw error;
+    // Anything else (a broker's refusal, a connection lost) is still one line, not a stack
+    // trace with source; RMQ_LOG_LEVEL=debug keeps the trace for whoever is debugging.
+    printError(error instanceof Error ? error.message : String(error));
+    if (process.env.RMQ_LOG_LEVEL === "debug" && error instanceof Error) {
+      process.stderr.write(`${error.stack}\n`);
+    }
+    process.exit(ExitCode.FAILURE);
   }
 }
 

@@ -210,6 +210,13 @@ describe("cli: single node", () => {
     expect(emptyStdin.stderr).toContain("stdin had no lines: nothing sent");
     const badNs = await runRmq(["consume", "-n", "nowhere", "-t", "T"]);
     expect(badNs.exitCode).toBe(3);
+    // A refusal from the cluster is one line too, not a stack trace.
+    const untilEnd = ["consume", "-n", namesrv, "-t", "NoSuchTopic", "--until-end"];
+    const unknown = await runRmq([...untilEnd, "--timeout", "2s"]);
+    expect(unknown.exitCode).toBe(1);
+    expect(unknown.stderr.trim()).toBe(
+      "error: remote error code 17: topic NoSuchTopic has no route",
+    );
   }, 30_000);
 
   test("cli: single node: broadcast members each get everything; --until-end stops", async () => {
