@@ -30,6 +30,9 @@ const recentUnitsBytes = 2048 * CQ_STORE_UNIT_SIZE;
  */
 const pendingWriteBytesMin = 512 * CQ_STORE_UNIT_SIZE;
 
+/** What a damaged unit reads as: a filler, which holds no message. */
+const damagedUnit: ConsumeQueueUnit = { physicalOffset: 0, size: FILLER_UNIT_SIZE, tagsCode: 0 };
+
 export class ConsumeQueue {
   readonly files: MappedFileQueue;
   /** Next logical offset to write. */
@@ -38,6 +41,12 @@ export class ConsumeQueue {
   minOffset = 0;
   /** One past the end of the newest record a unit points at. */
   maxPhysicalEnd = 0;
+  /**
+   * Set by recover() when it cut this queue at a damaged unit that valid ones followed (not at
+   * the natural end of its units): the commit log holds those records, and recovery
+   * re-dispatches from this queue's maxPhysicalEnd to rebuild them.
+   */
+  cutAtDamage = false;
   private pending = new Uint8Array(CQ_STORE_UNIT_SIZE * 64);
   private pendingView = new DataView(this.pending.buffer);
   private pendingBytes = 0;
@@ -72,7 +81,10 @@ export class ConsumeQueue {
       if (!bytes || bytes.length < CQ_STORE_UNIT_SIZE) break;
       for (let p = 0; p + CQ_STORE_UNIT_SIZE <= bytes.length; p += CQ_STORE_UNIT_SIZE) {
         const unit = decodeUnit(bytes, p);
-        if (!unit) break scan;
+        if (!unit) {
+          this.cutAtDamage = this.validUnitAfter(position);
+          break scan;
+        }
         if (unit.size !== FILLER_UNIT_SIZE) lastGood = unit;
         position += CQ_STORE_UNIT_SIZE;
       }
@@ -86,6 +98,20 @@ export class ConsumeQueue {
       this.recent.truncate(position); // first: forgetting early only sends reads to the files
       this.files.truncateAt(position, abnormal);
     }
+  }
+
+  /** Whether a unit after the one at byte `position` decodes: it is damage, not the end. */
+  private validUnitAfter(position: number): boolean {
+    const chunkBytes = CQ_STORE_UNIT_SIZE * 4096;
+    for (let at = position + CQ_STORE_UNIT_SIZE; at < this.files.capacityEnd();) {
+      const bytes = this.files.read(at, chunkBytes);
+      if (!bytes || bytes.length < CQ_STORE_UNIT_SIZE) return false;
+      for (let p = 0; p + CQ_STORE_UNIT_SIZE <= bytes.length; p += CQ_STORE_UNIT_SIZE) {
+        if (decodeUnit(bytes, p)) return true;
+      }
+      at += bytes.length - (bytes.length % CQ_STORE_UNIT_SIZE);
+    }
+    return false;
   }
 
   private firstRealOffset(): number | undefined {
@@ -197,6 +223,12 @@ export class ConsumeQueue {
   }
 
   /** Up to `count` units from `queueOffset` on, read in one go where they share a file. */
+  /**
+   * Up to `count` units from `queueOffset`. A unit below maxOffset that does not decode (damaged
+   * on disk in a file recovery does not scan) comes back as a filler, which readers pass over,
+   * as RocketMQ's getMessage passes over a unit whose record it cannot read: a queue never stops
+   * at one.
+   */
   unitsFrom(queueOffset: number, count: number): ConsumeQueueUnit[] {
     const out: ConsumeQueueUnit[] = [];
     const end = Math.min(this.maxOffset, queueOffset + count);
@@ -205,9 +237,7 @@ export class ConsumeQueue {
       const bytes = this.readBytes(at * CQ_STORE_UNIT_SIZE, (end - at) * CQ_STORE_UNIT_SIZE);
       if (!bytes || bytes.length < CQ_STORE_UNIT_SIZE) break;
       for (let p = 0; p + CQ_STORE_UNIT_SIZE <= bytes.length; p += CQ_STORE_UNIT_SIZE) {
-        const unit = decodeUnit(bytes, p);
-        if (!unit) return out;
-        out.push(unit);
+        out.push(decodeUnit(bytes, p) ?? damagedUnit);
         at++;
       }
     }

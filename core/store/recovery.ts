@@ -82,6 +82,16 @@ export function recoverStore(
     if (abnormal) queue.truncateFromPhysical(scanFrom);
   }
   let reputFrom = abnormal ? scanFrom : Math.min(store.queues.maxPhysicalEnd(), end);
+  for (const queue of store.queues.all()) {
+    if (!queue.cutAtDamage) continue;
+    // Its units after the damaged one are gone; their records are not: dispatch them again
+    // (queues that have them already skip them, and so does the index).
+    log.warn(
+      `recovery: consume queue ${queue.topic}/${queue.queueId} has a damaged unit at ` +
+        `${queue.maxOffset}; rebuilding it from the commit log at ${queue.maxPhysicalEnd}`,
+    );
+    reputFrom = Math.min(reputFrom, queue.maxPhysicalEnd);
+  }
   const indexCut = store.index?.dropFilesReaching(end);
   if (indexFrom !== undefined) reputFrom = Math.min(reputFrom, indexFrom);
   if (indexCut !== undefined) reputFrom = Math.min(reputFrom, indexCut);

@@ -1,0 +1,73 @@
+// A consume queue damaged on disk (found by corrupting copies of a RocketMQ store): a unit that
+// no longer decodes must not stop its queue, and where recovery can, it rebuilds the units from
+// the commit log, which still holds their records.
+
+import { describe, expect, test } from "bun:test";
+import { closeSync, openSync, writeSync } from "node:fs";
+import { join } from "node:path";
+import { decodeRecord, type MessageStore } from "../../../core/store/index.ts";
+import { message, openStore, putNow, tempStoreConfig } from "../../harness/temp_store.ts";
+
+/** Units per consume queue file in tempStoreConfig (20-byte units, 50 per file). */
+const unitsPerFile = 50;
+
+/**
+ * `count` messages in Q/0, each followed by one in Q/1: another queue points further into the
+ * commit log than Q/0, as in any store with more than one busy queue.
+ */
+async function storeWith(count: number) {
+  const config = tempStoreConfig();
+  const { store, clock } = openStore(config);
+  for (let i = 0; i < count; i++) {
+    await putNow(store, clock, message("Q", 0, `m${i}`));
+    await putNow(store, clock, message("Q", 1, `other${i}`));
+  }
+  store.shutdown();
+  return config;
+}
+
+/** Overwrites the physical offset of unit `queueOffset` of Q/0 with bytes no offset has. */
+function damageUnit(root: string, queueOffset: number): void {
+  const fileStart = queueOffset - (queueOffset % unitsPerFile);
+  const name = String(fileStart * 20).padStart(20, "0");
+  const fd = openSync(join(root, "consumequeue", "Q", "0", name), "r+");
+  writeSync(fd, new Uint8Array(8).fill(0x7f), 0, 8, (queueOffset - fileStart) * 20);
+  closeSync(fd);
+}
+
+/** Every body a consumer would read from Q/0, pull after pull, from offset 0 to the end. */
+function readAll(store: MessageStore): string[] {
+  const bodies: string[] = [];
+  let offset = 0;
+  for (let pulls = 0; pulls < 100; pulls++) {
+    const got = store.getMessage("Q", 0, offset, 32, 1 << 20);
+    for (const m of got.messages) {
+      const decoded = decodeRecord(m.bytes, 0, { checkCrc: true, basePosition: 0 });
+      if (decoded.kind === "record") bodies.push(new TextDecoder().decode(decoded.record.body));
+    }
+    if (got.nextBeginOffset === offset || got.nextBeginOffset >= got.maxOffset) break;
+    offset = got.nextBeginOffset;
+  }
+  return bodies;
+}
+
+describe("store: damaged consume queue", () => {
+  test("store: damaged consume queue: recovery rebuilds the units after a bad one", async () => {
+    const config = await storeWith(120); // files of units 0-49, 50-99, 100-119
+    damageUnit(config.storePathRootDir, 60);
+    const { store, log } = openStore(config);
+    expect(readAll(store)).toEqual(Array.from({ length: 120 }, (_, i) => `m${i}`));
+    expect(log.lines.join("\n")).toContain("consume queue Q/0 has a damaged unit at 60");
+    store.shutdown();
+  });
+
+  test("store: damaged consume queue: a unit recovery does not scan is passed over", async () => {
+    // Recovery scans the last three files; unit 10 is in the first of five.
+    const config = await storeWith(220);
+    damageUnit(config.storePathRootDir, 10);
+    const { store } = openStore(config);
+    const expected = Array.from({ length: 220 }, (_, i) => `m${i}`).filter((b) => b !== "m10");
+    expect(readAll(store)).toEqual(expected);
+    store.shutdown();
+  });
+});
