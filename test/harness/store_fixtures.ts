@@ -35,6 +35,26 @@ export function scratchStoreCopy(name: StoreFixture): string {
   return join(dir, `store-${name}`);
 }
 
+/**
+ * broker.conf for serving a fixture store: the settings of the broker that wrote it (README of
+ * rocketmq-store; sizes must match the files), and retention held off.
+ */
+export const fixtureBrokerConf = [
+  "brokerName=broker-a",
+  "brokerClusterName=DefaultCluster",
+  "mappedFileSizeCommitLog=1048576",
+  "mappedFileSizeConsumeQueue=6000",
+  "maxHashSlotNum=1024",
+  "maxIndexNum=4096",
+  "flushDiskType=SYNC_FLUSH",
+  // The fixture's files keep their old mtimes (cp -a): by the default 72 h they are long
+  // expired, and retention would delete them at the 04 deleteWhen hour or whenever this
+  // machine's disk is 75 % used. Serving them is the point, not retention.
+  "fileReservedTime=1000000",
+  "diskSpaceCleanForciblyRatio=95",
+  "diskSpaceWarningLevelRatio=99",
+].join("\n");
+
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Manifest = any;
 

@@ -8,7 +8,12 @@ import { closeSync, openSync, readSync, writeFileSync, writeSync } from "node:fs
 import { join } from "node:path";
 import { jsonLines, RmqProcess, runRmq } from "../harness/rmq_process.ts";
 import { sharedFixturesDir, skipReason } from "../harness/shared_fixtures.ts";
-import { scratchStoreCopy, storeManifest, type StoreFixture } from "../harness/store_fixtures.ts";
+import {
+  fixtureBrokerConf,
+  scratchStoreCopy,
+  storeManifest,
+  type StoreFixture,
+} from "../harness/store_fixtures.ts";
 
 const describeIfFixtures = sharedFixturesDir ? describe : describe.skip;
 /** A consume short of its --count ends after this long with nothing new, rather than hang. */
@@ -20,25 +25,7 @@ async function serve(name: StoreFixture, damage?: (store: string) => void) {
   const store = scratchStoreCopy(name);
   damage?.(store);
   const conf = join(store, "..", "broker.conf");
-  // The fixture broker's settings (README of rocketmq-store): sizes must match the files.
-  writeFileSync(
-    conf,
-    [
-      "brokerName=broker-a",
-      "brokerClusterName=DefaultCluster",
-      "mappedFileSizeCommitLog=1048576",
-      "mappedFileSizeConsumeQueue=6000",
-      "maxHashSlotNum=1024",
-      "maxIndexNum=4096",
-      "flushDiskType=SYNC_FLUSH",
-      // The fixture's files keep their old mtimes (cp -a): by the default 72 h they are long
-      // expired, and retention would delete them at the 04 deleteWhen hour or whenever this
-      // machine's disk is 75 % used. These tests are about serving them, not retention.
-      "fileReservedTime=1000000",
-      "diskSpaceCleanForciblyRatio=95",
-      "diskSpaceWarningLevelRatio=99",
-    ].join("\n"),
-  );
+  writeFileSync(conf, fixtureBrokerConf);
   const node = new RmqProcess([
     "broker",
     "-c",
