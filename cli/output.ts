@@ -13,6 +13,13 @@ export function printWarning(message: string): void {
   process.stderr.write(`${kleur.yellow("warning:")} ${message}\n`);
 }
 
+// A reader that goes away (`rmq inspect commitlog ... | head`) makes a later write fail with
+// EPIPE on the stream, not in the write call: end quietly there too, as Unix tools do.
+process.stdout.on("error", (error: { code?: string }) => {
+  if (error.code === "EPIPE") process.exit(0);
+  throw error;
+});
+
 /** Writes one line to stdout; a closed pipe (`rmq ... | head`) ends the process quietly. */
 export function printLine(line: string): void {
   try {

@@ -40,6 +40,24 @@ export function* readQueueUnits(io: FileIO, dir: string, fromOffset = 0): Genera
   }
 }
 
+/**
+ * The first offset after `queueOffset` holding a unit that decodes, if any: when the units stop
+ * at `queueOffset` but one of these exists, the unit there is damaged, not the end of the queue.
+ */
+export function validUnitAfter(io: FileIO, dir: string, queueOffset: number): number | undefined {
+  const { segments } = listSegments(io, dir);
+  for (const segment of segments) {
+    const firstOffset = segment.startOffset / CQ_STORE_UNIT_SIZE;
+    const unitCount = Math.floor(segment.sizeBytes / CQ_STORE_UNIT_SIZE);
+    if (firstOffset + unitCount <= queueOffset + 1) continue;
+    const bytes = io.map(segment.path);
+    for (let k = Math.max(0, queueOffset + 1 - firstOffset); k < unitCount; k++) {
+      if (decodeUnit(bytes, k * CQ_STORE_UNIT_SIZE)) return firstOffset + k;
+    }
+  }
+  return undefined;
+}
+
 export interface QueueBounds {
   /** First logical offset holding a real unit. */
   minOffset: number;

@@ -13,8 +13,10 @@ import type { StoredRecord } from "./commit_log_codec.ts";
 import type { FileIO } from "./file_io.ts";
 import { decodeEntry, entryPosition, indexKeyHash } from "./index_codec.ts";
 import { listIndexFiles } from "./index_read.ts";
-import { readQueueUnits, FILLER_UNIT_SIZE } from "./consume_queue_read.ts";
+import { readQueueUnits, FILLER_UNIT_SIZE, validUnitAfter } from "./consume_queue_read.ts";
 import { storePaths } from "./store_layout.ts";
+import { listSegments } from "./segments.ts";
+import { CQ_STORE_UNIT_SIZE } from "./consume_queue_codec.ts";
 
 export interface VerifyProblem {
   file: string;
@@ -101,7 +103,9 @@ function verifyQueues(
       const queueId = Number(queueName);
       const queueDir = join(dir, topic, queueName);
       report.queues++;
+      let next: number | undefined;
       for (const unit of readQueueUnits(io, queueDir)) {
+        next = unit.queueOffset + 1;
         report.units++;
         if (report.units % 100_000 === 0) progress?.("consume queues", report.units);
         if (unit.size === FILLER_UNIT_SIZE || unit.physicalOffset < reader.minOffset()) continue;
@@ -110,8 +114,21 @@ function verifyQueues(
           report.problems.push({ file: queueDir, offset: unit.queueOffset, reason: problem });
         }
       }
+      // The units stop at `next`: that is their end unless units that decode follow.
+      const stoppedAt = next ?? firstOffsetOf(io, queueDir);
+      const resumes = stoppedAt === undefined ? undefined : validUnitAfter(io, queueDir, stoppedAt);
+      if (stoppedAt !== undefined && resumes !== undefined) {
+        const reason = `unit does not decode, and units from ${resumes} on do (damaged)`;
+        report.problems.push({ file: queueDir, offset: stoppedAt, reason });
+      }
     }
   }
+}
+
+/** The queue offset its first file starts at; undefined for a queue with no files. */
+function firstOffsetOf(io: FileIO, queueDir: string): number | undefined {
+  const [first] = listSegments(io, queueDir).segments;
+  return first && first.startOffset / CQ_STORE_UNIT_SIZE;
 }
 
 function checkUnit(

@@ -3,7 +3,7 @@
 import { describe, expect, test } from "bun:test";
 import { openSync, writeSync, closeSync } from "node:fs";
 import { join } from "node:path";
-import { jsonLines, runRmq } from "../harness/rmq_process.ts";
+import { jsonLines, rmqBinary, runRmq } from "../harness/rmq_process.ts";
 import { sharedFixturesDir, skipReason } from "../harness/shared_fixtures.ts";
 import { scratchStoreCopy, storeFixture } from "../harness/store_fixtures.ts";
 
@@ -73,6 +73,29 @@ describeIfFixtures("cli: inspect", () => {
     const scan = await runRmq(["inspect", "commitlog", root, "--count", "5"]);
     expect(scan.exitCode).toBe(1);
     expect(scan.stderr).toContain("stopped at 10404 in 00000000000000000000: body CRC mismatch");
+  });
+
+  test("cli: inspect: verify finds a damaged queue unit that valid ones follow", async () => {
+    const root = scratchStoreCopy("clean");
+    const fd = openSync(join(root, "consumequeue", "FxOrders", "2", "00000000000000000000"), "r+");
+    writeSync(fd, Uint8Array.of(0x7f), 0, 1, 233 * 20); // unit 233's physical offset, top byte
+    closeSync(fd);
+    const { stdout, exitCode } = await runRmq(["inspect", "verify", root]);
+    expect(exitCode).toBe(1);
+    expect(stdout).toContain("FxOrders/2 at 233: unit does not decode, and units from 234 on do");
+  });
+
+  test("cli: inspect: a reader that stops early (| head) ends it quietly", async () => {
+    const root = storeFixture("clean")!;
+    const script = `"${rmqBinary}" inspect commitlog "${root}" | head -1; exit \${PIPESTATUS[0]}`;
+    const proc = Bun.spawn(["bash", "-c", script], { stdout: "pipe", stderr: "pipe" });
+    const [out, err] = await Promise.all([
+      new Response(proc.stdout).text(),
+      new Response(proc.stderr).text(),
+    ]);
+    expect(await proc.exited).toBe(0);
+    expect(out.split("\n")).toHaveLength(2); // one line and the end
+    expect(err).toBe("");
   });
 
   test("cli: inspect: bad arguments are usage errors; a non-store is a failure", async () => {
