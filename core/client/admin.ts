@@ -52,7 +52,7 @@ export class Admin {
 
   /** A lookup shows damaged stored messages too (it is how one inspects them), with a warning. */
   private decodeFound(body: Uint8Array): ReceivedMessage[] {
-    return decodePulledMessages(body, (problem) => this.log.warn(problem));
+    return decodePulledMessages(body, (problem) => this.log.warn(problem)).messages;
   }
 
   async cluster(): Promise<ClusterInfo> {

@@ -527,8 +527,9 @@ export class PushConsumer {
     switch (answer.code) {
       case ResponseCode.SUCCESS: {
         const { tags, isRetry } = this.subscriptionOf(owned.queue.topic);
-        const messages = decodePulledMessages(answer.body ?? new Uint8Array(0), (problem) =>
-          this.options.log.warn(`pull of ${queueKey(owned.queue)}: ${problem}`),
+        const { messages, endedEarly } = decodePulledMessages(
+          answer.body ?? new Uint8Array(0),
+          (problem) => this.options.log.warn(`pull of ${queueKey(owned.queue)}: ${problem}`),
         );
         for (const m of messages) {
           // Never move past a message the handler has not taken (stop or pause in between).
@@ -547,7 +548,12 @@ export class PushConsumer {
           }
           owned.offset = m.queueOffset + 1;
         }
-        if (this.running && !owned.stopped) owned.offset = Math.max(owned.offset, next);
+        if (!this.running || owned.stopped) return;
+        // A record that would not decode ended the batch: the next pull starts just past the
+        // last message taken, or one past where this one did when it came first (a record
+        // that does not decode is the only thing passed over, not the rest of the batch).
+        if (!endedEarly) owned.offset = Math.max(owned.offset, next);
+        else if (messages.length === 0) owned.offset++;
         return;
       }
       case ResponseCode.PULL_NOT_FOUND:

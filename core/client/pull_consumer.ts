@@ -91,15 +91,23 @@ export class PullConsumer {
     const status = statusByCode[answer.code];
     if (!status) throw new RemoteError(answer.code, answer.remark);
     const num = (key: string) => Number(answer.extFields?.get(key) ?? 0);
+    const pulled =
+      status === "FOUND"
+        ? decodePulledMessages(answer.body ?? new Uint8Array(0), (problem) =>
+            this.options.log.warn(`pull of ${queue.topic} queue ${queue.queueId}: ${problem}`),
+          )
+        : { messages: [], endedEarly: false };
+    // Past a record that would not decode, and only that one (see decodePulledMessages).
+    const last = pulled.messages[pulled.messages.length - 1];
+    const nextBeginOffset = !pulled.endedEarly
+      ? num("nextBeginOffset")
+      : last
+        ? last.queueOffset + 1
+        : offset + 1;
     return {
       status,
-      messages:
-        status === "FOUND"
-          ? decodePulledMessages(answer.body ?? new Uint8Array(0), (problem) =>
-              this.options.log.warn(`pull of ${queue.topic} queue ${queue.queueId}: ${problem}`),
-            )
-          : [],
-      nextBeginOffset: num("nextBeginOffset"),
+      messages: pulled.messages,
+      nextBeginOffset,
       minOffset: num("minOffset"),
       maxOffset: num("maxOffset"),
       suggestWhichBrokerId: num("suggestWhichBrokerId"),

@@ -66,19 +66,26 @@ export function toReceived(record: StoredRecord): ReceivedMessage {
   };
 }
 
+/** A pull's messages; `endedEarly` when a record that would not decode ended the batch. */
+export interface PulledMessages {
+  messages: ReceivedMessage[];
+  endedEarly: boolean;
+}
+
 /**
  * Decodes a pull's body for a consumer, which must keep moving past bad stored bytes rather than
  * stop its queue on them (a record read back again on every pull would stop it for good). As
  * RocketMQ's client (MessageDecoder.decodes), a record whose body fails its CRC is delivered as
- * stored; unlike it, a record that cannot be decoded at all is skipped by its TOTALSIZE when the
- * next record decodes there, else it ends the batch. The consumer then moves on to the pull's
- * nextBeginOffset, past what was skipped. `warn` is told of each, with where it is stored.
+ * stored. A record that cannot be decoded at all is skipped by its TOTALSIZE when the next
+ * record decodes there; else it ends the batch, and the consumer pulls again from just past the
+ * last message it got (the Java client drops the rest of the batch instead). `warn` is told of
+ * each, with where it is stored.
  */
 export function decodePulledMessages(
   body: Uint8Array,
   warn: (text: string) => void,
-): ReceivedMessage[] {
-  const out: ReceivedMessage[] = [];
+): PulledMessages {
+  const messages: ReceivedMessage[] = [];
   let pos = 0;
   while (pos < body.length) {
     const result = decodeRecord(body, pos, { checkCrc: false, basePosition: 0 });
@@ -89,7 +96,7 @@ export function decodePulledMessages(
           `${describeStored(record)}: body CRC mismatch (its stored bytes are damaged), passed on`,
         );
       }
-      out.push(toReceived(record));
+      messages.push(toReceived(record));
       pos += record.totalSize;
       continue;
     }
@@ -101,17 +108,13 @@ export function decodePulledMessages(
       next < body.length &&
       decodeRecord(body, next, { checkCrc: false, basePosition: 0 }).kind === "record";
     if (!skippable) {
-      warn(
-        `${out.length} messages decoded; ${body.length - pos} bytes after them skipped (${why})`,
-      );
-      return out;
+      warn(`the record after ${messages.length} messages does not decode (${why}): passed over`);
+      return { messages, endedEarly: true };
     }
-    warn(
-      `an undecodable record of ${totalSize} bytes after ${out.length} messages skipped (${why})`,
-    );
+    warn(`the record after ${messages.length} messages does not decode (${why}): skipped`);
     pos = next;
   }
-  return out;
+  return { messages, endedEarly: false };
 }
 
 function describeStored(record: StoredRecord): string {

@@ -99,25 +99,31 @@ describeIfFixtures("store: serving rocketmq stores", () => {
     expect(got.some((m) => m.body.length >= 4096)).toBe(true);
   }, 60_000);
 
-  test("store: serving rocketmq stores: a damaged body does not stop its queue", async () => {
-    // The first record (FxOrders queue 2 offset 0, a v1 record with IPv4 hosts) has its body
-    // at bytes 88..306 of the first segment: change one, as a bad disk sector would.
+  test("store: serving rocketmq stores: damaged records do not stop their queues", async () => {
+    // Two records of the first segment, as a bad disk sector would leave them: the first
+    // (FxOrders queue 2 offset 0, v1 with IPv4 hosts) gets one byte of its body (bytes
+    // 88..306) changed; the second (queue 3 offset 0, at 418) loses its size and magic code.
     const firstSegment = join("commitlog", "00000000000000000000");
     const { node, namesrv } = await serve("clean", (store) => {
       const fd = openSync(join(store, firstSegment), "r+");
-      const at = 100;
       const byte = new Uint8Array(1);
-      readSync(fd, byte, 0, 1, at);
+      readSync(fd, byte, 0, 1, 100);
       byte[0]! ^= 0xff;
-      writeSync(fd, byte, 0, 1, at);
+      writeSync(fd, byte, 0, 1, 100);
+      writeSync(fd, new Uint8Array(8).fill(0xff), 0, 8, 418);
       closeSync(fd);
     });
     await using _ = node;
-    const all = await consumeAllFxOrders(namesrv, "rmq-reads-damaged");
+    const args = ["consume", "-n", namesrv, "-t", "FxOrders", "-g", "rmq-reads-damaged"];
+    const all = await runRmq([...args, "--from", "first", "--until-end", "--json"]);
     expect(all.exitCode).toBe(0);
     const positions = new Set(jsonLines(all.stdout).map((m) => `${m.queueId}/${m.queueOffset}`));
-    expect(positions.size).toBe(1250);
+    // Everything but the record that no longer decodes; the damaged body is passed on.
+    expect(positions.size).toBe(1249);
+    expect(positions.has("3/0")).toBe(false);
+    expect(positions.has("2/0")).toBe(true);
     expect(all.stderr).toContain("FxOrders queue 2 offset 0 (commit log offset 0): body CRC");
+    expect(all.stderr).toContain("pull of broker-a/FxOrders/3: the record after 0 messages");
   }, 60_000);
 
   test("store: serving rocketmq stores: killed: every ack consumable", async () => {

@@ -54,15 +54,16 @@ function indexOfText(bytes: Uint8Array, text: string): number {
 
 function decode(body: Uint8Array) {
   const warnings: string[] = [];
-  const messages = decodePulledMessages(body, (text) => warnings.push(text));
-  return { offsets: messages.map((m) => m.queueOffset), messages, warnings };
+  const { messages, endedEarly } = decodePulledMessages(body, (text) => warnings.push(text));
+  return { offsets: messages.map((m) => m.queueOffset), messages, warnings, endedEarly };
 }
 
 describe("client: pulled messages", () => {
   test("client: pulled messages: intact records decode without a warning", () => {
-    const { offsets, warnings } = decode(pullBody().body);
+    const { offsets, warnings, endedEarly } = decode(pullBody().body);
     expect(offsets).toEqual([10, 11, 12]);
     expect(warnings).toEqual([]);
+    expect(endedEarly).toBe(false);
   });
 
   test("client: pulled messages: a body failing its CRC is delivered and reported", () => {
@@ -82,15 +83,16 @@ describe("client: pulled messages", () => {
     const { offsets, warnings } = decode(body);
     expect(offsets).toEqual([10, 12]);
     expect(warnings).toHaveLength(1);
-    expect(warnings[0]).toContain("undecodable record");
+    expect(warnings[0]).toContain("does not decode (bad magic");
   });
 
   test("client: pulled messages: a record with a bad size ends the batch", () => {
     const { body, starts } = pullBody();
     new DataView(body.buffer).setInt32(starts[1]!, 7); // record 1's TOTALSIZE
-    const { offsets, warnings } = decode(body);
+    const { offsets, warnings, endedEarly } = decode(body);
     expect(offsets).toEqual([10]);
+    expect(endedEarly).toBe(true); // the consumer pulls again from 11
     expect(warnings).toHaveLength(1);
-    expect(warnings[0]).toContain("1 messages decoded");
+    expect(warnings[0]).toContain("the record after 1 messages does not decode");
   });
 });
