@@ -9,7 +9,7 @@ import {
   encodeUnit,
   type ConsumeQueueUnit,
 } from "./consume_queue_codec.ts";
-import { FILLER_UNIT_SIZE } from "./consume_queue_read.ts";
+import { damageLookAheadUnits, FILLER_UNIT_SIZE, firstDecodingUnit } from "./consume_queue_read.ts";
 import type { FileIO } from "./file_io.ts";
 import { MappedFileQueue } from "./mapped_file_queue.ts";
 import { RecentBytes } from "./recent_bytes.ts";
@@ -100,16 +100,22 @@ export class ConsumeQueue {
     }
   }
 
-  /** Whether a unit after the one at byte `position` decodes: it is damage, not the end. */
+  /**
+   * Whether units decode again after the one at byte `position` (looked for as
+   * damageLookAheadUnits says): then it is damage, not the end of the units.
+   */
   private validUnitAfter(position: number): boolean {
-    const chunkBytes = CQ_STORE_UNIT_SIZE * 4096;
-    for (let at = position + CQ_STORE_UNIT_SIZE; at < this.files.capacityEnd();) {
-      const bytes = this.files.read(at, chunkBytes);
-      if (!bytes || bytes.length < CQ_STORE_UNIT_SIZE) return false;
-      for (let p = 0; p + CQ_STORE_UNIT_SIZE <= bytes.length; p += CQ_STORE_UNIT_SIZE) {
-        if (decodeUnit(bytes, p)) return true;
-      }
-      at += bytes.length - (bytes.length % CQ_STORE_UNIT_SIZE);
+    const after = position + CQ_STORE_UNIT_SIZE;
+    const window = this.files.read(after, damageLookAheadUnits * CQ_STORE_UNIT_SIZE);
+    if (window && firstDecodingUnit(window, 0, damageLookAheadUnits) !== undefined) return true;
+    const size = this.files.segmentSizeBytes;
+    for (
+      let start = this.files.segmentStartFor(position) + size;
+      start < this.files.capacityEnd();
+      start += size
+    ) {
+      const head = this.files.read(start, CQ_STORE_UNIT_SIZE);
+      if (head && decodeUnit(head, 0)) return true;
     }
     return false;
   }

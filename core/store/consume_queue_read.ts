@@ -41,19 +41,41 @@ export function* readQueueUnits(io: FileIO, dir: string, fromOffset = 0): Genera
 }
 
 /**
- * The first offset after `queueOffset` holding a unit that decodes, if any: when the units stop
- * at `queueOffset` but one of these exists, the unit there is damaged, not the end of the queue.
+ * How far past the first unit that does not decode a reader looks for units that do, in its
+ * file (80 KiB, more than a lost page or a few); later files are checked by their first unit.
+ * The natural end of a queue is followed by zeros to the end of its last file, which is up to
+ * 6 MB per queue: scanning all of it would cost every restart that much per queue.
+ */
+export const damageLookAheadUnits = 4096;
+
+/** Index of the first of at most `maxUnits` units of `bytes` from `pos` that decodes. */
+export function firstDecodingUnit(
+  bytes: Uint8Array,
+  pos: number,
+  maxUnits: number,
+): number | undefined {
+  for (let k = 0; k < maxUnits && pos + (k + 1) * CQ_STORE_UNIT_SIZE <= bytes.length; k++) {
+    if (decodeUnit(bytes, pos + k * CQ_STORE_UNIT_SIZE)) return k;
+  }
+  return undefined;
+}
+
+/**
+ * An offset after `queueOffset` holding a unit that decodes, looked for as damageLookAheadUnits
+ * says: when the units stop at `queueOffset` but one is found, the unit there is damaged, not
+ * the end of the queue.
  */
 export function validUnitAfter(io: FileIO, dir: string, queueOffset: number): number | undefined {
   const { segments } = listSegments(io, dir);
+  const bytePosition = (queueOffset + 1) * CQ_STORE_UNIT_SIZE;
   for (const segment of segments) {
-    const firstOffset = segment.startOffset / CQ_STORE_UNIT_SIZE;
-    const unitCount = Math.floor(segment.sizeBytes / CQ_STORE_UNIT_SIZE);
-    if (firstOffset + unitCount <= queueOffset + 1) continue;
+    if (segment.startOffset + segment.sizeBytes <= bytePosition) continue;
     const bytes = io.map(segment.path);
-    for (let k = Math.max(0, queueOffset + 1 - firstOffset); k < unitCount; k++) {
-      if (decodeUnit(bytes, k * CQ_STORE_UNIT_SIZE)) return firstOffset + k;
-    }
+    const firstOffset = segment.startOffset / CQ_STORE_UNIT_SIZE;
+    const within = segment.startOffset < bytePosition;
+    const from = within ? bytePosition - segment.startOffset : 0;
+    const k = firstDecodingUnit(bytes, from, within ? damageLookAheadUnits : 1);
+    if (k !== undefined) return firstOffset + from / CQ_STORE_UNIT_SIZE + k;
   }
   return undefined;
 }

@@ -61,6 +61,23 @@ describe("store: damaged consume queue", () => {
     store.shutdown();
   });
 
+  test("store: damaged consume queue: a file's last unit, the next file rebuilt", async () => {
+    const config = await storeWith(120);
+    damageUnit(config.storePathRootDir, unitsPerFile - 1);
+    const { store, log } = openStore(config);
+    expect(readAll(store)).toEqual(Array.from({ length: 120 }, (_, i) => `m${i}`));
+    expect(log.lines.join("\n")).toContain(`damaged unit at ${unitsPerFile - 1}`);
+    store.shutdown();
+  });
+
+  test("store: damaged consume queue: an intact store restarts with no such warning", async () => {
+    const config = await storeWith(120);
+    const { store, log } = openStore(config);
+    expect(readAll(store)).toHaveLength(120);
+    expect(log.lines.join("\n")).not.toContain("damaged");
+    store.shutdown();
+  });
+
   test("store: damaged consume queue: a unit recovery does not scan is passed over", async () => {
     // Recovery scans the last three files; unit 10 is in the first of five.
     const config = await storeWith(220);
