@@ -42,11 +42,13 @@ export function* readQueueUnits(io: FileIO, dir: string, fromOffset = 0): Genera
 
 /**
  * How far past the first unit that does not decode a reader looks for units that do, in its
- * file (80 KiB, more than a lost page or a few); later files are checked by their first unit.
- * The natural end of a queue is followed by zeros to the end of its last file, which is up to
- * 6 MB per queue: scanning all of it would cost every restart that much per queue.
+ * file (16 KiB: a lost page and more); later files are checked by their first unit. The natural
+ * end of a queue is followed by zeros to the end of its last file, up to 6 MB per queue:
+ * scanning all of it made a restart with 1,200 queues take 16-27 s instead of 0.4 s.
  */
-export const damageLookAheadUnits = 4096;
+export const damageLookAheadUnits = 819;
+
+const zeros = Buffer.alloc(damageLookAheadUnits * CQ_STORE_UNIT_SIZE);
 
 /** Index of the first of at most `maxUnits` units of `bytes` from `pos` that decodes. */
 export function firstDecodingUnit(
@@ -54,7 +56,12 @@ export function firstDecodingUnit(
   pos: number,
   maxUnits: number,
 ): number | undefined {
-  for (let k = 0; k < maxUnits && pos + (k + 1) * CQ_STORE_UNIT_SIZE <= bytes.length; k++) {
+  const length = Math.min(maxUnits * CQ_STORE_UNIT_SIZE, bytes.length - pos);
+  if (length < CQ_STORE_UNIT_SIZE) return undefined;
+  // Never-written space is the common case (the end of every queue): compare it natively.
+  const span = Buffer.from(bytes.buffer, bytes.byteOffset + pos, length);
+  if (length <= zeros.length && span.equals(zeros.subarray(0, length))) return undefined;
+  for (let k = 0; (k + 1) * CQ_STORE_UNIT_SIZE <= length; k++) {
     if (decodeUnit(bytes, pos + k * CQ_STORE_UNIT_SIZE)) return k;
   }
   return undefined;
