@@ -15,9 +15,10 @@ export function printWarning(message: string): void {
 
 // A reader that goes away (`rmq inspect commitlog ... | head`) makes a later write fail with
 // EPIPE on the stream, not in the write call: end quietly there too, as Unix tools do.
-process.stdout.on("error", (error: { code?: string }) => {
+process.stdout.on("error", (error: { code?: string; message?: string }) => {
   if (error.code === "EPIPE") process.exit(0);
-  throw error;
+  printError(`cannot write the output: ${error.message ?? error.code}`);
+  process.exit(1);
 });
 
 /** Writes one line to stdout; a closed pipe (`rmq ... | head`) ends the process quietly. */

@@ -184,8 +184,9 @@ export class Admin {
             extFields: { offset: decoded.physicalOffset },
           }),
         );
-        if (answer.code === ResponseCode.SUCCESS && answer.body)
-          return this.decodeFound(answer.body);
+        // A body that does not decode is no answer: try the id as a unique key below.
+        const messages = answer.body ? this.decodeFound(answer.body) : [];
+        if (answer.code === ResponseCode.SUCCESS && messages.length > 0) return messages;
       } catch {
         // Not reachable as an offset id: try it as a unique key below.
       }

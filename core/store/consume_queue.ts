@@ -91,6 +91,9 @@ export class ConsumeQueue {
     }
     this.maxOffset = position / CQ_STORE_UNIT_SIZE;
     this.minOffset = this.firstRealOffset() ?? this.maxOffset;
+    // Damage at the start of the scanned files leaves no good unit in them: the last one is in
+    // the file before (else a rebuild would dispatch the whole commit log again).
+    lastGood ??= this.lastRealUnitBefore(first / CQ_STORE_UNIT_SIZE);
     this.maxPhysicalEnd = lastGood ? lastGood.physicalOffset + lastGood.size : 0;
     // After an unclean stop, bytes past the last valid unit may be stale: zero them. After a
     // clean stop the files end where the units do, and the scan of the tail is skipped.
@@ -118,6 +121,16 @@ export class ConsumeQueue {
       if (head && decodeUnit(head, 0)) return true;
     }
     return false;
+  }
+
+  /** The last unit before `queueOffset` that is not a filler, looking back 4,096 at most. */
+  private lastRealUnitBefore(queueOffset: number): ConsumeQueueUnit | undefined {
+    const floor = Math.max(this.files.minOffset() / CQ_STORE_UNIT_SIZE, queueOffset - 4096);
+    for (let offset = queueOffset - 1; offset >= floor; offset--) {
+      const unit = this.unitAt(offset);
+      if (unit && unit.size !== FILLER_UNIT_SIZE) return unit;
+    }
+    return undefined;
   }
 
   private firstRealOffset(): number | undefined {
@@ -228,12 +241,11 @@ export class ConsumeQueue {
     return bytes && bytes.length === CQ_STORE_UNIT_SIZE ? decodeUnit(bytes, 0) : undefined;
   }
 
-  /** Up to `count` units from `queueOffset` on, read in one go where they share a file. */
   /**
-   * Up to `count` units from `queueOffset`. A unit below maxOffset that does not decode (damaged
-   * on disk in a file recovery does not scan) comes back as a filler, which readers pass over,
-   * as RocketMQ's getMessage passes over a unit whose record it cannot read: a queue never stops
-   * at one.
+   * Up to `count` units from `queueOffset`, read in one go where they share a file. A unit
+   * below maxOffset that does not decode (damaged on disk in a file recovery does not scan)
+   * comes back as a filler, which readers pass over, as RocketMQ's getMessage passes over a
+   * unit whose record it cannot read: a queue never stops at one.
    */
   unitsFrom(queueOffset: number, count: number): ConsumeQueueUnit[] {
     const out: ConsumeQueueUnit[] = [];

@@ -79,7 +79,8 @@ export function validUnitAfter(io: FileIO, dir: string, queueOffset: number): nu
     if (segment.startOffset + segment.sizeBytes <= bytePosition) continue;
     const bytes = io.map(segment.path);
     const firstOffset = segment.startOffset / CQ_STORE_UNIT_SIZE;
-    const within = segment.startOffset < bytePosition;
+    // The file holding the unit after the stop gets the whole window, even when it starts there.
+    const within = segment.startOffset <= bytePosition;
     const from = within ? bytePosition - segment.startOffset : 0;
     const k = firstDecodingUnit(bytes, from, within ? damageLookAheadUnits : 1);
     if (k !== undefined) return firstOffset + from / CQ_STORE_UNIT_SIZE + k;

@@ -299,7 +299,9 @@ export class IndexService {
   build(record: IndexableRecord): void {
     if (transactionType(record.sysFlag) === MessageSysFlag.TRANSACTION_ROLLBACK_TYPE) return;
     const last = this.files[this.files.length - 1];
-    if (last && record.physicalOffset < last.header.endPhyOffset) return;
+    // endPhyOffset is the newest indexed record's own offset: a dispatch that passes over it
+    // again (recovery re-dispatching from further back) must not index it twice.
+    if (last && record.physicalOffset <= last.header.endPhyOffset) return;
     if (record.uniqKey) this.putKey(record.uniqKey, record);
     const keys = record.keysText;
     if (!keys) return;

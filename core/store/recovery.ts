@@ -82,23 +82,25 @@ export function recoverStore(
     if (abnormal) queue.truncateFromPhysical(scanFrom);
   }
   let reputFrom = abnormal ? scanFrom : Math.min(store.queues.maxPhysicalEnd(), end);
-  for (const queue of store.queues.all()) {
-    if (!queue.cutAtDamage) continue;
-    // Its units after the damaged one are gone; their records are not: dispatch them again
-    // (queues that have them already skip them, and so does the index).
-    log.warn(
-      `recovery: consume queue ${queue.topic}/${queue.queueId} has a damaged unit at ` +
-        `${queue.maxOffset}; rebuilding it from the commit log at ${queue.maxPhysicalEnd}`,
-    );
-    reputFrom = Math.min(reputFrom, queue.maxPhysicalEnd);
-  }
   const indexCut = store.index?.dropFilesReaching(end);
   if (indexFrom !== undefined) reputFrom = Math.min(reputFrom, indexFrom);
   if (indexCut !== undefined) reputFrom = Math.min(reputFrom, indexCut);
   reputFrom = Math.max(reputFrom, files.minOffset());
-  store.dispatcher.reputOffset = reputFrom;
+  const rebuildFrom = damagedQueuesRebuildFrom(store, log);
+  store.dispatcher.reputOffset = Math.max(Math.min(rebuildFrom, reputFrom), files.minOffset());
   if (!store.dispatcher.run()) {
-    log.error(`recovery: re-dispatch stopped at ${store.dispatcher.reputOffset}`);
+    const stoppedAt = store.dispatcher.reputOffset;
+    if (stoppedAt < reputFrom) {
+      // Below where recovery checked the log, a record does not decode: the rebuild of the
+      // damaged queues ends there, and dispatch goes on from where it would have anyway.
+      log.warn(`recovery: rebuilding consume queues stopped at ${stoppedAt}: not a record`);
+      store.dispatcher.reputOffset = reputFrom;
+      if (!store.dispatcher.run()) {
+        log.error(`recovery: re-dispatch stopped at ${store.dispatcher.reputOffset}`);
+      }
+    } else {
+      log.error(`recovery: re-dispatch stopped at ${stoppedAt}`);
+    }
   }
   store.queues.flush();
   store.index?.flush();
@@ -192,4 +194,22 @@ function segmentBefore(store: MessageStore, timestampMs: number): number {
     if (first.kind === "record" && first.record.storeTimestamp <= timestampMs) return start;
   }
   return starts[0] ?? 0;
+}
+
+/**
+ * Where to dispatch from to rebuild queues that recovery cut at a damaged unit (Infinity when
+ * none was): their units after it are gone, their records are not. Queues that have the units
+ * already skip them, and so does the index.
+ */
+function damagedQueuesRebuildFrom(store: MessageStore, log: Logger): number {
+  let from = Infinity;
+  for (const queue of store.queues.all()) {
+    if (!queue.cutAtDamage) continue;
+    log.warn(
+      `recovery: consume queue ${queue.topic}/${queue.queueId} has a damaged unit at ` +
+        `${queue.maxOffset}; rebuilding it from the commit log at ${queue.maxPhysicalEnd}`,
+    );
+    from = Math.min(from, queue.maxPhysicalEnd);
+  }
+  return from;
 }

@@ -11,4 +11,11 @@ const runDir = mkdtempSync(join(tmpdir(), "rmq-test-run-"));
 // os.tmpdir() reads TMPDIR on every call, and the processes tests start inherit it.
 process.env.TMPDIR = runDir;
 // A hook registered in a preload runs once, after every test file of the run.
-afterAll(() => rmSync(runDir, { recursive: true, force: true }));
+afterAll(() => {
+  try {
+    rmSync(runDir, { recursive: true, force: true, maxRetries: 3 });
+  } catch (error) {
+    // A process a test left running may still write there: leave the rest, say so, pass.
+    console.warn(`could not remove ${runDir}: ${error}`);
+  }
+});

@@ -78,6 +78,40 @@ describe("store: damaged consume queue", () => {
     store.shutdown();
   });
 
+  test("store: damaged consume queue: a bad record stops only the rebuild", async () => {
+    const config = await storeWith(120);
+    // The record of other70 (Q/1), after m59 where the rebuild of Q/0 starts: no magic code.
+    const first = openStore(config);
+    const [unit] = first.store.queueUnits("Q", 1, 70, 1);
+    first.store.shutdown();
+    damageUnit(config.storePathRootDir, 60);
+    const fd = openSync(join(config.storePathRootDir, "commitlog", "0".repeat(20)), "r+");
+    writeSync(fd, new Uint8Array(4), 0, 4, unit!.physicalOffset + 4);
+    closeSync(fd);
+    const { store, clock, log } = openStore(config);
+    const logged = log.lines.join("\n");
+    expect(logged).toContain("rebuilding consume queues stopped at");
+    expect(logged).not.toContain("re-dispatch stopped");
+    // Q/0 has its units up to the bad record back, and new messages are dispatched as ever.
+    expect(readAll(store).slice(0, 71)).toEqual(Array.from({ length: 71 }, (_, i) => `m${i}`));
+    await putNow(store, clock, message("Q", 1, "after"));
+    const got = store.getMessage("Q", 1, 120, 32, 1 << 20);
+    expect(got.messages).toHaveLength(1);
+    store.shutdown();
+  });
+
+  test("store: damaged consume queue: the rebuild indexes no record twice", async () => {
+    const config = await storeWith(120);
+    const keyed = openStore(config);
+    await putNow(keyed.store, keyed.clock, message("Q", 1, "keyed", { KEYS: "last-key" }));
+    keyed.store.shutdown();
+    damageUnit(config.storePathRootDir, 60);
+    const { store } = openStore(config);
+    const found = store.queryMessage("Q", "last-key", 10, 0, Number.MAX_SAFE_INTEGER);
+    expect(found.map((r) => r.queueOffset)).toEqual([120]);
+    store.shutdown();
+  });
+
   test("store: damaged consume queue: a unit recovery does not scan is passed over", async () => {
     // Recovery scans the last three files; unit 10 is in the first of five.
     const config = await storeWith(220);
