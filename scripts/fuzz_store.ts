@@ -4,7 +4,7 @@
 // every offline `rmq inspect` view runs on the copy, and `rmq broker` starts on it: it must
 // either serve (a consumer reads FxOrders to its end, a producer sends) or exit with a one-line
 // reason. A finding is a process that hangs, exits with an unexpected code, or prints a stack
-// trace instead of an error.
+// trace instead of an error, or FxOrders messages missing when none of their files was touched.
 //
 //   RMQ_FUZZ=1 [RMQ_FUZZ_STORES=40] [RMQ_SEED=n] npx bun scripts/fuzz_store.ts
 //
@@ -104,8 +104,16 @@ async function inspectFindings(store: string): Promise<string[]> {
   return findings;
 }
 
-/** Starts a broker on `store`; returns what happened and any findings. */
-async function brokerFindings(store: string, copy: number) {
+/** FxOrders' messages in the clean store: a consumer reading from the first gets them all. */
+const fxOrdersCount = 1250;
+/** Files whose damage may cost FxOrders messages: its records, its queues, its topic config. */
+const holdsFxOrders = /commitlog|consumequeue\/FxOrders\/|topics\.json/;
+
+/**
+ * Starts a broker on `store`; returns what happened and any findings. `intact`: nothing that
+ * holds FxOrders was damaged, so all of it must be read.
+ */
+async function brokerFindings(store: string, copy: number, intact: boolean) {
   const conf = join(dirname(store), "broker.conf");
   writeFileSync(conf, `${fixtureBrokerConf}\nhaListenPort=0\n`);
   const args = ["broker", "-c", conf, "--store", store];
@@ -129,6 +137,11 @@ async function brokerFindings(store: string, copy: number) {
     outcome += `, a send exited ${sent.exitCode}`;
     if (read.exitCode !== 0 && read.exitCode !== 2)
       findings.push(`consume exited ${read.exitCode}`);
+    if (intact && lines !== fxOrdersCount) {
+      findings.push(
+        `${lines} of ${fxOrdersCount} FxOrders messages read; none of their files was damaged`,
+      );
+    }
     if (sent.exitCode !== 0) findings.push(`produce exited ${sent.exitCode}: ${sent.stderr}`);
     for (const run of [read, sent]) {
       if (stackTrace.test(run.stderr))
@@ -153,12 +166,13 @@ for (let copy = 1; copy <= storeCount; copy++) {
   const store = scratchStoreCopy("clean");
   const changes = Array.from({ length: 1 + prng.below(3) }, () => damage(store));
   const findings = await inspectFindings(store);
-  const broker = await brokerFindings(store, copy);
+  const broker = await brokerFindings(store, copy, !changes.some((c) => holdsFxOrders.test(c)));
   findings.push(...broker.findings);
   findingCount += findings.length;
   console.log(`${copy}: ${changes.join("; ")} -> ${broker.outcome}`);
   for (const finding of findings) console.log(`   finding: ${finding}`);
-  rmSync(dirname(store), { recursive: true, force: true });
+  if (findings.length === 0) rmSync(dirname(store), { recursive: true, force: true });
+  else console.log(`   kept ${store}`);
 }
 rmSync(dirname(pristine), { recursive: true, force: true });
 console.log(`fuzz_store: ${storeCount} copies, ${findingCount} findings (seed ${seed})`);

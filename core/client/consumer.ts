@@ -22,7 +22,7 @@ import { RemotingClient } from "../remoting/client.ts";
 import { ProcessorTable } from "../remoting/processor_table.ts";
 import { buildClientId, instanceSeed } from "./message_id.ts";
 import { MessageConst } from "../common/message.ts";
-import { decodePulledMessages, type ReceivedMessage } from "./received_message.ts";
+import { decodePulledMessages, strayFromPull, type ReceivedMessage } from "./received_message.ts";
 import { allocateAveragely } from "./allocate.ts";
 import type { ConsumerOptions, Subscription } from "./consumer_options.ts";
 import { LocalOffsetStore } from "./local_offset_store.ts";
@@ -531,9 +531,13 @@ export class PushConsumer {
           answer.body ?? new Uint8Array(0),
           (problem) => this.options.log.warn(`pull of ${queueKey(owned.queue)}: ${problem}`),
         );
+        const requested = owned.offset;
         for (const m of messages) {
           // Never move past a message the handler has not taken (stop or pause in between).
           if (!this.running || owned.stopped) return;
+          const stray = strayFromPull(m, owned.queue, requested, next);
+          if (stray) this.options.log.warn(`pull of ${queueKey(owned.queue)}: ${stray}`);
+          if (stray) continue;
           // Pull again from here once locked (a lock held and fresh costs no await).
           if (this.locking && !(await this.holdsLock(owned))) return;
           // The lock check may have waited on the broker: the queue may be gone meanwhile.
@@ -546,14 +550,12 @@ export class PushConsumer {
             );
             return;
           }
-          owned.offset = m.queueOffset + 1;
+          owned.offset = Math.max(owned.offset, m.queueOffset + 1);
         }
         if (!this.running || owned.stopped) return;
-        // A record that would not decode ended the batch: the next pull starts just past the
-        // last message taken, or one past where this one did when it came first (a record
-        // that does not decode is the only thing passed over, not the rest of the batch).
-        if (!endedEarly) owned.offset = Math.max(owned.offset, next);
-        else if (messages.length === 0) owned.offset++;
+        // After a record that would not decode, go on just past the last message taken (and
+        // at least one past the start): that record is all that is passed over.
+        owned.offset = Math.max(owned.offset, endedEarly ? requested + 1 : next);
         return;
       }
       case ResponseCode.PULL_NOT_FOUND:

@@ -10,7 +10,7 @@ import { encodePullMessageRequest, PullSysFlag } from "../protocol/headers/pull.
 import { RequestCode } from "../protocol/request_code.ts";
 import { ResponseCode } from "../protocol/response_code.ts";
 import { RemotingClient } from "../remoting/client.ts";
-import { decodePulledMessages, type ReceivedMessage } from "./received_message.ts";
+import { decodePulledMessages, strayFromPull, type ReceivedMessage } from "./received_message.ts";
 import { RouteCache, type MessageQueue } from "./route_cache.ts";
 
 export type PullStatus = "FOUND" | "NO_NEW_MSG" | "NO_MATCHED_MSG" | "OFFSET_ILLEGAL";
@@ -91,22 +91,26 @@ export class PullConsumer {
     const status = statusByCode[answer.code];
     if (!status) throw new RemoteError(answer.code, answer.remark);
     const num = (key: string) => Number(answer.extFields?.get(key) ?? 0);
+    const next = num("nextBeginOffset");
+    const warn = (problem: string) =>
+      this.options.log.warn(`pull of ${queue.topic} queue ${queue.queueId}: ${problem}`);
     const pulled =
       status === "FOUND"
-        ? decodePulledMessages(answer.body ?? new Uint8Array(0), (problem) =>
-            this.options.log.warn(`pull of ${queue.topic} queue ${queue.queueId}: ${problem}`),
-          )
+        ? decodePulledMessages(answer.body ?? new Uint8Array(0), warn)
         : { messages: [], endedEarly: false };
+    const messages = pulled.messages.filter((m) => {
+      const stray = strayFromPull(m, queue, offset, next);
+      if (stray) warn(stray);
+      return stray === undefined;
+    });
     // Past a record that would not decode, and only that one (see decodePulledMessages).
-    const last = pulled.messages[pulled.messages.length - 1];
-    const nextBeginOffset = !pulled.endedEarly
-      ? num("nextBeginOffset")
-      : last
-        ? last.queueOffset + 1
-        : offset + 1;
+    const last = messages[messages.length - 1];
+    const nextBeginOffset = pulled.endedEarly
+      ? Math.max(offset + 1, last ? last.queueOffset + 1 : 0)
+      : next;
     return {
       status,
-      messages: pulled.messages,
+      messages,
       nextBeginOffset,
       minOffset: num("minOffset"),
       maxOffset: num("maxOffset"),

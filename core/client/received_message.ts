@@ -117,6 +117,27 @@ export function decodePulledMessages(
   return { messages, endedEarly: false };
 }
 
+/**
+ * Why a pulled message is not of the pull (another queue, or an offset outside [requested,
+ * next)), or undefined when it is. A damaged consume queue unit can point at another record;
+ * such a message is neither handed over nor allowed to move the consumer's offset.
+ */
+export function strayFromPull(
+  m: ReceivedMessage,
+  queue: { topic: string; queueId: number },
+  requested: number,
+  next: number,
+): string | undefined {
+  const ofQueue = m.topic === queue.topic && m.queueId === queue.queueId;
+  if (ofQueue && m.queueOffset >= requested && m.queueOffset < Math.max(next, requested + 1)) {
+    return undefined;
+  }
+  return (
+    `passed over ${m.topic} queue ${m.queueId} offset ${m.queueOffset} (commit log offset ` +
+    `${m.commitLogOffset}): not of this pull from ${requested}`
+  );
+}
+
 function describeStored(record: StoredRecord): string {
   return (
     `${record.topic} queue ${record.queueId} offset ${record.queueOffset} ` +

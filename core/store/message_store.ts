@@ -500,7 +500,7 @@ export class MessageStore {
         continue;
       }
       const record = this.commitLog.read(unit.physicalOffset, unit.size);
-      if (!record || record.length !== unit.size) continue;
+      if (!record || record.length !== unit.size || readInt32(record, 0) !== unit.size) continue;
       if (!acceptRecord(record)) continue;
       result.messages.push({ physicalOffset: unit.physicalOffset, queueOffset: at, bytes: record });
       bytes += unit.size;
@@ -523,6 +523,9 @@ export class MessageStore {
     let filled = 0;
     for (const { unit, at } of picked) {
       if (!this.commitLog.readInto(unit.physicalOffset, unit.size, body, filled)) continue;
+      // A damaged unit can point into other records: only bytes that start with a record of
+      // the unit's size are sent, as if the unit could not be read at all.
+      if (readInt32(body, filled) !== unit.size) continue;
       const record = body.subarray(filled, filled + unit.size);
       result.messages.push({ physicalOffset: unit.physicalOffset, queueOffset: at, bytes: record });
       filled += unit.size;
@@ -662,4 +665,8 @@ export class MessageStore {
   flush(): void {
     this.flushService.flushAll();
   }
+}
+
+function readInt32(bytes: Uint8Array, at: number): number {
+  return (bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]! | 0;
 }

@@ -123,7 +123,8 @@ describeIfFixtures("store: serving rocketmq stores", () => {
     expect(positions.has("3/0")).toBe(false);
     expect(positions.has("2/0")).toBe(true);
     expect(all.stderr).toContain("FxOrders queue 2 offset 0 (commit log offset 0): body CRC");
-    expect(all.stderr).toContain("pull of broker-a/FxOrders/3: the record after 0 messages");
+    // The record whose size is gone no longer matches its unit: the broker does not send it.
+    expect(all.stderr).not.toContain("FxOrders/3");
   }, 60_000);
 
   test("store: serving rocketmq stores: killed: every ack consumable", async () => {

@@ -112,6 +112,30 @@ describe("store: damaged consume queue", () => {
     store.shutdown();
   });
 
+  test("store: damaged consume queue: a unit pointing into other records is not read", async () => {
+    const config = await storeWith(120);
+    // Unit 60 of Q/0 now says: 700 bytes at offset 0, where Q/0's m0 and Q/1's other0 start.
+    const fd = openSync(
+      join(
+        config.storePathRootDir,
+        "consumequeue",
+        "Q",
+        "0",
+        String(unitsPerFile * 20).padStart(20, "0"),
+      ),
+      "r+",
+    );
+    const unit = new DataView(new ArrayBuffer(12));
+    unit.setUint32(4, 0); // physical offset 0 (high word 0 too)
+    unit.setInt32(8, 700);
+    writeSync(fd, new Uint8Array(unit.buffer), 0, 12, 10 * 20);
+    closeSync(fd);
+    const { store } = openStore(config);
+    const expected = Array.from({ length: 120 }, (_, i) => `m${i}`).filter((b) => b !== "m60");
+    expect(readAll(store)).toEqual(expected);
+    store.shutdown();
+  });
+
   test("store: damaged consume queue: a unit recovery does not scan is passed over", async () => {
     // Recovery scans the last three files; unit 10 is in the first of five.
     const config = await storeWith(220);

@@ -2,7 +2,7 @@
 // thrown (a record that throws on every pull would stop its queue for good).
 
 import { describe, expect, test } from "bun:test";
-import { decodePulledMessages } from "../../../core/client/received_message.ts";
+import { decodePulledMessages, strayFromPull } from "../../../core/client/received_message.ts";
 import {
   encodeRecord,
   recordSize,
@@ -94,5 +94,14 @@ describe("client: pulled messages", () => {
     expect(endedEarly).toBe(true); // the consumer pulls again from 11
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toContain("the record after 1 messages does not decode");
+  });
+
+  test("client: pulled messages: one of another queue or outside the pull is a stray", () => {
+    const [m] = decode(pullBody().body).messages; // PullTopic queue 1 offset 10
+    const queue = { topic: "PullTopic", queueId: 1 };
+    expect(strayFromPull(m!, queue, 10, 13)).toBeUndefined();
+    expect(strayFromPull(m!, { topic: "PullTopic", queueId: 2 }, 10, 13)).toContain("queue 1");
+    expect(strayFromPull(m!, queue, 11, 13)).toContain("not of this pull from 11");
+    expect(strayFromPull(m!, queue, 0, 10)).toContain("offset 10");
   });
 });
