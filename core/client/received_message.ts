@@ -12,6 +12,7 @@ import {
   parseMessageProperties,
 } from "../common/message.ts";
 import { decodeRecord, type StoredRecord } from "../common/record_codec.ts";
+import { readInt32 } from "../common/int32.ts";
 
 export interface ReceivedMessage {
   topic: string;
@@ -143,10 +144,6 @@ function describeStored(record: StoredRecord): string {
     `${record.topic} queue ${record.queueId} offset ${record.queueOffset} ` +
     `(commit log offset ${record.physicalOffset})`
   );
-}
-
-function readInt32(bytes: Uint8Array, at: number): number {
-  return new DataView(bytes.buffer, bytes.byteOffset + at, 4).getInt32(0);
 }
 
 /** Decodes a body of back-to-back stored records; bad bytes are a ProtocolError. */

@@ -24,6 +24,7 @@ import {
   writeBinaryHeader,
 } from "./header_binary.ts";
 import { decodeJsonHeader, encodeJsonHeader } from "./header_json.ts";
+import { readInt32 } from "../common/int32.ts";
 
 export const framePrefixBytes = 8;
 
@@ -222,8 +223,4 @@ export class FrameDecoder {
     this.buffer.set(chunk.subarray(from, to), this.buffered);
     this.buffered = needed;
   }
-}
-
-function readInt32(bytes: Uint8Array, at: number): number {
-  return (bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!;
 }

@@ -47,6 +47,7 @@ import {
   type PutMessageStatusValue,
 } from "./status.ts";
 import { storePaths, type StorePaths } from "./store_layout.ts";
+import { readInt32 } from "../common/int32.ts";
 
 export interface MessageInput {
   topic: string;
@@ -665,8 +666,4 @@ export class MessageStore {
   flush(): void {
     this.flushService.flushAll();
   }
-}
-
-function readInt32(bytes: Uint8Array, at: number): number {
-  return (bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]! | 0;
 }
