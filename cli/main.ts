@@ -1,7 +1,7 @@
 #!/usr/bin/env bun
 // The `rmq` command: one binary, thin subcommands over the shared core.
 
-import "./early_restart.ts"; // first: it may restart the process (page_purge.ts)
+import "./early_restart.ts"; // first: it may restart the process (server_runtime.ts)
 import { cac } from "cac";
 import { ConfigError } from "../core/common/index.ts";
 import { registerBroker } from "./commands/broker.ts";

@@ -15,7 +15,7 @@ const label = dirty ? `${commit}-dirty` : commit;
 const started = performance.now();
 const define = `RMQ_BUILD_COMMIT=${JSON.stringify(label)}`;
 // --bytecode: the runtime loads precompiled bytecode instead of parsing the bundle, which takes
-// ~25 ms off every start (a broker starts twice: core/common/page_purge.ts). It needs
+// ~25 ms off every start (a broker starts twice: core/common/server_runtime.ts). It needs
 // --format=esm for the CLI's top-level await.
 const flags = ["--compile", "--bytecode", "--format=esm"];
 await $`bun build ${flags} cli/main.ts --outfile dist/rmq --define ${define}`;

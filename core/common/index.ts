@@ -11,4 +11,4 @@ export * from "./record_codec.ts";
 export * from "./int64.ts";
 export * from "./durable_file.ts";
 export * from "./delay_levels.ts";
-export * from "./page_purge.ts";
+export * from "./server_runtime.ts";

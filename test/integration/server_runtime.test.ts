@@ -1,6 +1,6 @@
-// `rmq broker` and `rmq namesrv` restart once, in place, with mimalloc's page purging off
-// (core/common/page_purge.ts): same PID, same arguments, MIMALLOC_PURGE_DELAY=-1 in the
-// environment; a value the user set is kept.
+// `rmq broker` and `rmq namesrv` restart once, in place, with their runtime settings
+// (core/common/server_runtime.ts): same PID, same arguments, MIMALLOC_PURGE_DELAY=-1 and
+// BUN_JSC_forceRAMSize in the environment; a value the user set is kept.
 
 import { describe, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync } from "node:fs";
@@ -8,11 +8,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { requireBinary, rmqBinary } from "../harness/rmq_process.ts";
 
-/** Runs rmq with this process's environment minus MIMALLOC_PURGE_DELAY, plus `env`. */
+/** Runs rmq with this process's environment minus the server settings, plus `env`. */
 function spawnRmq(args: string[], env: Record<string, string> = {}) {
   requireBinary();
   const base: Record<string, string | undefined> = { ...process.env, NO_COLOR: "1" };
   delete base.MIMALLOC_PURGE_DELAY;
+  delete base.BUN_JSC_forceRAMSize;
   return Bun.spawn([rmqBinary, ...args], {
     stdin: "ignore",
     stdout: "pipe",
@@ -39,8 +40,8 @@ function nulSeparated(path: string): string[] {
     .filter((entry) => entry !== "");
 }
 
-describe("page purge", () => {
-  test("page purge: a broker restarts in place with purging off", async () => {
+describe("server runtime", () => {
+  test("server runtime: a broker restarts in place with purging off", async () => {
     const store = mkdtempSync(join(tmpdir(), "rmq-purge-"));
     const args = ["broker", "--listen", "127.0.0.1:0", "--namesrv-listen", "127.0.0.1:0"];
     args.push("--store", store);
@@ -48,7 +49,9 @@ describe("page purge", () => {
     try {
       const ready = await readUntil(broker.stdout, /ready address=\S+ .*pid=(\d+)/);
       expect(Number(ready[1])).toBe(broker.pid); // the process that serves is the one started
-      expect(nulSeparated(`/proc/${broker.pid}/environ`)).toContain("MIMALLOC_PURGE_DELAY=-1");
+      const environ = nulSeparated(`/proc/${broker.pid}/environ`);
+      expect(environ).toContain("MIMALLOC_PURGE_DELAY=-1");
+      expect(environ).toContain(`BUN_JSC_forceRAMSize=${2 ** 30}`);
       expect(nulSeparated(`/proc/${broker.pid}/cmdline`).slice(1)).toEqual(args);
     } finally {
       broker.kill("SIGKILL");
@@ -56,7 +59,7 @@ describe("page purge", () => {
     }
   });
 
-  test("page purge: a value the user set is kept; namesrv restarts too", async () => {
+  test("server runtime: a value the user set is kept; namesrv restarts too", async () => {
     const namesrv = spawnRmq(["namesrv", "--listen", "127.0.0.1:0"], {
       MIMALLOC_PURGE_DELAY: "250",
     });
