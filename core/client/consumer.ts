@@ -22,7 +22,7 @@ import { RemotingClient } from "../remoting/client.ts";
 import { ProcessorTable } from "../remoting/processor_table.ts";
 import { buildClientId, instanceSeed } from "./message_id.ts";
 import { MessageConst } from "../common/message.ts";
-import { decodePulledMessages, strayFromPull, type ReceivedMessage } from "./received_message.ts";
+import { messagesOfPull, type ReceivedMessage } from "./received_message.ts";
 import { allocateAveragely } from "./allocate.ts";
 import type { ConsumerOptions, Subscription } from "./consumer_options.ts";
 import { LocalOffsetStore } from "./local_offset_store.ts";
@@ -527,17 +527,17 @@ export class PushConsumer {
     switch (answer.code) {
       case ResponseCode.SUCCESS: {
         const { tags, isRetry } = this.subscriptionOf(owned.queue.topic);
-        const { messages, endedEarly } = decodePulledMessages(
+        const requested = owned.offset;
+        const { messages, endedEarly } = messagesOfPull(
           answer.body ?? new Uint8Array(0),
+          owned.queue,
+          requested,
+          next,
           (problem) => this.options.log.warn(`pull of ${queueKey(owned.queue)}: ${problem}`),
         );
-        const requested = owned.offset;
         for (const m of messages) {
           // Never move past a message the handler has not taken (stop or pause in between).
           if (!this.running || owned.stopped) return;
-          const stray = strayFromPull(m, owned.queue, requested, next);
-          if (stray) this.options.log.warn(`pull of ${queueKey(owned.queue)}: ${stray}`);
-          if (stray) continue;
           // Pull again from here once locked (a lock held and fresh costs no await).
           if (this.locking && !(await this.holdsLock(owned))) return;
           // The lock check may have waited on the broker: the queue may be gone meanwhile.

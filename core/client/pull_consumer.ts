@@ -10,7 +10,7 @@ import { encodePullMessageRequest, PullSysFlag } from "../protocol/headers/pull.
 import { RequestCode } from "../protocol/request_code.ts";
 import { ResponseCode } from "../protocol/response_code.ts";
 import { RemotingClient } from "../remoting/client.ts";
-import { decodePulledMessages, strayFromPull, type ReceivedMessage } from "./received_message.ts";
+import { messagesOfPull, type ReceivedMessage } from "./received_message.ts";
 import { RouteCache, type MessageQueue } from "./route_cache.ts";
 
 export type PullStatus = "FOUND" | "NO_NEW_MSG" | "NO_MATCHED_MSG" | "OFFSET_ILLEGAL";
@@ -94,18 +94,13 @@ export class PullConsumer {
     const next = num("nextBeginOffset");
     const warn = (problem: string) =>
       this.options.log.warn(`pull of ${queue.topic} queue ${queue.queueId}: ${problem}`);
-    const pulled =
+    const { messages, endedEarly } =
       status === "FOUND"
-        ? decodePulledMessages(answer.body ?? new Uint8Array(0), warn)
+        ? messagesOfPull(answer.body ?? new Uint8Array(0), queue, offset, next, warn)
         : { messages: [], endedEarly: false };
-    const messages = pulled.messages.filter((m) => {
-      const stray = strayFromPull(m, queue, offset, next);
-      if (stray) warn(stray);
-      return stray === undefined;
-    });
     // Past a record that would not decode, and only that one (see decodePulledMessages).
     const last = messages[messages.length - 1];
-    const nextBeginOffset = pulled.endedEarly
+    const nextBeginOffset = endedEarly
       ? Math.max(offset + 1, last ? last.queueOffset + 1 : 0)
       : next;
     return {

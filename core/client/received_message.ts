@@ -139,6 +139,26 @@ export function strayFromPull(
   );
 }
 
+/**
+ * A pull's messages for a consumer of `queue` that asked from `requested` and was told `next`:
+ * decodePulledMessages, less the strays (strayFromPull), each with a warning.
+ */
+export function messagesOfPull(
+  body: Uint8Array,
+  queue: { topic: string; queueId: number },
+  requested: number,
+  next: number,
+  warn: (text: string) => void,
+): PulledMessages {
+  const pulled = decodePulledMessages(body, warn);
+  const messages = pulled.messages.filter((m) => {
+    const stray = strayFromPull(m, queue, requested, next);
+    if (stray) warn(stray);
+    return stray === undefined;
+  });
+  return { messages, endedEarly: pulled.endedEarly };
+}
+
 function describeStored(record: StoredRecord): string {
   return (
     `${record.topic} queue ${record.queueId} offset ${record.queueOffset} ` +
