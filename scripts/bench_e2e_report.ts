@@ -4,7 +4,9 @@
 
 import { KiB } from "../core/common/index.ts";
 import type { Memory } from "./bench_e2e_systems.ts";
-import { printTable } from "./bench_table.ts";
+import { int, median, printTable } from "./bench_table.ts";
+
+export { int, median };
 
 export const MB = 1e6;
 export const binary = "binary";
@@ -110,8 +112,6 @@ export function percentilesOf(samples: ArrayLike<number>): Percentiles {
   return { count: sorted.length, p50: at(0.5), p99: at(0.99), p999: at(0.999), max: at(1) };
 }
 
-export const int = (n: number) =>
-  Number.isFinite(n) ? Math.round(n).toLocaleString("en-US") : "-";
 export const ms = (n: number | undefined) =>
   n === undefined || !Number.isFinite(n) ? "-" : n < 10 ? n.toFixed(3) : n.toFixed(1);
 const ratio = (a: number | undefined, b: number | undefined) =>
@@ -122,12 +122,6 @@ export const pct = (n: number | undefined) =>
   n === undefined || !Number.isFinite(n) ? "-" : `${n.toFixed(0)}%`;
 const mb = (bytes: number | undefined) => (bytes === undefined ? "-" : (bytes / MB).toFixed(1));
 export const bodyText = (bytes: number) => (bytes >= KiB ? `${bytes / KiB} KiB` : `${bytes} B`);
-/** The middle value; the mean of the two middle ones for an even count. */
-export function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
 
 function reportServers(p: ReportParams): void {
   console.log(

@@ -21,7 +21,7 @@ import {
 } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
-import { printTable } from "./bench_table.ts";
+import { int, median, printTable } from "./bench_table.ts";
 import { createLogger, GiB, KiB, MessageConst, MiB, SystemClock } from "../core/common/index.ts";
 import { storeDefaults, type StoreConfig } from "../core/config/store_config.ts";
 import {
@@ -341,12 +341,6 @@ function syncRatios(row: SyncRow): number[] {
   return row.rounds.map((r) => r.storeMsgsPerSecond / r.rawMsgsPerSecond).sort((a, b) => a - b);
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-}
-
 // ---------------------------------------------------------------------------------------------
 // 3. Restart after kill -9 (child processes)
 
@@ -466,7 +460,6 @@ async function benchRestart(root: string): Promise<RestartResult> {
 // ---------------------------------------------------------------------------------------------
 // Report
 
-const int = (n: number) => Math.round(n).toLocaleString("en-US");
 const mbPerSecond = (bytes: number, ms: number) => (bytes / 1e6 / (ms / 1000)).toFixed(1);
 const sizeText = (bytes: number) =>
   bytes >= GiB

@@ -25,7 +25,7 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { printTable } from "./bench_table.ts";
+import { int, median, printTable } from "./bench_table.ts";
 import { assert, MiB } from "../core/common/index.ts";
 
 const quick = process.argv.includes("--quick");
@@ -105,9 +105,6 @@ async function pipelinedRecordsPerSecond(fd: number, flightCount: number): Promi
   });
   return (recordCount / (performance.now() - startMs)) * 1000;
 }
-
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1]!;
-const int = (value: number) => Math.round(value).toLocaleString("en-US");
 
 const dir = mkdtempSync(join(tmpdir(), "rmq-sync-shape-"));
 try {
