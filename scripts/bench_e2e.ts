@@ -9,6 +9,8 @@
 // W2 send latency: one send at a time, 1 KiB bodies; rmq with ASYNC_FLUSH and SYNC_FLUSH.
 // W3 end to end: one producer and one consumer, 1 KiB bodies: the peak consume rate (backlog
 //    bounded), then produce-to-consume latency at half that rate (a send timestamp in the body).
+//    Where nats-server is installed, a floor runs at rmq's half rate: core NATS publish and
+//    subscribe, no store, no acknowledgement (what this process and the loopback leave).
 // rmq and the echo run W1/W2 twice: with our client (Producer, binary header) and as the Java
 // client sends (SEND_MESSAGE_V2, JSON header). Every server binds 127.0.0.1 on a free port, keeps
 // its files in a temp dir under os.tmpdir() (deleted at the end) and is stopped by this script.
@@ -33,6 +35,7 @@ import {
   percentilesOf,
   report,
   results,
+  w3Floor,
   type Cpu,
   type ReportParams,
   type ServerRow,
@@ -45,6 +48,7 @@ import {
   javaStyleSender,
   memoryOf,
   natsClient,
+  natsCoreE2e,
   natsE2e,
   natsSender,
   redisE2e,
@@ -293,8 +297,11 @@ async function paced(send: () => Promise<void>, ratePerSecond: number, durationM
   return { issued, errors, ms, tickLateP99Ms: percentilesOf(tickLateMs).p99 };
 }
 
-/** W3 on one rig: first message, peak (backlog bounded), drain, half of peak, drain. */
-async function runW3(system: string, pid: number, rig: E2eRig): Promise<void> {
+/**
+ * W3 on one rig: first message, peak (backlog bounded), drain, half of peak (or `halfRate`,
+ * msgs/s, when given), drain.
+ */
+async function runW3(system: string, pid: number, rig: E2eRig, halfRate?: number): Promise<void> {
   const result: W3Result = {};
   w3.set(system, result);
   const template = bodyOf(w3BodyBytes);
@@ -374,7 +381,7 @@ async function runW3(system: string, pid: number, rig: E2eRig): Promise<void> {
   if (errors > 0) throw new Error(`${errors} sends failed at peak`);
 
   phase = 2;
-  result.halfRatePerSecond = result.peakConsumedPerSecond! / 2;
+  result.halfRatePerSecond = halfRate ?? result.peakConsumedPerSecond! / 2;
   const cpu = cpuPercent(pid);
   halfStartMs = performance.now();
   const half = await paced(send, result.halfRatePerSecond, w3HalfMs);
@@ -457,12 +464,13 @@ async function withRig(
   system: string,
   server: ServerProcess | undefined,
   make: () => E2eRig | Promise<E2eRig>,
+  halfRate?: number,
 ): Promise<void> {
   if (!server) return;
   let rig: E2eRig | undefined;
   try {
     rig = await make();
-    await runW3(system, server.pid, rig);
+    await runW3(system, server.pid, rig, halfRate);
   } catch (error) {
     w3.set(system, { ...w3.get(system), error: messageOf(error) });
     progress(`W3 ${system}: failed: ${messageOf(error)}`);
@@ -531,6 +539,11 @@ async function benchAll(root: string): Promise<void> {
   await withRig("rmq", rmq, () => rmqE2e(rmq!.namesrvAddr, "BenchE2e", stampBytes));
   await stopServer(rmq);
   await withRig("JetStream", nats, () => natsE2e(nats!.url, "E2E", stampBytes));
+  // The floor at rmq's half rate: what this process and the loopback leave of a W3 tail.
+  const rmqHalfRate = w3.get("rmq")?.halfRatePerSecond;
+  if (rmqHalfRate !== undefined) {
+    await withRig(w3Floor, nats, () => natsCoreE2e(nats!.url, "floor.in", stampBytes), rmqHalfRate);
+  }
   await stopServer(nats);
   await withRig("Redis", redis, () => redisE2e(redis!.url, "e2e", stampBytes));
   await stopServer(redis);

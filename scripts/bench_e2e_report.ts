@@ -11,6 +11,8 @@ export { int, median };
 export const MB = 1e6;
 export const binary = "binary";
 export const javaStyle = "JSON (Java)";
+/** W3's floor row: core NATS, no store, run at rmq's half rate (natsCoreE2e). */
+export const w3Floor = "floor: NATS core";
 
 export interface Cpu {
   /** CPU time over wall time, in percent of one core: this process (the clients), the server. */
@@ -237,7 +239,7 @@ function reportW3(p: ReportParams): void {
       `${p.w3PeakMs} ms (producer pauses at ${int(p.w3LagCountMax)} unconsumed), then half of` +
       ` the peak consume rate for ${p.w3HalfMs} ms; latency = consumed - sent, ms`,
   );
-  const rows = ["rmq", "JetStream", "Redis"].map((system) => {
+  const rows = ["rmq", "JetStream", "Redis", w3Floor].map((system) => {
     const r = w3.get(system) ?? {};
     const rate = (n: number | undefined) => (n === undefined ? "-" : int(n));
     return [
@@ -288,6 +290,14 @@ function reportW3(p: ReportParams): void {
     const peak = ratio(rmq?.peakConsumedPerSecond, o?.peakConsumedPerSecond);
     const p99 = ratio(rmq?.halfLatency?.p99, o?.halfLatency?.p99);
     console.log(`  rmq/${other}: peak consume ${peak}x, p99 at half rate ${p99}x`);
+  }
+  const floor = w3.get(w3Floor);
+  if (floor?.halfLatency) {
+    console.log(
+      `  ${w3Floor}: publish/subscribe with no store and no acknowledgement, at rmq's half` +
+        ` rate: what this process and the loopback leave; rmq p99 / floor p99` +
+        ` ${ratio(rmq?.halfLatency?.p99, floor.halfLatency.p99)}x`,
+    );
   }
 }
 

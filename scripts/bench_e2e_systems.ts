@@ -530,6 +530,39 @@ export async function natsE2e(url: string, stream: string, stampBytes: number): 
   };
 }
 
+/**
+ * The W3 floor: core NATS publish/subscribe on one connection, no store, no acknowledgement (a
+ * send resolves as soon as it is queued). What is left of the produce-to-consume latency is this
+ * process, the loopback and a C server that forwards: the share of a W3 tail no broker could
+ * remove. Core NATS drops what no subscriber is there for, so the subscription comes first and
+ * holds what arrives before startConsumer.
+ */
+export async function natsCoreE2e(url: string, subject: string, stampBytes: number) {
+  const nc = await (await nats()).connect({ servers: url });
+  let onStamp: OnStamp | null = null;
+  const early: string[] = [];
+  nc.subscribe(subject, {
+    callback: (_error, m) => {
+      const stamp = textDecoder.decode(m.data.subarray(0, stampBytes));
+      if (onStamp) onStamp(stamp);
+      else early.push(stamp);
+    },
+  });
+  await nc.flush();
+  const rig: E2eRig = {
+    sender: {
+      send: async (body) => nc.publish(subject, body),
+      close: async () => {},
+    },
+    startConsumer: async (handler) => {
+      onStamp = handler;
+      for (const stamp of early.splice(0)) handler(stamp);
+    },
+    close: () => nc.close(),
+  };
+  return rig;
+}
+
 /** XREADGROUP ... COUNT 256 BLOCK 100 NOACK on a second connection (a blocking read). */
 export async function redisE2e(url: string, key: string, stampBytes: number): Promise<E2eRig> {
   const sender = await redisSender(url, key);
