@@ -578,9 +578,9 @@ export class PushConsumer {
    */
   private consume(owned: OwnedQueue, m: ReceivedMessage, fromRetry: boolean) {
     const storedCommitLogOffset = m.commitLogOffset;
-    const retryTopic = m.properties.get(MessageConst.PROPERTY_RETRY_TOPIC);
     // The application sees a retried message under the topic it subscribed to.
-    if (fromRetry && retryTopic) m.topic = retryTopic;
+    const retryTopic = fromRetry ? m.properties.get(MessageConst.PROPERTY_RETRY_TOPIC) : undefined;
+    if (retryTopic) m.topic = retryTopic;
     let returned: unknown;
     try {
       returned = this.options.handler(m);

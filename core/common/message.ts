@@ -69,11 +69,11 @@ export function parseMessageProperties(text: string): Map<string, string> {
 const propertyNeedles = new Map<string, string>();
 
 /**
- * One property's value from a properties string without building a map (the dispatch hot
- * path); the same rules as parseMessageProperties: the first match wins, empty values do not
- * count.
+ * One property's value from a properties string without building a map (the hot paths); the
+ * rules of parseMessageProperties, empty values do not count. A name given twice: the first
+ * wins (dispatch's rule), or the last with `last` (parseMessageProperties' map, and RocketMQ's).
  */
-export function findMessageProperty(text: string, name: string): string | undefined {
+export function findMessageProperty(text: string, name: string, last = false): string | undefined {
   // The few names dispatch asks for, with their separator: no string built per lookup.
   let needle = propertyNeedles.get(name);
   if (needle === undefined) {
@@ -81,14 +81,18 @@ export function findMessageProperty(text: string, name: string): string | undefi
     if (propertyNeedles.size < 64) propertyNeedles.set(name, needle);
   }
   let from = 0;
+  let found: string | undefined;
   for (;;) {
     const at = text.indexOf(needle, from);
-    if (at < 0) return undefined;
+    if (at < 0) return found;
     if (at === 0 || text.charCodeAt(at - 1) === 2) {
       const start = at + needle.length;
       let end = text.indexOf(PROPERTY_SEPARATOR, start);
       if (end < 0) end = text.length;
-      if (end > start) return text.slice(start, end);
+      if (end > start) {
+        found = text.slice(start, end);
+        if (!last) return found;
+      }
     }
     from = at + 1;
   }
