@@ -460,7 +460,9 @@ export class PushConsumer {
   private async pullLoop(owned: OwnedQueue): Promise<void> {
     const suspendMs = this.options.suspendTimeoutMs ?? 15_000;
     while (!owned.stopped && this.running) {
-      const found = await this.routes.get(owned.queue.topic, false).catch(() => undefined);
+      const found =
+        this.routes.cached(owned.queue.topic, false) ??
+        (await this.routes.get(owned.queue.topic, false).catch(() => undefined));
       // The broker's last suggestion (a slave for a consumer far behind), else the master.
       const suggested = found?.route.brokerDatas
         .find((b) => b.brokerName === owned.queue.brokerName)
@@ -470,7 +472,7 @@ export class PushConsumer {
         await this.sleep(pullErrorBackoffMs);
         continue;
       }
-      if (!(await this.holdsLock(owned))) {
+      if (this.locking && !(await this.holdsLock(owned))) {
         await this.sleep(lockRetryMs);
         continue;
       }

@@ -159,7 +159,10 @@ export class Producer {
         );
       }
       noMaster = false;
-      const found = await this.routes.get(first.topic, true, attempt > 0);
+      // A first attempt on a cached route goes out with no await before it.
+      const found =
+        (attempt === 0 ? this.routes.cached(first.topic, true) : undefined) ??
+        (await this.routes.get(first.topic, true, attempt > 0));
       if (!found)
         throw new RemoteError(ResponseCode.TOPIC_NOT_EXIST, `no route for topic ${first.topic}`);
       const queues = this.publishQueuesOf(first.topic, found);
@@ -229,7 +232,9 @@ export class Producer {
     oneway: boolean,
   ): Promise<SendResult | undefined> {
     const batch = messages.length > 1;
-    const prepared = messages.map((m) => this.prepare(m, !batch));
+    const prepared = batch
+      ? messages.map((m) => this.prepare(m, false))
+      : [this.prepare(messages[0]!, true)];
     const bornTimestamp = this.options.clock.nowMs();
     const header = encodeSendMessageRequestV2({
       producerGroup: this.options.group,
@@ -276,7 +281,7 @@ export class Producer {
     const fields = answer.extFields;
     return {
       status,
-      msgId: prepared.map((p) => p.uniqKey).join(","),
+      msgId: batch ? prepared.map((p) => p.uniqKey).join(",") : prepared[0]!.uniqKey,
       offsetMsgId: fields?.get("msgId") ?? "",
       queue: {
         topic: queue.topic,

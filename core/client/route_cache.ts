@@ -67,15 +67,21 @@ export class RouteCache {
     throw lastError;
   }
 
+  /** The topic's route when the cache holds it fresh (what get() would answer without asking). */
+  cached(topic: string, allowDefault: boolean): RouteEntry | undefined {
+    const cached = this.routes.get(topic);
+    const fresh = cached && this.clock.nowMs() - cached.fetchedMs < routeRefreshIntervalMs;
+    return cached && fresh && (!cached.fromDefault || allowDefault) ? cached : undefined;
+  }
+
   /** The topic's route, from cache when fresh; TBW102's for a new topic when `allowDefault`. */
   async get(
     topic: string,
     allowDefault: boolean,
     forceRefresh = false,
   ): Promise<RouteEntry | undefined> {
-    const cached = this.routes.get(topic);
-    const fresh = cached && this.clock.nowMs() - cached.fetchedMs < routeRefreshIntervalMs;
-    if (cached && fresh && !forceRefresh && (!cached.fromDefault || allowDefault)) return cached;
+    const cached = forceRefresh ? undefined : this.cached(topic, allowDefault);
+    if (cached) return cached;
     let route = await this.fetch(topic);
     let fromDefault = false;
     // A route whose groups have no master (say, a new master that has not learnt the topic

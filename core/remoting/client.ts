@@ -39,6 +39,8 @@ export function parseAddress(address: string): { host: string; port: number } {
 
 export class RemotingClient {
   private readonly channels = new Map<string, Promise<Channel>>();
+  /** The connected channels of `channels`: a request to one goes out with no await. */
+  private readonly connected = new Map<string, Channel>();
   private readonly processors: ProcessorTable;
   private closed = false;
 
@@ -46,14 +48,25 @@ export class RemotingClient {
     this.processors = options.processors ?? new ProcessorTable();
   }
 
-  /** Sends `request` to `address` and resolves with the response, whatever its code. */
-  async invoke(
+  /**
+   * Sends `request` to `address` and resolves with the response, whatever its code. On a
+   * connection that is up, the request is written before this returns (a producer's sends and a
+   * consumer's pulls take this path: one async frame less each).
+   */
+  invoke(
     address: string,
     request: RemotingCommand,
     timeoutMs = requestTimeoutMsDefault,
   ): Promise<RemotingCommand> {
-    const channel = await this.channelTo(address, timeoutMs);
-    return channel.invoke(request, timeoutMs);
+    const channel = this.closed ? undefined : this.connected.get(address);
+    if (channel?.isOpen()) {
+      try {
+        return channel.invoke(request, timeoutMs);
+      } catch (error) {
+        return Promise.reject(error); // a failed assertion: a rejection, as on the slow path
+      }
+    }
+    return this.channelTo(address, timeoutMs).then((ch) => ch.invoke(request, timeoutMs));
   }
 
   /** Sends `request` without waiting for (or getting) an answer. */
@@ -71,6 +84,7 @@ export class RemotingClient {
   /** Closes every connection; pending requests fail. */
   close(): void {
     this.closed = true;
+    this.connected.clear();
     for (const pending of this.channels.values()) {
       pending.then(
         (ch) => ch.close("client closed"),
@@ -84,6 +98,7 @@ export class RemotingClient {
   disconnect(address: string, reason = "disconnected by caller"): void {
     const pending = this.channels.get(address);
     this.channels.delete(address);
+    this.connected.delete(address);
     pending?.then(
       (ch) => ch.close(reason),
       () => {},
@@ -96,9 +111,17 @@ export class RemotingClient {
     if (existing) return existing;
     const connecting = this.connect(address, this.options.connectTimeoutMs ?? timeoutMs);
     this.channels.set(address, connecting);
-    connecting.catch(() => {
-      if (this.channels.get(address) === connecting) this.channels.delete(address);
-    });
+    connecting.then(
+      (channel) => {
+        // Unless the client was closed or the address dropped while it connected.
+        if (this.channels.get(address) === connecting && channel.isOpen()) {
+          this.connected.set(address, channel);
+        }
+      },
+      () => {
+        if (this.channels.get(address) === connecting) this.channels.delete(address);
+      },
+    );
     return connecting;
   }
 
@@ -155,6 +178,7 @@ export class RemotingClient {
         onRequest: (ch, request) => void dispatchRequest(this.processors, request, ch, log),
         onClose: (ch, reason) => {
           log.debug(`connection to ${address} closed: ${reason}`);
+          if (this.connected.get(address) === ch) this.connected.delete(address);
           this.options.onDisconnected?.(address);
           const current = this.channels.get(address);
           current?.then(
