@@ -15,6 +15,7 @@
 
 import { assert } from "../common/assert.ts";
 import type { Clock } from "../common/clock.ts";
+import { PendingRequests } from "./pending_requests.ts";
 import { RequestDeadlines } from "./request_deadlines.ts";
 import { ConnectionError, ProtocolError, TimeoutError } from "../common/errors.ts";
 import type { Logger } from "../common/log.ts";
@@ -42,6 +43,7 @@ export interface ChannelEvents {
 }
 
 interface PendingRequest {
+  opaque: number;
   resolve(response: RemotingCommand): void;
   reject(error: Error): void;
   code: number;
@@ -67,7 +69,7 @@ export class Channel {
   private output: OutputChunk | null = null;
   private outputBytes = 0;
   private flushQueued = false;
-  private readonly pending = new Map<number, PendingRequest>();
+  private readonly pending = new PendingRequests<PendingRequest>();
   private readonly deadlines: RequestDeadlines;
   private nextOpaque = 1;
   /** Commands received but not yet handed on (requests beyond this turn's share). */
@@ -257,10 +259,10 @@ export class Channel {
     const opaque = this.takeOpaque();
     const cmd = { ...request, opaque, flag: request.flag & ~FlagBit.ONEWAY };
     return new Promise<RemotingCommand>((resolve, reject) => {
-      this.pending.set(opaque, { resolve, reject, code: cmd.code, timeoutMs });
+      this.pending.add(opaque, { opaque, resolve, reject, code: cmd.code, timeoutMs });
       this.deadlines.add(opaque, timeoutMs);
       if (!this.send(cmd)) {
-        this.pending.delete(opaque);
+        this.pending.take(opaque);
         this.deadlines.settled();
         reject(new ConnectionError(`could not send code ${cmd.code} to ${this.remoteAddress}`));
       }
@@ -294,10 +296,9 @@ export class Channel {
     this.writeQueue.length = 0;
     this.queuedBytes = 0;
     this.deadlines.clear();
-    for (const [, entry] of this.pending) {
+    for (const entry of this.pending.takeAll()) {
       entry.reject(new ConnectionError(`connection to ${this.remoteAddress} closed: ${reason}`));
     }
-    this.pending.clear();
     try {
       this.socket.end();
     } catch {
@@ -313,20 +314,18 @@ export class Channel {
   }
 
   private settle(response: RemotingCommand): void {
-    const entry = this.pending.get(response.opaque);
+    const entry = this.pending.take(response.opaque);
     if (!entry) {
       this.log.debug(`response with unknown opaque ${response.opaque} from ${this.remoteAddress}`);
       return;
     }
-    this.pending.delete(response.opaque);
     this.deadlines.settled();
     entry.resolve(response);
   }
 
   private timedOut(opaque: number): void {
-    const entry = this.pending.get(opaque);
+    const entry = this.pending.take(opaque);
     if (!entry) return;
-    this.pending.delete(opaque);
     entry.reject(
       new TimeoutError(
         `no answer to code ${entry.code} from ${this.remoteAddress} in ${entry.timeoutMs} ms`,
