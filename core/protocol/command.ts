@@ -1,7 +1,9 @@
 // The RemotingCommand model (spec §1.2): one request or response on a RocketMQ connection.
-// extFields is a Map so that key order survives a decode/encode round trip (Java writes HashMap
-// order and golden-byte tests compare whole frames).
+// extFields is a Map (ExtFields, light one, where rmq builds or decodes it) so that key order
+// survives a decode/encode round trip (Java writes HashMap order and golden-byte tests compare
+// whole frames).
 
+import { ExtFields } from "./ext_fields.ts";
 import type { LanguageName } from "./language_code.ts";
 import { rmqWireVersion } from "./version.ts";
 import { ResponseCode } from "./response_code.ts";
@@ -52,12 +54,8 @@ export interface RequestInit {
 
 export function toExtFields(fields: RequestInit["extFields"]): Map<string, string> | null {
   if (fields === undefined || fields === null) return null;
-  if (fields instanceof Map) return fields;
-  const map = new Map<string, string>();
-  for (const [key, value] of Object.entries(fields)) {
-    if (value !== undefined) map.set(key, String(value));
-  }
-  return map;
+  if (fields instanceof Map || fields instanceof ExtFields) return fields;
+  return ExtFields.of(fields);
 }
 
 /** A new request; the transport assigns the opaque when it sends it. */

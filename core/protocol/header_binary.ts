@@ -20,6 +20,7 @@ import { ProtocolError } from "../common/errors.ts";
 import { asciiLength, shortAscii, writeAscii } from "../common/short_ascii.ts";
 import { extFieldCountMax } from "../config/limits.ts";
 import type { RemotingCommand } from "./command.ts";
+import { ExtFields } from "./ext_fields.ts";
 import type { HeaderFields } from "./header_json.ts";
 import { LanguageCode, languageName } from "./language_code.ts";
 
@@ -127,64 +128,87 @@ export function decodeBinaryHeader(bytes: Uint8Array): HeaderFields {
   const flag = reader.int32();
   const remark = reader.string(reader.length("remark"));
   const mapLength = reader.length("extFields block");
-  const extFields = mapLength === 0 ? null : decodeMap(reader.slice(mapLength));
+  const extFields = mapLength === 0 ? null : decodeMap(reader, mapLength);
   if (!reader.atEnd()) throw new ProtocolError("binary header has trailing bytes");
   return { code, language, version, opaque, flag, remark, extFields };
 }
 
-function decodeMap(bytes: Uint8Array): Map<string, string> {
-  const reader = new BinaryReader(bytes);
-  const map = new Map<string, string>();
+/** The extFields block of `length` bytes at the reader's position (it ends just past it). */
+function decodeMap(reader: BinaryReader, length: number): ExtFields {
+  const headerEnd = reader.narrow(length);
+  const fields = new ExtFields();
   while (!reader.atEnd()) {
-    if (map.size >= extFieldCountMax) throw new ProtocolError("too many extFields");
+    if (fields.size >= extFieldCountMax) throw new ProtocolError("too many extFields");
     const key = reader.string(reader.uint16());
     const value = reader.string(reader.length("extFields value"));
-    if (key !== null && value !== null) map.set(key, value);
+    // A repeated name keeps its last value, as a Java HashMap would.
+    if (key !== null && value !== null) fields.set(key, value);
   }
-  return map;
+  reader.widen(headerEnd);
+  return fields;
 }
 
 /** Bounds-checked big-endian reads; every overrun is a ProtocolError, never a RangeError. */
+// Reads bytes by hand rather than through a DataView: one header is decoded per request and per
+// response, and a view is an allocation each.
 class BinaryReader {
   private pos = 0;
-  private readonly view: DataView;
+  /** Reads stop here: the header's end, or the extFields block's while decoding it. */
+  private end: number;
 
   constructor(private readonly bytes: Uint8Array) {
-    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.end = bytes.length;
   }
 
   atEnd(): boolean {
-    return this.pos === this.bytes.length;
+    return this.pos === this.end;
+  }
+
+  /** Confines reads to the next `count` bytes (checked); returns what widen() restores. */
+  narrow(count: number): number {
+    this.need(count, "a block");
+    const previous = this.end;
+    this.end = this.pos + count;
+    return previous;
+  }
+
+  widen(end: number): void {
+    assert(this.pos === this.end && end >= this.end, "widen after the narrowed block");
+    this.end = end;
   }
 
   private need(count: number, what: string): void {
-    if (this.pos + count > this.bytes.length) {
+    if (this.pos + count > this.end) {
       throw new ProtocolError(`binary header truncated reading ${what}`);
     }
   }
 
   uint8(): number {
     this.need(1, "a byte");
-    return this.view.getUint8(this.pos++);
+    return this.bytes[this.pos++]!;
   }
 
   int16(): number {
     this.need(2, "a short");
-    const value = this.view.getInt16(this.pos);
+    const b = this.bytes;
+    const value = ((b[this.pos]! << 24) | (b[this.pos + 1]! << 16)) >> 16;
     this.pos += 2;
     return value;
   }
 
   uint16(): number {
     this.need(2, "a key length");
-    const value = this.view.getUint16(this.pos);
+    const b = this.bytes;
+    const value = (b[this.pos]! << 8) | b[this.pos + 1]!;
     this.pos += 2;
     return value;
   }
 
   int32(): number {
     this.need(4, "an int");
-    const value = this.view.getInt32(this.pos);
+    const b = this.bytes;
+    const p = this.pos;
+    const value = (b[p]! << 24) | (b[p + 1]! << 16) | (b[p + 2]! << 8) | b[p + 3]!;
     this.pos += 4;
     return value;
   }

@@ -11,6 +11,7 @@
 import { ProtocolError } from "../common/errors.ts";
 import { extFieldCountMax } from "../config/limits.ts";
 import { SerializeType, type RemotingCommand } from "./command.ts";
+import { ExtFields } from "./ext_fields.ts";
 import { parseLenientJson, type JsonValue } from "./fastjson.ts";
 import { isLanguageName } from "./language_code.ts";
 
@@ -22,10 +23,10 @@ export function encodeJsonHeader(cmd: RemotingCommand): Uint8Array {
   if (cmd.extFields !== null) {
     text += `,"extFields":{`;
     let first = true;
-    for (const [key, value] of cmd.extFields) {
+    cmd.extFields.forEach((value, key) => {
       text += `${first ? "" : ","}${JSON.stringify(key)}:${JSON.stringify(value)}`;
       first = false;
-    }
+    });
     text += "}";
   }
   text += `,"flag":${cmd.flag},"language":${JSON.stringify(cmd.language)}`;
@@ -77,20 +78,20 @@ function int32Field(obj: Record<string, JsonValue>, key: string): number {
   return num;
 }
 
-function extFieldsOf(value: JsonValue | undefined): Map<string, string> | null {
+function extFieldsOf(value: JsonValue | undefined): ExtFields | null {
   if (value === undefined || value === null) return null;
   if (typeof value !== "object" || Array.isArray(value)) {
     throw new ProtocolError("extFields is not an object");
   }
   const entries = Object.entries(value);
   if (entries.length > extFieldCountMax) throw new ProtocolError("too many extFields");
-  const map = new Map<string, string>();
+  const fields = new ExtFields();
   for (const [key, item] of entries) {
     if (item === null) continue;
     if (typeof item === "object") throw new ProtocolError(`extFields.${key} is not a scalar`);
-    map.set(key, String(item));
+    fields.append(key, String(item)); // an object's keys are distinct
   }
-  return map;
+  return fields;
 }
 
 export const jsonSerializeType = SerializeType.JSON;

@@ -5,6 +5,7 @@
 import { MessageConst, parseMessageProperties, type HostAddress } from "../../common/message.ts";
 import { createResponse, isOneway, type RemotingCommand } from "../../protocol/command.ts";
 import { decodeBatchBody } from "../../protocol/batch_body.ts";
+import { ExtFields } from "../../protocol/ext_fields.ts";
 import {
   decodeSendMessageRequest,
   type SendMessageRequestHeader,
@@ -237,13 +238,13 @@ async function send(
       ? sentProperties.get(MessageConst.PROPERTY_UNIQ_CLIENT_MESSAGE_ID_KEYIDX)
       : undefined;
   // Member order as RocketMQ 4.9.7 writes it (its HashMap order), so answers match captures.
-  const extFields = new Map<string, string>();
-  extFields.set("queueId", String(resolved.queueId));
-  extFields.set("TRACE_ON", ctx.config.traceOn ? "true" : "false");
-  extFields.set("MSG_REGION", ctx.config.regionId);
-  extFields.set("msgId", result.appended.map((a) => a.msgId).join(","));
-  extFields.set("queueOffset", String(first.queueOffset));
-  if (transactionId) extFields.set("transactionId", transactionId);
+  const extFields = new ExtFields();
+  extFields.append("queueId", String(resolved.queueId));
+  extFields.append("TRACE_ON", ctx.config.traceOn ? "true" : "false");
+  extFields.append("MSG_REGION", ctx.config.regionId);
+  extFields.append("msgId", result.appended.map((a) => a.msgId).join(","));
+  extFields.append("queueOffset", String(first.queueOffset));
+  if (transactionId) extFields.append("transactionId", transactionId);
   const code = storedStatusCode[result.status] ?? ResponseCode.SUCCESS;
   return createResponse(request, code, { extFields });
 }

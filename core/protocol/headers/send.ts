@@ -4,6 +4,7 @@
 
 import { ProtocolError } from "../../common/errors.ts";
 import type { RemotingCommand } from "../command.ts";
+import { ExtFields } from "../ext_fields.ts";
 import {
   optionalBool,
   optionalInt,
@@ -75,10 +76,10 @@ export function decodeSendMessageRequest(cmd: RemotingCommand): SendMessageReque
 }
 
 /** The V2 extFields of a send (what our client and the Java client put on the wire). */
-export function encodeSendMessageRequestV2(h: SendMessageRequestHeader): Map<string, string> {
-  const out = new Map<string, string>();
+export function encodeSendMessageRequestV2(h: SendMessageRequestHeader): ExtFields {
+  const out = new ExtFields();
   const put = (name: Key, value: string | number | boolean | undefined) => {
-    if (value !== undefined) out.set(v2Keys[name], String(value));
+    if (value !== undefined) out.append(v2Keys[name], String(value)); // names are distinct
   };
   put("producerGroup", h.producerGroup);
   put("topic", h.topic);
