@@ -138,9 +138,10 @@ export function decodePulledMessages(
   warn: (text: string) => void,
 ): PulledMessages {
   const messages: ReceivedMessage[] = [];
+  const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
   let pos = 0;
   while (pos < body.length) {
-    const result = decodeRecord(body, pos, { checkCrc: false, basePosition: 0 });
+    const result = decodeRecord(body, pos, decodeOptions, view);
     if (result.kind === "record") {
       const { record } = result;
       if (crc32Masked(record.body) !== record.bodyCrc) {
@@ -158,7 +159,7 @@ export function decodePulledMessages(
     const skippable =
       totalSize > 0 &&
       next < body.length &&
-      decodeRecord(body, next, { checkCrc: false, basePosition: 0 }).kind === "record";
+      decodeRecord(body, next, decodeOptions, view).kind === "record";
     if (!skippable) {
       warn(`the record after ${messages.length} messages does not decode (${why}): passed over`);
       return { messages, endedEarly: true };
@@ -189,6 +190,8 @@ export function strayFromPull(
     `${m.commitLogOffset}): not of this pull from ${requested}`
   );
 }
+
+const decodeOptions = { checkCrc: false, basePosition: 0 };
 
 /**
  * A pull's messages for a consumer of `queue` that asked from `requested` and was told `next`:

@@ -29,7 +29,7 @@
 
 import { assert } from "./assert.ts";
 import { crc32Masked } from "./checksum.ts";
-import { shortAscii } from "./short_ascii.ts";
+import { asciiOrUtf8 } from "./short_ascii.ts";
 import { getInt64, setInt64 } from "./int64.ts";
 import { MessageSysFlag, type HostAddress } from "./message.ts";
 
@@ -43,7 +43,6 @@ export const recordOverheadBytesV1 =
   4 + 4 + 4 + 4 + 4 + 8 + 8 + 4 + 8 + 8 + 8 + 8 + 4 + 8 + 4 + 1 + 2;
 assert(recordOverheadBytesV1 === 91, "v1/IPv4 record overhead is 91 bytes");
 
-const utf8 = new TextDecoder("utf-8");
 const encoder = new TextEncoder();
 
 export interface StoredRecord {
@@ -81,16 +80,26 @@ export interface DecodeOptions {
   basePosition: number;
 }
 
-/** Decodes the record starting at `pos` of `bytes` (which must hold the rest of the file). */
-export function decodeRecord(bytes: Uint8Array, pos: number, options: DecodeOptions): DecodeResult {
+/**
+ * Decodes the record starting at `pos` of `bytes` (which must hold the rest of the file).
+ * `bytesView` may be a DataView over the whole of `bytes`, so a reader decoding many records
+ * does not make one per record.
+ */
+export function decodeRecord(
+  bytes: Uint8Array,
+  pos: number,
+  options: DecodeOptions,
+  bytesView?: DataView,
+): DecodeResult {
   const available = bytes.length - pos;
   if (available < 8)
     return available === 0 || isZero(bytes, pos, available)
       ? { kind: "end" }
       : corrupt("truncated size/magic");
-  const view = new DataView(bytes.buffer, bytes.byteOffset + pos, available);
-  const totalSize = view.getInt32(0);
-  const magic = view.getInt32(4);
+  const view = bytesView ?? new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  assert(view.byteLength === bytes.length, "the view spans the bytes exactly");
+  const totalSize = view.getInt32(pos);
+  const magic = view.getInt32(pos + 4);
   if (magic === BLANK_MAGIC_CODE) {
     if (totalSize !== available)
       return corrupt(`blank marker says ${totalSize} bytes left, file has ${available}`);
@@ -103,17 +112,20 @@ export function decodeRecord(bytes: Uint8Array, pos: number, options: DecodeOpti
   if (totalSize < recordOverheadBytesV1 || totalSize > available) {
     return corrupt(`record size ${totalSize} out of range (${available} bytes left in file)`);
   }
-  return decodeFields(view, totalSize, magic === MESSAGE_MAGIC_CODE_V2 ? 2 : 1, pos, options);
+  const version = magic === MESSAGE_MAGIC_CODE_V2 ? 2 : 1;
+  return decodeFields(bytes, view, totalSize, version, pos, options);
 }
 
 function decodeFields(
+  bytes: Uint8Array,
   view: DataView,
   totalSize: number,
   magicVersion: 1 | 2,
   pos: number,
   options: DecodeOptions,
 ): DecodeResult {
-  const r = new FieldReader(view, totalSize);
+  const r = fieldReader;
+  r.reset(bytes, view, pos, totalSize);
   r.skip(8);
   const bodyCrc = r.int32();
   const queueId = r.int32();
@@ -129,14 +141,14 @@ function decodeFields(
   const preparedTransactionOffset = r.int64();
   const bodyLength = r.int32();
   if (r.failed || bodyLength < 0) return corrupt(r.failure ?? `negative body length ${bodyLength}`);
-  const body = r.bytes(bodyLength);
+  const body = r.bytesView(bodyLength);
   const topicLength = magicVersion === 1 ? r.uint8() : r.uint16();
-  const topicBytes = r.bytes(topicLength);
+  const topicAt = r.skip(topicLength);
   const propertiesLength = r.int16();
   if (r.failed || propertiesLength < 0) {
     return corrupt(r.failure ?? `negative properties length ${propertiesLength}`);
   }
-  const propertiesBytes = r.bytes(propertiesLength);
+  const propertiesAt = r.skip(propertiesLength);
   if (r.failed) return corrupt(r.failure!);
   if (r.position !== totalSize) {
     return corrupt(`fields take ${r.position} bytes but TOTALSIZE says ${totalSize}`);
@@ -161,8 +173,8 @@ function decodeFields(
       reconsumeTimes,
       preparedTransactionOffset,
       body,
-      topic: shortAscii(topicBytes, 0, topicBytes.length) ?? utf8.decode(topicBytes),
-      properties: utf8.decode(propertiesBytes),
+      topic: asciiOrUtf8(bytes, topicAt, topicAt + topicLength),
+      properties: asciiOrUtf8(bytes, propertiesAt, propertiesAt + propertiesLength),
     },
   };
 }
@@ -176,24 +188,39 @@ function isZero(bytes: Uint8Array, pos: number, length: number): boolean {
   return true;
 }
 
-/** Bounds-checked reads inside one record; the first overrun marks the reader failed. */
+/**
+ * Bounds-checked reads inside one record; the first overrun marks the reader failed. Positions
+ * are the record's own (0 = its first byte). One reader serves every decode (each is synchronous
+ * and resets it), not one object per record.
+ */
 class FieldReader {
   position = 0;
   failed = false;
   failure: string | null = null;
-  constructor(
-    private readonly view: DataView,
-    private readonly limit: number,
-  ) {}
+  private bytes: Uint8Array = new Uint8Array(0);
+  private view: DataView = new DataView(this.bytes.buffer);
+  private start = 0;
+  private limit = 0;
 
-  skip(count: number) {
-    this.take(count);
+  reset(bytes: Uint8Array, view: DataView, start: number, limit: number): void {
+    this.bytes = bytes;
+    this.view = view;
+    this.start = start;
+    this.limit = limit;
+    this.position = 0;
+    this.failed = false;
+    this.failure = null;
+  }
+
+  /** Steps over `count` bytes; returns where they start in the whole buffer. */
+  skip(count: number): number {
+    return this.start + this.take(count);
   }
 
   private take(count: number): number {
     const at = this.position;
     if (this.failed) return 0;
-    if (at + count > this.limit) {
+    if (count < 0 || at + count > this.limit) {
       this.failed = true;
       this.failure = `field at ${at} overruns the record (${this.limit} bytes)`;
       return 0;
@@ -204,24 +231,24 @@ class FieldReader {
 
   int32(): number {
     const at = this.take(4);
-    return this.failed ? 0 : this.view.getInt32(at);
+    return this.failed ? 0 : this.view.getInt32(this.start + at);
   }
   int16(): number {
     const at = this.take(2);
-    return this.failed ? 0 : this.view.getInt16(at);
+    return this.failed ? 0 : this.view.getInt16(this.start + at);
   }
   uint16(): number {
     const at = this.take(2);
-    return this.failed ? 0 : this.view.getUint16(at);
+    return this.failed ? 0 : this.view.getUint16(this.start + at);
   }
   uint8(): number {
     const at = this.take(1);
-    return this.failed ? 0 : this.view.getUint8(at);
+    return this.failed ? 0 : this.view.getUint8(this.start + at);
   }
   int64(): number {
     const at = this.take(8);
     if (this.failed) return 0;
-    const value = getInt64(this.view, at);
+    const value = getInt64(this.view, this.start + at);
     if (value === undefined) {
       this.failed = true;
       this.failure = `64-bit field at ${at} is beyond 2^53`;
@@ -229,16 +256,23 @@ class FieldReader {
     }
     return value;
   }
-  bytes(count: number): Uint8Array {
+  /** A view of the next `count` bytes (empty after a failure). */
+  bytesView(count: number): Uint8Array {
     const at = this.take(count);
     if (this.failed) return new Uint8Array(0);
-    return new Uint8Array(this.view.buffer, this.view.byteOffset + at, count);
+    return this.bytes.subarray(this.start + at, this.start + at + count);
   }
   host(v6: boolean): HostAddress {
-    const ip = this.bytes(v6 ? 16 : 4).slice();
+    const length = v6 ? 16 : 4;
+    const at = this.take(length);
+    const ip = this.failed
+      ? new Uint8Array(length)
+      : this.bytes.slice(this.start + at, this.start + at + length);
     return { ip, port: this.int32() };
   }
 }
+
+const fieldReader = new FieldReader();
 
 /** What a writer provides; queueOffset, physicalOffset and storeTimestamp are set at append. */
 export interface RecordFields {

@@ -41,6 +41,21 @@ export function shortAscii(bytes: Uint8Array, start: number, end: number): strin
   return text;
 }
 
+/**
+ * bytes[start, end) as text: built directly when it is ASCII (any length), else decoded as
+ * UTF-8 with replacement characters. No view of the bytes is made for ASCII text.
+ */
+export function asciiOrUtf8(bytes: Uint8Array, start: number, end: number): string {
+  const short = shortAscii(bytes, start, end);
+  if (short !== undefined) return short;
+  for (let i = start; i < end; i++) {
+    if (bytes[i]! >= 0x80) return lenientUtf8.decode(bytes.subarray(start, end));
+  }
+  return latin1Slice.call(bytes, start, end);
+}
+
+const lenientUtf8 = new TextDecoder("utf-8");
+
 function sameAscii(text: string, bytes: Uint8Array, start: number): boolean {
   for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) !== bytes[start + i]) return false;
   return true;

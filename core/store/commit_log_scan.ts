@@ -44,12 +44,11 @@ export function* scanCommitLog(
     }
     if (position < segment.startOffset) position = segment.startOffset;
     const bytes = io.map(segment.path);
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const decodeOptions = { checkCrc: options.checkCrc, basePosition: segment.startOffset };
     let pos = position - segment.startOffset;
     for (;;) {
-      const result = decodeRecord(bytes, pos, {
-        checkCrc: options.checkCrc,
-        basePosition: segment.startOffset,
-      });
+      const result = decodeRecord(bytes, pos, decodeOptions, view);
       if (result.kind === "end") {
         return { endOffset: segment.startOffset + pos, stoppedAt: "end" };
       }

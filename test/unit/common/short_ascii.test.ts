@@ -4,6 +4,7 @@ import { describe, expect, test } from "bun:test";
 import { Prng } from "../../../core/common/prng.ts";
 import {
   asciiLength,
+  asciiOrUtf8,
   shortAscii,
   shortAsciiLengthMax,
   writeAscii,
@@ -50,5 +51,18 @@ describe("shortAscii", () => {
       seen.set(text, bytes);
     }
     for (const [text, bytes] of seen) expect(shortAscii(bytes, 0, bytes.length)).toBe(text);
+  });
+
+  test("common: short ascii: asciiOrUtf8 decodes any length as TextDecoder would", () => {
+    const long =
+      "UNIQ_KEY\u00017F0000010B2818B4AAC26F1A2B3C0000\u0002WAIT\u0001true\u0002TAGS\u0001A";
+    const cases = ["", "T", long, long + "ü", "Tópico", "a\u0000b"];
+    for (const text of cases) {
+      const bytes = utf8(`xx${text}yy`);
+      expect(asciiOrUtf8(bytes, 2, bytes.length - 2)).toBe(text);
+    }
+    // Bytes that are not UTF-8 decode with replacement characters, not an error.
+    const bad = Uint8Array.of(0x41, 0xff, 0x42);
+    expect(asciiOrUtf8(bad, 0, 3)).toBe(new TextDecoder().decode(bad));
   });
 });
