@@ -8,7 +8,7 @@
 // line (`{1:1,3:7\n\t}`). We keep that quirk so our delayOffset.json is byte-identical to a
 // Java broker's. Members are written in the order callers build them; callers sort.
 
-import { ExtFields } from "../protocol/ext_fields.ts";
+import { SmallMap } from "../common/small_map.ts";
 import { scalarJson, type Writable } from "../protocol/fastjson.ts";
 
 export function writePrettyJson(value: Writable): string {
@@ -23,7 +23,7 @@ function write(value: Writable, depth: number, out: string[]): void {
     out.push(scalar);
   } else if (Array.isArray(value)) {
     writeArray(value as readonly Writable[], depth, out);
-  } else if (value instanceof Map || value instanceof ExtFields) {
+  } else if (value instanceof Map || value instanceof SmallMap) {
     writeEntries([...value.entries()], depth, out);
   } else {
     writeEntries(Object.entries(value as Record<string, Writable>), depth, out);

@@ -4,6 +4,7 @@
 
 import { BoundedMemo } from "./bounded_memo.ts";
 import { assert } from "./assert.ts";
+import { SmallMap } from "./small_map.ts";
 
 const NAME_VALUE_SEPARATOR = "\u0001";
 const PROPERTY_SEPARATOR = "\u0002";
@@ -57,11 +58,14 @@ export function formatMessageProperties(properties: ReadonlyMap<string, string>)
  * \u0001; segments with an empty name or value are ignored; a missing final \u0002 is fine.
  */
 export function parseMessageProperties(text: string): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const segment of text.split(PROPERTY_SEPARATOR)) {
-    const cut = segment.indexOf(NAME_VALUE_SEPARATOR);
-    if (cut <= 0 || cut === segment.length - 1) continue;
-    out.set(segment.slice(0, cut), segment.slice(cut + 1));
+  const out = new SmallMap();
+  // Segment by segment with indexOf: no array of segments, and only names and values built.
+  for (let start = 0; start < text.length;) {
+    let end = text.indexOf(PROPERTY_SEPARATOR, start);
+    if (end < 0) end = text.length;
+    const cut = text.indexOf(NAME_VALUE_SEPARATOR, start);
+    if (cut > start && cut < end - 1) out.set(text.slice(start, cut), text.slice(cut + 1, end));
+    start = end + 1;
   }
   return out;
 }

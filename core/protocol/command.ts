@@ -1,9 +1,9 @@
 // The RemotingCommand model (spec §1.2): one request or response on a RocketMQ connection.
-// extFields is a Map (ExtFields, light one, where rmq builds or decodes it) so that key order
+// extFields is a Map (a SmallMap where rmq builds or decodes it) so that key order
 // survives a decode/encode round trip (Java writes HashMap order and golden-byte tests compare
 // whole frames).
 
-import { ExtFields } from "./ext_fields.ts";
+import { SmallMap } from "../common/small_map.ts";
 import type { LanguageName } from "./language_code.ts";
 import { rmqWireVersion } from "./version.ts";
 import { ResponseCode } from "./response_code.ts";
@@ -52,10 +52,10 @@ export interface RequestInit {
   version?: number;
 }
 
-export function toExtFields(fields: RequestInit["extFields"]): Map<string, string> | null {
+export function toSmallMap(fields: RequestInit["extFields"]): Map<string, string> | null {
   if (fields === undefined || fields === null) return null;
-  if (fields instanceof Map || fields instanceof ExtFields) return fields;
-  return ExtFields.of(fields);
+  if (fields instanceof Map || fields instanceof SmallMap) return fields;
+  return SmallMap.of(fields);
 }
 
 /** A new request; the transport assigns the opaque when it sends it. */
@@ -67,7 +67,7 @@ export function createRequest(code: number, init: RequestInit = {}): RemotingCom
     opaque: 0,
     flag: init.oneway ? FlagBit.ONEWAY : 0,
     remark: init.remark ?? null,
-    extFields: toExtFields(init.extFields),
+    extFields: toSmallMap(init.extFields),
     body: init.body ?? null,
     serializeType: init.serializeType ?? SerializeType.JSON,
   };
@@ -92,7 +92,7 @@ export function createResponse(
     opaque: request.opaque,
     flag: FlagBit.RESPONSE,
     remark: init.remark ?? null,
-    extFields: toExtFields(init.extFields),
+    extFields: toSmallMap(init.extFields),
     body: init.body ?? null,
     serializeType: request.serializeType,
   };

@@ -11,7 +11,7 @@
 // control characters (\u0001, \u0002 in properties).
 
 import { ProtocolError } from "../common/errors.ts";
-import { ExtFields } from "./ext_fields.ts";
+import { SmallMap } from "../common/small_map.ts";
 
 export type JsonValue =
   null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
@@ -196,7 +196,7 @@ function write(value: Writable, options: WriteOptions, out: string[]): void {
       write(item, options, out);
     });
     out.push("]");
-  } else if (value instanceof Map || value instanceof ExtFields) {
+  } else if (value instanceof Map || value instanceof SmallMap) {
     writeEntries([...value.entries()], options, out);
   } else {
     writeEntries(Object.entries(value as Record<string, Writable>), options, out);

@@ -20,7 +20,7 @@ import { ProtocolError } from "../common/errors.ts";
 import { asciiLength, shortAscii, writeAscii } from "../common/short_ascii.ts";
 import { extFieldCountMax } from "../config/limits.ts";
 import type { RemotingCommand } from "./command.ts";
-import { ExtFields } from "./ext_fields.ts";
+import { SmallMap } from "../common/small_map.ts";
 import type { HeaderFields } from "./header_json.ts";
 import { LanguageCode, languageName } from "./language_code.ts";
 
@@ -134,9 +134,9 @@ export function decodeBinaryHeader(bytes: Uint8Array): HeaderFields {
 }
 
 /** The extFields block of `length` bytes at the reader's position (it ends just past it). */
-function decodeMap(reader: BinaryReader, length: number): ExtFields {
+function decodeMap(reader: BinaryReader, length: number): SmallMap {
   const headerEnd = reader.narrow(length);
-  const fields = new ExtFields();
+  const fields = new SmallMap();
   while (!reader.atEnd()) {
     if (fields.size >= extFieldCountMax) throw new ProtocolError("too many extFields");
     const key = reader.string(reader.uint16());

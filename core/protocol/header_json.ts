@@ -11,7 +11,7 @@
 import { ProtocolError } from "../common/errors.ts";
 import { extFieldCountMax } from "../config/limits.ts";
 import { SerializeType, type RemotingCommand } from "./command.ts";
-import { ExtFields } from "./ext_fields.ts";
+import { SmallMap } from "../common/small_map.ts";
 import { parseLenientJson, type JsonValue } from "./fastjson.ts";
 import { isLanguageName } from "./language_code.ts";
 
@@ -78,14 +78,14 @@ function int32Field(obj: Record<string, JsonValue>, key: string): number {
   return num;
 }
 
-function extFieldsOf(value: JsonValue | undefined): ExtFields | null {
+function extFieldsOf(value: JsonValue | undefined): SmallMap | null {
   if (value === undefined || value === null) return null;
   if (typeof value !== "object" || Array.isArray(value)) {
     throw new ProtocolError("extFields is not an object");
   }
   const entries = Object.entries(value);
   if (entries.length > extFieldCountMax) throw new ProtocolError("too many extFields");
-  const fields = new ExtFields();
+  const fields = new SmallMap();
   for (const [key, item] of entries) {
     if (item === null) continue;
     if (typeof item === "object") throw new ProtocolError(`extFields.${key} is not a scalar`);

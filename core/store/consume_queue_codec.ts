@@ -8,7 +8,8 @@
 // | 12     | 8    | tagsCode (tag hash; delivery time for SCHEDULE_TOPIC_XXXX) |
 
 import { assert } from "../common/assert.ts";
-import { getInt64, setInt64 } from "../common/int64.ts";
+import { readInt32 } from "../common/int32.ts";
+import { readInt64, setInt64 } from "../common/int64.ts";
 
 export const CQ_STORE_UNIT_SIZE = 20;
 assert(CQ_STORE_UNIT_SIZE === 8 + 4 + 8, "a consume queue unit is 20 bytes");
@@ -22,10 +23,10 @@ export interface ConsumeQueueUnit {
 /** Reads the unit at `pos`; undefined for a unit that was never written or is invalid. */
 export function decodeUnit(bytes: Uint8Array, pos: number): ConsumeQueueUnit | undefined {
   if (pos + CQ_STORE_UNIT_SIZE > bytes.length) return undefined;
-  const view = new DataView(bytes.buffer, bytes.byteOffset + pos, CQ_STORE_UNIT_SIZE);
-  const physical = getInt64(view, 0);
-  const size = view.getInt32(8);
-  const tags = getInt64(view, 12);
+  // Read by hand: a pull decodes a unit per message, and a view would be an allocation each.
+  const physical = readInt64(bytes, pos);
+  const size = readInt32(bytes, pos + 8);
+  const tags = readInt64(bytes, pos + 12);
   // RocketMQ's recovery accepts units with offset >= 0 and size > 0 and stops at the first other.
   if (physical === undefined || physical < 0 || size <= 0 || tags === undefined) return undefined;
   return { physicalOffset: physical, size, tagsCode: tags };

@@ -12,10 +12,8 @@ import {
   MESSAGE_MAGIC_CODE_V2,
   recordOverheadBytesV1,
 } from "../common/record_codec.ts";
-import { shortAscii } from "../common/short_ascii.ts";
+import { asciiOrUtf8 } from "../common/short_ascii.ts";
 import type { DispatchSource } from "./dispatch.ts";
-
-const utf8 = new TextDecoder("utf-8");
 
 /** Host field sizes: IPv4 4 + port 4, IPv6 16 + port 4. */
 const hostV4Bytes = 8;
@@ -84,15 +82,13 @@ export function readDispatchSource(
   ) {
     return false;
   }
-  out.topic =
-    shortAscii(bytes, topicAt, propertiesLengthAt) ??
-    utf8.decode(bytes.subarray(topicAt, propertiesLengthAt));
+  out.topic = asciiOrUtf8(bytes, topicAt, propertiesLengthAt);
   out.queueId = view.getInt32(pos + 12);
   out.queueOffset = queueOffset;
   out.position = basePosition + pos;
   out.totalSize = totalSize;
   out.storeTimestamp = storeTimestamp;
   out.sysFlag = sysFlag;
-  out.properties = propertiesLength === 0 ? "" : utf8.decode(bytes.subarray(propertiesAt, end));
+  out.properties = propertiesLength === 0 ? "" : asciiOrUtf8(bytes, propertiesAt, end);
   return true;
 }

@@ -5,7 +5,7 @@
 import { MessageConst, parseMessageProperties, type HostAddress } from "../../common/message.ts";
 import { createResponse, isOneway, type RemotingCommand } from "../../protocol/command.ts";
 import { decodeBatchBody } from "../../protocol/batch_body.ts";
-import { ExtFields } from "../../protocol/ext_fields.ts";
+import { SmallMap } from "../../common/small_map.ts";
 import {
   decodeSendMessageRequest,
   type SendMessageRequestHeader,
@@ -238,7 +238,7 @@ async function send(
       ? sentProperties.get(MessageConst.PROPERTY_UNIQ_CLIENT_MESSAGE_ID_KEYIDX)
       : undefined;
   // Member order as RocketMQ 4.9.7 writes it (its HashMap order), so answers match captures.
-  const extFields = new ExtFields();
+  const extFields = new SmallMap();
   extFields.append("queueId", String(resolved.queueId));
   extFields.append("TRACE_ON", ctx.config.traceOn ? "true" : "false");
   extFields.append("MSG_REGION", ctx.config.regionId);

@@ -4,7 +4,7 @@
 
 import { ProtocolError } from "../../common/errors.ts";
 import type { RemotingCommand } from "../command.ts";
-import { ExtFields } from "../ext_fields.ts";
+import { SmallMap } from "../../common/small_map.ts";
 import {
   optionalBool,
   optionalInt,
@@ -76,8 +76,8 @@ export function decodeSendMessageRequest(cmd: RemotingCommand): SendMessageReque
 }
 
 /** The V2 extFields of a send (what our client and the Java client put on the wire). */
-export function encodeSendMessageRequestV2(h: SendMessageRequestHeader): ExtFields {
-  const out = new ExtFields();
+export function encodeSendMessageRequestV2(h: SendMessageRequestHeader): SmallMap {
+  const out = new SmallMap();
   const put = (name: Key, value: string | number | boolean | undefined) => {
     if (value !== undefined) out.append(v2Keys[name], String(value)); // names are distinct
   };

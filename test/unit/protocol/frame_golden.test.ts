@@ -71,7 +71,7 @@ describe("protocol: frame: golden bytes", () => {
         ["properties", "UNIQ_KEY\u00017F0000011A2B18B4AAC20000000000AB\u0002TAGS\u0001A\u0002"],
       ]),
     };
-    // Fields compare as their entries in order (a decode builds ExtFields, not a Map).
+    // Fields compare as their entries in order (a decode builds SmallMap, not a Map).
     const roundTrip = (c: typeof cmd) => {
       const decoded = decodeFrameContent(encodeFrame(c).subarray(4));
       return { ...decoded, extFields: [...decoded.extFields!] };

@@ -1,23 +1,25 @@
-// A command's extFields: names to string values in insertion order (the order a decode found
-// and an encode writes), behind Map's interface, kept in two arrays.
+// A small map of strings to strings in insertion order, behind Map's interface, kept in two
+// arrays: a command's extFields (the order a decode found and an encode writes) and a
+// message's properties.
 //
 // Why not a Map: every request and every response carries one, built on one side and decoded
-// on the other, and a JSC Map is heavy for a dozen entries. Bytes allocated per construction
-// (RSS growth with BUN_JSC_useGC=0, 200,000 of each): a Map of 5 or 13 string entries ~1,180,
-// this class with 13 ~250. A send's round trip built four of them on the client and the broker.
+// on the other, and a broker parses every message's properties; a JSC Map is heavy for a dozen
+// entries. Bytes allocated per construction (RSS growth with BUN_JSC_useGC=0, 200,000 of each):
+// a Map of 5 or 13 string entries ~1,180, this class with 13 ~410. A send's round trip built
+// four of them on the client and the broker.
 //
 // Lookups scan the names: a header holds a dozen, most of them interned by the decoder (equal
 // strings are then one pointer compare), and decoders cap them at extFieldCountMax.
 
-export class ExtFields implements Map<string, string> {
+export class SmallMap implements Map<string, string> {
   private readonly names: string[] = [];
   private readonly texts: string[] = [];
 
   /** Fields from a plain object or pairs, in their order; undefined values are left out. */
   static of(
     fields: Record<string, string | number | boolean | undefined> | Iterable<[string, string]>,
-  ): ExtFields {
-    const out = new ExtFields();
+  ): SmallMap {
+    const out = new SmallMap();
     if (Symbol.iterator in fields) {
       for (const [name, text] of fields as Iterable<[string, string]>) out.set(name, text);
       return out;
@@ -116,7 +118,7 @@ export class ExtFields implements Map<string, string> {
   }
 
   get [Symbol.toStringTag](): string {
-    return "ExtFields";
+    return "SmallMap";
   }
 
   private *pairs(): Generator<[string, string]> {

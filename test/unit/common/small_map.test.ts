@@ -1,15 +1,15 @@
-// ExtFields behaves as a Map of strings in insertion order: the same answers as a Map for the
+// SmallMap behaves as a Map of strings in insertion order: the same answers as a Map for the
 // same operations (seeded), and what JSON writing and spreading see.
 
 import { describe, expect, test } from "bun:test";
 import { Prng } from "../../../core/common/prng.ts";
-import { ExtFields } from "../../../core/protocol/ext_fields.ts";
+import { SmallMap } from "../../../core/common/small_map.ts";
 import { writeJson } from "../../../core/protocol/fastjson.ts";
 
-describe("protocol: ext fields", () => {
-  test("protocol: ext fields: agrees with a Map under random operations (seeded)", () => {
+describe("common: small map", () => {
+  test("common: small map: agrees with a Map under random operations (seeded)", () => {
     const prng = new Prng(5);
-    const fields = new ExtFields();
+    const fields = new SmallMap();
     const model = new Map<string, string>();
     const names = ["topic", "queueId", "a", "b", "msgId", "queueOffset", "x"];
     for (let step = 0; step < 5_000; step++) {
@@ -38,8 +38,8 @@ describe("protocol: ext fields", () => {
     expect(seen).toEqual([...model]);
   });
 
-  test("protocol: ext fields: built from an object in its order, undefined values left out", () => {
-    const fields = ExtFields.of({ topic: "T", queueId: 3, unitMode: false, skipped: undefined });
+  test("common: small map: built from an object in its order, undefined values left out", () => {
+    const fields = SmallMap.of({ topic: "T", queueId: 3, unitMode: false, skipped: undefined });
     expect([...fields]).toEqual([
       ["topic", "T"],
       ["queueId", "3"],
@@ -51,8 +51,8 @@ describe("protocol: ext fields", () => {
     expect(new Map(fields)).toEqual(new Map([...fields]));
   });
 
-  test("protocol: ext fields: JSON writes them as an object, as it writes a Map", () => {
-    const fields = ExtFields.of({ b: "2", a: "1" });
+  test("common: small map: JSON writes them as an object, as it writes a Map", () => {
+    const fields = SmallMap.of({ b: "2", a: "1" });
     const options = { quoteNumericKeys: true };
     expect(writeJson(fields, options)).toBe('{"b":"2","a":"1"}');
     expect(writeJson(fields, options)).toBe(writeJson(new Map([...fields]), options));
