@@ -42,10 +42,9 @@ export interface ChannelEvents {
   onClose(channel: Channel, reason: string): void;
 }
 
-interface PendingRequest {
+/** Promise.withResolvers' object, with what a timeout's message says. */
+interface PendingRequest extends PromiseWithResolvers<RemotingCommand> {
   opaque: number;
-  resolve(response: RemotingCommand): void;
-  reject(error: Error): void;
   code: number;
   timeoutMs: number;
 }
@@ -244,7 +243,11 @@ export class Channel {
     return this.queuedBytes + this.outputBytes;
   }
 
-  /** Sends a request and resolves with the matching response (by opaque). */
+  /**
+   * Sends a request and resolves with the matching response (by opaque). The request's opaque
+   * and flag are set here, in place: it is encoded before this returns, so a caller may send one
+   * request object on several channels, but should not expect it unchanged.
+   */
   invoke(request: RemotingCommand, timeoutMs: number): Promise<RemotingCommand> {
     assert(!isResponse(request), "invoke sends requests");
     assert(timeoutMs > 0, "a request needs a positive timeout");
@@ -257,16 +260,23 @@ export class Channel {
       );
     }
     const opaque = this.takeOpaque();
-    const cmd = { ...request, opaque, flag: request.flag & ~FlagBit.ONEWAY };
-    return new Promise<RemotingCommand>((resolve, reject) => {
-      this.pending.add(opaque, { opaque, resolve, reject, code: cmd.code, timeoutMs });
-      this.deadlines.add(opaque, timeoutMs);
-      if (!this.send(cmd)) {
-        this.pending.take(opaque);
-        this.deadlines.settled();
-        reject(new ConnectionError(`could not send code ${cmd.code} to ${this.remoteAddress}`));
-      }
-    });
+    request.opaque = opaque;
+    request.flag &= ~FlagBit.ONEWAY;
+    // One object for the promise, its settlers and the entry (no executor closure per request).
+    const entry = Promise.withResolvers<RemotingCommand>() as PendingRequest;
+    entry.opaque = opaque;
+    entry.code = request.code;
+    entry.timeoutMs = timeoutMs;
+    this.pending.add(opaque, entry);
+    this.deadlines.add(opaque, timeoutMs);
+    if (!this.send(request)) {
+      this.pending.take(opaque);
+      this.deadlines.settled();
+      entry.reject(
+        new ConnectionError(`could not send code ${request.code} to ${this.remoteAddress}`),
+      );
+    }
+    return entry.promise;
   }
 
   /** Sends a request that gets no answer. Returns false if it could not be queued. */

@@ -36,5 +36,8 @@ export async function dispatchRequest(
     }
   }
   if (response === null || isOneway(request)) return;
-  channel.send({ ...response, opaque: request.opaque });
+  // createResponse copies the opaque; a processor's own answer object may lack it.
+  channel.send(
+    response.opaque === request.opaque ? response : { ...response, opaque: request.opaque },
+  );
 }

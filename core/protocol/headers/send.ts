@@ -78,24 +78,26 @@ export function decodeSendMessageRequest(cmd: RemotingCommand): SendMessageReque
 /** The V2 extFields of a send (what our client and the Java client put on the wire). */
 export function encodeSendMessageRequestV2(h: SendMessageRequestHeader): SmallMap {
   const out = new SmallMap();
-  const put = (name: Key, value: string | number | boolean | undefined) => {
-    if (value !== undefined) out.append(v2Keys[name], String(value)); // names are distinct
-  };
-  put("producerGroup", h.producerGroup);
-  put("topic", h.topic);
-  put("defaultTopic", h.defaultTopic);
-  put("defaultTopicQueueNums", h.defaultTopicQueueNums);
-  put("queueId", h.queueId);
-  put("sysFlag", h.sysFlag);
-  put("bornTimestamp", h.bornTimestamp);
-  put("flag", h.flag);
-  put("properties", h.properties);
-  put("reconsumeTimes", h.reconsumeTimes);
-  put("unitMode", h.unitMode);
-  put("maxReconsumeTimes", h.maxReconsumeTimes);
-  put("batch", h.batch);
-  put("brokerName", h.brokerName);
+  putV2(out, "producerGroup", h.producerGroup);
+  putV2(out, "topic", h.topic);
+  putV2(out, "defaultTopic", h.defaultTopic);
+  putV2(out, "defaultTopicQueueNums", h.defaultTopicQueueNums);
+  putV2(out, "queueId", h.queueId);
+  putV2(out, "sysFlag", h.sysFlag);
+  putV2(out, "bornTimestamp", h.bornTimestamp);
+  putV2(out, "flag", h.flag);
+  putV2(out, "properties", h.properties);
+  putV2(out, "reconsumeTimes", h.reconsumeTimes);
+  putV2(out, "unitMode", h.unitMode);
+  putV2(out, "maxReconsumeTimes", h.maxReconsumeTimes);
+  putV2(out, "batch", h.batch);
+  putV2(out, "brokerName", h.brokerName);
   return out;
+}
+
+// A plain function, not a closure per send: one is encoded for every message sent.
+function putV2(out: SmallMap, name: Key, value: string | number | boolean | undefined): void {
+  if (value !== undefined) out.append(v2Keys[name], String(value)); // names are distinct
 }
 
 export interface SendMessageResponseHeader {
