@@ -16,11 +16,28 @@ export function optionalString(cmd: RemotingCommand, key: string): string | unde
 }
 
 function parseInteger(key: string, value: string): number {
+  // Most values are plain digits: checked by hand, without a trim and a regular expression (a
+  // send's header has seven integer fields; this was 4 % of a broker's CPU under load).
+  if (isPlainInteger(value)) {
+    const plain = Number(value);
+    if (Number.isSafeInteger(plain)) return plain;
+  }
   const num = Number(value);
   if (!/^-?\d+$/.test(value.trim()) || !Number.isSafeInteger(num)) {
     throw new ProtocolError(`header field ${key} is not an integer: "${value.slice(0, 40)}"`);
   }
   return num;
+}
+
+/** -?[0-9]+ and nothing else. */
+function isPlainInteger(value: string): boolean {
+  const start = value.charCodeAt(0) === 45 ? 1 : 0; // "-"
+  if (value.length === start) return false;
+  for (let i = start; i < value.length; i++) {
+    const code = value.charCodeAt(i);
+    if (code < 48 || code > 57) return false;
+  }
+  return true;
 }
 
 export function requiredInt(cmd: RemotingCommand, key: string): number {
