@@ -30,6 +30,8 @@
 import { assert } from "./assert.ts";
 import { crc32Masked } from "./checksum.ts";
 import { asciiOrUtf8 } from "./short_ascii.ts";
+import { BoundedMemo } from "./bounded_memo.ts";
+import { readInt32 } from "./int32.ts";
 import { getInt64, setInt64 } from "./int64.ts";
 import { MessageSysFlag, type HostAddress } from "./message.ts";
 
@@ -265,14 +267,22 @@ class FieldReader {
   host(v6: boolean): HostAddress {
     const length = v6 ? 16 : 4;
     const at = this.take(length);
-    const ip = this.failed
-      ? new Uint8Array(length)
-      : this.bytes.slice(this.start + at, this.start + at + length);
+    let ip: Uint8Array;
+    if (this.failed) ip = new Uint8Array(length);
+    else if (v6) ip = this.bytes.slice(this.start + at, this.start + at + length);
+    else ip = ipv4Bytes.get(readInt32(this.bytes, this.start + at) >>> 0);
     return { ip, port: this.int32() };
   }
 }
 
 const fieldReader = new FieldReader();
+
+// The few IPv4 addresses records carry (a broker's and its producers'), each as one shared
+// array: a consumer decodes two per message, and a slice each cost as much as the body's copy.
+// Shared, so never written to (nothing writes a decoded address).
+const ipv4Bytes = new BoundedMemo(4096, (address: number) =>
+  Uint8Array.of(address >>> 24, (address >>> 16) & 0xff, (address >>> 8) & 0xff, address & 0xff),
+);
 
 /** What a writer provides; queueOffset, physicalOffset and storeTimestamp are set at append. */
 export interface RecordFields {
