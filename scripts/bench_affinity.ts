@@ -5,6 +5,9 @@
 // were a draw. Each cell now runs with the client on CPU 0 and its server on CPU 1 (every
 // thread, with taskset): the placement of a client and a server on different machines, and
 // the one the end-to-end issue's reference figures (echo p50 ~68 us) were taken in.
+// W3 (a producer and a consumer in this process) is placed the same way, for the same reason:
+// left to the scheduler the two busy processes shared a CPU now and then. rmq W3 alone, 6 runs
+// each way, interleaved: half-rate p99 3.3-8.9 ms (median 3.3) placed, 3.8-4.8 (median 4.7) not.
 
 import { spawnSync } from "bun";
 import { cpus } from "node:os";

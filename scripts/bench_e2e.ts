@@ -11,6 +11,8 @@
 //    bounded), then produce-to-consume latency at half that rate (a send timestamp in the body).
 //    Where nats-server is installed, a floor runs at rmq's half rate: core NATS publish and
 //    subscribe, no store, no acknowledgement (what this process and the loopback leave).
+// W2 cells and W3 rigs run with this process on CPU 0 and the server on CPU 1 (bench_affinity.ts).
+// This process runs with the servers' runtime settings (bench_runtime.ts).
 // rmq and the echo run W1/W2 twice: with our client (Producer, binary header) and as the Java
 // client sends (SEND_MESSAGE_V2, JSON header). Every server binds 127.0.0.1 on a free port, keeps
 // its files in a temp dir under os.tmpdir() (deleted at the end) and is stopped by this script.
@@ -20,6 +22,7 @@
 // a script that execs `bun --cpu-prof cli/main.ts "$@"` to profile the broker under this load.
 // Servers and clients: scripts/bench_e2e_systems.ts.
 
+import "./bench_runtime.ts"; // first: it may restart this process with the server runtime
 import { mkdtempSync, rmSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -470,7 +473,10 @@ async function withRig(
   let rig: E2eRig | undefined;
   try {
     rig = await make();
-    await runW3(system, server.pid, rig, halfRate);
+    const ready = rig;
+    // Placed as W2's cells are (bench_affinity.ts): a client and its server on two machines.
+    const run = await onSeparateCpus(server.pid, () => runW3(system, server.pid, ready, halfRate));
+    if (!run.pinned) results.w3Pinned = false;
   } catch (error) {
     w3.set(system, { ...w3.get(system), error: messageOf(error) });
     progress(`W3 ${system}: failed: ${messageOf(error)}`);

@@ -80,6 +80,8 @@ export const results = {
   rmqStartMs: [] as number[],
   /** Every W2 cell ran with client and server on CPUs of their own (bench_affinity.ts). */
   w2Pinned: false,
+  /** Every W3 rig ran with this process on CPU 0 and its server on CPU 1 (until one did not). */
+  w3Pinned: true,
 };
 const { w1, w2, w3, servers: serverRows, rmqStartMs } = results;
 
@@ -238,6 +240,11 @@ function reportW3(p: ReportParams): void {
     `\nW3 end to end, ${bodyText(p.w3BodyBytes)} bodies, 1 producer + 1 consumer: peak for ` +
       `${p.w3PeakMs} ms (producer pauses at ${int(p.w3LagCountMax)} unconsumed), then half of` +
       ` the peak consume rate for ${p.w3HalfMs} ms; latency = consumed - sent, ms`,
+  );
+  console.log(
+    results.w3Pinned
+      ? "  this process (producer and consumer) on CPU 0, the server on CPU 1 (taskset), as in W2"
+      : "  placement left to the scheduler (taskset missing or refused)",
   );
   const rows = ["rmq", "JetStream", "Redis", w3Floor].map((system) => {
     const r = w3.get(system) ?? {};

@@ -33,6 +33,7 @@ import {
   type RemotingCommand,
 } from "../core/protocol/index.ts";
 import { ProcessorTable, RemotingClient, RemotingServer } from "../core/remoting/index.ts";
+import { serverChildEnv } from "./bench_runtime.ts";
 
 export const rmqBinary = process.env.RMQ_BINARY ?? resolve(import.meta.dir, "..", "dist", "rmq");
 const readyTimeoutMs = 15_000;
@@ -114,7 +115,8 @@ async function spawnServer(
     stdin: "ignore",
     stdout: "pipe",
     stderr: "pipe",
-    env: { ...process.env, NO_COLOR: "1" },
+    // The user's environment, not the bench's runtime settings: each server applies its own.
+    env: { ...serverChildEnv(), NO_COLOR: "1" },
   });
   let seen = "";
   let tail = "";
@@ -598,4 +600,5 @@ export async function redisE2e(url: string, key: string, stampBytes: number): Pr
   };
 }
 
+// The echo child has the server runtime too: importing bench_runtime.ts restarted it with it.
 if (import.meta.main && process.argv[2] === "--echo-child") runEchoChild();
