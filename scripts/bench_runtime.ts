@@ -19,7 +19,9 @@ import { restartWithServerRuntime, serverRuntimeEnv } from "../core/common/index
 /** Set on the restart; names the settings it added, so children can be given the user's own. */
 const addedMarker = "RMQ_BENCH_RUNTIME_ADDED";
 
-if (process.env.MIMALLOC_PURGE_DELAY === undefined) {
+// Once per process: after the restart the marker is there (whether it restarts at all is
+// restartWithServerRuntime's call, not restated here).
+if (process.env[addedMarker] === undefined) {
   process.env[addedMarker] = Object.keys(serverRuntimeEnv)
     .filter((name) => process.env[name] === undefined)
     .join(",");
