@@ -2,6 +2,7 @@
 // required fields missing or malformed are a ProtocolError, which a server answers with
 // SYSTEM_ERROR instead of crashing.
 
+import { assert } from "../common/assert.ts";
 import { ProtocolError } from "../common/errors.ts";
 import { field, type RemotingCommand } from "./command.ts";
 
@@ -53,4 +54,46 @@ export function optionalInt(cmd: RemotingCommand, key: string): number | undefin
 export function optionalBool(cmd: RemotingCommand, key: string): boolean | undefined {
   const value = field(cmd, key);
   return value === undefined ? undefined : value.toLowerCase() === "true";
+}
+
+/** One field of a header read by readHeaderFields: its key on the wire and its type. */
+export interface HeaderFieldSpec {
+  readonly key: string;
+  readonly kind: "string" | "int" | "bool";
+  /** Missing (or empty) is a ProtocolError rather than undefined. */
+  readonly required: boolean;
+}
+
+export type HeaderFieldValue = string | number | boolean | undefined;
+
+/**
+ * Reads every field of `specs` into `out` (slot i for specs[i]) with the rules of the typed
+ * reads above, in one loop. Why a table: a decoder written as one typed read per field gets
+ * every read and its integer parse inlined into it by the optimizing compiler, and compiling
+ * that took the FTL 80 ms (the pull header, 12 fields) to 200 ms (the send header) of a CPU,
+ * in the middle of the traffic that made the decoder hot; on a broker with one CPU to itself
+ * the requests waited (produce-to-consume p99 13-27 ms in the second that happened). The loop
+ * compiles in ~10 ms and runs as fast.
+ */
+export function readHeaderFields(
+  cmd: RemotingCommand,
+  specs: readonly HeaderFieldSpec[],
+  out: HeaderFieldValue[],
+): HeaderFieldValue[] {
+  assert(out.length >= specs.length, "a slot for every field");
+  for (let i = 0; i < specs.length; i++) {
+    const spec = specs[i]!;
+    const text = field(cmd, spec.key);
+    if (text === undefined) {
+      if (spec.required) throw new ProtocolError(`header field ${spec.key} is required`);
+      out[i] = undefined;
+    } else if (spec.kind === "int") {
+      out[i] = parseInteger(spec.key, text);
+    } else if (spec.kind === "bool") {
+      out[i] = text.toLowerCase() === "true";
+    } else {
+      out[i] = text;
+    }
+  }
+  return out;
 }

@@ -1,7 +1,7 @@
 // PULL_MESSAGE (11) / LITE_PULL_MESSAGE (361) request header and PullSysFlag (spec §3.3).
 
 import type { RemotingCommand } from "../command.ts";
-import { optionalInt, optionalString, requiredInt, requiredString } from "../header_fields.ts";
+import { readHeaderFields, type HeaderFieldSpec, type HeaderFieldValue } from "../header_fields.ts";
 
 export const PullSysFlag = {
   COMMIT_OFFSET: 1,
@@ -26,20 +26,39 @@ export interface PullMessageRequestHeader {
   maxMsgBytes: number | undefined;
 }
 
+// In readHeaderFields' order: the decoder reads slot i for field i.
+const pullFields: readonly HeaderFieldSpec[] = [
+  { key: "consumerGroup", kind: "string", required: true },
+  { key: "topic", kind: "string", required: true },
+  { key: "queueId", kind: "int", required: true },
+  { key: "queueOffset", kind: "int", required: true },
+  { key: "maxMsgNums", kind: "int", required: true },
+  { key: "sysFlag", kind: "int", required: false },
+  { key: "commitOffset", kind: "int", required: false },
+  { key: "suspendTimeoutMillis", kind: "int", required: false },
+  { key: "subscription", kind: "string", required: false },
+  { key: "subVersion", kind: "int", required: false },
+  { key: "expressionType", kind: "string", required: false },
+  { key: "maxMsgBytes", kind: "int", required: false },
+];
+/** Reused by every decode (synchronous, copied out before it returns). */
+const slots: HeaderFieldValue[] = new Array<HeaderFieldValue>(pullFields.length);
+
 export function decodePullMessageRequest(cmd: RemotingCommand): PullMessageRequestHeader {
+  const v = readHeaderFields(cmd, pullFields, slots);
   return {
-    consumerGroup: requiredString(cmd, "consumerGroup"),
-    topic: requiredString(cmd, "topic"),
-    queueId: requiredInt(cmd, "queueId"),
-    queueOffset: requiredInt(cmd, "queueOffset"),
-    maxMsgNums: requiredInt(cmd, "maxMsgNums"),
-    sysFlag: optionalInt(cmd, "sysFlag") ?? 0,
-    commitOffset: optionalInt(cmd, "commitOffset") ?? 0,
-    suspendTimeoutMillis: optionalInt(cmd, "suspendTimeoutMillis") ?? 0,
-    subscription: optionalString(cmd, "subscription"),
-    subVersion: optionalInt(cmd, "subVersion") ?? 0,
-    expressionType: optionalString(cmd, "expressionType") ?? "TAG",
-    maxMsgBytes: optionalInt(cmd, "maxMsgBytes"),
+    consumerGroup: v[0] as string,
+    topic: v[1] as string,
+    queueId: v[2] as number,
+    queueOffset: v[3] as number,
+    maxMsgNums: v[4] as number,
+    sysFlag: (v[5] as number | undefined) ?? 0,
+    commitOffset: (v[6] as number | undefined) ?? 0,
+    suspendTimeoutMillis: (v[7] as number | undefined) ?? 0,
+    subscription: v[8] as string | undefined,
+    subVersion: (v[9] as number | undefined) ?? 0,
+    expressionType: (v[10] as string | undefined) ?? "TAG",
+    maxMsgBytes: v[11] as number | undefined,
   };
 }
 

@@ -6,11 +6,10 @@ import { ProtocolError } from "../../common/errors.ts";
 import type { RemotingCommand } from "../command.ts";
 import { SmallMap } from "../../common/small_map.ts";
 import {
-  optionalBool,
-  optionalInt,
   optionalString,
-  requiredInt,
-  requiredString,
+  readHeaderFields,
+  type HeaderFieldSpec,
+  type HeaderFieldValue,
 } from "../header_fields.ts";
 import { RequestCode } from "../request_code.ts";
 
@@ -51,25 +50,55 @@ const v2Keys = {
 
 type Key = keyof typeof v2Keys;
 
+/** Each field's type and whether it must be there, as RocketMQ's header class declares it. */
+const fieldTypes: { readonly [K in Key]: readonly [HeaderFieldSpec["kind"], boolean] } = {
+  producerGroup: ["string", true],
+  topic: ["string", true],
+  defaultTopic: ["string", false],
+  defaultTopicQueueNums: ["int", false],
+  queueId: ["int", true],
+  sysFlag: ["int", false],
+  bornTimestamp: ["int", true],
+  flag: ["int", false],
+  properties: ["string", false],
+  reconsumeTimes: ["int", false],
+  unitMode: ["bool", false],
+  maxReconsumeTimes: ["int", false],
+  batch: ["bool", false],
+  brokerName: ["string", false],
+};
+/** v2Keys' order: readHeaderFields puts field i in slot i. */
+const fieldNames = Object.keys(v2Keys) as Key[];
+const specsBy = (keyOf: (name: Key) => string): HeaderFieldSpec[] =>
+  fieldNames.map((name) => ({
+    key: keyOf(name),
+    kind: fieldTypes[name][0],
+    required: fieldTypes[name][1],
+  }));
+const v1Fields = specsBy((name) => name);
+const v2Fields = specsBy((name) => v2Keys[name]);
+/** Reused by every decode (synchronous, copied out before it returns). */
+const slots: HeaderFieldValue[] = new Array<HeaderFieldValue>(fieldNames.length);
+
 export function decodeSendMessageRequest(cmd: RemotingCommand): SendMessageRequestHeader {
   const v2 =
     cmd.code === RequestCode.SEND_MESSAGE_V2 || cmd.code === RequestCode.SEND_BATCH_MESSAGE;
-  const k = (name: Key) => (v2 ? v2Keys[name] : name);
+  const v = readHeaderFields(cmd, v2 ? v2Fields : v1Fields, slots);
   const header: SendMessageRequestHeader = {
-    producerGroup: requiredString(cmd, k("producerGroup")),
-    topic: requiredString(cmd, k("topic")),
-    defaultTopic: optionalString(cmd, k("defaultTopic")) ?? "TBW102",
-    defaultTopicQueueNums: optionalInt(cmd, k("defaultTopicQueueNums")) ?? 4,
-    queueId: requiredInt(cmd, k("queueId")),
-    sysFlag: optionalInt(cmd, k("sysFlag")) ?? 0,
-    bornTimestamp: requiredInt(cmd, k("bornTimestamp")),
-    flag: optionalInt(cmd, k("flag")) ?? 0,
-    properties: cmd.extFields?.get(k("properties")) ?? "",
-    reconsumeTimes: optionalInt(cmd, k("reconsumeTimes")) ?? 0,
-    unitMode: optionalBool(cmd, k("unitMode")) ?? false,
-    maxReconsumeTimes: optionalInt(cmd, k("maxReconsumeTimes")),
-    batch: optionalBool(cmd, k("batch")) ?? false,
-    brokerName: optionalString(cmd, k("brokerName")) ?? optionalString(cmd, "bname"),
+    producerGroup: v[0] as string,
+    topic: v[1] as string,
+    defaultTopic: (v[2] as string | undefined) ?? "TBW102",
+    defaultTopicQueueNums: (v[3] as number | undefined) ?? 4,
+    queueId: v[4] as number,
+    sysFlag: (v[5] as number | undefined) ?? 0,
+    bornTimestamp: v[6] as number,
+    flag: (v[7] as number | undefined) ?? 0,
+    properties: (v[8] as string | undefined) ?? "",
+    reconsumeTimes: (v[9] as number | undefined) ?? 0,
+    unitMode: (v[10] as boolean | undefined) ?? false,
+    maxReconsumeTimes: v[11] as number | undefined,
+    batch: (v[12] as boolean | undefined) ?? false,
+    brokerName: (v[13] as string | undefined) ?? optionalString(cmd, "bname"),
   };
   if (header.defaultTopicQueueNums < 0) throw new ProtocolError("defaultTopicQueueNums < 0");
   return header;
