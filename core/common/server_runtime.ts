@@ -15,8 +15,20 @@
 //    under a 1024-in-flight producer; with memory kept (1.) that became the broker's resident
 //    size for good. Sized for 1 GiB the collector runs sooner: 166-174 MB, throughput within
 //    the noise. The heap is not capped: the broker's data lives in the store's files.
+// 3. BUN_JSC_useParallelMarkingConstraintSolver=0: the collector's constraint solving in its
+//    pause runs on this thread alone instead of handing parts to helper threads. With the
+//    broker on one CPU (W3 of scripts/bench_e2e.ts places it so) the helpers only queued
+//    behind the thread that waited for them: over one W3 run (4 s at peak, 5 s at ~24,000
+//    msgs/s) the broker's summed pauses fell from 193-199 ms to 141-167 ms, its 90th
+//    percentile pause from 2.6-3.8 ms to 1.7-2.1 ms (BUN_JSC_logGC=1, 3 interleaved runs).
+// 4. BUN_JSC_largeHeapSize=32 MiB: the heap size below which the collector does not grow its
+//    allowance (Bun's default is 8 MiB). A process whose live heap is small (the name server,
+//    an idle broker, a busy client) otherwise collected every 7-8 MB allocated, with a full
+//    collection every 8th time: the benchmark's client in one W3 run paused ~300 times (~35
+//    full) for ~480 ms in all, and ~120 times (3 full) for ~175 ms with this (4 runs each).
+//    The broker's heap under load is larger than this and is sized as before (2.).
 //
-// Both are read once, when the runtime starts, so the process starts again: execve of
+// All are read once, when the runtime starts, so the process starts again: execve of
 // /proc/self/exe with the same argv and the settings added to the environment. The PID, the
 // open standard streams and the arguments stay; a signal sent to the PID reaches the new
 // image. The cost is a second start of the runtime, ~25 ms with the bytecode build. A value the
@@ -30,6 +42,8 @@ import { readFileSync } from "node:fs";
 export const serverRuntimeEnv: Readonly<Record<string, string>> = {
   MIMALLOC_PURGE_DELAY: "-1", // mimalloc's "never purge"
   BUN_JSC_forceRAMSize: String(1024 * 1024 * 1024),
+  BUN_JSC_useParallelMarkingConstraintSolver: "0",
+  BUN_JSC_largeHeapSize: String(32 * 1024 * 1024),
 };
 
 /**

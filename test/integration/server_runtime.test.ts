@@ -1,19 +1,19 @@
 // `rmq broker` and `rmq namesrv` restart once, in place, with their runtime settings
-// (core/common/server_runtime.ts): same PID, same arguments, MIMALLOC_PURGE_DELAY=-1 and
-// BUN_JSC_forceRAMSize in the environment; a value the user set is kept.
+// (core/common/server_runtime.ts): same PID, same arguments, MIMALLOC_PURGE_DELAY=-1 and the
+// JavaScriptCore heap settings in the environment; a value the user set is kept.
 
 import { describe, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { serverRuntimeEnv } from "../../core/common/server_runtime.ts";
 import { requireBinary, rmqBinary } from "../harness/rmq_process.ts";
 
 /** Runs rmq with this process's environment minus the server settings, plus `env`. */
 function spawnRmq(args: string[], env: Record<string, string> = {}) {
   requireBinary();
   const base: Record<string, string | undefined> = { ...process.env, NO_COLOR: "1" };
-  delete base.MIMALLOC_PURGE_DELAY;
-  delete base.BUN_JSC_forceRAMSize;
+  for (const name of Object.keys(serverRuntimeEnv)) delete base[name];
   return Bun.spawn([rmqBinary, ...args], {
     stdin: "ignore",
     stdout: "pipe",
@@ -52,6 +52,8 @@ describe("server runtime", () => {
       const environ = nulSeparated(`/proc/${broker.pid}/environ`);
       expect(environ).toContain("MIMALLOC_PURGE_DELAY=-1");
       expect(environ).toContain(`BUN_JSC_forceRAMSize=${2 ** 30}`);
+      expect(environ).toContain("BUN_JSC_useParallelMarkingConstraintSolver=0");
+      expect(environ).toContain(`BUN_JSC_largeHeapSize=${32 * 2 ** 20}`);
       expect(nulSeparated(`/proc/${broker.pid}/cmdline`).slice(1)).toEqual(args);
     } finally {
       broker.kill("SIGKILL");
