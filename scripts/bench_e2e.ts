@@ -3,7 +3,7 @@
 // ceiling) and, where installed, nats-server JetStream and redis-server Streams as references,
 // with the targets of the end-to-end issue.
 //
-//   npx bun scripts/bench_e2e.ts [--quick]
+//   npx bun scripts/bench_e2e.ts [--quick] [--gc] [--w3-only [--runs N]]
 //
 // W1 produce throughput: one producer, up to 1024 sends in flight, 128 B and 1 KiB bodies.
 // W2 send latency: one send at a time, 1 KiB bodies; rmq with ASYNC_FLUSH and SYNC_FLUSH.
@@ -21,6 +21,10 @@
 // The broker is dist/rmq (`npm run build`) unless $RMQ_BINARY names another executable, such as
 // a script that execs `bun --cpu-prof cli/main.ts "$@"` to profile the broker under this load.
 // Servers and clients: scripts/bench_e2e_systems.ts.
+// --gc: the rmq broker logs its garbage collections (BUN_JSC_logGC=1) and W3 prints those of
+//    its measured half rate: count, pauses, heap allocated per message (scripts/bench_gc_log.ts).
+// --w3-only: only rmq's W3, N times (--runs, default 1), each on a broker of its own; no report.
+//    For working on the W3 tail: with --gc, a run shows whether the broker's pauses carry it.
 
 import "./bench_runtime.ts"; // first: it may restart this process with the server runtime
 import { mkdtempSync, rmSync } from "node:fs";
@@ -28,6 +32,7 @@ import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { KiB } from "../core/common/index.ts";
 import { onSeparateCpus } from "./bench_affinity.ts";
+import { GcLog, type GcSummary } from "./bench_gc_log.ts";
 import {
   binary,
   bodyText,
@@ -73,6 +78,13 @@ import {
 // Parameters
 
 const quick = process.argv.includes("--quick");
+const gcLogged = process.argv.includes("--gc");
+const w3Only = process.argv.includes("--w3-only");
+const runsAt = process.argv.indexOf("--runs");
+const w3OnlyRunCount = runsAt > 0 ? Number(process.argv[runsAt + 1]) : 1;
+if (!Number.isInteger(w3OnlyRunCount) || w3OnlyRunCount < 1) {
+  throw new Error(`--runs wants a whole number of runs, 1 or more: ${process.argv[runsAt + 1]}`);
+}
 const bodySizesBytes = [128, 1 * KiB];
 const inFlightCountMax = 1024;
 /** W1 and W2 run in rounds; each round visits every system, so drift hits all alike. */
@@ -319,7 +331,13 @@ const peakPhase = 1;
 const halfPhase = 2;
 const warmPhase = 3;
 
-async function runW3(system: string, pid: number, rig: E2eRig, halfRate?: number): Promise<void> {
+async function runW3(
+  system: string,
+  pid: number,
+  rig: E2eRig,
+  halfRate?: number,
+  gcLog?: GcLog,
+): Promise<void> {
   const result: W3Result = {};
   w3.set(system, result);
   const template = bodyOf(w3BodyBytes);
@@ -409,6 +427,7 @@ async function runW3(system: string, pid: number, rig: E2eRig, halfRate?: number
   const cpu = cpuPercent(pid);
   halfStartMs = performance.now();
   const half = await paced(send, result.halfRatePerSecond, w3HalfMs);
+  const halfGc = gcLog?.summary(halfStartMs, performance.now());
   result.halfCpu = cpu();
   result.halfTickLateP99Ms = half.tickLateP99Ms;
   result.drained &&= await waitUntil(() => consumed >= sent, w3DrainMsMax);
@@ -426,7 +445,18 @@ async function runW3(system: string, pid: number, rig: E2eRig, halfRate?: number
     `W3 ${system}: peak ${int(result.peakConsumedPerSecond!)} msgs/s; at ` +
       `${int(result.halfRatePerSecond)} msgs/s p50 ${ms(result.halfLatency.p50)} ms, ` +
       `p99 ${ms(result.halfLatency.p99)} ms (p99 per second sent: ` +
-      `${result.halfSecondP99Ms.map((v) => ms(v)).join(", ")})`,
+      `${result.halfSecondP99Ms.map((v) => ms(v)).join(", ")})` +
+      (halfGc ? `\n    ${gcLine(halfGc, consumedByPhase[halfPhase]!)}` : ""),
+  );
+}
+
+/** The server's collections at half rate, for the W3 progress line. */
+function gcLine(gc: GcSummary, messageCount: number): string {
+  return (
+    `server GC at half rate: ${gc.edenCount} eden, ${gc.fullCount} full; ${gc.pauseCount} ` +
+    `pauses, ${ms(gc.pauseMsSum)} ms in all (p50 ${ms(gc.pauseMsP50)}, p90 ` +
+    `${ms(gc.pauseMsP90)}, max ${ms(gc.pauseMsMax)}); heap allocated ` +
+    `${int(gc.allocatedBytes / Math.max(1, messageCount))} B per message`
   );
 }
 
@@ -489,6 +519,7 @@ async function withRig(
   server: ServerProcess | undefined,
   make: () => E2eRig | Promise<E2eRig>,
   halfRate?: number,
+  gcLog?: GcLog,
 ): Promise<void> {
   if (!server) return;
   let rig: E2eRig | undefined;
@@ -496,7 +527,9 @@ async function withRig(
     rig = await make();
     const ready = rig;
     // Placed as W2's cells are (bench_affinity.ts): a client and its server on two machines.
-    const run = await onSeparateCpus(server.pid, () => runW3(system, server.pid, ready, halfRate));
+    const run = await onSeparateCpus(server.pid, () =>
+      runW3(system, server.pid, ready, halfRate, gcLog),
+    );
     if (!run.pinned) results.w3Pinned = false;
   } catch (error) {
     w3.set(system, { ...w3.get(system), error: messageOf(error) });
@@ -519,8 +552,9 @@ async function benchStarts(root: string): Promise<void> {
 async function benchAll(root: string): Promise<void> {
   await benchStarts(root);
   const echo = await startServer("echo", startEcho);
+  const rmqGc = gcLogged ? new GcLog() : undefined;
   const rmq = await startServer("rmq ASYNC_FLUSH", () =>
-    startRmq(join(root, "rmq-async"), "ASYNC_FLUSH"),
+    startRmq(join(root, "rmq-async"), "ASYNC_FLUSH", rmqGc),
   );
   const sync = await startServer("rmq SYNC_FLUSH", () =>
     startRmq(join(root, "rmq-sync"), "SYNC_FLUSH"),
@@ -563,7 +597,8 @@ async function benchAll(root: string): Promise<void> {
   }
   await stopServer(echo);
   await stopServer(sync);
-  await withRig("rmq", rmq, () => rmqE2e(rmq!.namesrvAddr, "BenchE2e", stampBytes));
+  const rmqRig = () => rmqE2e(rmq!.namesrvAddr, "BenchE2e", stampBytes);
+  await withRig("rmq", rmq, rmqRig, undefined, rmqGc);
   await stopServer(rmq);
   await withRig("JetStream", nats, () => natsE2e(nats!.url, "E2E", stampBytes));
   // The floor at rmq's half rate: what this process and the loopback leave of a W3 tail.
@@ -576,21 +611,38 @@ async function benchAll(root: string): Promise<void> {
   await stopServer(redis);
 }
 
+/** --w3-only: rmq's W3 alone, `w3OnlyRunCount` times, each on a fresh broker. */
+async function benchW3Only(root: string): Promise<void> {
+  for (let run = 0; run < w3OnlyRunCount; run++) {
+    const gcLog = gcLogged ? new GcLog() : undefined;
+    const rmq = await startServer("rmq ASYNC_FLUSH", () =>
+      startRmq(join(root, `rmq-w3-${run}`), "ASYNC_FLUSH", gcLog),
+    );
+    const rig = () => rmqE2e(rmq!.namesrvAddr, "BenchE2e", stampBytes);
+    await withRig("rmq", rmq, rig, undefined, gcLog);
+    await stopServer(rmq);
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
   const root = mkdtempSync(join(tmpdir(), "rmq-bench-e2e-"));
   const cpu = cpus()[0]?.model ?? "unknown cpu";
+  const flags = process.argv.slice(2).join(" ");
   console.log(
-    `rmq end-to-end benchmark${quick ? " (--quick)" : ""}: bun ${Bun.version}, ` +
+    `rmq end-to-end benchmark${flags ? ` (${flags})` : ""}: bun ${Bun.version}, ` +
       `${process.platform} ${process.arch}, ${cpus().length} x ${cpu}\n` +
       `  broker ${rmqBinary}; dir ${root}; everything on 127.0.0.1\n` +
       "  durability: rmq ASYNC_FLUSH (and SYNC_FLUSH in W2), JetStream file store (fsync every" +
       " 2 min, its default), Redis appendonly yes (appendfsync everysec)",
   );
   try {
-    await benchAll(root);
-    report(reportParams);
+    if (w3Only) await benchW3Only(root);
+    else {
+      await benchAll(root);
+      report(reportParams);
+    }
   } finally {
     for (const { server } of [...running]) await stopServer(server);
     rmSync(root, { recursive: true, force: true });

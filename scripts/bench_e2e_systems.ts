@@ -34,6 +34,7 @@ import {
 } from "../core/protocol/index.ts";
 import { ProcessorTable, RemotingClient, RemotingServer } from "../core/remoting/index.ts";
 import { serverChildEnv } from "./bench_runtime.ts";
+import type { GcLog } from "./bench_gc_log.ts";
 
 export const rmqBinary = process.env.RMQ_BINARY ?? resolve(import.meta.dir, "..", "dist", "rmq");
 const readyTimeoutMs = 15_000;
@@ -109,6 +110,7 @@ async function spawnServer(
   cmd: string[],
   ready: RegExp,
   stopSignal: NodeJS.Signals = "SIGTERM",
+  gcLog?: GcLog,
 ): Promise<ServerProcess> {
   const startMs0 = performance.now();
   const proc = Bun.spawn(cmd, {
@@ -116,7 +118,7 @@ async function spawnServer(
     stdout: "pipe",
     stderr: "pipe",
     // The user's environment, not the bench's runtime settings: each server applies its own.
-    env: { ...serverChildEnv(), NO_COLOR: "1" },
+    env: { ...serverChildEnv(), NO_COLOR: "1", ...(gcLog ? { BUN_JSC_logGC: "1" } : {}) },
   });
   let seen = "";
   let tail = "";
@@ -137,12 +139,16 @@ async function spawnServer(
     warnLines += text.match(/\b(WARN|ERROR|# WARNING)\b/g)?.length ?? 0;
     tail = (tail + text).slice(-4000);
   };
-  const collect = async (stream: ReadableStream<Uint8Array>) => {
+  const collect = async (stream: ReadableStream<Uint8Array>, log?: GcLog) => {
     const decoder = new TextDecoder();
-    for await (const chunk of stream) onText(decoder.decode(chunk, { stream: true }));
+    for await (const chunk of stream) {
+      const text = decoder.decode(chunk, { stream: true });
+      log?.feed(text, performance.now());
+      onText(text);
+    }
   };
   void collect(proc.stdout);
-  void collect(proc.stderr);
+  void collect(proc.stderr, gcLog);
   let timer: ReturnType<typeof setTimeout> | undefined;
   const failed = new Promise<never>((_, reject) => {
     const late = () => reject(new Error(`no ready line in ${readyTimeoutMs} ms`));
@@ -181,10 +187,14 @@ export interface RmqServer extends ServerProcess {
   namesrvAddr: string;
 }
 
-/** `rmq broker` with its embedded name server, a store under `dir`; SYNC_FLUSH through -c. */
+/**
+ * `rmq broker` with its embedded name server, a store under `dir`; SYNC_FLUSH through -c. With
+ * `gcLog`, the broker logs its collections (BUN_JSC_logGC=1) and they are read into it.
+ */
 export async function startRmq(
   dir: string,
   flushDiskType: "ASYNC_FLUSH" | "SYNC_FLUSH",
+  gcLog?: GcLog,
 ): Promise<RmqServer> {
   if (!existsSync(rmqBinary)) throw new Error(`${rmqBinary} is missing: run "npm run build"`);
   mkdirSync(dir, { recursive: true });
@@ -196,7 +206,8 @@ export async function startRmq(
     args.push("-c", conf);
   }
   const ready = /rmq broker ready address=(\S+) namesrv=(\S+)/;
-  const server = await spawnServer(`rmq ${flushDiskType}`, [rmqBinary, ...args], ready);
+  const label = `rmq ${flushDiskType}`;
+  const server = await spawnServer(label, [rmqBinary, ...args], ready, "SIGTERM", gcLog);
   return { ...server, brokerAddr: server.match[1]!, namesrvAddr: server.match[2]! };
 }
 
