@@ -1,35 +1,58 @@
 // Tag subscriptions (spec §3.5, §4.5): "*" or "" takes everything; "TagA || TagB" takes the
 // listed tags, matched on the broker by String.hashCode (clients re-check the tag string).
 
+import { BoundedMemo } from "../common/bounded_memo.ts";
 import { javaStringHashCode } from "../common/checksum.ts";
+import type { SubscriptionData } from "../protocol/heartbeat.ts";
 
 export interface TagFilter {
-  subString: string;
-  tags: string[];
-  codes: Set<number>;
-  all: boolean;
+  readonly subString: string;
+  readonly tags: readonly string[];
+  readonly codes: ReadonlySet<number>;
+  readonly all: boolean;
+  /** Whether a unit's tag hash code passes, made once: a pull hands it to the store as it is. */
+  readonly accept: (tagsCode: number) => boolean;
 }
 
-export function parseTagExpression(expression: string | undefined): TagFilter {
-  const text = (expression ?? "").trim();
-  if (text === "" || text === "*") return { subString: "*", tags: [], codes: new Set(), all: true };
+/** Bound on the subscription expressions whose parsed filters are kept. */
+const expressionCountMax = 10_000;
+
+const acceptAll = () => true;
+
+function tagFilter(subString: string, tags: string[], codes: Set<number>, all: boolean): TagFilter {
+  const accept = all ? acceptAll : (tagsCode: number) => codes.has(tagsCode);
+  return { subString, tags, codes, all, accept };
+}
+
+function parseUncached(expression: string): TagFilter {
+  const text = expression.trim();
+  if (text === "" || text === "*") return tagFilter("*", [], new Set(), true);
   const tags = text
     .split("||")
     .map((t) => t.trim())
     .filter(Boolean);
-  return {
-    subString: text,
-    tags,
-    codes: new Set(tags.map(javaStringHashCode)),
-    all: tags.length === 0,
-  };
+  return tagFilter(text, tags, new Set(tags.map(javaStringHashCode)), tags.length === 0);
 }
 
-export function filterFromCodes(subString: string, codeSet: number[]): TagFilter {
-  const all = subString.trim() === "" || subString.trim() === "*";
-  return { subString, tags: [], codes: new Set(codeSet), all };
+// Every pull carries its subscription (or names one a heartbeat registered), and a consumer
+// that keeps up pulls once per message, twice when the pull is held: a filter (a Set, a closure)
+// per pull was garbage for the broker's collector at that rate. Filters are immutable, so the
+// parsed ones are shared.
+const parsedExpressions = new BoundedMemo(expressionCountMax, parseUncached);
+/** By the heartbeat's subscription object: a new heartbeat's subscription is a new object. */
+const subscriptionFilters = new WeakMap<SubscriptionData, TagFilter>();
+
+export function parseTagExpression(expression: string | undefined): TagFilter {
+  return parsedExpressions.get(expression ?? "");
 }
 
-export function acceptsTagsCode(filter: TagFilter, tagsCode: number): boolean {
-  return filter.all || filter.codes.has(tagsCode);
+/** The filter of a subscription a heartbeat registered (its tag hash codes, as sent). */
+export function filterOfSubscription(sub: SubscriptionData): TagFilter {
+  let filter = subscriptionFilters.get(sub);
+  if (filter === undefined) {
+    const all = sub.subString.trim() === "" || sub.subString.trim() === "*";
+    filter = tagFilter(sub.subString, [], new Set(sub.codeSet), all);
+    subscriptionFilters.set(sub, filter);
+  }
+  return filter;
 }

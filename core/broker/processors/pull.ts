@@ -11,12 +11,7 @@ import { GetMessageStatus } from "../../store/status.ts";
 import type { BrokerContext } from "../context.ts";
 import { Sql92Error, type Sql92Filter } from "../../protocol/sql92/index.ts";
 import { recordMatcher } from "../sql_filters.ts";
-import {
-  acceptsTagsCode,
-  filterFromCodes,
-  parseTagExpression,
-  type TagFilter,
-} from "../tag_filter.ts";
+import { filterOfSubscription, parseTagExpression, type TagFilter } from "../tag_filter.ts";
 
 /** Bytes of messages one pull answer carries at most (RocketMQ's in-memory transfer limit). */
 const pullBytesMax = 256 * 1024;
@@ -132,7 +127,7 @@ export function processPull(
     }
     expressionType = sub.expressionType;
     expression = sub.subString;
-    filter = filterFromCodes(sub.subString, sub.codeSet);
+    filter = filterOfSubscription(sub);
   } else {
     filter = parseTagExpression(h.subscription);
   }
@@ -155,7 +150,7 @@ export function processPull(
     ctx.offsets.commit(h.consumerGroup, h.topic, h.queueId, h.commitOffset);
   }
   const maxBytes = Math.min(h.maxMsgBytes ?? pullBytesMax, pullBytesMax);
-  const accept = (code: number) => acceptsTagsCode(filter, code);
+  const accept = filter.accept;
   const result = ctx.store.getMessage(
     h.topic,
     h.queueId,
