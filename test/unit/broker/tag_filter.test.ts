@@ -38,7 +38,7 @@ describe("broker: tag filter", () => {
     expect(parseTagExpression("TagA")).not.toBe(parseTagExpression("TagB"));
   });
 
-  test("broker: tag filter: a subscription's filter uses its codes and is made once per object", () => {
+  test("broker: tag filter: a subscription's filter: its codes, made once per object", () => {
     const sub = subscription("TagA", [javaStringHashCode("TagA")]);
     const filter = filterOfSubscription(sub);
     expect(filterOfSubscription(sub)).toBe(filter);
