@@ -19,14 +19,20 @@ const expressionCountMax = 10_000;
 
 const acceptAll = () => true;
 
+/** "*" or "" (around spaces): the subscription takes every tag. */
+function takesEverything(expression: string): boolean {
+  const text = expression.trim();
+  return text === "" || text === "*";
+}
+
 function tagFilter(subString: string, tags: string[], codes: Set<number>, all: boolean): TagFilter {
   const accept = all ? acceptAll : (tagsCode: number) => codes.has(tagsCode);
   return { subString, tags, codes, all, accept };
 }
 
 function parseUncached(expression: string): TagFilter {
+  if (takesEverything(expression)) return tagFilter("*", [], new Set(), true);
   const text = expression.trim();
-  if (text === "" || text === "*") return tagFilter("*", [], new Set(), true);
   const tags = text
     .split("||")
     .map((t) => t.trim())
@@ -50,7 +56,7 @@ export function parseTagExpression(expression: string | undefined): TagFilter {
 export function filterOfSubscription(sub: SubscriptionData): TagFilter {
   let filter = subscriptionFilters.get(sub);
   if (filter === undefined) {
-    const all = sub.subString.trim() === "" || sub.subString.trim() === "*";
+    const all = takesEverything(sub.subString);
     filter = tagFilter(sub.subString, [], new Set(sub.codeSet), all);
     subscriptionFilters.set(sub, filter);
   }
