@@ -70,6 +70,7 @@ import {
   startRmq,
   type E2eRig,
   type OnStamp,
+  type RmqServer,
   type Sender,
   type ServerProcess,
 } from "./bench_e2e_systems.ts";
@@ -548,6 +549,12 @@ async function benchStarts(root: string): Promise<void> {
   progress(`rmq start to ready: ${rmqStartMs.map((t) => t.toFixed(0)).join(", ")} ms`);
 }
 
+/** rmq's W3 on a running broker; `gcLog` reads the broker's collections (--gc). */
+function rmqW3(rmq: RmqServer | undefined, gcLog: GcLog | undefined): Promise<void> {
+  const rig = () => rmqE2e(rmq!.namesrvAddr, "BenchE2e", stampBytes);
+  return withRig("rmq", rmq, rig, undefined, gcLog);
+}
+
 /** Every server up at once (idle ones cost nothing), W1 and W2 interleaved, then W3 in turn. */
 async function benchAll(root: string): Promise<void> {
   await benchStarts(root);
@@ -597,8 +604,7 @@ async function benchAll(root: string): Promise<void> {
   }
   await stopServer(echo);
   await stopServer(sync);
-  const rmqRig = () => rmqE2e(rmq!.namesrvAddr, "BenchE2e", stampBytes);
-  await withRig("rmq", rmq, rmqRig, undefined, rmqGc);
+  await rmqW3(rmq, rmqGc);
   await stopServer(rmq);
   await withRig("JetStream", nats, () => natsE2e(nats!.url, "E2E", stampBytes));
   // The floor at rmq's half rate: what this process and the loopback leave of a W3 tail.
@@ -618,8 +624,7 @@ async function benchW3Only(root: string): Promise<void> {
     const rmq = await startServer("rmq ASYNC_FLUSH", () =>
       startRmq(join(root, `rmq-w3-${run}`), "ASYNC_FLUSH", gcLog),
     );
-    const rig = () => rmqE2e(rmq!.namesrvAddr, "BenchE2e", stampBytes);
-    await withRig("rmq", rmq, rig, undefined, gcLog);
+    await rmqW3(rmq, gcLog);
     await stopServer(rmq);
   }
 }

@@ -68,16 +68,18 @@ export class GcLog {
 
   /** The collections that started in [fromMs, toMs). */
   summary(fromMs: number, toMs: number): GcSummary {
-    const inWindow = this.collections.filter((c) => c.atMs >= fromMs && c.atMs < toMs);
+    const inWindow: GcCollection[] = [];
+    let allocatedBytes = 0;
+    this.collections.forEach((c, i) => {
+      if (c.atMs < fromMs || c.atMs >= toMs) return;
+      inWindow.push(c);
+      const previousAfterBytes = this.collections[i - 1]?.heapAfterBytes;
+      if (previousAfterBytes !== undefined) {
+        allocatedBytes += Math.max(0, c.heapBeforeBytes - previousAfterBytes);
+      }
+    });
     const pauses = inWindow.flatMap((c) => c.pausesMs).sort((a, b) => a - b);
     const at = (fraction: number) => pauses[Math.floor((pauses.length - 1) * fraction)] ?? 0;
-    let allocatedBytes = 0;
-    for (const c of inWindow) {
-      const previous = this.collections[this.collections.indexOf(c) - 1];
-      if (previous?.heapAfterBytes !== undefined) {
-        allocatedBytes += Math.max(0, c.heapBeforeBytes - previous.heapAfterBytes);
-      }
-    }
     return {
       edenCount: inWindow.filter((c) => c.kind === "eden").length,
       fullCount: inWindow.filter((c) => c.kind === "full").length,
