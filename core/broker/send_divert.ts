@@ -112,14 +112,10 @@ function timerDueMs(
 ): { dueMs: number } | { refuse: number; remark: string } | undefined {
   if (!ctx.config.timerWheelEnable) return undefined;
   const nowMs = ctx.clock.nowMs();
-  const number = (name: string) => {
-    const text = sent.get(name);
-    return text === undefined ? undefined : Number(text);
-  };
   let dueMs: number | undefined;
-  const at = number(TIMER_DELIVER_MS) ?? number(START_DELIVER_TIME);
-  const afterSec = number(TIMER_DELAY_SEC);
-  const afterMs = number(TIMER_DELAY_MS);
+  const at = numberProperty(sent, TIMER_DELIVER_MS) ?? numberProperty(sent, START_DELIVER_TIME);
+  const afterSec = numberProperty(sent, TIMER_DELAY_SEC);
+  const afterMs = numberProperty(sent, TIMER_DELAY_MS);
   if (at !== undefined) dueMs = at;
   else if (afterSec !== undefined) dueMs = nowMs + afterSec * 1000;
   else if (afterMs !== undefined) dueMs = nowMs + afterMs;
@@ -137,4 +133,10 @@ function timerDueMs(
     };
   }
   return { dueMs };
+}
+
+// A plain function, not a closure per send: every send asks for these four.
+function numberProperty(sent: Map<string, string>, name: string): number | undefined {
+  const text = sent.get(name);
+  return text === undefined ? undefined : Number(text);
 }

@@ -64,10 +64,36 @@ export function parseMessageProperties(text: string): Map<string, string> {
     let end = text.indexOf(PROPERTY_SEPARATOR, start);
     if (end < 0) end = text.length;
     const cut = text.indexOf(NAME_VALUE_SEPARATOR, start);
-    if (cut > start && cut < end - 1) out.set(text.slice(start, cut), text.slice(cut + 1, end));
+    if (cut > start && cut < end - 1) {
+      out.set(sliceCommon(text, start, cut), sliceCommon(text, cut + 1, end));
+    }
     start = end + 1;
   }
   return out;
+}
+
+/**
+ * Names (and the WAIT value) nearly every message carries, returned as these strings rather
+ * than sliced anew: a broker parses every sent message's properties, and most of what that
+ * made were copies of "TAGS", "UNIQ_KEY", "WAIT" and "true". By length, for the lookup.
+ */
+const commonTextsByLength: string[][] = [];
+for (const common of [
+  ...Object.values(MessageConst).filter((name) => name !== MessageConst.KEY_SEPARATOR),
+  "CLUSTER",
+  "true",
+  "false",
+]) {
+  (commonTextsByLength[common.length] ??= []).push(common);
+}
+
+/** text[from, to): a common string when it is one, a new slice otherwise. */
+function sliceCommon(text: string, from: number, to: number): string {
+  const candidates = commonTextsByLength[to - from];
+  if (candidates !== undefined) {
+    for (const candidate of candidates) if (text.startsWith(candidate, from)) return candidate;
+  }
+  return text.slice(from, to);
 }
 
 const propertyNeedles = new Map<string, string>();
@@ -138,9 +164,24 @@ function formatIpv4Host(ip: Uint8Array, port: number): string {
 /** Offset message id: store IP + port (int) + physical offset (long), upper-case hex (§4.3). */
 export function createOffsetMessageId(storeHost: HostAddress, physicalOffset: number): string {
   assert(Number.isSafeInteger(physicalOffset) && physicalOffset >= 0, "offset is a safe integer");
-  const high = Math.floor(physicalOffset / 0x1_0000_0000);
-  const low = physicalOffset >>> 0;
-  return hostPrefix(storeHost) + hex8(high) + hex8(low);
+  // Spelled into a scratch buffer and made one string: joining the hex pieces with + made
+  // eight strings for every message a broker stores.
+  const at = idScratch.write(hostPrefix(storeHost), 0, "latin1");
+  writeHex8(idScratch, at, Math.floor(physicalOffset / 0x1_0000_0000));
+  writeHex8(idScratch, at + 8, physicalOffset >>> 0);
+  return idScratch.toString("latin1", 0, at + 16);
+}
+
+/** An IPv6 store host's id is the longest: (16 + 4 + 8) bytes as hex. */
+const idScratch = Buffer.alloc((16 + 4 + 8) * 2);
+const hexDigitCodes = Uint8Array.from("0123456789ABCDEF", (digit) => digit.charCodeAt(0));
+
+/** An unsigned 32-bit value as 8 upper-case hex digits into `out` at `at`. */
+function writeHex8(out: Uint8Array, at: number, value: number): void {
+  for (let i = at + 7; i >= at; i--) {
+    out[i] = hexDigitCodes[value & 0xf]!;
+    value >>>= 4;
+  }
 }
 
 /** "00".."FF": an offset id is built from table lookups (it is made for every stored message). */
