@@ -29,19 +29,34 @@ export class SystemClock implements Clock {
 
   after(delayMs: number, fn: () => void): TimerHandle {
     assert(delayMs >= 0, "timer delay must not be negative");
-    const timer = setTimeout(fn, delayMs);
-    return { cancel: () => clearTimeout(timer) };
+    return new TimeoutHandle(setTimeout(fn, delayMs));
   }
 
   every(intervalMs: number, fn: () => void): TimerHandle {
     assert(intervalMs > 0, "timer interval must be positive");
-    const timer = setInterval(fn, intervalMs);
-    return { cancel: () => clearInterval(timer) };
+    return new TimeoutHandle(setInterval(fn, intervalMs));
   }
 
   soon(fn: () => void): TimerHandle {
-    const immediate = setImmediate(fn);
-    return { cancel: () => clearImmediate(immediate) };
+    return new ImmediateHandle(setImmediate(fn));
+  }
+}
+
+// Handles as small classes, not objects with a closure each: a store schedules a drain, and
+// a channel a deadline check, many times a second.
+class TimeoutHandle implements TimerHandle {
+  constructor(private readonly timer: ReturnType<typeof setTimeout>) {}
+
+  cancel(): void {
+    clearTimeout(this.timer); // clears intervals too
+  }
+}
+
+class ImmediateHandle implements TimerHandle {
+  constructor(private readonly immediate: ReturnType<typeof setImmediate>) {}
+
+  cancel(): void {
+    clearImmediate(this.immediate);
   }
 }
 

@@ -60,11 +60,7 @@ export class CommitLog {
     const out: AppendedRecord[] = [];
     let pending = 0; // bytes encoded into scratch, starting at pendingStart
     let pendingStart = this.writePosition;
-    const flushPending = () => {
-      if (pending > 0) this.writeAt(pendingStart, this.scratch.subarray(0, pending));
-      pendingStart += pending;
-      pending = 0;
-    };
+    // Written out where a segment ends and at the end; no closure for that (one per drain).
     for (const fields of records) {
       const size = recordSize(fields);
       assert(size <= this.recordSizeMax(), "callers refuse records larger than a segment");
@@ -74,7 +70,8 @@ export class CommitLog {
         this.ensureScratch(pending + blankMarkerBytes);
         encodeBlankMarker(this.scratch, pending, segmentEnd - position);
         pending += blankMarkerBytes;
-        flushPending();
+        this.writeScratch(pendingStart, pending);
+        pending = 0;
         pendingStart = segmentEnd;
       }
       this.ensureScratch(pending + size);
@@ -86,9 +83,14 @@ export class CommitLog {
         this.lastStoreTimestamp = fields.storeTimestamp;
       }
     }
-    flushPending();
-    this.writePosition = pendingStart;
+    this.writeScratch(pendingStart, pending);
+    this.writePosition = pendingStart + pending;
     return out;
+  }
+
+  /** Writes the first `bytes` of scratch at `offset` (nothing when there are none). */
+  private writeScratch(offset: number, bytes: number): void {
+    if (bytes > 0) this.writeAt(offset, this.scratch.subarray(0, bytes));
   }
 
   /**

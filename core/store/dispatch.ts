@@ -91,6 +91,7 @@ export class Dispatcher {
    * by the first of a burst then finds the whole burst, not just that one message.
    */
   private arrived: DispatchedRecord[] = [];
+  private arrivedSpare: DispatchedRecord[] = [];
   /** Refilled for every record: the index reads it during build() and keeps nothing. */
   private readonly indexScratch: IndexableRecord = {
     topic: "",
@@ -235,7 +236,8 @@ export class Dispatcher {
 
   /** Units and index entries this run gathered, written once enough wait. */
   private writeTouched(): void {
-    for (const queue of this.touched) queue.writePendingIfFull();
+    // forEach with a module-level callback: for-of makes an iterator per drain.
+    this.touched.forEach(writePendingIfFull);
     this.touched.clear();
     this.index?.writePendingIfFull();
   }
@@ -244,8 +246,15 @@ export class Dispatcher {
   private announce(): void {
     const arrived = this.arrived;
     if (arrived.length === 0) return;
-    this.arrived = [];
-    for (const record of arrived) for (const listener of this.listeners) listener(record);
+    // Two lists taking turns rather than a new one per run: a listener cannot start another
+    // run (puts are drained on a later turn), so the list told is not reused while in use.
+    this.arrived = this.arrivedSpare;
+    try {
+      for (const record of arrived) for (const listener of this.listeners) listener(record);
+    } finally {
+      arrived.length = 0;
+      this.arrivedSpare = arrived;
+    }
   }
 
   private dispatchRecord(record: DispatchSource): void {
@@ -288,4 +297,8 @@ export class Dispatcher {
     };
     if (this.listeners.length > 0) this.arrived.push(dispatched);
   }
+}
+
+function writePendingIfFull(queue: ConsumeQueue): void {
+  queue.writePendingIfFull();
 }

@@ -239,15 +239,18 @@ export class MessageStore {
     }
     const refusal = this.validate(messages, encoded);
     if (refusal) return Promise.resolve(refusal);
-    return new Promise((resolve) => {
-      this.pending.push({ messages, encoded, wait: waitStoreMsgOk, resolve });
-      // Every put arriving in this turn shares one write: drain on the next tick.
-      this.drainScheduled ??= this.options.clock.soon(() => {
-        this.drainScheduled = null;
-        this.drain();
-      });
-    });
+    // No executor closure: with one, this call made five scope objects and three functions.
+    const { promise, resolve } = Promise.withResolvers<PutResult>();
+    this.pending.push({ messages, encoded, wait: waitStoreMsgOk, resolve });
+    // Every put arriving in this turn shares one write: drain on the next tick.
+    this.drainScheduled ??= this.options.clock.soon(this.drainNow);
+    return promise;
   }
+
+  private readonly drainNow = (): void => {
+    this.drainScheduled = null;
+    this.drain();
+  };
 
   /** The key of a topic queue in nextQueueOffset, made once per queue rather than per put. */
   private queueKeyOf(topic: string, queueId: number): string {
@@ -318,7 +321,6 @@ export class MessageStore {
     const offsets: number[] = [];
     const now = Math.max(this.options.clock.nowMs(), this.lastStoreTimestamp);
     this.lastStoreTimestamp = now;
-    const counters = new Map<string, number>();
     for (const put of batch) {
       for (let i = 0; i < put.messages.length; i++) {
         const m = put.messages[i]!;
@@ -327,9 +329,10 @@ export class MessageStore {
         const takesOffset =
           type === MessageSysFlag.TRANSACTION_NOT_TYPE ||
           type === MessageSysFlag.TRANSACTION_COMMIT_TYPE;
-        const next = counters.get(key) ?? this.nextQueueOffset.get(key) ?? 0;
+        const next = this.nextQueueOffset.get(key) ?? 0;
         offsets.push(takesOffset ? next : 0);
-        if (takesOffset) counters.set(key, next + 1);
+        // Taken before the append (no map of this drain's counts): rewound if it throws.
+        if (takesOffset) this.nextQueueOffset.set(key, next + 1);
         // Spelled out rather than spread: this runs once per message.
         fields.push({
           queueId: m.queueId,
@@ -354,6 +357,7 @@ export class MessageStore {
     try {
       appended = this.commitLog.append(fields);
     } catch (error) {
+      this.rewindQueueOffsets(batch, offsets);
       this.options.log.error(`commit log append failed, store now refuses writes: ${error}`);
       for (const put of batch)
         put.resolve({
@@ -363,7 +367,6 @@ export class MessageStore {
         });
       return;
     }
-    for (const [key, next] of counters) this.nextQueueOffset.set(key, next);
     if (this.dispatcher.reputOffset === appendStart) {
       this.dispatchKnown(batch, appended, offsets, now);
     } else {
@@ -388,6 +391,26 @@ export class MessageStore {
       this.flushService.complete(endOffset, put.wait, results, put.resolve, now);
     }
     this.flushService.drained();
+  }
+
+  /** Gives back the queue offsets a drain took when its append failed: the earliest wins. */
+  private rewindQueueOffsets(batch: PendingPut[], offsets: number[]): void {
+    let i = offsets.length;
+    for (let p = batch.length - 1; p >= 0; p--) {
+      const messages = batch[p]!.messages;
+      for (let j = messages.length - 1; j >= 0; j--) {
+        const m = messages[j]!;
+        i--;
+        const type = transactionType(m.sysFlag);
+        if (
+          type === MessageSysFlag.TRANSACTION_NOT_TYPE ||
+          type === MessageSysFlag.TRANSACTION_COMMIT_TYPE
+        ) {
+          this.nextQueueOffset.set(this.queueKeyOf(m.topic, m.queueId), offsets[i]!);
+        }
+      }
+    }
+    assert(i === 0, "one offset per message of the drain");
   }
 
   /** The fast path: dispatch what this drain appended from the values it already holds. */
@@ -449,23 +472,16 @@ export class MessageStore {
     acceptRecord?: (record: Uint8Array) => boolean,
   ): GetResult {
     const queue = this.queues.get(topic, queueId);
-    const empty = (status: GetMessageStatusValue, next: number, min = 0, max = 0): GetResult => ({
-      status,
-      nextBeginOffset: next,
-      minOffset: min,
-      maxOffset: max,
-      messages: [],
-    });
-    if (!queue) return empty(GetMessageStatus.NO_MATCHED_LOGIC_QUEUE, 0);
+    if (!queue) return emptyResult(GetMessageStatus.NO_MATCHED_LOGIC_QUEUE, 0);
     const { minOffset, maxOffset } = queue;
     if (maxOffset === 0)
-      return empty(GetMessageStatus.NO_MESSAGE_IN_QUEUE, 0, minOffset, maxOffset);
+      return emptyResult(GetMessageStatus.NO_MESSAGE_IN_QUEUE, 0, minOffset, maxOffset);
     if (queueOffset < minOffset)
-      return empty(GetMessageStatus.OFFSET_TOO_SMALL, minOffset, minOffset, maxOffset);
+      return emptyResult(GetMessageStatus.OFFSET_TOO_SMALL, minOffset, minOffset, maxOffset);
     if (queueOffset === maxOffset)
-      return empty(GetMessageStatus.OFFSET_OVERFLOW_ONE, queueOffset, minOffset, maxOffset);
+      return emptyResult(GetMessageStatus.OFFSET_OVERFLOW_ONE, queueOffset, minOffset, maxOffset);
     if (queueOffset > maxOffset) {
-      return empty(
+      return emptyResult(
         GetMessageStatus.OFFSET_OVERFLOW_BADLY,
         minOffset === 0 ? maxOffset : maxOffset,
         minOffset,
@@ -473,7 +489,7 @@ export class MessageStore {
       );
     }
     const units = queue.unitsFrom(queueOffset, Math.max(maxCount, 1) * 4);
-    const result: GetResult = empty(
+    const result: GetResult = emptyResult(
       GetMessageStatus.NO_MATCHED_MESSAGE,
       queueOffset,
       minOffset,
@@ -666,4 +682,14 @@ export class MessageStore {
   flush(): void {
     this.flushService.flushAll();
   }
+}
+
+/** A get's result with no messages yet (a plain function: a pull makes one or two of these). */
+function emptyResult(
+  status: GetMessageStatusValue,
+  nextBeginOffset: number,
+  minOffset = 0,
+  maxOffset = 0,
+): GetResult {
+  return { status, nextBeginOffset, minOffset, maxOffset, messages: [] };
 }
