@@ -8,7 +8,7 @@
 // ASYNC_MASTER and slaves never wait. The role and the ack source change on a failover.
 
 import type { StoreConfig } from "../config/store_config.ts";
-import type { PutResult } from "../store/message_store.ts";
+import type { MessageInput, MessageStore, PutResult } from "../store/message_store.ts";
 import { PutMessageStatus, type PutMessageStatusValue } from "../store/status.ts";
 
 /** Where acks come from: the classic HA master or the controller-mode one. */
@@ -79,21 +79,24 @@ export class Replication {
 }
 
 /**
- * Stores through `put` under the replication rules, for every path that acknowledges a stored
- * message (sends, send-backs, transaction commits): refused before storing when the master may
- * not write; after storing, waits for replicas if `waitReplicas`; and reports
- * FLUSH_SLAVE_TIMEOUT when the broker changed role meanwhile (stepped down: no replica is
- * known to have it, and the next master may not).
+ * Stores `messages` (one put: a batch, or one message) under the replication rules, for every
+ * path that acknowledges a stored message (sends, send-backs, transaction commits): refused
+ * before storing when the master may not write; after storing, waits for replicas if
+ * `waitReplicas`; and reports FLUSH_SLAVE_TIMEOUT when the broker changed role meanwhile
+ * (stepped down: no replica is known to have it, and the next master may not). The store and
+ * its arguments rather than a closure that puts: this runs for every message sent.
  */
 export async function putReplicated(
   replication: Replication,
-  put: () => Promise<PutResult>,
+  store: Pick<MessageStore, "putBatch">,
+  messages: MessageInput[],
+  waitStoreMsgOk: boolean,
   waitReplicas: boolean,
 ): Promise<PutResult> {
   const refused = replication.refusal(waitReplicas);
   if (refused) return { status: refused.status, appended: [], remark: refused.remark };
   const generation = replication.generation;
-  let result = await put();
+  let result = await store.putBatch(messages, waitStoreMsgOk);
   const stored =
     result.status === PutMessageStatus.PUT_OK ||
     result.status === PutMessageStatus.FLUSH_DISK_TIMEOUT;

@@ -98,6 +98,18 @@ export function createResponse(
   };
 }
 
+/**
+ * A refusal: `request`'s answer with `code` and why. A plain function for processors to call
+ * rather than a closure each makes per request (a send and a pull check a dozen things).
+ */
+export function createRefusal(
+  request: RemotingCommand,
+  code: number,
+  remark: string,
+): RemotingCommand {
+  return createResponse(request, code, { remark });
+}
+
 /** Reads an extFields value; absent and empty both come back undefined. */
 export function field(cmd: RemotingCommand, key: string): string | undefined {
   const value = cmd.extFields?.get(key);

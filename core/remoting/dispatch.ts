@@ -15,26 +15,60 @@ export function unsupportedResponse(request: RemotingCommand): RemotingCommand {
   });
 }
 
-export async function dispatchRequest(
+/**
+ * Answers in this turn when the processor does (a pull, most admin requests); only a processor
+ * that returns a promise (a send) costs an async step, five objects per request.
+ */
+export function dispatchRequest(
   table: ProcessorTable,
   request: RemotingCommand,
   channel: Channel,
   log: Logger,
-): Promise<void> {
+): void {
   const processor = table.lookup(request.code);
-  let response: RemotingCommand | null;
   if (!processor) {
     log.debug(`unsupported request code ${request.code} from ${channel.remoteAddress}`);
-    response = unsupportedResponse(request);
-  } else {
-    try {
-      response = await processor(request, channel);
-    } catch (error) {
-      const summary = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-      log.warn(`request code ${request.code} from ${channel.remoteAddress} failed: ${summary}`);
-      response = createResponse(request, ResponseCode.SYSTEM_ERROR, { remark: summary });
-    }
+    answer(request, unsupportedResponse(request), channel);
+    return;
   }
+  let outcome: ReturnType<typeof processor>;
+  try {
+    outcome = processor(request, channel);
+  } catch (error) {
+    answer(request, failureResponse(request, channel, log, error), channel);
+    return;
+  }
+  if (outcome instanceof Promise) void answerLater(request, outcome, channel, log);
+  else answer(request, outcome, channel);
+}
+
+async function answerLater(
+  request: RemotingCommand,
+  outcome: Promise<RemotingCommand | null>,
+  channel: Channel,
+  log: Logger,
+): Promise<void> {
+  let response: RemotingCommand | null;
+  try {
+    response = await outcome;
+  } catch (error) {
+    response = failureResponse(request, channel, log, error);
+  }
+  answer(request, response, channel);
+}
+
+function failureResponse(
+  request: RemotingCommand,
+  channel: Channel,
+  log: Logger,
+  error: unknown,
+): RemotingCommand {
+  const summary = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  log.warn(`request code ${request.code} from ${channel.remoteAddress} failed: ${summary}`);
+  return createResponse(request, ResponseCode.SYSTEM_ERROR, { remark: summary });
+}
+
+function answer(request: RemotingCommand, response: RemotingCommand | null, channel: Channel) {
   if (response === null || isOneway(request)) return;
   // createResponse copies the opaque; a processor's own answer object may lack it.
   channel.send(

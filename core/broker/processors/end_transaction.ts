@@ -75,7 +75,9 @@ export async function processEndTransaction(
   };
   const result = await putReplicated(
     ctx.replication,
-    () => ctx.store.put(commit, wait !== "false"),
+    ctx.store,
+    [commit],
+    wait !== "false",
     wait !== "false",
   );
   const refusal = sendStatusResponse(request, result);

@@ -3,7 +3,12 @@
 // store's status to RocketMQ's response code.
 
 import { MessageConst, parseMessageProperties, type HostAddress } from "../../common/message.ts";
-import { createResponse, isOneway, type RemotingCommand } from "../../protocol/command.ts";
+import {
+  createRefusal,
+  createResponse,
+  isOneway,
+  type RemotingCommand,
+} from "../../protocol/command.ts";
 import { decodeBatchBody } from "../../protocol/batch_body.ts";
 import { SmallMap } from "../../common/small_map.ts";
 import {
@@ -87,15 +92,16 @@ function resolveTopic(
   request: RemotingCommand,
   header: SendMessageRequestHeader,
 ): { topic: TopicConfig; queueId: number } | RemotingCommand {
-  const refuse = (code: number, remark: string) => createResponse(request, code, { remark });
   if (ctx.role.brokerRole === "SLAVE") {
-    return refuse(
+    return createRefusal(
+      request,
       ResponseCode.SYSTEM_BUSY,
       "[REJECTREQUEST]system busy, start flow control for a while",
     );
   }
   if ((ctx.config.brokerPermission & Perm.WRITE) === 0) {
-    return refuse(
+    return createRefusal(
+      request,
       ResponseCode.NO_PERMISSION,
       `the broker[${ctx.config.brokerIP1}] sending message is forbidden`,
     );
@@ -104,38 +110,50 @@ function resolveTopic(
   const isGroupTopic =
     name.startsWith(RETRY_GROUP_TOPIC_PREFIX) || name.startsWith(DLQ_GROUP_TOPIC_PREFIX);
   if (!topicPattern.test(name)) {
-    return refuse(
+    return createRefusal(
+      request,
       ResponseCode.SYSTEM_ERROR,
       "The specified topic contains illegal characters, allowing only ^[%|a-zA-Z0-9_-]+$",
     );
   }
   if (name.length > (isGroupTopic ? 255 : 127)) {
-    return refuse(
+    return createRefusal(
+      request,
       ResponseCode.SYSTEM_ERROR,
       "The specified topic is longer than topic max length.",
     );
   }
   if (sendForbiddenTopics.has(name)) {
-    return refuse(ResponseCode.NO_PERMISSION, `Sending message to topic[${name}] is forbidden.`);
+    return createRefusal(
+      request,
+      ResponseCode.NO_PERMISSION,
+      `Sending message to topic[${name}] is forbidden.`,
+    );
   }
   let topic = ctx.topics.get(name);
   if (!topic && name.startsWith(RETRY_GROUP_TOPIC_PREFIX))
     topic = ctx.topics.createSystemTopic(name, 1);
   topic ??= ctx.topics.createFromDefault(name, header.defaultTopic, header.defaultTopicQueueNums);
   if (!topic) {
-    return refuse(
+    return createRefusal(
+      request,
       ResponseCode.TOPIC_NOT_EXIST,
       `topic[${name}] not exist, apply first please!${faq}`,
     );
   }
   if ((topic.perm & Perm.WRITE) === 0) {
-    return refuse(ResponseCode.NO_PERMISSION, `the topic[${name}] sending message is forbidden`);
+    return createRefusal(
+      request,
+      ResponseCode.NO_PERMISSION,
+      `the topic[${name}] sending message is forbidden`,
+    );
   }
   let queueId = header.queueId;
   const queueLimit = Math.max(topic.writeQueueNums, topic.readQueueNums);
   if (queueId < 0) queueId = ctx.nextRandom(topic.writeQueueNums);
   if (queueId >= queueLimit) {
-    return refuse(
+    return createRefusal(
+      request,
       ResponseCode.INVALID_PARAMETER,
       `request queueId[${queueId}] is illegal, ${JSON.stringify(topic)} ` +
         `Producer: ${header.producerGroup}`,
@@ -144,14 +162,23 @@ function resolveTopic(
   return { topic, queueId };
 }
 
-export async function processSend(
+/**
+ * Checked and prepared in this turn, then stored: only the storing is async. Each async layer
+ * a send went through cost it five objects (its promise, generator, scopes and a function).
+ */
+export function processSend(
   ctx: BrokerContext,
   request: RemotingCommand,
   channel: Channel,
-): Promise<RemotingCommand | null> {
-  const response = await send(ctx, request, channel);
-  if (response && response.code !== ResponseCode.SUCCESS && !response.extFields?.has("msgId")) {
-    // RocketMQ pre-fills every send answer with these two, refusals included.
+): RemotingCommand | Promise<RemotingCommand | null> {
+  const planned = planSend(ctx, request, channel);
+  if ("code" in planned) return withSendDefaults(ctx, planned);
+  return storeSend(ctx, request, planned);
+}
+
+/** RocketMQ pre-fills every send answer with TRACE_ON and MSG_REGION, refusals included. */
+function withSendDefaults(ctx: BrokerContext, response: RemotingCommand): RemotingCommand {
+  if (response.code !== ResponseCode.SUCCESS && !response.extFields?.has("msgId")) {
     response.extFields = new Map([
       ["TRACE_ON", String(ctx.config.traceOn)],
       ["MSG_REGION", ctx.config.regionId],
@@ -161,26 +188,26 @@ export async function processSend(
   return response;
 }
 
-async function send(
+/** A send that passed every check: what to store, and what its answer needs. */
+interface PlannedSend {
+  messages: MessageInput[];
+  /** WAIT: the sender waits for the flush (SYNC_FLUSH) and the replicas (SYNC_MASTER). */
+  wait: boolean;
+  queueId: number;
+  /** A half message's UNIQ_KEY, which its answer carries. */
+  transactionId: string | undefined;
+}
+
+function planSend(
   ctx: BrokerContext,
   request: RemotingCommand,
   channel: Channel,
-): Promise<RemotingCommand | null> {
+): PlannedSend | RemotingCommand {
   const header = decodeSendMessageRequest(request);
   const resolved = resolveTopic(ctx, request, header);
   if ("code" in resolved) return resolved;
   const sentProperties = parseMessageProperties(header.properties);
   const bornHost = bornHostOf(channel);
-  const base = {
-    topic: header.topic,
-    queueId: resolved.queueId,
-    sysFlag: header.sysFlag,
-    bornTimestamp: header.bornTimestamp,
-    bornHost,
-    storeHost: ctx.storeHost,
-    reconsumeTimes: header.reconsumeTimes,
-    preparedTransactionOffset: 0,
-  };
   const wait = sentProperties.get(MessageConst.PROPERTY_WAIT_STORE_MSG_OK) !== "false";
   let messages: MessageInput[];
   if (header.batch) {
@@ -198,6 +225,16 @@ async function send(
         remark: "batch request does not support delay message",
       });
     }
+    const base = {
+      topic: header.topic,
+      queueId: resolved.queueId,
+      sysFlag: header.sysFlag,
+      bornTimestamp: header.bornTimestamp,
+      bornHost,
+      storeHost: ctx.storeHost,
+      reconsumeTimes: header.reconsumeTimes,
+      preparedTransactionOffset: 0,
+    };
     messages = decodeBatchBody(request.body, ctx.config.maxBatchMessageCount).map((entry) => ({
       ...base,
       flag: entry.flag,
@@ -214,37 +251,48 @@ async function send(
       return createResponse(request, target.refuse, { remark: target.remark });
     messages = [
       {
-        ...base,
         topic: target.topic,
         queueId: target.queueId,
-        sysFlag: target.sysFlag ?? header.sysFlag,
         flag: header.flag,
+        sysFlag: target.sysFlag ?? header.sysFlag,
+        bornTimestamp: header.bornTimestamp,
+        bornHost,
+        storeHost: ctx.storeHost,
+        reconsumeTimes: header.reconsumeTimes,
+        preparedTransactionOffset: 0,
         body: request.body ?? new Uint8Array(0),
         properties: target.properties,
       },
     ];
   }
-  const result = await putReplicated(
-    ctx.replication,
-    () => ctx.store.putBatch(messages, wait),
-    wait,
-  );
-  if (isOneway(request)) return null;
-  const refusal = sendStatusResponse(request, result);
-  if (refusal) return refusal;
-  const first = result.appended[0]!;
   const transactionId =
     sentProperties.get(MessageConst.PROPERTY_TRANSACTION_PREPARED) === "true"
       ? sentProperties.get(MessageConst.PROPERTY_UNIQ_CLIENT_MESSAGE_ID_KEYIDX)
       : undefined;
+  return { messages, wait, queueId: resolved.queueId, transactionId };
+}
+
+async function storeSend(
+  ctx: BrokerContext,
+  request: RemotingCommand,
+  planned: PlannedSend,
+): Promise<RemotingCommand | null> {
+  const { wait } = planned;
+  const result = await putReplicated(ctx.replication, ctx.store, planned.messages, wait, wait);
+  if (isOneway(request)) return null;
+  const refusal = sendStatusResponse(request, result);
+  if (refusal) return withSendDefaults(ctx, refusal);
+  const { appended } = result;
+  const first = appended[0]!;
   // Member order as RocketMQ 4.9.7 writes it (its HashMap order), so answers match captures.
   const extFields = new SmallMap();
-  extFields.append("queueId", String(resolved.queueId));
+  extFields.append("queueId", String(planned.queueId));
   extFields.append("TRACE_ON", ctx.config.traceOn ? "true" : "false");
   extFields.append("MSG_REGION", ctx.config.regionId);
-  extFields.append("msgId", result.appended.map((a) => a.msgId).join(","));
+  const msgIds = appended.length === 1 ? first.msgId : appended.map((a) => a.msgId).join(",");
+  extFields.append("msgId", msgIds);
   extFields.append("queueOffset", String(first.queueOffset));
-  if (transactionId) extFields.append("transactionId", transactionId);
+  if (planned.transactionId) extFields.append("transactionId", planned.transactionId);
   const code = storedStatusCode[result.status] ?? ResponseCode.SUCCESS;
   return createResponse(request, code, { extFields });
 }

@@ -16,6 +16,7 @@ import { ResponseCode } from "../../protocol/response_code.ts";
 import { Perm } from "../../protocol/topic_config.ts";
 import { SCHEDULE_TOPIC_XXXX } from "../../store/dispatch.ts";
 import { PutMessageStatus } from "../../store/status.ts";
+import type { MessageInput } from "../../store/message_store.ts";
 import type { BrokerContext } from "../context.ts";
 import { putReplicated } from "../replication.ts";
 import { sendBackProperties } from "../restored_properties.ts";
@@ -85,27 +86,21 @@ export async function processSendBack(
   // for (allAckInSyncStateSet), rmq waits for them: the consumer moves past the original once
   // this is answered, so a copy only the master had would be lost with it.
   const waitReplicas = ctx.config.enableControllerMode && ctx.config.allAckInSyncStateSet;
-  const result = await putReplicated(
-    ctx.replication,
-    () =>
-      ctx.store.put(
-        {
-          topic: delayLevel > 0 ? SCHEDULE_TOPIC_XXXX : targetTopic,
-          queueId: delayLevel > 0 ? delayLevel - 1 : targetQueueId,
-          flag: failed.flag,
-          sysFlag: failed.sysFlag,
-          bornTimestamp: failed.bornTimestamp,
-          bornHost: failed.bornHost,
-          storeHost: ctx.storeHost,
-          reconsumeTimes: failed.reconsumeTimes + 1,
-          preparedTransactionOffset: 0,
-          body: failed.body,
-          properties,
-        },
-        false, // RocketMQ sets WAIT=false on the copy: no flush wait
-      ),
-    waitReplicas,
-  );
+  const copy: MessageInput = {
+    topic: delayLevel > 0 ? SCHEDULE_TOPIC_XXXX : targetTopic,
+    queueId: delayLevel > 0 ? delayLevel - 1 : targetQueueId,
+    flag: failed.flag,
+    sysFlag: failed.sysFlag,
+    bornTimestamp: failed.bornTimestamp,
+    bornHost: failed.bornHost,
+    storeHost: ctx.storeHost,
+    reconsumeTimes: failed.reconsumeTimes + 1,
+    preparedTransactionOffset: 0,
+    body: failed.body,
+    properties,
+  };
+  // RocketMQ sets WAIT=false on the copy: no flush wait.
+  const result = await putReplicated(ctx.replication, ctx.store, [copy], false, waitReplicas);
   if (result.status !== PutMessageStatus.PUT_OK) {
     return refuse(ResponseCode.SYSTEM_ERROR, result.remark ?? result.status);
   }

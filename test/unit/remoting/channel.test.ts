@@ -169,11 +169,15 @@ describe("remoting: dispatch", () => {
     .register(100, (req) => createResponse(req, 0, { remark: "ok" }))
     .register(101, () => {
       throw new Error("boom");
+    })
+    .register(102, async (req) => createResponse(req, 0, { remark: "later" }))
+    .register(103, async () => {
+      throw new Error("late boom");
     });
 
   test("remoting: dispatch: unknown codes get REQUEST_CODE_NOT_SUPPORTED", async () => {
     const { channel, socket } = fakeChannel();
-    await dispatchRequest(table, { ...createRequest(9999), opaque: 5 }, channel, memoryLogger());
+    dispatchRequest(table, { ...createRequest(9999), opaque: 5 }, channel, memoryLogger());
     const [answer] = socket.commands();
     expect(answer!.code).toBe(ResponseCode.REQUEST_CODE_NOT_SUPPORTED);
     expect(answer!.remark).toBe(" request type 9999 not supported");
@@ -183,17 +187,30 @@ describe("remoting: dispatch", () => {
   test("remoting: dispatch: a throw answers SYSTEM_ERROR; oneway gets nothing", async () => {
     const { channel, socket } = fakeChannel();
     const log = memoryLogger();
-    await dispatchRequest(table, { ...createRequest(101), opaque: 6 }, channel, log);
-    await dispatchRequest(
-      table,
-      { ...createRequest(100, { oneway: true }), opaque: 7 },
-      channel,
-      log,
-    );
+    dispatchRequest(table, { ...createRequest(101), opaque: 6 }, channel, log);
+    dispatchRequest(table, { ...createRequest(100, { oneway: true }), opaque: 7 }, channel, log);
     const answers = socket.commands();
     expect(answers).toHaveLength(1);
     expect(answers[0]!.code).toBe(ResponseCode.SYSTEM_ERROR);
     expect(answers[0]!.remark).toBe("Error: boom");
     expect(log.lines.join("\n")).toMatch(/request code 101 .* failed: Error: boom/);
+  });
+
+  test("remoting: dispatch: a sync answer goes at once, an async one when it settles", async () => {
+    const { channel, socket } = fakeChannel();
+    const log = memoryLogger();
+    dispatchRequest(table, { ...createRequest(100), opaque: 8 }, channel, log);
+    dispatchRequest(table, { ...createRequest(102), opaque: 9 }, channel, log);
+    dispatchRequest(table, { ...createRequest(103), opaque: 10 }, channel, log);
+    // Written through before dispatchRequest returned (this channel does not coalesce).
+    expect(socket.commands().map((c) => c.opaque)).toEqual([8]);
+    await Bun.sleep(0);
+    const answers = socket.commands();
+    expect(answers.map((c) => [c.opaque, c.code, c.remark])).toEqual([
+      [8, 0, "ok"],
+      [9, 0, "later"],
+      [10, ResponseCode.SYSTEM_ERROR, "Error: late boom"],
+    ]);
+    expect(log.lines.join("\n")).toMatch(/request code 103 .* failed: Error: late boom/);
   });
 });
