@@ -21,7 +21,7 @@ import { PullHoldService } from "./long_polling.ts";
 import { ConsumerOffsetManager } from "./offsets.ts";
 import { brokerProcessors } from "./processor_table.ts";
 import { notifyConsumerIdsChanged } from "./processors/client.ts";
-import { processPull } from "./processors/pull.ts";
+import { processHeldPull } from "./processors/pull.ts";
 import { QueueLocks } from "./queue_locks.ts";
 import { SqlFilters } from "./sql_filters.ts";
 import { OpRecordBatcher } from "./transaction_ops.ts";
@@ -131,7 +131,7 @@ export class Broker {
       subscriptions,
       clients: this.clients,
       pullHold: new PullHoldService(clock, (pull) => {
-        const answer = processPull(ctx, pull.request, pull.channel, false);
+        const answer = processHeldPull(ctx, pull);
         if (answer) pull.channel.send(answer);
       }),
       storeHost: { ip: Uint8Array.of(127, 0, 0, 1), port: 0 },

@@ -4,13 +4,14 @@
 
 import type { Clock, TimerHandle } from "../common/clock.ts";
 import { assert } from "../common/assert.ts";
+import { BoundedMemo } from "../common/bounded_memo.ts";
 import type { RemotingCommand } from "../protocol/command.ts";
+import type { PullMessageRequestHeader } from "../protocol/headers/pull.ts";
 import type { Channel } from "../remoting/channel.ts";
 
 export interface HeldPull {
-  topic: string;
-  queueId: number;
-  queueOffset: number;
+  /** The request's header, decoded once: processing the pull again reads it from here. */
+  header: PullMessageRequestHeader;
   deadlineMs: number;
   accept: (tagsCode: number) => boolean;
   request: RemotingCommand;
@@ -19,6 +20,8 @@ export interface HeldPull {
 
 /** Bound on parked pulls across all queues (each costs a little memory, nothing else). */
 export const heldPullCountMax = 100_000;
+/** Topics whose queue keys are kept (the table refills when full: a bound, not a limit). */
+const heldQueueKeyTopicsMax = 4096;
 
 export class PullHoldService {
   private readonly held = new Map<string, HeldPull[]>();
@@ -52,7 +55,7 @@ export class PullHoldService {
   /** Parks a pull; false when the bound is reached (the caller answers at once instead). */
   hold(pull: HeldPull): boolean {
     if (this.count >= heldPullCountMax) return false;
-    const key = `${pull.topic}@${pull.queueId}`;
+    const key = queueKey(pull.header.topic, pull.header.queueId);
     let list = this.held.get(key);
     if (!list) this.held.set(key, (list = []));
     list.push(pull);
@@ -60,19 +63,28 @@ export class PullHoldService {
     return true;
   }
 
-  /** A message was dispatched to topic/queueId: wake the pulls it satisfies. */
+  /**
+   * A message was dispatched to topic/queueId: wake the pulls it satisfies. Runs for every
+   * stored message: the pulls kept stay in their list, and only a wake makes an array.
+   */
   notifyMessageArriving(topic: string, queueId: number, maxOffset: number, tagsCode: number): void {
-    const key = `${topic}@${queueId}`;
+    if (this.count === 0) return;
+    const key = queueKey(topic, queueId);
     const list = this.held.get(key);
     if (!list) return;
-    const keep: HeldPull[] = [];
-    const wake: HeldPull[] = [];
+    let woken: HeldPull[] | null = null;
+    let keptCount = 0;
     for (const pull of list) {
-      if (maxOffset > pull.queueOffset && pull.accept(tagsCode)) wake.push(pull);
-      else keep.push(pull);
+      if (maxOffset > pull.header.queueOffset && pull.accept(tagsCode)) (woken ??= []).push(pull);
+      else list[keptCount++] = pull;
     }
-    this.replace(key, keep, list.length);
-    for (const pull of wake) this.reprocess(pull);
+    if (woken === null) return;
+    list.length = keptCount;
+    this.count -= woken.length;
+    if (keptCount === 0) this.held.delete(key);
+    // After the list is settled: answering a pull may close its channel, and nothing here
+    // may see a half-updated list.
+    for (const pull of woken) this.reprocess(pull);
   }
 
   /** Answers pulls whose deadline passed, and drops those whose connection is gone. */
@@ -95,4 +107,11 @@ export class PullHoldService {
     if (keep.length === 0) this.held.delete(key);
     else this.held.set(key, keep);
   }
+}
+
+/** topic@queueId, made once per queue rather than per stored message. */
+const queueKeysOf = new BoundedMemo(heldQueueKeyTopicsMax, (_topic: string): string[] => []);
+
+function queueKey(topic: string, queueId: number): string {
+  return (queueKeysOf.get(topic)[queueId] ??= `${topic}@${queueId}`);
 }

@@ -2,13 +2,19 @@
 // with the tag filter, status mapping, and long polling (a held pull is answered when a
 // matching message arrives or its deadline passes).
 
-import { createResponse, type RemotingCommand } from "../../protocol/command.ts";
-import { decodePullMessageRequest, PullSysFlag } from "../../protocol/headers/pull.ts";
+import { createRefusal, createResponse, type RemotingCommand } from "../../protocol/command.ts";
+import {
+  decodePullMessageRequest,
+  PullSysFlag,
+  type PullMessageRequestHeader,
+} from "../../protocol/headers/pull.ts";
 import { ResponseCode } from "../../protocol/response_code.ts";
 import { Perm } from "../../protocol/topic_config.ts";
 import type { Channel } from "../../remoting/channel.ts";
 import { GetMessageStatus } from "../../store/status.ts";
+import { SmallMap } from "../../common/small_map.ts";
 import type { BrokerContext } from "../context.ts";
+import type { HeldPull } from "../long_polling.ts";
 import { Sql92Error, type Sql92Filter } from "../../protocol/sql92/index.ts";
 import { recordMatcher } from "../sql_filters.ts";
 import { filterOfSubscription, parseTagExpression, type TagFilter } from "../tag_filter.ts";
@@ -72,40 +78,61 @@ export function processPull(
   ctx: BrokerContext,
   request: RemotingCommand,
   channel: Channel,
-  allowSuspend = true,
 ): RemotingCommand | null {
-  const h = decodePullMessageRequest(request);
-  const refuse = (code: number, remark: string) => createResponse(request, code, { remark });
+  return pullWith(ctx, request, channel, decodePullMessageRequest(request), true);
+}
+
+/** A held pull once a message arrived or its deadline passed: answered, never held again. */
+export function processHeldPull(ctx: BrokerContext, pull: HeldPull): RemotingCommand | null {
+  return pullWith(ctx, pull.request, pull.channel, pull.header, false);
+}
+
+function pullWith(
+  ctx: BrokerContext,
+  request: RemotingCommand,
+  channel: Channel,
+  h: PullMessageRequestHeader,
+  allowSuspend: boolean,
+): RemotingCommand | null {
   if ((ctx.config.brokerPermission & Perm.READ) === 0) {
-    return refuse(
+    return createRefusal(
+      request,
       ResponseCode.NO_PERMISSION,
       `the broker[${ctx.config.brokerIP1}] pulling message is forbidden`,
     );
   }
   const group = ctx.subscriptions.findOrCreate(h.consumerGroup);
   if (!group) {
-    return refuse(
+    return createRefusal(
+      request,
       ResponseCode.SUBSCRIPTION_GROUP_NOT_EXIST,
       `subscription group [${h.consumerGroup}] does not exist,${faq}`,
     );
   }
   if (!group.consumeEnable) {
-    return refuse(
+    return createRefusal(
+      request,
       ResponseCode.NO_PERMISSION,
       `subscription group no permission, ${h.consumerGroup}`,
     );
   }
   const topic = ctx.topics.get(h.topic);
   if (!topic)
-    return refuse(
+    return createRefusal(
+      request,
       ResponseCode.TOPIC_NOT_EXIST,
       `topic[${h.topic}] not exist, apply first please!${faq}`,
     );
   if ((topic.perm & Perm.READ) === 0) {
-    return refuse(ResponseCode.NO_PERMISSION, `the topic[${h.topic}] pulling message is forbidden`);
+    return createRefusal(
+      request,
+      ResponseCode.NO_PERMISSION,
+      `the topic[${h.topic}] pulling message is forbidden`,
+    );
   }
   if (h.queueId < 0 || h.queueId >= topic.readQueueNums) {
-    return refuse(
+    return createRefusal(
+      request,
       ResponseCode.INVALID_PARAMETER,
       `queueId[${h.queueId}] is illegal, topic:[${h.topic}] ` +
         `topicConfig.readQueueNums:[${topic.readQueueNums}] consumer:[${channel.remoteAddress}]`,
@@ -118,12 +145,17 @@ export function processPull(
   if ((h.sysFlag & PullSysFlag.SUBSCRIPTION) === 0) {
     const sub = ctx.clients.subscription(h.consumerGroup, h.topic);
     if (!sub)
-      return refuse(
+      return createRefusal(
+        request,
         ResponseCode.SUBSCRIPTION_NOT_EXIST,
         `the consumer's subscription not exist${faq}`,
       );
     if (sub.subVersion < h.subVersion) {
-      return refuse(ResponseCode.SUBSCRIPTION_NOT_LATEST, "the consumer's subscription not latest");
+      return createRefusal(
+        request,
+        ResponseCode.SUBSCRIPTION_NOT_LATEST,
+        "the consumer's subscription not latest",
+      );
     }
     expressionType = sub.expressionType;
     expression = sub.subString;
@@ -133,11 +165,12 @@ export function processPull(
   }
   if (expressionType === "SQL92") {
     const sql = sqlFilterOf(ctx, expression ?? "");
-    if ("code" in sql) return refuse(sql.code, sql.remark);
+    if ("code" in sql) return createRefusal(request, sql.code, sql.remark);
     filter = parseTagExpression("*"); // the unit's tag hash says nothing about properties
     acceptRecord = recordMatcher(sql);
   } else if (expressionType !== "TAG") {
-    return refuse(
+    return createRefusal(
+      request,
       ResponseCode.SYSTEM_ERROR,
       "The broker does not support consumer to filter message by " + expressionType,
     );
@@ -186,9 +219,7 @@ export function processPull(
       ? h.suspendTimeoutMillis
       : ctx.config.shortPollingTimeMills;
     const held = ctx.pullHold.hold({
-      topic: h.topic,
-      queueId: h.queueId,
-      queueOffset: h.queueOffset,
+      header: h,
       deadlineMs: ctx.clock.nowMs() + Math.max(0, holdMs),
       accept,
       request,
@@ -196,16 +227,16 @@ export function processPull(
     });
     if (held) return null;
   }
+  // Appended, not a literal: a literal is one more object per pull, copied into a map anyway.
+  const extFields = new SmallMap();
+  const suggested = suggestedBroker(ctx, group.whichBrokerWhenConsumeSlowly, result);
+  extFields.append("suggestWhichBrokerId", String(suggested));
+  extFields.append("nextBeginOffset", String(result.nextBeginOffset));
+  extFields.append("minOffset", String(result.minOffset));
+  extFields.append("maxOffset", String(result.maxOffset));
   return createResponse(request, code, {
     remark: result.status,
-    extFields: {
-      suggestWhichBrokerId: String(
-        suggestedBroker(ctx, group.whichBrokerWhenConsumeSlowly, result),
-      ),
-      nextBeginOffset: String(result.nextBeginOffset),
-      minOffset: String(result.minOffset),
-      maxOffset: String(result.maxOffset),
-    },
+    extFields,
     body:
       code === ResponseCode.SUCCESS
         ? (result.body ?? concat(result.messages.map((m) => m.bytes)))
