@@ -128,17 +128,15 @@ export function decodeFrameContent(content: Uint8Array, bodyMayAlias = false): R
   if (headerLength > content.length - 4) {
     throw new ProtocolError(`header length ${headerLength} exceeds frame length ${content.length}`);
   }
-  const headerBytes = content.subarray(4, 4 + headerLength);
-  let header;
-  if (type === SerializeType.JSON) header = decodeJsonHeader(headerBytes);
-  else if (type === SerializeType.ROCKETMQ) header = decodeBinaryHeader(headerBytes);
-  else throw new ProtocolError(`unknown serialize type ${type}`);
   const bodyAt = 4 + headerLength;
-  let body: Uint8Array | null = null;
+  let cmd: RemotingCommand;
+  if (type === SerializeType.JSON) cmd = decodeJsonHeader(content.subarray(4, bodyAt));
+  else if (type === SerializeType.ROCKETMQ) cmd = decodeBinaryHeader(content, 4, bodyAt);
+  else throw new ProtocolError(`unknown serialize type ${type}`);
   if (bodyAt < content.length) {
-    body = bodyMayAlias ? content.subarray(bodyAt) : content.slice(bodyAt);
+    cmd.body = bodyMayAlias ? content.subarray(bodyAt) : content.slice(bodyAt);
   }
-  return { ...header, body, serializeType: type };
+  return cmd;
 }
 
 /**

@@ -19,9 +19,8 @@ import { assert } from "../common/assert.ts";
 import { ProtocolError } from "../common/errors.ts";
 import { asciiLength, shortAscii, writeAscii } from "../common/short_ascii.ts";
 import { extFieldCountMax } from "../config/limits.ts";
-import type { RemotingCommand } from "./command.ts";
+import { SerializeType, type RemotingCommand } from "./command.ts";
 import { SmallMap } from "../common/small_map.ts";
-import type { HeaderFields } from "./header_json.ts";
 import { LanguageCode, languageName } from "./language_code.ts";
 
 export const binaryHeaderFixedBytes = 2 + 1 + 2 + 4 + 4 + 4 + 4;
@@ -117,8 +116,16 @@ function writeUtf8(out: Uint8Array, at: number, text: string): number {
   return at + encoder.encodeInto(text, out.subarray(at)).written;
 }
 
-export function decodeBinaryHeader(bytes: Uint8Array): HeaderFields {
-  const reader = new BinaryReader(bytes);
+/**
+ * The command the binary header in bytes[start, end) describes, with no body yet (the frame
+ * decoder adds it): one object per request, not a header object and then a copy with a body.
+ */
+export function decodeBinaryHeader(
+  bytes: Uint8Array,
+  start = 0,
+  end = bytes.length,
+): RemotingCommand {
+  const reader = sharedReader.reset(bytes, start, end);
   const code = reader.int16();
   const languageByte = reader.uint8();
   const language = languageName(languageByte);
@@ -130,7 +137,17 @@ export function decodeBinaryHeader(bytes: Uint8Array): HeaderFields {
   const mapLength = reader.length("extFields block");
   const extFields = mapLength === 0 ? null : decodeMap(reader, mapLength);
   if (!reader.atEnd()) throw new ProtocolError("binary header has trailing bytes");
-  return { code, language, version, opaque, flag, remark, extFields };
+  return {
+    code,
+    language,
+    version,
+    opaque,
+    flag,
+    remark,
+    extFields,
+    body: null,
+    serializeType: SerializeType.ROCKETMQ,
+  };
 }
 
 /** The extFields block of `length` bytes at the reader's position (it ends just past it). */
@@ -150,14 +167,21 @@ function decodeMap(reader: BinaryReader, length: number): SmallMap {
 
 /** Bounds-checked big-endian reads; every overrun is a ProtocolError, never a RangeError. */
 // Reads bytes by hand rather than through a DataView: one header is decoded per request and per
-// response, and a view is an allocation each.
+// response, and a view is an allocation each. For the same reason there is one reader, reset
+// for each header (a decode runs start to end without yielding, so nothing else uses it then).
 class BinaryReader {
+  private bytes: Uint8Array = new Uint8Array(0);
   private pos = 0;
   /** Reads stop here: the header's end, or the extFields block's while decoding it. */
-  private end: number;
+  private end = 0;
 
-  constructor(private readonly bytes: Uint8Array) {
-    this.end = bytes.length;
+  /** Reads bytes[start, end) from now on. */
+  reset(bytes: Uint8Array, start: number, end: number): this {
+    assert(0 <= start && start <= end && end <= bytes.length, "a header lies inside its bytes");
+    this.bytes = bytes;
+    this.pos = start;
+    this.end = end;
+    return this;
   }
 
   atEnd(): boolean {
@@ -244,3 +268,5 @@ class BinaryReader {
     }
   }
 }
+
+const sharedReader = new BinaryReader();

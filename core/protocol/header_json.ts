@@ -36,9 +36,8 @@ export function encodeJsonHeader(cmd: RemotingCommand): Uint8Array {
   return encoder.encode(text);
 }
 
-export type HeaderFields = Omit<RemotingCommand, "body" | "serializeType">;
-
-export function decodeJsonHeader(bytes: Uint8Array): HeaderFields {
+/** The command a JSON header describes, with no body yet (the frame decoder adds it). */
+export function decodeJsonHeader(bytes: Uint8Array): RemotingCommand {
   let text: string;
   try {
     text = decoder.decode(bytes);
@@ -65,6 +64,8 @@ export function decodeJsonHeader(bytes: Uint8Array): HeaderFields {
     flag: int32Field(parsed, "flag"),
     remark: remark ?? null,
     extFields: extFieldsOf(parsed.extFields),
+    body: null,
+    serializeType: SerializeType.JSON,
   };
 }
 
