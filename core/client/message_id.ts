@@ -7,6 +7,7 @@
 import type { Clock } from "../common/clock.ts";
 import type { Prng } from "../common/prng.ts";
 import { networkInterfaces } from "node:os";
+import { writeHexDigits } from "../common/hex_digits.ts";
 
 export function localIpv4(): Uint8Array {
   for (const entries of Object.values(networkInterfaces())) {
@@ -19,7 +20,8 @@ export function localIpv4(): Uint8Array {
 }
 
 export class UniqueIdGenerator {
-  private readonly prefix: string;
+  /** The id spelled out: the fixed 20 digits once, the rest per id (then one string). */
+  private readonly spelled = Buffer.alloc(32);
   private counter = 0;
 
   constructor(
@@ -31,7 +33,7 @@ export class UniqueIdGenerator {
     const view = new DataView(fixed.buffer);
     view.setUint16(4, process.pid & 0xffff);
     view.setUint32(6, prng.nextUint32());
-    this.prefix = Buffer.from(fixed).toString("hex").toUpperCase();
+    this.spelled.write(Buffer.from(fixed).toString("hex").toUpperCase(), 0, "latin1");
   }
 
   next(): string {
@@ -40,15 +42,9 @@ export class UniqueIdGenerator {
     const sinceMonthStartMs = (nowMs - this.monthStartMs) >>> 0;
     const counter = this.counter;
     this.counter = (this.counter + 1) & 0xffff;
-    return (
-      this.prefix +
-      hexByte[sinceMonthStartMs >>> 24]! +
-      hexByte[(sinceMonthStartMs >>> 16) & 0xff]! +
-      hexByte[(sinceMonthStartMs >>> 8) & 0xff]! +
-      hexByte[sinceMonthStartMs & 0xff]! +
-      hexByte[counter >>> 8]! +
-      hexByte[counter & 0xff]!
-    );
+    writeHexDigits(this.spelled, 20, sinceMonthStartMs, 8);
+    writeHexDigits(this.spelled, 28, counter, 4);
+    return this.spelled.toString("latin1", 0, 32);
   }
 
   // Two Dates per id cost more than the rest of it: the month is looked up once a month.
@@ -61,10 +57,6 @@ export class UniqueIdGenerator {
     this.nextMonthStartMs = new Date(now.getFullYear(), now.getMonth() + 1, 1).getTime();
   }
 }
-
-const hexByte: string[] = Array.from({ length: 256 }, (_, b) =>
-  b.toString(16).toUpperCase().padStart(2, "0"),
-);
 
 let instancesMade = 0;
 

@@ -14,14 +14,14 @@ export function sendProperties(message: OutgoingMessage, uniqKey: string, group:
     !message.transactional;
   if (plain && (message.properties === undefined || isEmpty(message.properties))) {
     // The common send: no caller names, so none can repeat; built directly (no map per
-    // message), in the order the map below gives.
-    let out = "";
+    // message), in the order the map below gives, and joined once (+ makes a string a piece).
     if (message.keys && message.keys.length > 0) {
-      out += property(MessageConst.PROPERTY_KEYS, message.keys.join(" "));
+      pieces.push(keysHead, message.keys.join(MessageConst.KEY_SEPARATOR), "\u0002");
     }
-    out += property(MessageConst.PROPERTY_UNIQ_CLIENT_MESSAGE_ID_KEYIDX, uniqKey);
-    out += property(MessageConst.PROPERTY_WAIT_STORE_MSG_OK, "true");
-    if (message.tags) out += property(MessageConst.PROPERTY_TAGS, message.tags);
+    pieces.push(uniqKeyHead, uniqKey, "\u0002", waitTrue);
+    if (message.tags) pieces.push(tagsHead, message.tags, "\u0002");
+    const out = pieces.join("");
+    pieces.length = 0;
     return out;
   }
   const props = new Map<string, string>();
@@ -43,9 +43,12 @@ export function sendProperties(message: OutgoingMessage, uniqKey: string, group:
   return formatMessageProperties(props);
 }
 
-function property(name: string, value: string): string {
-  return name + "\u0001" + value + "\u0002";
-}
+/** The common send's string in pieces (name\u0001, value, \u0002 ...), emptied after each. */
+const pieces: string[] = [];
+const keysHead = `${MessageConst.PROPERTY_KEYS}\u0001`;
+const uniqKeyHead = `${MessageConst.PROPERTY_UNIQ_CLIENT_MESSAGE_ID_KEYIDX}\u0001`;
+const waitTrue = `${MessageConst.PROPERTY_WAIT_STORE_MSG_OK}\u0001true\u0002`;
+const tagsHead = `${MessageConst.PROPERTY_TAGS}\u0001`;
 
 function isEmpty(record: Record<string, string>): boolean {
   for (const _ in record) return false;

@@ -4,6 +4,7 @@
 
 import { BoundedMemo } from "./bounded_memo.ts";
 import { assert } from "./assert.ts";
+import { writeHexDigits } from "./hex_digits.ts";
 import { SmallMap } from "./small_map.ts";
 
 const NAME_VALUE_SEPARATOR = "\u0001";
@@ -167,22 +168,13 @@ export function createOffsetMessageId(storeHost: HostAddress, physicalOffset: nu
   // Spelled into a scratch buffer and made one string: joining the hex pieces with + made
   // eight strings for every message a broker stores.
   const at = idScratch.write(hostPrefix(storeHost), 0, "latin1");
-  writeHex8(idScratch, at, Math.floor(physicalOffset / 0x1_0000_0000));
-  writeHex8(idScratch, at + 8, physicalOffset >>> 0);
+  writeHexDigits(idScratch, at, Math.floor(physicalOffset / 0x1_0000_0000), 8);
+  writeHexDigits(idScratch, at + 8, physicalOffset >>> 0, 8);
   return idScratch.toString("latin1", 0, at + 16);
 }
 
 /** An IPv6 store host's id is the longest: (16 + 4 + 8) bytes as hex. */
 const idScratch = Buffer.alloc((16 + 4 + 8) * 2);
-const hexDigitCodes = Uint8Array.from("0123456789ABCDEF", (digit) => digit.charCodeAt(0));
-
-/** An unsigned 32-bit value as 8 upper-case hex digits into `out` at `at`. */
-function writeHex8(out: Uint8Array, at: number, value: number): void {
-  for (let i = at + 7; i >= at; i--) {
-    out[i] = hexDigitCodes[value & 0xf]!;
-    value >>>= 4;
-  }
-}
 
 /** "00".."FF": an offset id is built from table lookups (it is made for every stored message). */
 const hexPairs = Array.from({ length: 256 }, (_, i) =>
