@@ -83,8 +83,8 @@ export class Replication {
  * path that acknowledges a stored message (sends, send-backs, transaction commits): refused
  * before storing when the master may not write; after storing, waits for replicas if
  * `waitReplicas`; and reports FLUSH_SLAVE_TIMEOUT when the broker changed role meanwhile
- * (stepped down: no replica is known to have it, and the next master may not). The store and
- * its arguments rather than a closure that puts: this runs for every message sent.
+ * (stepped down: no replica is known to have it, and the next master may not). The send path
+ * spells these steps out itself (processors/send.ts) to save an async step per message.
  */
 export async function putReplicated(
   replication: Replication,
@@ -93,23 +93,55 @@ export async function putReplicated(
   waitStoreMsgOk: boolean,
   waitReplicas: boolean,
 ): Promise<PutResult> {
-  const refused = replication.refusal(waitReplicas);
-  if (refused) return { status: refused.status, appended: [], remark: refused.remark };
+  const refused = refusedPut(replication, waitReplicas);
+  if (refused) return refused;
   const generation = replication.generation;
-  let result = await store.putBatch(messages, waitStoreMsgOk);
+  const stored = await store.putBatch(messages, waitStoreMsgOk);
+  return afterPut(replication, stored, generation, waitReplicas);
+}
+
+/** The result of a put the rules refuse before storing, or null if it may go ahead. */
+export function refusedPut(replication: Replication, waitReplicas: boolean): PutResult | null {
+  const refused = replication.refusal(waitReplicas);
+  return refused && { status: refused.status, appended: [], remark: refused.remark };
+}
+
+/**
+ * A put's result under the rules once stored (`generation`: the replication's when the put
+ * began): a promise only when it must wait for replicas.
+ */
+export function afterPut(
+  replication: Replication,
+  result: PutResult,
+  generation: number,
+  waitReplicas: boolean,
+): PutResult | Promise<PutResult> {
   const stored =
     result.status === PutMessageStatus.PUT_OK ||
     result.status === PutMessageStatus.FLUSH_DISK_TIMEOUT;
-  if (stored && replication.waits(waitReplicas)) {
-    // A replication failure outranks a flush timeout.
-    const last = result.appended[result.appended.length - 1]!;
-    const replicated = await replication.await(last.physicalOffset + last.size, waitReplicas);
-    if (replicated !== PutMessageStatus.PUT_OK) result = { ...result, status: replicated };
+  if (!stored) return result;
+  if (replication.waits(waitReplicas)) {
+    return afterReplicas(replication, result, generation, waitReplicas);
   }
-  if (stored && replication.generation !== generation) {
-    result = { ...result, status: PutMessageStatus.FLUSH_SLAVE_TIMEOUT };
-  }
-  return result;
+  return roleKept(replication, result, generation);
+}
+
+async function afterReplicas(
+  replication: Replication,
+  result: PutResult,
+  generation: number,
+  waitReplicas: boolean,
+): Promise<PutResult> {
+  // A replication failure outranks a flush timeout.
+  const last = result.appended[result.appended.length - 1]!;
+  const replicated = await replication.await(last.physicalOffset + last.size, waitReplicas);
+  if (replicated !== PutMessageStatus.PUT_OK) result = { ...result, status: replicated };
+  return roleKept(replication, result, generation);
+}
+
+function roleKept(replication: Replication, result: PutResult, generation: number): PutResult {
+  if (replication.generation === generation) return result;
+  return { ...result, status: PutMessageStatus.FLUSH_SLAVE_TIMEOUT };
 }
 
 /** The classic HA master's acks: the best slave's, if one is connected and close enough. */

@@ -21,7 +21,7 @@ import type { Channel } from "../../remoting/channel.ts";
 import { PutMessageStatus } from "../../store/status.ts";
 import type { MessageInput, PutResult } from "../../store/message_store.ts";
 import { parseHostAddress, type BrokerContext } from "../context.ts";
-import { putReplicated } from "../replication.ts";
+import { afterPut, refusedPut } from "../replication.ts";
 import { divertSend } from "../send_divert.ts";
 import {
   RETRY_GROUP_TOPIC_PREFIX,
@@ -277,8 +277,20 @@ async function storeSend(
   request: RemotingCommand,
   planned: PlannedSend,
 ): Promise<RemotingCommand | null> {
-  const { wait } = planned;
-  const result = await putReplicated(ctx.replication, ctx.store, planned.messages, wait, wait);
+  // putReplicated's steps, with one async step (this one) rather than two.
+  const { wait, messages } = planned;
+  const { replication } = ctx;
+  let result = refusedPut(replication, wait);
+  if (result === null) {
+    const generation = replication.generation;
+    const settled = afterPut(
+      replication,
+      await ctx.store.putBatch(messages, wait),
+      generation,
+      wait,
+    );
+    result = settled instanceof Promise ? await settled : settled;
+  }
   if (isOneway(request)) return null;
   const refusal = sendStatusResponse(request, result);
   if (refusal) return withSendDefaults(ctx, refusal);
