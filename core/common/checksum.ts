@@ -16,6 +16,13 @@ export function javaStringHashCode(text: string): number {
   return javaStringHashCodeFrom(0, text);
 }
 
+/** Java's hashCode of text.slice(from, to), without making the slice. */
+export function javaStringHashCodeOfRange(text: string, from: number, to: number): number {
+  let hash = 0;
+  for (let i = from; i < to; i++) hash = (Math.imul(hash, 31) + text.charCodeAt(i)) | 0;
+  return hash;
+}
+
 /** Java's hashCode of (a string whose hashCode is `hash`) + text: hashes a concatenation. */
 export function javaStringHashCodeFrom(hash: number, text: string): number {
   for (let i = 0; i < text.length; i++) {

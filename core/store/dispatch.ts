@@ -3,7 +3,6 @@
 // keys, then tells listeners (the broker wakes held pulls). Used after appends, by recovery, and
 // later by replication on slaves: it reads bytes, not the writer's objects.
 
-import { javaStringHashCode } from "../common/checksum.ts";
 import type { DelayLevels } from "../common/delay_levels.ts";
 import { MessageConst, MessageSysFlag, transactionType } from "../common/message.ts";
 import { decodeRecord, type StoredRecord } from "./commit_log_codec.ts";
@@ -71,7 +70,7 @@ export function unitTagsCode(
     const dueMs = Number(properties.reader(PROPERTY_TIMER_OUT_MS));
     if (Number.isSafeInteger(dueMs) && dueMs > 0) return dueMs;
   }
-  return properties.tags ? javaStringHashCode(properties.tags) : 0;
+  return properties.tagsHash;
 }
 
 export class Dispatcher {

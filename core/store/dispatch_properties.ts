@@ -3,13 +3,22 @@
 // Same rules as findMessageProperty: the first occurrence of a name wins and an empty value
 // counts as absent. Other names fall back to findMessageProperty.
 
+import { javaStringHashCodeOfRange } from "../common/checksum.ts";
 import { findMessageProperty, MessageConst } from "../common/message.ts";
 
 export class DispatchProperties {
-  tags: string | undefined = undefined;
   uniqKey: string | undefined = undefined;
   keys: string | undefined = undefined;
+  /** TAGS' hash (Java's String.hashCode, the unit's tagsCode), 0 without TAGS. */
+  tagsHash = 0;
   private text = "";
+  /** Where TAGS' value lies in the text, -1 without TAGS: hashed in place, sliced on demand. */
+  private tagsFrom = -1;
+  private tagsTo = -1;
+
+  get tags(): string | undefined {
+    return this.tagsFrom < 0 ? undefined : this.text.slice(this.tagsFrom, this.tagsTo);
+  }
 
   /** Reads any property of the record last scanned; made once, so no closure per record. */
   readonly reader = (name: string): string | undefined => {
@@ -27,7 +36,8 @@ export class DispatchProperties {
 
   scan(text: string): void {
     this.text = text;
-    this.tags = undefined;
+    this.tagsFrom = this.tagsTo = -1;
+    this.tagsHash = 0;
     this.uniqKey = undefined;
     this.keys = undefined;
     let start = 0;
@@ -45,7 +55,11 @@ export class DispatchProperties {
     const nameLength = cut - start;
     // Compare lengths and first characters before building any string.
     if (nameLength === 4 && text.startsWith(MessageConst.PROPERTY_TAGS, start)) {
-      this.tags ??= text.slice(cut + 1, end);
+      if (this.tagsFrom < 0) {
+        this.tagsFrom = cut + 1;
+        this.tagsTo = end;
+        this.tagsHash = javaStringHashCodeOfRange(text, cut + 1, end);
+      }
     } else if (nameLength === 4 && text.startsWith(MessageConst.PROPERTY_KEYS, start)) {
       this.keys ??= text.slice(cut + 1, end);
     } else if (

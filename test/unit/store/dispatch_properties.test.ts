@@ -1,6 +1,7 @@
 // The one-pass property scan dispatch uses must agree with findMessageProperty on every input.
 
 import { describe, expect, test } from "bun:test";
+import { javaStringHashCode } from "../../../core/common/checksum.ts";
 import { createOffsetMessageId, findMessageProperty } from "../../../core/common/message.ts";
 import { DispatchProperties } from "../../../core/store/dispatch_properties.ts";
 
@@ -17,6 +18,7 @@ const cases: string[] = [
   "TAGS\u0002KEYS\u0001k\u0002", // a segment without a value separator
   p(["a", "TAGS\u0001inside"]).replace("\u0002", "") + "\u0002",
   p(["UNIQ_KEY", "7F00"], ["WAIT", "true"], ["DELAY", "3"]),
+  p(["TAGS", "标签-ü"]), // hashed over UTF-16 code units, as Java does
 ];
 
 describe("store: dispatch properties", () => {
@@ -31,7 +33,10 @@ describe("store: dispatch properties", () => {
           findMessageProperty(text, name),
         ]);
       }
-      expect(scan.tags).toBe(findMessageProperty(text, "TAGS"));
+      const tags = findMessageProperty(text, "TAGS");
+      expect(scan.tags).toBe(tags);
+      // Hashed where it lies in the text: the same as hashing the slice (0 without TAGS).
+      expect(scan.tagsHash).toBe(tags === undefined ? 0 : javaStringHashCode(tags));
       expect(scan.keys).toBe(findMessageProperty(text, "KEYS"));
       expect(scan.uniqKey).toBe(findMessageProperty(text, "UNIQ_KEY"));
     }
