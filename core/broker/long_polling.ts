@@ -79,9 +79,10 @@ export class PullHoldService {
       else list[keptCount++] = pull;
     }
     if (woken === null) return;
+    // An emptied list stays for the queue's next held pull (a consumer that keeps up parks
+    // one per message); expire() drops lists left empty.
     list.length = keptCount;
     this.count -= woken.length;
-    if (keptCount === 0) this.held.delete(key);
     // After the list is settled: answering a pull may close its channel, and nothing here
     // may see a half-updated list.
     for (const pull of woken) this.reprocess(pull);
