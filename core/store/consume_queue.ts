@@ -41,6 +41,8 @@ export class ConsumeQueue {
   minOffset = 0;
   /** One past the end of the newest record a unit points at. */
   maxPhysicalEnd = 0;
+  /** The dispatcher's run that last put a unit here (its list of touched queues, deduplicated). */
+  touchedInRun = -1;
   /**
    * Set by recover() when it cut this queue at a damaged unit that valid ones followed (not at
    * the natural end of its units): the commit log holds those records, and recovery

@@ -84,7 +84,13 @@ export class Dispatcher {
   /** Store time of the newest dispatched record (for the checkpoint's logics time). */
   lastDispatchedStoreTimestamp = 0;
   private readonly listeners: DispatchListener[] = [];
-  private readonly touched = new Set<ConsumeQueue>();
+  /**
+   * Queues this run put units in, each once (ConsumeQueue.touchedInRun): a list, not a Set,
+   * because clearing a Set gives it new storage each run, which an eden collection promotes
+   * (the Set is old) and only a full collection frees.
+   */
+  private readonly touched: ConsumeQueue[] = [];
+  private runNumber = 0;
   /**
    * Records dispatched in this run, told to listeners once the run is over: a held pull woken
    * by the first of a burst then finds the whole burst, not just that one message.
@@ -235,9 +241,9 @@ export class Dispatcher {
 
   /** Units and index entries this run gathered, written once enough wait. */
   private writeTouched(): void {
-    // forEach with a module-level callback: for-of makes an iterator per drain.
-    this.touched.forEach(writePendingIfFull);
-    this.touched.clear();
+    for (const queue of this.touched) queue.writePendingIfFull();
+    this.touched.length = 0;
+    this.runNumber++;
     this.index?.writePendingIfFull();
   }
 
@@ -266,7 +272,10 @@ export class Dispatcher {
     const tagsCode = unitTagsCode(record, properties, this.delayLevels);
     if (visible) {
       const queue = this.queues.getOrCreate(record.topic, record.queueId);
-      this.touched.add(queue);
+      if (queue.touchedInRun !== this.runNumber) {
+        queue.touchedInRun = this.runNumber;
+        this.touched.push(queue);
+      }
       const unit = this.unitScratch;
       unit.physicalOffset = record.position;
       unit.size = record.totalSize;
@@ -296,8 +305,4 @@ export class Dispatcher {
     };
     if (this.listeners.length > 0) this.arrived.push(dispatched);
   }
-}
-
-function writePendingIfFull(queue: ConsumeQueue): void {
-  queue.writePendingIfFull();
 }
