@@ -13,6 +13,7 @@ import { Perm } from "../../protocol/topic_config.ts";
 import type { Channel } from "../../remoting/channel.ts";
 import { GetMessageStatus } from "../../store/status.ts";
 import { SmallMap } from "../../common/small_map.ts";
+import { decimalText } from "../../common/decimal_text.ts";
 import type { BrokerContext } from "../context.ts";
 import type { HeldPull } from "../long_polling.ts";
 import { Sql92Error, type Sql92Filter } from "../../protocol/sql92/index.ts";
@@ -231,9 +232,9 @@ function pullWith(
   const extFields = new SmallMap();
   const suggested = suggestedBroker(ctx, group.whichBrokerWhenConsumeSlowly, result);
   extFields.append("suggestWhichBrokerId", String(suggested));
-  extFields.append("nextBeginOffset", String(result.nextBeginOffset));
-  extFields.append("minOffset", String(result.minOffset));
-  extFields.append("maxOffset", String(result.maxOffset));
+  extFields.append("nextBeginOffset", decimalText(result.nextBeginOffset));
+  extFields.append("minOffset", decimalText(result.minOffset));
+  extFields.append("maxOffset", decimalText(result.maxOffset));
   return createResponse(request, code, {
     remark: result.status,
     extFields,

@@ -11,6 +11,7 @@ import {
 } from "../../protocol/command.ts";
 import { decodeBatchBody } from "../../protocol/batch_body.ts";
 import { SmallMap } from "../../common/small_map.ts";
+import { decimalText } from "../../common/decimal_text.ts";
 import {
   decodeSendMessageRequest,
   type SendMessageRequestHeader,
@@ -303,7 +304,7 @@ async function storeSend(
   extFields.append("MSG_REGION", ctx.config.regionId);
   const msgIds = appended.length === 1 ? first.msgId : appended.map((a) => a.msgId).join(",");
   extFields.append("msgId", msgIds);
-  extFields.append("queueOffset", String(first.queueOffset));
+  extFields.append("queueOffset", decimalText(first.queueOffset));
   if (planned.transactionId) extFields.append("transactionId", planned.transactionId);
   const code = storedStatusCode[result.status] ?? ResponseCode.SUCCESS;
   return createResponse(request, code, { extFields });

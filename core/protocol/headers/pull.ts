@@ -1,6 +1,7 @@
 // PULL_MESSAGE (11) / LITE_PULL_MESSAGE (361) request header and PullSysFlag (spec §3.3).
 
 import type { RemotingCommand } from "../command.ts";
+import { decimalText } from "../../common/decimal_text.ts";
 import { readHeaderFields, type HeaderFieldSpec, type HeaderFieldValue } from "../header_fields.ts";
 
 export const PullSysFlag = {
@@ -67,10 +68,10 @@ export function encodePullMessageRequest(h: PullMessageRequestHeader): Record<st
     consumerGroup: h.consumerGroup,
     topic: h.topic,
     queueId: String(h.queueId),
-    queueOffset: String(h.queueOffset),
+    queueOffset: decimalText(h.queueOffset),
     maxMsgNums: String(h.maxMsgNums),
     sysFlag: String(h.sysFlag),
-    commitOffset: String(h.commitOffset),
+    commitOffset: decimalText(h.commitOffset),
     suspendTimeoutMillis: String(h.suspendTimeoutMillis),
     subVersion: String(h.subVersion),
     expressionType: h.expressionType,

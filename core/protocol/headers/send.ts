@@ -5,6 +5,7 @@
 import { ProtocolError } from "../../common/errors.ts";
 import type { RemotingCommand } from "../command.ts";
 import { SmallMap } from "../../common/small_map.ts";
+import { decimalText } from "../../common/decimal_text.ts";
 import {
   optionalString,
   readHeaderFields,
@@ -126,7 +127,10 @@ export function encodeSendMessageRequestV2(h: SendMessageRequestHeader): SmallMa
 
 // A plain function, not a closure per send: one is encoded for every message sent.
 function putV2(out: SmallMap, name: Key, value: string | number | boolean | undefined): void {
-  if (value !== undefined) out.append(v2Keys[name], String(value)); // names are distinct
+  if (value === undefined) return;
+  // decimalText: bornTimestamp is a new number per send (see decimal_text.ts).
+  const text = typeof value === "number" ? decimalText(value) : String(value);
+  out.append(v2Keys[name], text); // names are distinct
 }
 
 export interface SendMessageResponseHeader {
