@@ -5,7 +5,7 @@
 // the schedule service delivers it; a send for a time (TIMER_DELIVER_MS, TIMER_DELAY_SEC,
 // TIMER_DELAY_MS, or ONS' __STARTDELIVERTIME) waits in the timer topic for the timer service.
 
-import { MessageConst, MessageSysFlag, transactionType } from "../common/message.ts";
+import { MessageConst, MessageSysFlag, takesQueueOffset } from "../common/message.ts";
 import { ResponseCode } from "../protocol/response_code.ts";
 import type { SendMessageRequestHeader } from "../protocol/headers/send.ts";
 import { SCHEDULE_TOPIC_XXXX, TIMER_TOPIC } from "../store/dispatch.ts";
@@ -60,7 +60,6 @@ export function divertSend(
     }
   }
   const level = parseInt(sent.get(MessageConst.PROPERTY_DELAY_TIME_LEVEL) ?? "", 10);
-  const type = transactionType(header.sysFlag);
   if (sent.get(MessageConst.PROPERTY_TRANSACTION_PREPARED) === "true") {
     // A half message (spec §7.2): invisible (nobody subscribes to the half topic) until
     // END_TRANSACTION commits it; stored as NOT_TYPE so it gets a consume-queue unit. The
@@ -74,8 +73,7 @@ export function divertSend(
       sysFlag: header.sysFlag & ~MessageSysFlag.TRANSACTION_ROLLBACK_TYPE,
     };
   }
-  const storedVisible =
-    type === MessageSysFlag.TRANSACTION_NOT_TYPE || type === MessageSysFlag.TRANSACTION_COMMIT_TYPE;
+  const storedVisible = takesQueueOffset(header.sysFlag);
   const timer = storedVisible ? timerDueMs(ctx, sent) : undefined;
   if (timer !== undefined && "refuse" in timer) return timer;
   if (timer !== undefined) {

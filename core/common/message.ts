@@ -45,6 +45,17 @@ export function transactionType(sysFlag: number): number {
   return sysFlag & MessageSysFlag.TRANSACTION_ROLLBACK_TYPE;
 }
 
+/**
+ * Whether a record with this sysFlag is visible to consumers: a plain message or a committed
+ * transaction (not a half or a rollback), so it takes a queue offset and a consume-queue unit.
+ */
+export function takesQueueOffset(sysFlag: number): boolean {
+  const type = transactionType(sysFlag);
+  return (
+    type === MessageSysFlag.TRANSACTION_NOT_TYPE || type === MessageSysFlag.TRANSACTION_COMMIT_TYPE
+  );
+}
+
 /** name\u0001value\u0002 for each pair with a value, in the map's order. */
 export function formatMessageProperties(properties: ReadonlyMap<string, string>): string {
   let out = "";

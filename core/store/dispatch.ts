@@ -4,7 +4,7 @@
 // later by replication on slaves: it reads bytes, not the writer's objects.
 
 import type { DelayLevels } from "../common/delay_levels.ts";
-import { MessageConst, MessageSysFlag, transactionType } from "../common/message.ts";
+import { MessageConst, takesQueueOffset } from "../common/message.ts";
 import { decodeRecord, type StoredRecord } from "./commit_log_codec.ts";
 import type { CommitLog } from "./commit_log.ts";
 import type { IndexableRecord, IndexService } from "./index_service.ts";
@@ -265,10 +265,7 @@ export class Dispatcher {
   private dispatchRecord(record: DispatchSource): void {
     const properties = this.properties;
     properties.scan(record.properties);
-    const type = transactionType(record.sysFlag);
-    const visible =
-      type === MessageSysFlag.TRANSACTION_NOT_TYPE ||
-      type === MessageSysFlag.TRANSACTION_COMMIT_TYPE;
+    const visible = takesQueueOffset(record.sysFlag);
     const tagsCode = unitTagsCode(record, properties, this.delayLevels);
     if (visible) {
       const queue = this.queues.getOrCreate(record.topic, record.queueId);

@@ -13,8 +13,7 @@ import { assert } from "../common/assert.ts";
 import { DelayLevels } from "../common/delay_levels.ts";
 import type { Clock, TimerHandle } from "../common/clock.ts";
 import type { Logger } from "../common/log.ts";
-import { createOffsetMessageId, type HostAddress, transactionType } from "../common/message.ts";
-import { MessageSysFlag } from "../common/message.ts";
+import { createOffsetMessageId, type HostAddress, takesQueueOffset } from "../common/message.ts";
 import { groupTopicNameLengthMax, topicNameLengthMax } from "../config/limits.ts";
 import type { StoreConfig } from "../config/store_config.ts";
 import { CheckpointFile } from "./checkpoint_file.ts";
@@ -325,10 +324,7 @@ export class MessageStore {
       for (let i = 0; i < put.messages.length; i++) {
         const m = put.messages[i]!;
         const key = this.queueKeyOf(m.topic, m.queueId);
-        const type = transactionType(m.sysFlag);
-        const takesOffset =
-          type === MessageSysFlag.TRANSACTION_NOT_TYPE ||
-          type === MessageSysFlag.TRANSACTION_COMMIT_TYPE;
+        const takesOffset = takesQueueOffset(m.sysFlag);
         const next = this.nextQueueOffset.get(key) ?? 0;
         offsets.push(takesOffset ? next : 0);
         // Taken before the append (no map of this drain's counts): rewound if it throws.
@@ -401,11 +397,7 @@ export class MessageStore {
       for (let j = messages.length - 1; j >= 0; j--) {
         const m = messages[j]!;
         i--;
-        const type = transactionType(m.sysFlag);
-        if (
-          type === MessageSysFlag.TRANSACTION_NOT_TYPE ||
-          type === MessageSysFlag.TRANSACTION_COMMIT_TYPE
-        ) {
+        if (takesQueueOffset(m.sysFlag)) {
           this.nextQueueOffset.set(this.queueKeyOf(m.topic, m.queueId), offsets[i]!);
         }
       }
