@@ -4,7 +4,7 @@
 
 import type { Clock, TimerHandle } from "../common/clock.ts";
 import { assert } from "../common/assert.ts";
-import { BoundedMemo } from "../common/bounded_memo.ts";
+import { QueueKeys } from "../common/queue_keys.ts";
 import type { RemotingCommand } from "../protocol/command.ts";
 import type { PullMessageRequestHeader } from "../protocol/headers/pull.ts";
 import type { Channel } from "../remoting/channel.ts";
@@ -55,7 +55,7 @@ export class PullHoldService {
   /** Parks a pull; false when the bound is reached (the caller answers at once instead). */
   hold(pull: HeldPull): boolean {
     if (this.count >= heldPullCountMax) return false;
-    const key = queueKey(pull.header.topic, pull.header.queueId);
+    const key = queueKeys.of(pull.header.topic, pull.header.queueId);
     let list = this.held.get(key);
     if (!list) this.held.set(key, (list = []));
     list.push(pull);
@@ -69,7 +69,7 @@ export class PullHoldService {
    */
   notifyMessageArriving(topic: string, queueId: number, maxOffset: number, tagsCode: number): void {
     if (this.count === 0) return;
-    const key = queueKey(topic, queueId);
+    const key = queueKeys.of(topic, queueId);
     const list = this.held.get(key);
     if (!list) return;
     let woken: HeldPull[] | null = null;
@@ -110,9 +110,5 @@ export class PullHoldService {
   }
 }
 
-/** topic@queueId, made once per queue rather than per stored message. */
-const queueKeysOf = new BoundedMemo(heldQueueKeyTopicsMax, (_topic: string): string[] => []);
-
-function queueKey(topic: string, queueId: number): string {
-  return (queueKeysOf.get(topic)[queueId] ??= `${topic}@${queueId}`);
-}
+/** Held pulls are parked under topic@queueId. */
+const queueKeys = new QueueKeys("@", heldQueueKeyTopicsMax);

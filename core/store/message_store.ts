@@ -9,6 +9,7 @@
 // Recovery trusts nothing past the checkpoint and re-derives 2 from 1 (recovery.ts).
 
 import { BoundedMemo } from "../common/bounded_memo.ts";
+import { QueueKeys } from "../common/queue_keys.ts";
 import { assert } from "../common/assert.ts";
 import { DelayLevels } from "../common/delay_levels.ts";
 import type { Clock, TimerHandle } from "../common/clock.ts";
@@ -109,8 +110,8 @@ const topicIsLegal = new BoundedMemo(topicCountMax, (topic: string) => {
       : topicNameLengthMax;
   return topicPattern.test(topic) && topic.length <= lengthMax;
 });
-/** A topic's keys in nextQueueOffset ("topic-queueId"), by queue id, made as queues appear. */
-const queueKeysOf = new BoundedMemo(topicCountMax, (_topic: string): string[] => []);
+/** Keys in nextQueueOffset ("topic-queueId"). */
+const queueKeys = new QueueKeys("-", topicCountMax);
 /** A put's refusal; a function of the module so validating a put makes no closure. */
 function refuse(status: PutMessageStatusValue, remark: string): PutResult {
   return { status, appended: [], remark };
@@ -251,12 +252,6 @@ export class MessageStore {
     this.drain();
   };
 
-  /** The key of a topic queue in nextQueueOffset, made once per queue rather than per put. */
-  private queueKeyOf(topic: string, queueId: number): string {
-    const keys = queueKeysOf.get(topic);
-    return (keys[queueId] ??= `${topic}-${queueId}`);
-  }
-
   private validate(messages: MessageInput[], encoded: EncodedNames[]): PutResult | undefined {
     if (!this.isWritable())
       return refuse(PutMessageStatus.SERVICE_NOT_AVAILABLE, "store is not writable");
@@ -323,7 +318,7 @@ export class MessageStore {
     for (const put of batch) {
       for (let i = 0; i < put.messages.length; i++) {
         const m = put.messages[i]!;
-        const key = this.queueKeyOf(m.topic, m.queueId);
+        const key = queueKeys.of(m.topic, m.queueId);
         const takesOffset = takesQueueOffset(m.sysFlag);
         const next = this.nextQueueOffset.get(key) ?? 0;
         offsets.push(takesOffset ? next : 0);
@@ -398,7 +393,7 @@ export class MessageStore {
         const m = messages[j]!;
         i--;
         if (takesQueueOffset(m.sysFlag)) {
-          this.nextQueueOffset.set(this.queueKeyOf(m.topic, m.queueId), offsets[i]!);
+          this.nextQueueOffset.set(queueKeys.of(m.topic, m.queueId), offsets[i]!);
         }
       }
     }
@@ -586,7 +581,7 @@ export class MessageStore {
   recoverQueueOffsets(): void {
     this.nextQueueOffset.clear();
     for (const queue of this.queues.all()) {
-      this.nextQueueOffset.set(`${queue.topic}-${queue.queueId}`, queue.maxOffset);
+      this.nextQueueOffset.set(queueKeys.of(queue.topic, queue.queueId), queue.maxOffset);
     }
   }
 
