@@ -18,15 +18,16 @@ export function javaStringHashCode(text: string): number {
 
 /** Java's hashCode of text.slice(from, to), without making the slice. */
 export function javaStringHashCodeOfRange(text: string, from: number, to: number): number {
-  let hash = 0;
-  for (let i = from; i < to; i++) hash = (Math.imul(hash, 31) + text.charCodeAt(i)) | 0;
-  return hash;
+  return hashOnward(0, text, from, to);
 }
 
 /** Java's hashCode of (a string whose hashCode is `hash`) + text: hashes a concatenation. */
 export function javaStringHashCodeFrom(hash: number, text: string): number {
-  for (let i = 0; i < text.length; i++) {
-    hash = (Math.imul(hash, 31) + text.charCodeAt(i)) | 0;
-  }
+  return hashOnward(hash, text, 0, text.length);
+}
+
+/** String.hashCode's loop, carried on from `hash` over text[from, to). */
+function hashOnward(hash: number, text: string, from: number, to: number): number {
+  for (let i = from; i < to; i++) hash = (Math.imul(hash, 31) + text.charCodeAt(i)) | 0;
   return hash;
 }

@@ -187,29 +187,20 @@ export function createOffsetMessageId(storeHost: HostAddress, physicalOffset: nu
 /** An IPv6 store host's id is the longest: (16 + 4 + 8) bytes as hex. */
 const idScratch = Buffer.alloc((16 + 4 + 8) * 2);
 
-/** "00".."FF": an offset id is built from table lookups (it is made for every stored message). */
-const hexPairs = Array.from({ length: 256 }, (_, i) =>
-  i.toString(16).toUpperCase().padStart(2, "0"),
-);
-
-/** An unsigned 32-bit value as 8 upper-case hex digits. */
-function hex8(value: number): string {
-  return (
-    hexPairs[value >>> 24]! +
-    hexPairs[(value >>> 16) & 0xff]! +
-    hexPairs[(value >>> 8) & 0xff]! +
-    hexPairs[value & 0xff]!
-  );
-}
-
 const hostPrefixes = new WeakMap<HostAddress, string>();
 
 // A consumer decodes a fresh address object for every message, so the per-object cache above
 // never hits there: IPv4 prefixes are also kept by address and port as one number.
-const ipv4HostPrefixes = new BoundedMemo(
-  4096,
-  (key: number) => hex8(Math.floor(key / 65536) >>> 0) + hex8(key % 65536),
-);
+const ipv4HostPrefixes = new BoundedMemo(4096, (key: number) => {
+  const address = Math.floor(key / 65536);
+  const ip = Uint8Array.of(
+    address >>> 24,
+    (address >>> 16) & 0xff,
+    (address >>> 8) & 0xff,
+    address,
+  );
+  return spellHost(ip, key % 65536);
+});
 
 /** The host part of an offset id (IP + port as hex), cached per address. */
 function hostPrefix(host: HostAddress): string {
@@ -218,13 +209,18 @@ function hostPrefix(host: HostAddress): string {
   if (key !== undefined) return ipv4HostPrefixes.get(key);
   let prefix = hostPrefixes.get(host);
   if (prefix === undefined) {
-    const bytes = new Uint8Array(ip.length + 4);
-    bytes.set(ip, 0);
-    new DataView(bytes.buffer).setInt32(ip.length, port);
-    prefix = Buffer.from(bytes).toString("hex").toUpperCase();
+    prefix = spellHost(ip, port);
     hostPrefixes.set(host, prefix);
   }
   return prefix;
+}
+
+/** IP bytes then the port as an int32, upper-case hex (made once per host: see the caches). */
+function spellHost(ip: Uint8Array, port: number): string {
+  const bytes = new Uint8Array(ip.length + 4);
+  bytes.set(ip, 0);
+  new DataView(bytes.buffer).setInt32(ip.length, port);
+  return Buffer.from(bytes).toString("hex").toUpperCase();
 }
 
 /** Decodes an offset message id; undefined if it is not one (wrong length or not hex). */
