@@ -239,44 +239,40 @@ export class Producer {
     messages: OutgoingMessage[],
     oneway: boolean,
   ): { request: RemotingCommand; msgId: string } {
+    let header: SmallMap;
+    let body: Uint8Array;
+    let msgId: string;
     const batch = messages.length > 1;
-    if (!batch) {
+    if (batch) {
+      const prepared = messages.map((m) => this.prepare(m, false));
+      header = this.sendHeader(queue, 0, 0, `WAIT\u0001true`, true);
+      body = encodeBatchBody(
+        prepared.map((p, i) => ({
+          flag: messages[i]!.flag ?? 0,
+          body: p.body,
+          properties: p.properties,
+        })),
+      );
+      msgId = prepared.map((p) => p.uniqKey).join(",");
+    } else {
+      // No arrays for a single message: the common send.
       const message = messages[0]!;
       const prepared = this.prepare(message, true);
-      const header = this.sendHeader(
+      header = this.sendHeader(
         queue,
         prepared.sysFlag,
         message.flag ?? 0,
         prepared.properties,
         false,
       );
-      return {
-        request: createRequest(RequestCode.SEND_MESSAGE_V2, {
-          extFields: header,
-          body: prepared.body,
-          serializeType: SerializeType.ROCKETMQ,
-          oneway,
-        }),
-        msgId: prepared.uniqKey,
-      };
+      body = prepared.body;
+      msgId = prepared.uniqKey;
     }
-    const prepared = messages.map((m) => this.prepare(m, false));
-    const body = encodeBatchBody(
-      prepared.map((p, i) => ({
-        flag: messages[i]!.flag ?? 0,
-        body: p.body,
-        properties: p.properties,
-      })),
+    const request = createRequest(
+      batch ? RequestCode.SEND_BATCH_MESSAGE : RequestCode.SEND_MESSAGE_V2,
+      { extFields: header, body, serializeType: SerializeType.ROCKETMQ, oneway },
     );
-    return {
-      request: createRequest(RequestCode.SEND_BATCH_MESSAGE, {
-        extFields: this.sendHeader(queue, 0, 0, `WAIT\u0001true`, true),
-        body,
-        serializeType: SerializeType.ROCKETMQ,
-        oneway,
-      }),
-      msgId: prepared.map((p) => p.uniqKey).join(","),
-    };
+    return { request, msgId };
   }
 
   private sendHeader(
