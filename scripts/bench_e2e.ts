@@ -446,7 +446,8 @@ async function runW3(
     `W3 ${system}: peak ${int(result.peakConsumedPerSecond!)} msgs/s; at ` +
       `${int(result.halfRatePerSecond)} msgs/s p50 ${ms(result.halfLatency.p50)} ms, ` +
       `p99 ${ms(result.halfLatency.p99)} ms (p99 per second sent: ` +
-      `${result.halfSecondP99Ms.map((v) => ms(v)).join(", ")})` +
+      `${result.halfSecondP99Ms.map((v) => ms(v)).join(", ")}); CPU client ` +
+      `${result.halfCpu.clientPct.toFixed(0)} %, server ${result.halfCpu.serverPct.toFixed(0)} %` +
       (halfGc ? `\n    ${gcLine(halfGc, consumedByPhase[halfPhase]!)}` : ""),
   );
 }
