@@ -6,6 +6,8 @@ import { assert } from "./assert.ts";
 
 export interface TimerHandle {
   cancel(): void;
+  /** Whether the timer keeps the process running until it fires (it does when made). */
+  holdProcess(hold: boolean): void;
 }
 
 export interface Clock {
@@ -50,6 +52,11 @@ class TimeoutHandle implements TimerHandle {
   cancel(): void {
     clearTimeout(this.timer); // clears intervals too
   }
+
+  holdProcess(hold: boolean): void {
+    if (hold) this.timer.ref();
+    else this.timer.unref();
+  }
 }
 
 class ImmediateHandle implements TimerHandle {
@@ -57,6 +64,11 @@ class ImmediateHandle implements TimerHandle {
 
   cancel(): void {
     clearImmediate(this.immediate);
+  }
+
+  holdProcess(hold: boolean): void {
+    if (hold) this.immediate.ref();
+    else this.immediate.unref();
   }
 }
 
@@ -126,7 +138,8 @@ export class ManualClock implements Clock {
       sequence: this.nextSequence++,
     };
     this.timers.push(timer);
-    return { cancel: () => void (timer.cancelled = true) };
+    // A manual clock holds no process open: holding is a no-op here.
+    return { cancel: () => void (timer.cancelled = true), holdProcess: () => {} };
   }
 
   private nextDue(limitMs: number): ManualTimer | undefined {

@@ -2,7 +2,8 @@
 // deadline unless answered first, whatever order answers come in and however timeouts mix.
 
 import { describe, expect, test } from "bun:test";
-import { ManualClock } from "../../../core/common/clock.ts";
+import { join } from "node:path";
+import { ManualClock, type Clock, type TimerHandle } from "../../../core/common/clock.ts";
 import { Prng } from "../../../core/common/prng.ts";
 import { RequestDeadlines } from "../../../core/remoting/request_deadlines.ts";
 
@@ -66,5 +67,71 @@ describe("remoting: request deadlines", () => {
     deadlines.clear();
     clock.advance(1_000);
     expect(fired).toEqual([1]);
+  });
+
+  test("remoting: request deadlines: one request at a time reuses one timer, idle it holds nothing", () => {
+    const manual = new ManualClock(0);
+    let made = 0;
+    const holds: boolean[] = [];
+    // A clock that counts the timers made and records what each is told about the process.
+    const clock: Clock = {
+      nowMs: () => manual.nowMs(),
+      every: (ms, fn) => manual.every(ms, fn),
+      soon: (fn) => manual.soon(fn),
+      after(ms: number, fn: () => void): TimerHandle {
+        made++;
+        const inner = manual.after(ms, fn);
+        return { cancel: () => inner.cancel(), holdProcess: (hold) => void holds.push(hold) };
+      },
+    };
+    const pending = new Set<number>();
+    const fired: number[] = [];
+    const deadlines = new RequestDeadlines(
+      clock,
+      (id) => pending.has(id),
+      (id) => {
+        fired.push(id);
+        pending.delete(id);
+      },
+    );
+    for (let id = 1; id <= 100; id++) {
+      pending.add(id);
+      deadlines.add(id, 3_000);
+      manual.advance(5);
+      pending.delete(id);
+      deadlines.settled();
+    }
+    expect(made).toBe(1);
+    // Released after each answer, held again by each next request.
+    expect(holds.length).toBe(199);
+    expect(holds.at(-1)).toBe(false);
+    // The timer armed at 0 fires at 3,000, finds nothing due and arms for 101's deadline.
+    pending.add(101);
+    deadlines.add(101, 3_000); // at 500: due at 3,500
+    manual.advance(2_600);
+    expect(fired).toEqual([]);
+    expect(made).toBe(2);
+    manual.advance(399);
+    expect(fired).toEqual([]);
+    manual.advance(1);
+    expect(fired).toEqual([101]);
+  });
+
+  test("remoting: request deadlines: an idle deadline timer lets the process exit", async () => {
+    const module = join(import.meta.dir, "../../../core/remoting/request_deadlines.ts");
+    const clockModule = join(import.meta.dir, "../../../core/common/clock.ts");
+    const script =
+      `const { RequestDeadlines } = await import(${JSON.stringify(module)});` +
+      `const { SystemClock } = await import(${JSON.stringify(clockModule)});` +
+      `let pending = true;` +
+      `const d = new RequestDeadlines(new SystemClock(), () => pending, () => {` +
+      `  console.log("expired"); });` +
+      `d.add(1, 60_000); pending = false; d.settled();`;
+    const startMs = performance.now();
+    const child = Bun.spawn([process.execPath, "-e", script], { stdout: "pipe" });
+    const exitCode = await child.exited;
+    expect(exitCode).toBe(0);
+    expect(await new Response(child.stdout).text()).toBe("");
+    expect(performance.now() - startMs).toBeLessThan(30_000); // not the 60 s deadline
   });
 });
