@@ -22,7 +22,7 @@ import { RemotingClient } from "../remoting/client.ts";
 import { ProcessorTable } from "../remoting/processor_table.ts";
 import { buildClientId, instanceSeed } from "./message_id.ts";
 import { MessageConst } from "../common/message.ts";
-import { messagesOfPull, type ReceivedMessage } from "./received_message.ts";
+import { messagesOfPull, type PulledMessages, type ReceivedMessage } from "./received_message.ts";
 import { allocateAveragely } from "./allocate.ts";
 import type { ConsumerOptions, Subscription } from "./consumer_options.ts";
 import { LocalOffsetStore } from "./local_offset_store.ts";
@@ -45,6 +45,10 @@ const RETRY_GROUP_TOPIC_PREFIX = "%RETRY%";
 
 interface OwnedQueue {
   queue: MessageQueue;
+  /** The subscription of the queue's topic. */
+  subscription: Subscription;
+  /** Warns of a problem with one of its pulls (made once: a pull is per message at low rates). */
+  warnOfPull: (problem: string) => void;
   offset: number;
   committed: number;
   stopped: boolean;
@@ -56,6 +60,23 @@ interface OwnedQueue {
   handling: Promise<unknown> | null;
   /** The broker id the last pull answer suggested pulling from next (0: the master). */
   pullFromBrokerId: number;
+}
+
+/** A subscription by tags as pulls and heartbeats carry it: "A || B", "*" for all. */
+function tagsExpression(tags: string[]): string {
+  return tags.length > 0 ? tags.join(" || ") : "*";
+}
+
+function expressionTypeOf(subscription: Subscription): "TAG" | "SQL92" {
+  return subscription.sql === undefined ? "TAG" : "SQL92";
+}
+
+/** The address of one broker of a group in a route (a loop: it runs once per pull). */
+function brokerAddrOf(route: TopicRouteData, brokerName: string, brokerId: number) {
+  for (const broker of route.brokerDatas) {
+    if (broker.brokerName === brokerName) return broker.brokerAddrs.get(brokerId);
+  }
+  return undefined;
 }
 
 function queueKey(q: MessageQueue): string {
@@ -116,14 +137,15 @@ export class PushConsumer {
             .split("||")
             .map((t) => t.trim())
             .filter(Boolean);
+    const sql = options.subscription;
     this.subscriptions =
       options.expressionType === "SQL92"
-        ? [{ topic: options.topic, tags: [], sql: options.subscription, isRetry: false }]
-        : [{ topic: options.topic, tags, isRetry: false }];
+        ? [{ topic: options.topic, tags: [], sql, subString: sql, isRetry: false }]
+        : [{ topic: options.topic, tags, subString: tagsExpression(tags), isRetry: false }];
     // A clustering group's failed messages come back on its retry topic (spec §6.2).
     if (!this.broadcasting) {
       const retryTopic = `${RETRY_GROUP_TOPIC_PREFIX}${options.group}`;
-      this.subscriptions.push({ topic: retryTopic, tags: [], isRetry: true });
+      this.subscriptions.push({ topic: retryTopic, tags: [], subString: "*", isRetry: true });
     }
   }
 
@@ -164,19 +186,15 @@ export class PushConsumer {
     return new Map([...this.owned].map(([k, o]) => [k, o.offset]));
   }
 
-  private subscriptionOf(topic: string): Subscription {
-    return this.subscriptions.find((s) => s.topic === topic) ?? this.subscriptions[0]!;
-  }
-
   private subscriptionData(subscription: Subscription) {
-    const { tags, sql } = subscription;
+    const { tags } = subscription;
     return {
       topic: subscription.topic,
-      subString: sql ?? (tags.length ? tags.join(" || ") : "*"),
+      subString: subscription.subString,
       tagsSet: tags,
       codeSet: tags.map(javaStringHashCode),
       subVersion: this.subVersion,
-      expressionType: sql === undefined ? "TAG" : "SQL92",
+      expressionType: expressionTypeOf(subscription),
       classFilterMode: false,
     };
   }
@@ -308,6 +326,8 @@ export class PushConsumer {
       if (offset === undefined) continue;
       const owned: OwnedQueue = {
         queue,
+        subscription,
+        warnOfPull: (problem) => this.options.log.warn(`pull of ${key}: ${problem}`),
         offset,
         committed: offset,
         stopped: false,
@@ -464,9 +484,8 @@ export class PushConsumer {
         this.routes.cached(owned.queue.topic, false) ??
         (await this.routes.get(owned.queue.topic, false).catch(() => undefined));
       // The broker's last suggestion (a slave for a consumer far behind), else the master.
-      const suggested = found?.route.brokerDatas
-        .find((b) => b.brokerName === owned.queue.brokerName)
-        ?.brokerAddrs.get(owned.pullFromBrokerId);
+      const suggested =
+        found && brokerAddrOf(found.route, owned.queue.brokerName, owned.pullFromBrokerId);
       const addr = suggested ?? (found && RouteCache.anyAddr(found.route, owned.queue.brokerName));
       if (!addr) {
         await this.sleep(pullErrorBackoffMs);
@@ -476,7 +495,7 @@ export class PushConsumer {
         await this.sleep(lockRetryMs);
         continue;
       }
-      const subscription = this.subscriptionData(this.subscriptionOf(owned.queue.topic));
+      const { subscription } = owned;
       let sysFlag = PullSysFlag.SUSPEND | PullSysFlag.SUBSCRIPTION;
       // As the Java client, a pull carries the position in memory (everything below it is
       // handled), so the broker's offset trails by one pull: a new owner after a rebalance or a
@@ -495,7 +514,7 @@ export class PushConsumer {
           suspendTimeoutMillis: suspendMs,
           subscription: subscription.subString,
           subVersion: this.subVersion,
-          expressionType: subscription.expressionType,
+          expressionType: expressionTypeOf(subscription),
           maxMsgBytes: undefined,
         }),
         // Pulls are as frequent as sends at low rates (each returns what arrived since the
@@ -513,7 +532,8 @@ export class PushConsumer {
       }
       if (owned.stopped) return;
       try {
-        await this.handlePull(owned, answer);
+        const waiting = this.handlePull(owned, answer);
+        if (waiting !== undefined) await waiting;
       } catch (error) {
         // Nothing may end this loop but a stop: the queue would go unread until a rebalance.
         this.options.log.warn(`pull of ${queueKey(owned.queue)} not handled: ${error}`);
@@ -522,54 +542,98 @@ export class PushConsumer {
     }
   }
 
-  private async handlePull(owned: OwnedQueue, answer: RemotingCommand): Promise<void> {
+  /**
+   * Acts on a pull's answer. Undefined when that is done in this turn (the common case: every
+   * message taken by a handler that returns no promise); else a promise of the rest. A pull is
+   * per message at low rates, and each async step costs it about five objects.
+   */
+  private handlePull(owned: OwnedQueue, answer: RemotingCommand): Promise<void> | undefined {
     const next = Number(answer.extFields?.get("nextBeginOffset") ?? owned.offset);
     const suggested = Number(answer.extFields?.get("suggestWhichBrokerId") ?? 0);
     owned.pullFromBrokerId = Number.isInteger(suggested) && suggested >= 0 ? suggested : 0;
     switch (answer.code) {
       case ResponseCode.SUCCESS: {
-        const { tags, isRetry } = this.subscriptionOf(owned.queue.topic);
         const requested = owned.offset;
-        const { messages, endedEarly } = messagesOfPull(
+        const pulled = messagesOfPull(
           answer.body ?? new Uint8Array(0),
           owned.queue,
           requested,
           next,
-          (problem) => this.options.log.warn(`pull of ${queueKey(owned.queue)}: ${problem}`),
+          owned.warnOfPull,
         );
-        for (const m of messages) {
+        const { messages } = pulled;
+        for (let i = 0; i < messages.length; i++) {
           // Never move past a message the handler has not taken (stop or pause in between).
-          if (!this.running || owned.stopped) return;
-          // Pull again from here once locked (a lock held and fresh costs no await).
-          if (this.locking && !(await this.holdsLock(owned))) return;
-          // The lock check may have waited on the broker: the queue may be gone meanwhile.
-          if (!this.running || owned.stopped) return;
-          const wanted = tags.length === 0 || (m.tags !== undefined && tags.includes(m.tags));
-          const consumed = wanted ? this.consume(owned, m, isRetry) : true;
-          if (consumed !== true && !(await consumed)) {
-            await this.sleep(
-              this.options.orderly ? (this.options.orderlySuspendMs ?? 1_000) : 1_000,
-            );
-            return;
+          if (!this.running || owned.stopped) return undefined;
+          // Orderly: each message waits for a lock check (deliverWaiting).
+          if (this.locking) return this.deliverWaiting(owned, pulled, i, null, requested, next);
+          const consumed = this.offer(owned, messages[i]!);
+          if (consumed !== true) {
+            return this.deliverWaiting(owned, pulled, i, consumed, requested, next);
           }
-          owned.offset = Math.max(owned.offset, m.queueOffset + 1);
+          owned.offset = Math.max(owned.offset, messages[i]!.queueOffset + 1);
         }
-        if (!this.running || owned.stopped) return;
-        // After a record that would not decode, go on just past the last message taken (and
-        // at least one past the start): that record is all that is passed over.
-        owned.offset = Math.max(owned.offset, endedEarly ? requested + 1 : next);
-        return;
+        this.pullTaken(owned, pulled, requested, next);
+        return undefined;
       }
       case ResponseCode.PULL_NOT_FOUND:
-        return;
+        return undefined;
       case ResponseCode.PULL_RETRY_IMMEDIATELY:
       case ResponseCode.PULL_OFFSET_MOVED:
         owned.offset = next;
-        return;
+        return undefined;
       default:
         this.options.log.warn(`pull answered ${answer.code} ${answer.remark ?? ""}`);
-        await this.sleep(pullErrorBackoffMs);
+        return this.sleep(pullErrorBackoffMs);
     }
+  }
+
+  /**
+   * handlePull's delivery from message `from` on, where something must be waited for: a lock
+   * check before each message, or `fromConsumed`, the handler of message `from` still running.
+   */
+  private async deliverWaiting(
+    owned: OwnedQueue,
+    pulled: PulledMessages,
+    from: number,
+    fromConsumed: Promise<boolean> | null,
+    requested: number,
+    next: number,
+  ): Promise<void> {
+    const { messages } = pulled;
+    for (let i = from; i < messages.length; i++) {
+      let consumed = i === from ? fromConsumed : null;
+      if (consumed === null) {
+        if (!this.running || owned.stopped) return;
+        // Pull again from here once locked (a lock held and fresh costs no await).
+        if (this.locking && !(await this.holdsLock(owned))) return;
+        // The lock check may have waited on the broker: the queue may be gone meanwhile.
+        if (!this.running || owned.stopped) return;
+        const offered = this.offer(owned, messages[i]!);
+        if (offered !== true) consumed = offered;
+      }
+      if (consumed !== null && !(await consumed)) {
+        await this.sleep(this.options.orderly ? (this.options.orderlySuspendMs ?? 1_000) : 1_000);
+        return;
+      }
+      owned.offset = Math.max(owned.offset, messages[i]!.queueOffset + 1);
+    }
+    this.pullTaken(owned, pulled, requested, next);
+  }
+
+  /** A message to the handler if the subscription wants it: consume's answer, true if not. */
+  private offer(owned: OwnedQueue, m: ReceivedMessage): true | Promise<boolean> {
+    const { tags, isRetry } = owned.subscription;
+    const wanted = tags.length === 0 || (m.tags !== undefined && tags.includes(m.tags));
+    return wanted ? this.consume(owned, m, isRetry) : true;
+  }
+
+  /** Every message of a pull taken: the queue moves on to where the broker said. */
+  private pullTaken(owned: OwnedQueue, pulled: PulledMessages, requested: number, next: number) {
+    if (!this.running || owned.stopped) return;
+    // After a record that would not decode, go on just past the last message taken (and at
+    // least one past the start): that record is all that is passed over.
+    owned.offset = Math.max(owned.offset, pulled.endedEarly ? requested + 1 : next);
   }
 
   /**

@@ -59,6 +59,8 @@ export interface Subscription {
   tags: string[];
   /** A SQL92 expression the broker applies instead of tags. */
   sql?: string;
+  /** The expression as pulls and heartbeats carry it (worked out once: a pull is per message). */
+  subString: string;
   /** A retry topic has no route until the first send-back creates it: look again less eagerly. */
   isRetry: boolean;
 }

@@ -205,12 +205,17 @@ export function messagesOfPull(
   warn: (text: string) => void,
 ): PulledMessages {
   const pulled = decodePulledMessages(body, warn);
-  const messages = pulled.messages.filter((m) => {
+  // In place (a consumer decodes a pull per message at low rates): strays are rare.
+  const { messages } = pulled;
+  let kept = 0;
+  for (let i = 0; i < messages.length; i++) {
+    const m = messages[i]!;
     const stray = strayFromPull(m, queue, requested, next);
-    if (stray) warn(stray);
-    return stray === undefined;
-  });
-  return { messages, endedEarly: pulled.endedEarly };
+    if (stray === undefined) messages[kept++] = m;
+    else warn(stray);
+  }
+  messages.length = kept;
+  return pulled;
 }
 
 function describeStored(record: StoredRecord): string {

@@ -2,6 +2,7 @@
 
 import type { RemotingCommand } from "../command.ts";
 import { decimalText } from "../../common/decimal_text.ts";
+import { SmallMap } from "../../common/small_map.ts";
 import { readHeaderFields, type HeaderFieldSpec, type HeaderFieldValue } from "../header_fields.ts";
 
 export const PullSysFlag = {
@@ -63,20 +64,24 @@ export function decodePullMessageRequest(cmd: RemotingCommand): PullMessageReque
   };
 }
 
-export function encodePullMessageRequest(h: PullMessageRequestHeader): Record<string, string> {
-  const out: Record<string, string> = {
-    consumerGroup: h.consumerGroup,
-    topic: h.topic,
-    queueId: String(h.queueId),
-    queueOffset: decimalText(h.queueOffset),
-    maxMsgNums: String(h.maxMsgNums),
-    sysFlag: String(h.sysFlag),
-    commitOffset: decimalText(h.commitOffset),
-    suspendTimeoutMillis: String(h.suspendTimeoutMillis),
-    subVersion: String(h.subVersion),
-    expressionType: h.expressionType,
-  };
-  if (h.subscription !== undefined) out.subscription = h.subscription;
-  if (h.maxMsgBytes !== undefined) out.maxMsgBytes = String(h.maxMsgBytes);
+/**
+ * The header's fields in pullFields' order, appended straight into the map a request carries:
+ * a consumer encodes one per pull, as often as messages arrive at low rates.
+ */
+export function encodePullMessageRequest(h: PullMessageRequestHeader): SmallMap {
+  const out = new SmallMap();
+  out.append("consumerGroup", h.consumerGroup);
+  out.append("topic", h.topic);
+  out.append("queueId", String(h.queueId));
+  // decimalText: offsets are new numbers every pull (see decimal_text.ts).
+  out.append("queueOffset", decimalText(h.queueOffset));
+  out.append("maxMsgNums", String(h.maxMsgNums));
+  out.append("sysFlag", String(h.sysFlag));
+  out.append("commitOffset", decimalText(h.commitOffset));
+  out.append("suspendTimeoutMillis", String(h.suspendTimeoutMillis));
+  if (h.subscription !== undefined) out.append("subscription", h.subscription);
+  out.append("subVersion", String(h.subVersion)); // the same for every pull of a consumer
+  out.append("expressionType", h.expressionType);
+  if (h.maxMsgBytes !== undefined) out.append("maxMsgBytes", String(h.maxMsgBytes));
   return out;
 }

@@ -48,7 +48,7 @@ const send: SendMessageRequestHeader = {
   brokerName: "broker-a",
 };
 
-const pullRequest = (fields: Record<string, string>) =>
+const pullRequest = (fields: Record<string, string> | Map<string, string>) =>
   createRequest(RequestCode.PULL_MESSAGE, { extFields: fields });
 
 describe("protocol: request headers", () => {
@@ -78,7 +78,7 @@ describe("protocol: request headers", () => {
   });
 
   test("protocol: request headers: a pull header missing or malformed names the field", () => {
-    const fields = encodePullMessageRequest(pull);
+    const fields = Object.fromEntries(encodePullMessageRequest(pull));
     const { queueOffset: _dropped, ...withoutOffset } = fields;
     expect(() => decodePullMessageRequest(pullRequest(withoutOffset))).toThrow(
       "header field queueOffset is required",
