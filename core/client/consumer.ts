@@ -25,6 +25,7 @@ import { MessageConst } from "../common/message.ts";
 import { messagesOfPull, type PulledMessages, type ReceivedMessage } from "./received_message.ts";
 import { allocateAveragely } from "./allocate.ts";
 import type { ConsumerOptions, Subscription } from "./consumer_options.ts";
+import { ConsumerOffsets, queueKey } from "./consumer_offsets.ts";
 import { LocalOffsetStore } from "./local_offset_store.ts";
 import { lockKey, QueueLockClient } from "./queue_lock_client.ts";
 import { RouteCache, type MessageQueue } from "./route_cache.ts";
@@ -79,10 +80,6 @@ function brokerAddrOf(route: TopicRouteData, brokerName: string, brokerId: numbe
   return undefined;
 }
 
-function queueKey(q: MessageQueue): string {
-  return `${q.brokerName}/${q.topic}/${q.queueId}`;
-}
-
 export class PushConsumer {
   readonly clientId: string;
   private readonly remoting: RemotingClient;
@@ -100,7 +97,7 @@ export class PushConsumer {
   private readonly locking: boolean;
 
   private readonly broadcasting: boolean;
-  private readonly localOffsets: LocalOffsetStore | null;
+  private readonly offsets: ConsumerOffsets;
 
   constructor(private readonly options: ConsumerOptions) {
     this.broadcasting = options.messageModel === "BROADCASTING";
@@ -108,8 +105,8 @@ export class PushConsumer {
     if (this.broadcasting && !options.localOffsetPath) {
       throw new Error("a broadcasting consumer needs localOffsetPath");
     }
-    this.localOffsets = this.broadcasting ? new LocalOffsetStore(options.localOffsetPath!) : null;
-    this.localOffsets?.load();
+    const localOffsets = this.broadcasting ? new LocalOffsetStore(options.localOffsetPath!) : null;
+    localOffsets?.load();
     const prng = new Prng(options.seed ?? instanceSeed(options.clock));
     this.clientId = buildClientId(prng);
     const processors = new ProcessorTable().register(
@@ -121,6 +118,14 @@ export class PushConsumer {
     );
     this.remoting = new RemotingClient({ clock: options.clock, log: options.log, processors });
     this.routes = new RouteCache(this.remoting, options.namesrvAddrs, options.clock);
+    this.offsets = new ConsumerOffsets(
+      this.remoting,
+      this.routes,
+      options.group,
+      options.consumeFrom,
+      localOffsets,
+      options.log,
+    );
     this.locks = new QueueLockClient(
       this.remoting,
       this.routes,
@@ -322,7 +327,7 @@ export class PushConsumer {
         this.retryLockSoon();
         continue;
       }
-      const offset = await this.startOffset(queue, found.route);
+      const offset = await this.offsets.start(queue, found.route);
       if (offset === undefined) continue;
       const owned: OwnedQueue = {
         queue,
@@ -413,54 +418,6 @@ export class PushConsumer {
       this.options.log.debug(`consumer list from ${addr} failed: ${(error as Error).message}`);
       return [];
     }
-  }
-
-  private async startOffset(
-    queue: MessageQueue,
-    route: Parameters<typeof RouteCache.masterAddr>[0],
-  ): Promise<number | undefined> {
-    const addr = RouteCache.anyAddr(route, queue.brokerName);
-    if (!addr) return undefined;
-    const local = this.localOffsets?.get(queueKey(queue));
-    if (local !== undefined) return local;
-    if (this.localOffsets) return this.initialOffset(addr, queue);
-    const fields = {
-      consumerGroup: this.options.group,
-      topic: queue.topic,
-      queueId: queue.queueId,
-    };
-    const committed = await this.remoting.invoke(
-      addr,
-      createRequest(RequestCode.QUERY_CONSUMER_OFFSET, {
-        extFields: fields,
-      }),
-    );
-    if (committed.code === ResponseCode.SUCCESS)
-      return Number(committed.extFields?.get("offset") ?? 0);
-    if (committed.code !== ResponseCode.QUERY_NOT_FOUND) return undefined;
-    return this.initialOffset(addr, queue);
-  }
-
-  /** Where a queue starts when nothing was committed: consumeFrom decides. */
-  private async initialOffset(addr: string, queue: MessageQueue): Promise<number | undefined> {
-    const from = this.options.consumeFrom;
-    if (from.kind === "first") return 0;
-    const q = { topic: queue.topic, queueId: queue.queueId };
-    const answer =
-      from.kind === "last"
-        ? await this.remoting.invoke(
-            addr,
-            createRequest(RequestCode.GET_MAX_OFFSET, { extFields: q }),
-          )
-        : await this.remoting.invoke(
-            addr,
-            createRequest(RequestCode.SEARCH_OFFSET_BY_TIMESTAMP, {
-              extFields: { ...q, timestamp: from.ms },
-            }),
-          );
-    return answer.code === ResponseCode.SUCCESS
-      ? Number(answer.extFields?.get("offset") ?? 0)
-      : undefined;
   }
 
   /** A one-shot timer cancelled by stop(), forgotten once it fires. */
@@ -810,42 +767,13 @@ export class PushConsumer {
 
   private async commit(owned: OwnedQueue): Promise<void> {
     if (owned.offset === owned.committed) return;
-    if (this.localOffsets) {
-      this.localOffsets.set(queueKey(owned.queue), owned.offset);
-      owned.committed = owned.offset;
-      return;
-    }
-    const found = await this.routes.get(owned.queue.topic, false).catch(() => undefined);
-    // The master keeps offsets; with the master gone a slave takes them (its master's copy
-    // overwrites them when it is back), as the Java client falls back.
-    const addr = found && RouteCache.anyAddr(found.route, owned.queue.brokerName);
-    if (!addr) return;
     const offset = owned.offset;
-    const request = createRequest(RequestCode.UPDATE_CONSUMER_OFFSET, {
-      extFields: {
-        consumerGroup: this.options.group,
-        topic: owned.queue.topic,
-        queueId: owned.queue.queueId,
-        commitOffset: offset,
-      },
-    });
-    try {
-      const answer = await this.remoting.invoke(addr, request);
-      if (answer.code === ResponseCode.SUCCESS) owned.committed = offset;
-    } catch (error) {
-      this.options.log.warn(`offset commit failed: ${(error as Error).message}`);
-    }
+    if (await this.offsets.commit(owned.queue, offset)) owned.committed = offset;
   }
 
   private async persistOffsets(): Promise<void> {
     await Promise.all([...this.owned.values()].map((o) => this.commit(o)));
-    try {
-      this.localOffsets?.persist();
-    } catch (error) {
-      this.options.log.warn(
-        `could not write ${this.localOffsets?.path}: ${(error as Error).message}`,
-      );
-    }
+    this.offsets.persist();
   }
 
   private async unregister(): Promise<void> {

@@ -69,7 +69,7 @@ describe("remoting: request deadlines", () => {
     expect(fired).toEqual([1]);
   });
 
-  test("remoting: request deadlines: one request at a time reuses one timer, idle it holds nothing", () => {
+  test("remoting: request deadlines: one request at a time: one timer, released when idle", () => {
     const manual = new ManualClock(0);
     let made = 0;
     const holds: boolean[] = [];
