@@ -27,6 +27,17 @@
 //    collection every 8th time: the benchmark's client in one W3 run paused ~300 times (~35
 //    full) for ~480 ms in all, and ~120 times (3 full) for ~175 ms with this (4 runs each).
 //    The broker's heap under load is larger than this and is sized as before (2.).
+// 5. BUN_JSC_thresholdForFTLOptimizeAfterWarmUp=20,000 (JavaScriptCore's default: 100,000):
+//    how much a function must run before its top-tier (FTL) compile. The threshold grows with
+//    a function's size, so the pull processor (pullWith), run once per message when each long
+//    poll is woken by one send, reached FTL only after ~130,000 pulls: 9.5 s after a start
+//    under scripts/bench_e2e.ts's W3, in the middle of the measured half rate, where its
+//    50-110 ms compile on the broker's CPU held every message in flight. In two logged runs
+//    (per-message latencies against stamped compile and GC logs) it put 850-910 messages over
+//    5 ms each: a fifth and a half of those runs' messages over 5 ms. With 20,000 hot paths
+//    reach FTL in the first seconds of load: compiles in W3's measured window went from
+//    91-122 ms to 12-43 ms per run (3 runs each way, BUN_JSC_reportCompileTimes=1). A server
+//    runs for hours; its code is better compiled early.
 //
 // All are read once, when the runtime starts, so the process starts again: execve of
 // /proc/self/exe with the same argv and the settings added to the environment. The PID, the
@@ -44,6 +55,7 @@ export const serverRuntimeEnv: Readonly<Record<string, string>> = {
   BUN_JSC_forceRAMSize: String(1024 * 1024 * 1024),
   BUN_JSC_useParallelMarkingConstraintSolver: "0",
   BUN_JSC_largeHeapSize: String(32 * 1024 * 1024),
+  BUN_JSC_thresholdForFTLOptimizeAfterWarmUp: "20000",
 };
 
 /**
