@@ -30,7 +30,7 @@ import "./bench_runtime.ts"; // first: it may restart this process with the serv
 import { mkdtempSync, rmSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
-import { KiB } from "../core/common/index.ts";
+import { assert, KiB } from "../core/common/index.ts";
 import { onSeparateCpus } from "./bench_affinity.ts";
 import { GcLog, type GcSummary } from "./bench_gc_log.ts";
 import {
@@ -42,6 +42,7 @@ import {
   ms,
   percentilesOf,
   report,
+  Samples,
   results,
   w3Floor,
   type Cpu,
@@ -298,6 +299,9 @@ async function paced(send: () => Promise<void>, ratePerSecond: number, durationM
   let inFlight = 0;
   let errors = 0;
   const tickLateMs: number[] = [];
+  // Made once, not per send: this process is the client it measures.
+  const onSent = () => void inFlight--;
+  const onFailed = () => void (inFlight--, errors++);
   const startMs = performance.now();
   let tickMs = startMs;
   for (let tick = 0; tick < durationMs * 4; tick++) {
@@ -310,10 +314,7 @@ async function paced(send: () => Promise<void>, ratePerSecond: number, durationM
     while (issued < due && inFlight < inFlightCountMax) {
       issued++;
       inFlight++;
-      send().then(
-        () => inFlight--,
-        () => (inFlight--, errors++),
-      );
+      send().then(onSent, onFailed);
     }
     await Bun.sleep(1);
   }
@@ -326,6 +327,28 @@ async function paced(send: () => Promise<void>, ratePerSecond: number, durationM
  * W3 on one rig: first message, peak (backlog bounded), drain, half of peak (or `halfRate`,
  * msgs/s, when given), drain.
  */
+const zeroCode = 48; // "0"
+
+/**
+ * Writes a W3 stamp into the start of `body` as ASCII: the phase digit, "|", the send time in
+ * whole microseconds of performance.now(), spaces to stampBytes. Digits straight into the
+ * bytes: a send makes no strings for it (this process is the client it measures).
+ */
+function writeStamp(body: Uint8Array, phase: number, nowMs: number): void {
+  assert(phase >= 0 && phase <= 9, "a phase is one digit");
+  let micros = Math.round(nowMs * 1000);
+  let digits = 1;
+  for (let power = 10; power <= micros; power *= 10) digits++;
+  assert(2 + digits <= stampBytes, "the stamp fits its bytes");
+  body[0] = zeroCode + phase;
+  body[1] = 124; // "|"
+  for (let at = 1 + digits; at >= 2; at--) {
+    body[at] = zeroCode + (micros % 10);
+    micros = Math.floor(micros / 10);
+  }
+  body.fill(32, 2 + digits, stampBytes); // " "
+}
+
 /** W3's phases, the first number of each stamp; the warm-up's latencies are not kept. */
 const firstPhase = 0;
 const peakPhase = 1;
@@ -342,17 +365,16 @@ async function runW3(
   const result: W3Result = {};
   w3.set(system, result);
   const template = bodyOf(w3BodyBytes);
-  const encoder = new TextEncoder();
   let phase = firstPhase;
   let sent = 0;
   let consumed = 0;
   // By phase; the warm-up has no slot, so its latencies are dropped.
-  const latencies: number[][] = [[], [], []];
+  const latencies = [new Samples(), new Samples(), new Samples()];
   const consumedByPhase = [0, 0, 0, 0];
-  const bornToStoreMs: number[] = [];
-  const storeToConsumeMs: number[] = [];
+  const bornToStoreMs = new Samples();
+  const storeToConsumeMs = new Samples();
   /** Half-rate latencies by the second they were sent in (is the tail one bad second?). */
-  const halfWindows: number[][] = [];
+  const halfWindows: Samples[] = [];
   let halfStartMs = Infinity;
   let openGate: (() => void) | null = null;
   let gate: Promise<void> | null = null;
@@ -361,27 +383,33 @@ async function runW3(
     openGate = null;
     gate = null;
   };
-  const onStamp: OnStamp = (stamp, split) => {
+  // Runs for every message in the process that measures: no strings or objects made here.
+  const onStamp: OnStamp = (stamp, bornToStore, storeToConsume) => {
     consumed++;
-    const bar = stamp.indexOf("|");
-    const stampPhase = Number(stamp.slice(0, bar));
-    if (split && stampPhase === halfPhase) {
-      bornToStoreMs.push(split.bornToStoreMs);
-      storeToConsumeMs.push(split.storeToConsumeMs);
+    const stampPhase = stamp.charCodeAt(0) - zeroCode;
+    let sentMicros = 0;
+    for (let i = 2; i < stamp.length; i++) {
+      const digit = stamp.charCodeAt(i) - zeroCode;
+      if (digit < 0 || digit > 9) break;
+      sentMicros = sentMicros * 10 + digit;
     }
-    const sentMs = Number(stamp.slice(bar + 1));
+    const sentMs = sentMicros / 1000;
+    if (bornToStore !== undefined && stampPhase === halfPhase) {
+      bornToStoreMs.push(bornToStore);
+      storeToConsumeMs.push(storeToConsume!);
+    }
     const latencyMs = performance.now() - sentMs;
     latencies[stampPhase]?.push(latencyMs);
     if (stampPhase === halfPhase) {
       const second = Math.max(0, Math.floor((sentMs - halfStartMs) / 1000));
-      (halfWindows[second] ??= []).push(latencyMs);
+      (halfWindows[second] ??= new Samples(result.halfRatePerSecond! * 1.25)).push(latencyMs);
     }
     consumedByPhase[stampPhase] = (consumedByPhase[stampPhase] ?? 0) + 1;
     if (gate && sent - consumed <= w3LagCountMax / 2) releaseGate();
   };
   const send = () => {
     const body = template.slice();
-    encoder.encodeInto(`${phase}|${performance.now().toFixed(3)}`.padEnd(stampBytes), body);
+    writeStamp(body, phase, performance.now());
     sent++;
     return rig.sender.send(body);
   };
@@ -415,7 +443,7 @@ async function runW3(
   );
   await Promise.all([windowEnd, ...Array.from({ length: inFlightCountMax }, worker)]);
   result.drained = await waitUntil(() => consumed >= sent, w3DrainMsMax);
-  result.peakLatency = percentilesOf(latencies[peakPhase]!);
+  result.peakLatency = percentilesOf(latencies[peakPhase]!.view());
   if (errors > 0) throw new Error(`${errors} sends failed at peak`);
 
   result.halfRatePerSecond = halfRate ?? result.peakConsumedPerSecond! / 2;
@@ -433,13 +461,13 @@ async function runW3(
   result.halfTickLateP99Ms = half.tickLateP99Ms;
   result.drained &&= await waitUntil(() => consumed >= sent, w3DrainMsMax);
   result.halfConsumedPerSecond = (consumedByPhase[halfPhase]! / half.ms) * 1000;
-  result.halfLatency = percentilesOf(latencies[halfPhase]!);
+  result.halfLatency = percentilesOf(latencies[halfPhase]!.view());
   // A last second cut short by the end of the phase holds too few sends to say anything.
-  const fullSecond = (w: number[] | undefined) => (w?.length ?? 0) >= result.halfRatePerSecond! / 2;
-  result.halfSecondP99Ms = halfWindows.filter(fullSecond).map((w) => percentilesOf(w).p99);
+  const fullSecond = (w: Samples | undefined) => (w?.length ?? 0) >= result.halfRatePerSecond! / 2;
+  result.halfSecondP99Ms = halfWindows.filter(fullSecond).map((w) => percentilesOf(w.view()).p99);
   if (bornToStoreMs.length > 0) {
-    result.halfBornToStore = percentilesOf(bornToStoreMs);
-    result.halfStoreToConsume = percentilesOf(storeToConsumeMs);
+    result.halfBornToStore = percentilesOf(bornToStoreMs.view());
+    result.halfStoreToConsume = percentilesOf(storeToConsumeMs.view());
   }
   if (half.errors > 0) throw new Error(`${half.errors} sends failed at half rate`);
   progress(

@@ -110,6 +110,34 @@ export interface ReportParams {
   };
 }
 
+/**
+ * Samples kept in a typed array that doubles when full: a message's latency goes in with no
+ * allocation, and growing leaves a few large buffers behind rather than a JS array's many
+ * copies, each promoted before it is dropped (this process is the client it measures).
+ */
+export class Samples {
+  private values: Float64Array;
+  length = 0;
+
+  constructor(initialCapacity = 1 << 16) {
+    this.values = new Float64Array(Math.max(16, initialCapacity));
+  }
+
+  push(value: number): void {
+    if (this.length === this.values.length) {
+      const grown = new Float64Array(this.values.length * 2);
+      grown.set(this.values);
+      this.values = grown;
+    }
+    this.values[this.length++] = value;
+  }
+
+  /** The samples so far (a view, valid until the next push). */
+  view(): Float64Array {
+    return this.values.subarray(0, this.length);
+  }
+}
+
 export function percentilesOf(samples: ArrayLike<number>): Percentiles {
   const sorted = Float64Array.from(samples).sort();
   const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;

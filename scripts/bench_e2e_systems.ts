@@ -463,15 +463,13 @@ export async function redisSender(url: string, key: string): Promise<Sender> {
 // ---------------------------------------------------------------------------------------------
 // End to end: a sender plus one consumer on its own connection
 
-/** Where a message's time went, by wall clock (ms resolution): known for rmq only. */
-export interface LatencySplit {
-  /** Producer's bornTimestamp to the broker's storeTimestamp. */
-  bornToStoreMs: number;
-  /** storeTimestamp to the consumer's handler. */
-  storeToConsumeMs: number;
-}
-
-export type OnStamp = (stamp: string, split?: LatencySplit) => void;
+/**
+ * One message consumed: `stamp` is the first stampBytes of its body as text. Where its time
+ * went by wall clock (ms resolution), known for rmq only: bornToStoreMs from the producer's
+ * bornTimestamp to the broker's storeTimestamp, storeToConsumeMs from there to the handler.
+ * Numbers, not an object: this runs for every message, in the process that measures.
+ */
+export type OnStamp = (stamp: string, bornToStoreMs?: number, storeToConsumeMs?: number) => void;
 
 export interface E2eRig {
   sender: Sender;
@@ -497,10 +495,11 @@ export function rmqE2e(namesrvAddr: string, topic: string, stampBytes: number): 
         log: clientLog,
         consumeFrom: { kind: "first" },
         handler: (m) =>
-          onStamp(textDecoder.decode(m.body.subarray(0, stampBytes)), {
-            bornToStoreMs: m.storeTimestamp - m.bornTimestamp,
-            storeToConsumeMs: clock.nowMs() - m.storeTimestamp,
-          }),
+          onStamp(
+            textDecoder.decode(m.body.subarray(0, stampBytes)),
+            m.storeTimestamp - m.bornTimestamp,
+            clock.nowMs() - m.storeTimestamp,
+          ),
       });
       await consumer.start();
     },
