@@ -4,11 +4,19 @@
 // topic, "0", "false"), so decoded strings are interned in a small table keyed by a hash of the
 // bytes: a repeat costs one scan and one compare, and allocates nothing. Longer or non-ASCII
 // text returns undefined and the caller decodes it as UTF-8.
+//
+// Numbers of more than a few digits are not interned: offsets and timestamps are new in every
+// request, so each would take a slot from an older one. The table is old by the collector's
+// reckoning, so what it holds outlives the next young collection, and a string it then drops
+// is garbage only a full collection frees. Interned, the pulls' offsets alone came to one such
+// string per pull (an in-process broker, a young collection forced every 100 pulls).
 
 /** Strings up to this length are built here; longer ones are left to TextDecoder. */
 export const shortAsciiLengthMax = 48;
 /** Only strings this short are interned (longer ones are ids and rarely repeat). */
 const internedLengthMax = 24;
+/** Digit strings longer than this are not interned (queue ids and flags repeat, offsets do not). */
+const internedDigitsMax = 3;
 const internSlotCount = 4096;
 const interned: (string | undefined)[] = new Array(internSlotCount).fill(undefined);
 
@@ -25,12 +33,16 @@ export function shortAscii(bytes: Uint8Array, start: number, end: number): strin
   const length = end - start;
   if (length > shortAsciiLengthMax || length < 0 || end > bytes.length) return undefined;
   let hash = length;
+  let digits = true;
   for (let i = start; i < end; i++) {
     const code = bytes[i]!;
     if (code >= 0x80) return undefined;
     hash = (Math.imul(hash, 31) + code) | 0;
+    if (code < 0x30 || code > 0x39) digits = false;
   }
-  if (length > internedLengthMax) return latin1Slice.call(bytes, start, end);
+  if (length > internedLengthMax || (digits && length > internedDigitsMax)) {
+    return latin1Slice.call(bytes, start, end);
+  }
   const slot = (hash ^ (hash >>> 12)) & (internSlotCount - 1);
   const cached = interned[slot];
   if (cached !== undefined && cached.length === length && sameAscii(cached, bytes, start)) {

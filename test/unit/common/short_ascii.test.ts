@@ -1,6 +1,7 @@
 // shortAscii builds short ASCII strings itself and hands everything else back to TextDecoder.
 
 import { describe, expect, test } from "bun:test";
+import { heapStats } from "bun:jsc";
 import { Prng } from "../../../core/common/prng.ts";
 import {
   asciiLength,
@@ -51,6 +52,24 @@ describe("shortAscii", () => {
       seen.set(text, bytes);
     }
     for (const [text, bytes] of seen) expect(shortAscii(bytes, 0, bytes.length)).toBe(text);
+  });
+
+  test("common: short ascii: names come from the table, long numbers are made anew", () => {
+    // Results are kept, so a collection in between cannot lower the counts.
+    const kept: string[] = [];
+    const strings = () => heapStats().objectTypeCounts.string ?? 0;
+    const decodeTimes = (text: string, times: number) => {
+      const bytes = utf8(text);
+      const before = strings();
+      for (let i = 0; i < times; i++) kept.push(shortAscii(bytes, 0, bytes.length)!);
+      return strings() - before;
+    };
+    expect(decodeTimes("BenchTopic", 1)).toBeLessThanOrEqual(1);
+    expect(decodeTimes("BenchTopic", 1_000)).toBeLessThan(10);
+    expect(decodeTimes("7", 1_000)).toBeLessThan(10);
+    expect(decodeTimes("1700000000000", 1_000)).toBeGreaterThanOrEqual(1_000);
+    expect(decodeTimes("123456", 1_000)).toBeGreaterThanOrEqual(1_000);
+    expect(new Set(kept)).toEqual(new Set(["BenchTopic", "7", "1700000000000", "123456"]));
   });
 
   test("common: short ascii: asciiOrUtf8 decodes any length as TextDecoder would", () => {
