@@ -42,10 +42,11 @@ export function toReceived(record: StoredRecord): ReceivedMessage {
 }
 
 /**
- * A message decoded from a stored record. The properties map and the offset id are made when
- * first asked for: a consumer decodes every message it is handed, and most handlers read
- * neither (they cost a map, a dozen strings and a hex id per message, a fifth of the decode).
- * msgId, tags and keys are read from the properties text directly, as dispatch does.
+ * A message decoded from a stored record. The properties map, the offset id, the keys and the
+ * msgId are made when first asked for: a consumer decodes every message it is handed, and most
+ * handlers read few of them (the map alone costs a dozen strings, a fifth of the decode). Tags
+ * are read at once (the consumer filters by them). All come from the properties text directly,
+ * as dispatch reads them.
  */
 class StoredMessage implements ReceivedMessage {
   topic: string;
@@ -53,7 +54,6 @@ class StoredMessage implements ReceivedMessage {
   readonly queueOffset: number;
   readonly commitLogOffset: number;
   readonly tags: string | undefined;
-  readonly keys: string[];
   readonly body: Uint8Array;
   readonly bornTimestamp: number;
   readonly storeTimestamp: number;
@@ -63,9 +63,10 @@ class StoredMessage implements ReceivedMessage {
   readonly sysFlag: number;
   readonly #propertiesText: string;
   readonly #storeAddress: HostAddress;
-  readonly #uniqKey: string | undefined;
   #properties: Map<string, string> | undefined;
   #offsetMsgId: string | undefined;
+  #msgId: string | undefined;
+  #keys: string[] | undefined;
 
   constructor(record: StoredRecord) {
     const text = record.properties;
@@ -75,8 +76,6 @@ class StoredMessage implements ReceivedMessage {
     this.commitLogOffset = record.physicalOffset;
     // The last of a repeated name, as the properties map (and RocketMQ's client) would give.
     this.tags = findMessageProperty(text, MessageConst.PROPERTY_TAGS, true);
-    const keysText = findMessageProperty(text, MessageConst.PROPERTY_KEYS, true);
-    this.keys = keysText ? keysText.split(MessageConst.KEY_SEPARATOR).filter(Boolean) : [];
     this.body = bodyOf(record);
     this.bornTimestamp = record.bornTimestamp;
     this.storeTimestamp = record.storeTimestamp;
@@ -86,15 +85,23 @@ class StoredMessage implements ReceivedMessage {
     this.sysFlag = record.sysFlag;
     this.#propertiesText = text;
     this.#storeAddress = record.storeHost;
-    this.#uniqKey = findMessageProperty(
-      text,
-      MessageConst.PROPERTY_UNIQ_CLIENT_MESSAGE_ID_KEYIDX,
-      true,
-    );
   }
 
   get msgId(): string {
-    return this.#uniqKey ?? this.offsetMsgId;
+    return (this.#msgId ??=
+      findMessageProperty(
+        this.#propertiesText,
+        MessageConst.PROPERTY_UNIQ_CLIENT_MESSAGE_ID_KEYIDX,
+        true,
+      ) ?? this.offsetMsgId);
+  }
+
+  get keys(): string[] {
+    if (this.#keys === undefined) {
+      const text = findMessageProperty(this.#propertiesText, MessageConst.PROPERTY_KEYS, true);
+      this.#keys = text ? text.split(MessageConst.KEY_SEPARATOR).filter(Boolean) : [];
+    }
+    return this.#keys;
   }
 
   get offsetMsgId(): string {
