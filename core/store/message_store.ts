@@ -48,6 +48,7 @@ import {
 } from "./status.ts";
 import { storePaths, type StorePaths } from "./store_layout.ts";
 import { readInt32 } from "../common/int32.ts";
+import type { ScratchBytes } from "../common/scratch_bytes.ts";
 
 export interface MessageInput {
   topic: string;
@@ -457,6 +458,12 @@ export class MessageStore {
     accept: (tagsCode: number) => boolean = () => true,
     /** A second filter on the stored record itself (SQL92 on its properties). */
     acceptRecord?: (record: Uint8Array) => boolean,
+    /**
+     * Where the body is read, when the caller is done with it before its next use (a pull
+     * answer encoded in the same turn); else a new buffer. Records read one by one for
+     * acceptRecord are copies either way.
+     */
+    bodyScratch?: ScratchBytes,
   ): GetResult {
     const queue = this.queues.get(topic, queueId);
     if (!queue) return emptyResult(GetMessageStatus.NO_MATCHED_LOGIC_QUEUE, 0);
@@ -509,7 +516,7 @@ export class MessageStore {
       result.messages.push({ physicalOffset: unit.physicalOffset, queueOffset: at, bytes: record });
       bytes += unit.size;
     }
-    if (picked.length > 0) this.readPicked(picked, bytes, result);
+    if (picked.length > 0) this.readPicked(picked, bytes, result, bodyScratch);
     result.nextBeginOffset = next;
     if (result.messages.length > 0) result.status = GetMessageStatus.FOUND;
     else if (removed) result.status = GetMessageStatus.MESSAGE_WAS_REMOVING;
@@ -522,8 +529,9 @@ export class MessageStore {
     picked: { unit: { physicalOffset: number; size: number }; at: number }[],
     bytes: number,
     result: GetResult,
+    bodyScratch: ScratchBytes | undefined,
   ): void {
-    const body = new Uint8Array(bytes);
+    const body = bodyScratch ? bodyScratch.take(bytes) : new Uint8Array(bytes);
     let filled = 0;
     for (const { unit, at } of picked) {
       if (!this.commitLog.readInto(unit.physicalOffset, unit.size, body, filled)) continue;

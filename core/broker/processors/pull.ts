@@ -19,9 +19,16 @@ import type { HeldPull } from "../long_polling.ts";
 import { Sql92Error, type Sql92Filter } from "../../protocol/sql92/index.ts";
 import { recordMatcher } from "../sql_filters.ts";
 import { filterOfSubscription, parseTagExpression, type TagFilter } from "../tag_filter.ts";
+import { ScratchBytes } from "../../common/scratch_bytes.ts";
 
 /** Bytes of messages one pull answer carries at most (RocketMQ's in-memory transfer limit). */
 const pullBytesMax = 256 * 1024;
+/**
+ * Pull bodies are read here: an answer is encoded into its channel's frame in the turn it is
+ * made (dispatchRequest answers a pull at once, a woken held pull is sent at once), before any
+ * other pull reads. Shared by every broker of the process, for the same reason.
+ */
+const pullBody = new ScratchBytes();
 const faq = "\nSee http://rocketmq.apache.org/docs/faq/ for further details.";
 
 function concat(parts: Uint8Array[]): Uint8Array {
@@ -193,6 +200,7 @@ function pullWith(
     maxBytes,
     accept,
     acceptRecord,
+    pullBody,
   );
   let code: number;
   switch (result.status) {
