@@ -131,6 +131,7 @@ export class Broker {
       subscriptions,
       clients: this.clients,
       pullHold: new PullHoldService(clock, (pull) => {
+        // Sent at once: the answer's body is a view the next pull overwrites (pull.ts).
         const answer = processHeldPull(ctx, pull);
         if (answer) pull.channel.send(answer);
       }),

@@ -9,8 +9,12 @@ import { assert } from "./assert.ts";
 export class ScratchBytes {
   private bytes: Uint8Array;
 
-  constructor(initialBytes = 64 * 1024) {
-    assert(initialBytes > 0, "a scratch buffer has room");
+  constructor(
+    initialBytes = 64 * 1024,
+    /** Larger takes get a buffer of their own: one big message must not stay pinned. */
+    private readonly keptBytesMax = 1024 * 1024,
+  ) {
+    assert(initialBytes > 0 && initialBytes <= keptBytesMax, "a scratch buffer has room");
     this.bytes = new Uint8Array(initialBytes);
   }
 
@@ -20,10 +24,11 @@ export class ScratchBytes {
    */
   take(length: number): Uint8Array {
     assert(length >= 0, "a length is not negative");
+    if (length > this.keptBytesMax) return new Uint8Array(length);
     if (length > this.bytes.length) {
       let size = this.bytes.length;
       while (size < length) size *= 2;
-      this.bytes = new Uint8Array(size);
+      this.bytes = new Uint8Array(Math.min(size, this.keptBytesMax));
     }
     return this.bytes.subarray(0, length);
   }

@@ -82,6 +82,10 @@ export function sqlFilterOf(
   return compiled;
 }
 
+/**
+ * Must stay synchronous, and its answer must be sent in the turn it returns (dispatchRequest
+ * does): the body is a view of pullBody, which the next pull overwrites.
+ */
 export function processPull(
   ctx: BrokerContext,
   request: RemotingCommand,
@@ -90,7 +94,10 @@ export function processPull(
   return pullWith(ctx, request, channel, decodePullMessageRequest(request), true);
 }
 
-/** A held pull once a message arrived or its deadline passed: answered, never held again. */
+/**
+ * A held pull once a message arrived or its deadline passed: answered, never held again. As
+ * processPull: the caller sends the answer before anything else pulls (its body is pullBody's).
+ */
 export function processHeldPull(ctx: BrokerContext, pull: HeldPull): RemotingCommand | null {
   return pullWith(ctx, pull.request, pull.channel, pull.header, false);
 }

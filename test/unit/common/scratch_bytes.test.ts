@@ -17,6 +17,11 @@ describe("common: scratch bytes", () => {
     expect(grown.buffer).not.toBe(first.buffer);
     expect(grown.buffer.byteLength).toBe(64); // doubled until it fits
     expect(scratch.take(0).length).toBe(0);
+    const capped = new ScratchBytes(16, 100);
+    expect(capped.take(90).buffer.byteLength).toBe(100); // doubled, but never past the cap
+    const big = capped.take(500);
+    expect(big.length).toBe(500);
+    expect(capped.take(10).buffer).not.toBe(big.buffer); // the big one was not kept
     expect(() => scratch.take(-1)).toThrow();
   });
 });
