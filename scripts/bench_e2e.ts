@@ -3,7 +3,7 @@
 // ceiling) and, where installed, nats-server JetStream and redis-server Streams as references,
 // with the targets of the end-to-end issue.
 //
-//   npx bun scripts/bench_e2e.ts [--quick] [--gc] [--w3-only [--runs N]]
+//   npx bun scripts/bench_e2e.ts [--quick] [--gc] [--w3-only [--runs N] [--rate R]]
 //
 // W1 produce throughput: one producer, up to 1024 sends in flight, 128 B and 1 KiB bodies.
 // W2 send latency: one send at a time, 1 KiB bodies; rmq with ASYNC_FLUSH and SYNC_FLUSH.
@@ -25,6 +25,8 @@
 //    its measured half rate: count, pauses, heap allocated per message (scripts/bench_gc_log.ts).
 // --w3-only: only rmq's W3, N times (--runs, default 1), each on a broker of its own; no report.
 //    For working on the W3 tail: with --gc, a run shows whether the broker's pauses carry it.
+//    --rate R measures at R msgs/s instead of half the peak: the peak moves 2x between sittings
+//    (and so does the tail with it), so an A/B of two brokers compares best at one fixed rate.
 
 import "./bench_runtime.ts"; // first: it may restart this process with the server runtime
 import { mkdtempSync, rmSync } from "node:fs";
@@ -84,6 +86,10 @@ const gcLogged = process.argv.includes("--gc");
 const w3Only = process.argv.includes("--w3-only");
 const runsAt = process.argv.indexOf("--runs");
 const w3OnlyRunCount = runsAt > 0 ? Number(process.argv[runsAt + 1]) : 1;
+const rateAt = process.argv.indexOf("--rate");
+const w3OnlyRate = rateAt > 0 ? Number(process.argv[rateAt + 1]) : undefined;
+if (w3OnlyRate !== undefined && !(Number.isInteger(w3OnlyRate) && w3OnlyRate > 0))
+  throw new Error(`--rate wants a whole number of messages a second: ${process.argv[rateAt + 1]}`);
 if (!Number.isInteger(w3OnlyRunCount) || w3OnlyRunCount < 1) {
   throw new Error(`--runs wants a whole number of runs, 1 or more: ${process.argv[runsAt + 1]}`);
 }
@@ -579,9 +585,13 @@ async function benchStarts(root: string): Promise<void> {
 }
 
 /** rmq's W3 on a running broker; `gcLog` reads the broker's collections (--gc). */
-function rmqW3(rmq: RmqServer | undefined, gcLog: GcLog | undefined): Promise<void> {
+function rmqW3(
+  rmq: RmqServer | undefined,
+  gcLog: GcLog | undefined,
+  halfRate?: number,
+): Promise<void> {
   const rig = () => rmqE2e(rmq!.namesrvAddr, "BenchE2e", stampBytes);
-  return withRig("rmq", rmq, rig, undefined, gcLog);
+  return withRig("rmq", rmq, rig, halfRate, gcLog);
 }
 
 /** Every server up at once (idle ones cost nothing), W1 and W2 interleaved, then W3 in turn. */
@@ -653,7 +663,7 @@ async function benchW3Only(root: string): Promise<void> {
     const rmq = await startServer("rmq ASYNC_FLUSH", () =>
       startRmq(join(root, `rmq-w3-${run}`), "ASYNC_FLUSH", gcLog),
     );
-    await rmqW3(rmq, gcLog);
+    await rmqW3(rmq, gcLog, w3OnlyRate);
     await stopServer(rmq);
   }
 }
