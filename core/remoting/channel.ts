@@ -31,8 +31,11 @@ import {
 
 /** The part of a socket a channel needs; Bun sockets fit it, and tests pass fakes. */
 export interface SocketLike {
-  /** Writes what it can now; returns the count of bytes taken (the rest waits for drain). */
-  write(bytes: Uint8Array): number;
+  /**
+   * Writes what it can now of bytes[byteOffset, byteOffset + byteLength) (all of `bytes` by
+   * default, as Bun's socket); returns the count of bytes taken (the rest waits for drain).
+   */
+  write(bytes: Uint8Array, byteOffset?: number, byteLength?: number): number;
   end(): void;
 }
 
@@ -199,28 +202,32 @@ export class Channel {
     const bytes = this.outputBytes;
     this.output = null;
     this.outputBytes = 0;
-    if (bytes > 0) this.write(out.bytes.subarray(0, bytes), false);
+    // A range of the chunk, not a view of it: a flush is per message at low rates.
+    if (bytes > 0) this.write(out.bytes, false, bytes);
     returnOutputChunk(out);
   }
 
   /**
-   * Writes what the socket takes now and queues the rest behind what is already queued (a
-   * copy unless `owned`: the caller may reuse its bytes once this returns).
+   * Writes the first `length` bytes of `frame` as far as the socket takes them now and queues
+   * the rest behind what is already queued (a copy unless `owned`: the caller may reuse its
+   * bytes once this returns).
    */
-  private write(frame: Uint8Array, owned: boolean): boolean {
+  private write(frame: Uint8Array, owned: boolean, length = frame.length): boolean {
     if (this.closed) return false;
     this.lastActivityMs = this.clock.nowMs();
+    let from = 0;
     if (this.writeQueue.length === 0) {
-      const written = this.socket.write(frame);
-      if (written === frame.length) return true;
-      frame = frame.subarray(Math.max(0, written));
+      const written = this.socket.write(frame, 0, length);
+      if (written === length) return true;
+      from = Math.max(0, written);
     }
-    if (this.queuedBytes + frame.length > connectionWriteBufferBytesMax) {
+    const rest = length - from;
+    if (this.queuedBytes + rest > connectionWriteBufferBytesMax) {
       this.close(`peer reads too slowly: more than ${connectionWriteBufferBytesMax} bytes queued`);
       return false;
     }
-    this.writeQueue.push(owned ? frame : frame.slice());
-    this.queuedBytes += frame.length;
+    this.writeQueue.push(owned ? frame.subarray(from, length) : frame.slice(from, length));
+    this.queuedBytes += rest;
     return true;
   }
 
@@ -297,8 +304,7 @@ export class Channel {
     // Marked closed first, so a full buffer cannot close it again from inside write().
     const out = this.output;
     this.closed = true;
-    if (out && this.writeQueue.length === 0)
-      this.socket.write(out.bytes.subarray(0, this.outputBytes));
+    if (out && this.writeQueue.length === 0) this.socket.write(out.bytes, 0, this.outputBytes);
     if (out) returnOutputChunk(out);
     this.output = null;
     this.outputBytes = 0;

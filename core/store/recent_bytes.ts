@@ -31,8 +31,12 @@ export class RecentBytes {
     const ring = (this.ring ??= new Uint8Array(capacity));
     const at = keptOffset % capacity;
     const first = Math.min(kept.length, capacity - at);
-    ring.set(kept.subarray(0, first), at);
-    if (first < kept.length) ring.set(kept.subarray(first), 0);
+    // No view for the common write that does not wrap: appends come per message.
+    if (first === kept.length) ring.set(kept, at);
+    else {
+      ring.set(kept.subarray(0, first), at);
+      ring.set(kept.subarray(first), 0);
+    }
     this.windowEnd = offset + bytes.length;
     this.windowStart = Math.max(this.windowStart, this.windowEnd - capacity);
   }

@@ -12,10 +12,10 @@ export class FakeSocket implements SocketLike {
   ended = false;
   capacityBytes = Infinity;
 
-  write(bytes: Uint8Array): number {
+  write(bytes: Uint8Array, byteOffset = 0, byteLength = bytes.length - byteOffset): number {
     if (this.ended) return -1;
-    const taken = Math.min(bytes.length, this.capacityBytes);
-    this.written.push(bytes.slice(0, taken));
+    const taken = Math.min(byteLength, this.capacityBytes);
+    this.written.push(bytes.slice(byteOffset, byteOffset + taken));
     return taken;
   }
 
