@@ -158,11 +158,11 @@ export class FrameDecoder {
   }
 
   /**
-   * Returns every frame `chunk` completes, in order. `chunkOwned`: nobody writes to `chunk`
-   * after this call (a socket's fresh buffer), so bodies may be views of it.
+   * Returns every frame `chunk` completes, in order, appended to `out` (a new list by
+   * default; a channel passes one it reuses). `chunkOwned`: nobody writes to `chunk` after
+   * this call (a socket's fresh buffer), so bodies may be views of it.
    */
-  push(chunk: Uint8Array, chunkOwned = false): RemotingCommand[] {
-    const out: RemotingCommand[] = [];
+  push(chunk: Uint8Array, chunkOwned = false, out: RemotingCommand[] = []): RemotingCommand[] {
     let at = 0;
     if (this.buffered > 0) {
       at = this.completeBuffered(chunk, out);

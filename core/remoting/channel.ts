@@ -76,6 +76,13 @@ export class Channel {
   private nextOpaque = 1;
   /** Commands received but not yet handed on (requests beyond this turn's share). */
   private backlog: RemotingCommand[] = [];
+  /**
+   * The list each read's commands are decoded into, emptied once they are handed on: a read
+   * is per request at low rates. `receiving` guards it while in use (a receive from inside a
+   * dispatch gets a list of its own).
+   */
+  private readonly received: RemotingCommand[] = [];
+  private receiving = false;
   private closed = false;
   closeReason: string | null = null;
   /** When bytes last came in or went out (the server's idle check reads it). */
@@ -114,20 +121,30 @@ export class Channel {
   receive(chunk: Uint8Array, chunkOwned = false): void {
     if (this.closed) return;
     this.lastActivityMs = this.clock.nowMs();
-    let commands: RemotingCommand[];
+    // A receive from inside a dispatch (none today) must not reuse the list being handed on.
+    const reused = !this.receiving;
+    const commands = reused ? this.received : [];
+    if (reused) this.receiving = true;
     try {
-      commands = this.decoder.push(chunk, chunkOwned);
-    } catch (error) {
-      const reason = error instanceof ProtocolError ? error.message : `decode failed: ${error}`;
-      this.log.warn(`closing ${this.remoteAddress}: malformed input: ${reason}`);
-      this.close(`malformed input: ${reason}`);
-      return;
+      try {
+        this.decoder.push(chunk, chunkOwned, commands);
+      } catch (error) {
+        const reason = error instanceof ProtocolError ? error.message : `decode failed: ${error}`;
+        this.log.warn(`closing ${this.remoteAddress}: malformed input: ${reason}`);
+        this.close(`malformed input: ${reason}`);
+        return;
+      }
+      if (this.backlog.length > 0) {
+        for (const cmd of commands) this.backlog.push(cmd);
+        return;
+      }
+      this.dispatch(commands); // a share left for a later turn is copied into the backlog
+    } finally {
+      if (reused) {
+        commands.length = 0;
+        this.receiving = false;
+      }
     }
-    if (this.backlog.length > 0) {
-      for (const cmd of commands) this.backlog.push(cmd);
-      return;
-    }
-    this.dispatch(commands);
   }
 
   /** Hands commands on in order, at most requestsPerTurnMax requests; the rest waits. */

@@ -79,6 +79,30 @@ describe("remoting: channel", () => {
     expect(opaques).toEqual([...Array.from({ length: count }, (_, i) => 1000 + i), 5000]);
   });
 
+  test("remoting: channel: commands are handed on once, from a receive inside one too", () => {
+    const seen: number[] = [];
+    const frames = (opaques: number[]) =>
+      Buffer.concat(
+        opaques.map((opaque) => encodeFrame({ ...createRequest(RequestCode.HEART_BEAT), opaque })),
+      );
+    let inner = true;
+    const { channel } = fakeChannel({
+      events: {
+        onRequest: (ch, r) => {
+          seen.push(r.opaque);
+          // A read arriving while the first one's commands are handed on (the list is reused).
+          if (inner && r.opaque === 1) {
+            inner = false;
+            ch.receive(frames([10, 11]), true);
+          }
+        },
+      },
+    });
+    channel.receive(frames([1, 2, 3]), true);
+    channel.receive(frames([4]), true);
+    expect(seen).toEqual([1, 10, 11, 2, 3, 4]);
+  });
+
   test("remoting: channel: oneway requests carry the oneway flag", () => {
     const { channel, socket } = fakeChannel();
     expect(channel.invokeOneway(createRequest(RequestCode.UPDATE_CONSUMER_OFFSET))).toBe(true);
