@@ -9,11 +9,10 @@
 // How: a broker in this process (temp store, no name server) and a raw socket client writing
 // frames encoded beforehand, so the client allocates next to nothing. From a full collection to
 // the last answer of N requests, heapStats().objectTypeCounts grows by what was allocated, as
-// long as no collection ran meanwhile (a weakly held sentinel tells; such a round is run
-// again). What the client makes (a buffer per socket read) is counted too: a few hundredths
-// per request.
+// long as no collection ran meanwhile (bench_alloc_counts.ts; such a round is run again).
+// What the client makes (a buffer per socket read) is counted too: a few hundredths per
+// request.
 
-import { fullGC, heapStats } from "bun:jsc";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -26,6 +25,7 @@ import { encodePullMessageRequest, PullSysFlag } from "../core/protocol/headers/
 import { encodeSendMessageRequestV2 } from "../core/protocol/headers/send.ts";
 import { RequestCode } from "../core/protocol/request_code.ts";
 import { RealFileIO } from "../core/store/file_io.ts";
+import { countRound, describeCounts } from "./bench_alloc_counts.ts";
 
 const countAt = process.argv.indexOf("--count");
 const requestCount = countAt > 0 ? Number(process.argv[countAt + 1]) : 2_000;
@@ -194,30 +194,6 @@ async function heldPullsWokenBySends(frames: Uint8Array[]): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 // Counting
 
-type Counts = Record<string, number>;
-
-function objectCounts(): Counts {
-  return heapStats().objectTypeCounts as Counts;
-}
-
-/** Objects per request of one round of `run`, or undefined if a collection ran during it. */
-async function countRound(count: number, run: () => Promise<void>): Promise<Counts | undefined> {
-  fullGC();
-  // Made after the collection and referenced only weakly: the next collection of any kind
-  // clears it (once this turn is over).
-  const sentinel = new WeakRef({});
-  const before = objectCounts();
-  await run();
-  const after = objectCounts();
-  if (sentinel.deref() === undefined) return undefined;
-  const perRequest: Counts = {};
-  for (const [type, n] of Object.entries(after)) {
-    const grown = (n - (before[type] ?? 0)) / count;
-    if (grown >= 0.01) perRequest[type] = grown;
-  }
-  return perRequest;
-}
-
 /** `prepare` readies a round (not counted: frames, messages to pull) and returns it. */
 async function report(
   label: string,
@@ -227,9 +203,7 @@ async function report(
   for (let attempt = 1; attempt <= roundAttemptsMax; attempt++) {
     const counts = await countRound(count, await prepare());
     if (!counts) continue;
-    const rows = Object.entries(counts).sort((a, b) => b[1] - a[1]);
-    const total = rows.reduce((sum, [, n]) => sum + n, 0);
-    const types = rows.map(([type, n]) => `${type} ${n.toFixed(2)}`).join(", ");
+    const { total, types } = describeCounts(counts);
     console.log(`  ${label}: ${total.toFixed(1)} objects per request\n    ${types}`);
     return;
   }
