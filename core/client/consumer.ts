@@ -72,14 +72,6 @@ function expressionTypeOf(subscription: Subscription): "TAG" | "SQL92" {
   return subscription.sql === undefined ? "TAG" : "SQL92";
 }
 
-/** The address of one broker of a group in a route (a loop: it runs once per pull). */
-function brokerAddrOf(route: TopicRouteData, brokerName: string, brokerId: number) {
-  for (const broker of route.brokerDatas) {
-    if (broker.brokerName === brokerName) return broker.brokerAddrs.get(brokerId);
-  }
-  return undefined;
-}
-
 export class PushConsumer {
   readonly clientId: string;
   private readonly remoting: RemotingClient;
@@ -442,7 +434,7 @@ export class PushConsumer {
         (await this.routes.get(owned.queue.topic, false).catch(() => undefined));
       // The broker's last suggestion (a slave for a consumer far behind), else the master.
       const suggested =
-        found && brokerAddrOf(found.route, owned.queue.brokerName, owned.pullFromBrokerId);
+        found && RouteCache.brokerAddr(found.route, owned.queue.brokerName, owned.pullFromBrokerId);
       const addr = suggested ?? (found && RouteCache.anyAddr(found.route, owned.queue.brokerName));
       if (!addr) {
         await this.sleep(pullErrorBackoffMs);

@@ -100,9 +100,24 @@ export class RouteCache {
     return entry;
   }
 
+  /**
+   * The address of broker `brokerId` of a group in a route, if listed. A loop, not a find with
+   * a closure: producers look up a master per send, consumers a broker per pull.
+   */
+  static brokerAddr(
+    route: TopicRouteData,
+    brokerName: string,
+    brokerId: number,
+  ): string | undefined {
+    for (const broker of route.brokerDatas) {
+      if (broker.brokerName === brokerName) return broker.brokerAddrs.get(brokerId);
+    }
+    return undefined;
+  }
+
   /** Master address of a broker group in a route, if it has one. */
   static masterAddr(route: TopicRouteData, brokerName: string): string | undefined {
-    return route.brokerDatas.find((b) => b.brokerName === brokerName)?.brokerAddrs.get(0);
+    return RouteCache.brokerAddr(route, brokerName, 0);
   }
 
   /** Writable queues of brokers with a master (producers), in broker-name order. */
