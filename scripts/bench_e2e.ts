@@ -329,10 +329,6 @@ async function paced(send: () => Promise<void>, ratePerSecond: number, durationM
   return { issued, errors, ms, tickLateP99Ms: percentilesOf(tickLateMs).p99 };
 }
 
-/**
- * W3 on one rig: first message, peak (backlog bounded), drain, half of peak (or `halfRate`,
- * msgs/s, when given), drain.
- */
 const zeroCode = 48; // "0"
 
 /**
@@ -361,6 +357,10 @@ const peakPhase = 1;
 const halfPhase = 2;
 const warmPhase = 3;
 
+/**
+ * W3 on one rig: first message, peak (backlog bounded), drain, half of peak (or `halfRate`,
+ * msgs/s, when given), drain.
+ */
 async function runW3(
   system: string,
   pid: number,
