@@ -475,12 +475,8 @@ export class MessageStore {
     if (queueOffset === maxOffset)
       return emptyResult(GetMessageStatus.OFFSET_OVERFLOW_ONE, queueOffset, minOffset, maxOffset);
     if (queueOffset > maxOffset) {
-      return emptyResult(
-        GetMessageStatus.OFFSET_OVERFLOW_BADLY,
-        minOffset === 0 ? maxOffset : maxOffset,
-        minOffset,
-        maxOffset,
-      );
+      // To the end, as RocketMQ 4.9.7 does (before 4.9.4: to 0 when minOffset was 0).
+      return emptyResult(GetMessageStatus.OFFSET_OVERFLOW_BADLY, maxOffset, minOffset, maxOffset);
     }
     const units = queue.unitsFrom(queueOffset, Math.max(maxCount, 1) * 4);
     const result: GetResult = emptyResult(
