@@ -35,6 +35,8 @@ const heartbeatIntervalMs = 30_000;
 const persistIntervalMs = 5_000;
 const pullErrorBackoffMs = 3_000;
 const noRouteRetryMs = 1_000;
+/** A pull answered "retry" without moving the offset is asked again after this. */
+const noProgressRetryMs = 200;
 /** After a send-back, look for the retry topic's route this soon (it may have just been made). */
 const retryRouteLookMs = 1_000;
 const defaultMaxReconsumeTimes = 16;
@@ -528,6 +530,10 @@ export class PushConsumer {
       case ResponseCode.PULL_NOT_FOUND:
         return undefined;
       case ResponseCode.PULL_RETRY_IMMEDIATELY:
+        // Not moved on: a slave that has not got this offset. Ask again, but not in a hot loop.
+        if (next === owned.offset) return this.sleep(noProgressRetryMs);
+        owned.offset = next;
+        return undefined;
       case ResponseCode.PULL_OFFSET_MOVED:
         owned.offset = next;
         return undefined;

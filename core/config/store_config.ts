@@ -66,6 +66,10 @@ export const storeSchema = {
     doc: "SYNC_MASTER: bytes a slave may lag and count",
   },
   slaveTimeout: { kind: "int", min: 1, doc: "SYNC_MASTER: ms a send waits for a slave's ack" },
+  offsetCheckInSlave: {
+    kind: "bool",
+    doc: "a SLAVE moves a pull's out-of-range offset (off: keeps it and says retry)",
+  },
   timerWheelEnable: { kind: "bool", doc: "deliver messages at any time (TIMER_DELIVER_MS ...)" },
   timerMaxDelaySec: { kind: "int", min: 1, doc: "longest timer delay accepted, seconds" },
   timerPrecisionMs: { kind: "int", min: 1, doc: "timer delivery times are rounded down to this" },
@@ -112,6 +116,7 @@ export function storeDefaults(home: string = homedir()): StoreConfig {
     haTransferBatchSize: 32 * 1024,
     haSlaveFallbehindMax: 256 * MiB,
     slaveTimeout: 3_000,
+    offsetCheckInSlave: false,
     timerWheelEnable: true,
     timerMaxDelaySec: 3 * 24 * 3600,
     timerPrecisionMs: 1_000,

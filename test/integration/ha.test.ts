@@ -2,14 +2,18 @@
 // send only once its slave has the bytes; the slave's commit log is byte-identical to the
 // master's (across segment rolls) and verifies clean; with the slave killed (-9) sends report
 // SLAVE_NOT_AVAILABLE (stored on the master), and the restarted slave catches up and copies
-// the master's metadata.
+// the master's metadata. A reader whose offset the slave lacks is kept there, not moved.
 
 import { describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PullConsumer } from "../../core/client/index.ts";
+import { PullConsumer, PushConsumer } from "../../core/client/index.ts";
 import { createLogger, SystemClock } from "../../core/common/index.ts";
+import { RequestCode } from "../../core/protocol/request_code.ts";
+import { RemotingClient } from "../../core/remoting/client.ts";
+import { createRequest } from "../../core/protocol/command.ts";
+import { ResponseCode } from "../../core/protocol/response_code.ts";
 import { jsonLines, RmqProcess, runRmq } from "../harness/rmq_process.ts";
 import { logBytes, logEnd, segmentBytes } from "../harness/controller_cluster.ts";
 import { startSingleNode } from "../harness/single_node.ts";
@@ -17,6 +21,84 @@ import { waitFor } from "../harness/wait_for.ts";
 
 // Small segments (the harness's): replication crosses several.
 const endOf = logEnd;
+
+/** Past anything the ha tests send: an offset the slave cannot have. */
+const aheadOffset = 1_000;
+
+/** The offset a broker keeps for a group's queue (QUERY_CONSUMER_OFFSET), or undefined. */
+async function committedOn(addr: string, group: string, topic: string, queueId: number) {
+  const remoting = new RemotingClient({ clock: new SystemClock(), log: createLogger("test") });
+  try {
+    const answer = await remoting.invoke(
+      addr,
+      createRequest(RequestCode.QUERY_CONSUMER_OFFSET, {
+        extFields: { consumerGroup: group, topic, queueId },
+      }),
+    );
+    if (answer.code !== ResponseCode.SUCCESS) return undefined;
+    return Number(answer.extFields?.get("offset"));
+  } finally {
+    remoting.close();
+  }
+}
+
+/**
+ * With the master gone, group `ahead` (committed at aheadOffset) reads HaRead from the slave. The
+ * slave keeps the offset rather than moving it (offsetCheckInSlave=false): it answers "retry" at
+ * the same offset, pointing at the group's broker, the master; our push consumer asks again
+ * after a pause, not in a hot loop, and gets nothing.
+ */
+async function expectAheadKept(namesrv: string): Promise<void> {
+  const clock = new SystemClock();
+  const log = createLogger("test", { level: "error" });
+  const direct = new PullConsumer({ group: "ahead", namesrvAddrs: [namesrv], clock, log });
+  try {
+    const [queue] = await direct.queues("HaRead");
+    const answer = await direct.pull(queue!, aheadOffset, 1);
+    expect([answer.status, answer.nextBeginOffset, answer.suggestWhichBrokerId]).toEqual([
+      "NO_MATCHED_MSG",
+      aheadOffset,
+      0,
+    ]);
+  } finally {
+    direct.close();
+  }
+  let received = 0;
+  const consumer = new PushConsumer({
+    group: "ahead",
+    topic: "HaRead",
+    subscription: "*",
+    namesrvAddrs: [namesrv],
+    clock,
+    log,
+    consumeFrom: { kind: "first" },
+    handler: () => {
+      received++;
+    },
+  });
+  // Counted where the consumer's requests leave it.
+  const remoting = (consumer as unknown as { remoting: RemotingClient }).remoting;
+  const invoke = remoting.invoke.bind(remoting);
+  const pulledOffsets: number[] = [];
+  remoting.invoke = (addr, request, timeoutMs) => {
+    if (request.code === RequestCode.PULL_MESSAGE) {
+      pulledOffsets.push(Number(request.extFields?.get("queueOffset")));
+    }
+    return invoke(addr, request, timeoutMs);
+  };
+  await consumer.start();
+  try {
+    await Bun.sleep(2_000);
+  } finally {
+    await consumer.stop();
+  }
+  expect(pulledOffsets.length).toBeGreaterThan(0);
+  expect(new Set(pulledOffsets)).toEqual(new Set([aheadOffset]));
+  expect(received).toBe(0);
+  // A pull per queue per 200 ms pause over 2 s: 10 per queue. A hot loop makes thousands.
+  const queues = 8;
+  expect(pulledOffsets.length).toBeLessThan(queues * 20);
+}
 
 describe("ha: master and slave", () => {
   test("ha: a SYNC_MASTER's slave mirrors it, and catches up after a kill -9", async () => {
@@ -142,7 +224,7 @@ describe("ha: reading from the slave", () => {
     );
     await master.ready();
     await using slave = broker("s", conf("s.conf", "brokerRole=SLAVE\nbrokerId=1\n"));
-    await slave.ready();
+    const slaveAddr = await slave.ready();
     await waitFor(() => slave.stderr.includes("replicating from master"), {
       timeoutMs: 10_000,
       what: "the slave to follow",
@@ -170,7 +252,7 @@ describe("ha: reading from the slave", () => {
     );
     // The master points a reader that is far behind at the slave (whichBrokerWhenConsumeSlowly).
     const pull = new PullConsumer({
-      group: "probe",
+      group: "ahead",
       namesrvAddrs: [namesrv],
       clock: new SystemClock(),
       log: createLogger("test", { level: "error" }),
@@ -179,9 +261,18 @@ describe("ha: reading from the slave", () => {
       const [queue] = await pull.queues("HaRead");
       const answer = await pull.pull(queue!, 0, 1);
       expect([answer.status, answer.suggestWhichBrokerId]).toEqual(["FOUND", 1]);
+      // The group has read past what the slave will have (as if the slave lagged).
+      for (const q of await pull.queues("HaRead")) await pull.commit(q, aheadOffset);
     } finally {
       pull.close();
     }
+    await waitFor(
+      async () => (await committedOn(slaveAddr, "ahead", "HaRead", 0)) === aheadOffset,
+      {
+        timeoutMs: 10_000,
+        what: "the slave to copy the group's offsets",
+      },
+    );
     await master[Symbol.asyncDispose](); // kill -9
     const got = await runRmq([
       "consume",
@@ -202,5 +293,6 @@ describe("ha: reading from the slave", () => {
     ]);
     expect(got.exitCode).toBe(0);
     expect(got.stdout.trim().split("\n").length).toBe(100);
+    await expectAheadKept(namesrv);
   }, 40_000);
 });

@@ -42,21 +42,23 @@ function concat(parts: Uint8Array[]): Uint8Array {
 }
 
 /**
- * Which broker of the group the consumer should pull from next (spec §3.3): the master (0),
- * unless slaveReadEnable is on and what it just read lies further behind the log's head than
- * accessMessageInMemoryMaxRatio of this machine's RAM (so likely no longer in the page cache):
- * then the group's whichBrokerWhenConsumeSlowly, a slave.
+ * Which broker of the group the consumer should pull from next (spec §3.3): the master (0)
+ * unless slaveReadEnable is on. With it, the group's whichBrokerWhenConsumeSlowly (a slave) when
+ * what was just read lies further behind the log's head than accessMessageInMemoryMaxRatio of
+ * this machine's RAM (so likely no longer in the page cache), else the group's brokerId.
+ * RocketMQ 4.9.7 decides so on masters and slaves alike.
  */
 function suggestedBroker(
   ctx: BrokerContext,
-  slowBrokerId: number,
+  group: { brokerId: number; whichBrokerWhenConsumeSlowly: number },
   result: { messages: { physicalOffset: number }[] },
 ): number {
+  if (!ctx.config.slaveReadEnable) return 0;
   const last = result.messages[result.messages.length - 1];
-  if (!ctx.config.slaveReadEnable || ctx.role.brokerRole === "SLAVE" || !last) return 0;
+  if (!last) return group.brokerId;
   const behindBytes = ctx.store.commitLog.writePosition - last.physicalOffset;
   const inMemoryBytes = (ctx.memoryBytes * ctx.config.accessMessageInMemoryMaxRatio) / 100;
-  return behindBytes > inMemoryBytes ? slowBrokerId : 0;
+  return behindBytes > inMemoryBytes ? group.whichBrokerWhenConsumeSlowly : group.brokerId;
 }
 
 /** A SQL92 subscription's filter, or the refusal RocketMQ answers. */
@@ -243,11 +245,23 @@ function pullWith(
     });
     if (held) return null;
   }
+  let suggested = suggestedBroker(ctx, group, result);
+  let nextBeginOffset = result.nextBeginOffset;
+  if (
+    code === ResponseCode.PULL_OFFSET_MOVED &&
+    ctx.role.brokerRole === "SLAVE" &&
+    !ctx.config.offsetCheckInSlave
+  ) {
+    // A slave may lag its master, or the master may be gone: an offset it has not got is no
+    // reason to move the consumer. It stays where it is and is sent to the group's broker.
+    code = ResponseCode.PULL_RETRY_IMMEDIATELY;
+    nextBeginOffset = h.queueOffset;
+    suggested = group.brokerId;
+  }
   // Appended, not a literal: a literal is one more object per pull, copied into a map anyway.
   const extFields = new SmallMap();
-  const suggested = suggestedBroker(ctx, group.whichBrokerWhenConsumeSlowly, result);
   extFields.append("suggestWhichBrokerId", String(suggested));
-  extFields.append("nextBeginOffset", decimalText(result.nextBeginOffset));
+  extFields.append("nextBeginOffset", decimalText(nextBeginOffset));
   extFields.append("minOffset", decimalText(result.minOffset));
   extFields.append("maxOffset", decimalText(result.maxOffset));
   return createResponse(request, code, {
