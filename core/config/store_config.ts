@@ -5,7 +5,7 @@
 import { homedir } from "node:os";
 import { join } from "node:path";
 import type { ConfigOf, Schema } from "./config_schema.ts";
-import { GiB, MiB } from "../common/units.ts";
+import { GiB, KiB, MiB } from "../common/units.ts";
 import { defaultMessageDelayLevel } from "../common/delay_levels.ts";
 
 export const storeSchema = {
@@ -66,6 +66,26 @@ export const storeSchema = {
     doc: "SYNC_MASTER: bytes a slave may lag and count",
   },
   slaveTimeout: { kind: "int", min: 1, doc: "SYNC_MASTER: ms a send waits for a slave's ack" },
+  maxTransferCountOnMessageInMemory: {
+    kind: "int",
+    min: 1,
+    doc: "messages a pull answer carries at most from memory",
+  },
+  maxTransferBytesOnMessageInMemory: {
+    kind: "int",
+    min: 1,
+    doc: "bytes a pull answer carries at most from memory (past its first message)",
+  },
+  maxTransferCountOnMessageInDisk: {
+    kind: "int",
+    min: 1,
+    doc: "messages, once they lie beyond accessMessageInMemoryMaxRatio of RAM behind the end",
+  },
+  maxTransferBytesOnMessageInDisk: {
+    kind: "int",
+    min: 1,
+    doc: "bytes, once they lie beyond accessMessageInMemoryMaxRatio of RAM behind the end",
+  },
   offsetCheckInSlave: {
     kind: "bool",
     doc: "a SLAVE moves a pull's out-of-range offset (off: keeps it and says retry)",
@@ -116,6 +136,10 @@ export function storeDefaults(home: string = homedir()): StoreConfig {
     haTransferBatchSize: 32 * 1024,
     haSlaveFallbehindMax: 256 * MiB,
     slaveTimeout: 3_000,
+    maxTransferCountOnMessageInMemory: 32,
+    maxTransferBytesOnMessageInMemory: 256 * KiB,
+    maxTransferCountOnMessageInDisk: 8,
+    maxTransferBytesOnMessageInDisk: 64 * KiB,
     offsetCheckInSlave: false,
     timerWheelEnable: true,
     timerMaxDelaySec: 3 * 24 * 3600,

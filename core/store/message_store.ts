@@ -89,7 +89,31 @@ export interface GetResult {
   messages: { physicalOffset: number; queueOffset: number; bytes: Uint8Array }[];
   /** All of messages' bytes back to back, when they were read into one buffer (views of it). */
   body?: Uint8Array;
+  /** Where the last queue unit looked at points in the commit log (-1: none was). */
+  lastScannedPhysicalOffset: number;
 }
+
+/** How getMessage reads, beyond its count and byte limits. */
+export interface GetOptions {
+  /** The queue unit's tag hash filter (all pass without one). */
+  accept?: (tagsCode: number) => boolean;
+  /** A second filter on the stored record itself (SQL92 on its properties). */
+  acceptRecord?: (record: Uint8Array) => boolean;
+  /**
+   * Where the body is read, when the caller is done with it before its next use (a pull
+   * answer encoded in the same turn); else a new buffer. Records read one by one for
+   * acceptRecord are copies either way.
+   */
+  bodyScratch?: ScratchBytes;
+  /**
+   * Limits for records further than inMemoryBytes behind the commit log's end (likely read
+   * from disk): RocketMQ's maxTransferCountOnMessageInDisk / maxTransferBytesOnMessageInDisk.
+   */
+  disk?: { inMemoryBytes: number; countMax: number; bytesMax: number };
+}
+
+/** Queue units a get scans at least when its filter passes few (RocketMQ: 16,000 bytes). */
+const filterScanUnitsMin = 800;
 
 export interface MessageStoreOptions {
   config: StoreConfig;
@@ -448,22 +472,19 @@ export class MessageStore {
     }
   }
 
-  /** Messages of one queue from `queueOffset`, at most `maxCount` and about `maxBytes`. */
+  /**
+   * Messages of one queue from `queueOffset`: at most `maxCount` and, past the first, no more
+   * than `maxBytes` (RocketMQ's isTheBatchFull; `read.disk` adds its tighter limits for records
+   * no longer likely in the page cache). At most max(800, maxCount) units are scanned, as
+   * RocketMQ scans 16,000 bytes of queue for a filter that passes few.
+   */
   getMessage(
     topic: string,
     queueId: number,
     queueOffset: number,
     maxCount: number,
     maxBytes: number,
-    accept: (tagsCode: number) => boolean = () => true,
-    /** A second filter on the stored record itself (SQL92 on its properties). */
-    acceptRecord?: (record: Uint8Array) => boolean,
-    /**
-     * Where the body is read, when the caller is done with it before its next use (a pull
-     * answer encoded in the same turn); else a new buffer. Records read one by one for
-     * acceptRecord are copies either way.
-     */
-    bodyScratch?: ScratchBytes,
+    read: GetOptions = {},
   ): GetResult {
     const queue = this.queues.get(topic, queueId);
     if (!queue) return emptyResult(GetMessageStatus.NO_MATCHED_LOGIC_QUEUE, 0);
@@ -478,45 +499,71 @@ export class MessageStore {
       // To the end, as RocketMQ 4.9.7 does (before 4.9.4: to 0 when minOffset was 0).
       return emptyResult(GetMessageStatus.OFFSET_OVERFLOW_BADLY, maxOffset, minOffset, maxOffset);
     }
-    const units = queue.unitsFrom(queueOffset, Math.max(maxCount, 1) * 4);
+    const { accept, acceptRecord, bodyScratch, disk } = read;
+    const countMax = Math.max(maxCount, 1);
     const result: GetResult = emptyResult(
       GetMessageStatus.NO_MATCHED_MESSAGE,
       queueOffset,
       minOffset,
       maxOffset,
     );
+    const logEnd = this.commitLog.writePosition;
+    const logStart = this.commitLog.files.minOffset();
+    const scanMax = Math.max(filterScanUnitsMin, countMax);
     let next = queueOffset;
+    let count = 0;
     let bytes = 0;
     let removed = false;
+    let anyUnit = false;
     // With no filter on the bytes themselves, units are only picked here and read afterwards,
     // all into one buffer (the pull answer's body), rather than one copy each and a join.
-    const picked: { unit: (typeof units)[number]; at: number }[] = [];
-    for (const unit of units) {
-      if (result.messages.length + picked.length >= maxCount) break;
-      if (bytes > 0 && bytes + unit.size > maxBytes) break;
-      const at = next++;
-      if (unit.size === 0x7fffffff) continue;
-      if (unit.physicalOffset < this.commitLog.files.minOffset()) {
-        removed = true;
-        continue;
-      }
-      if (!accept(unit.tagsCode)) continue;
-      if (acceptRecord === undefined) {
-        picked.push({ unit, at });
+    const picked: { unit: ConsumeQueueUnit; at: number }[] = [];
+    // Units come in windows of a few batches: a filter that passes most needs one, and a
+    // scan of 800 units is made only for a filter that passes few.
+    scan: while (next - queueOffset < scanMax) {
+      const window = Math.min(scanMax - (next - queueOffset), countMax * 4);
+      const units = queue.unitsFrom(next, window);
+      if (units.length === 0) break;
+      anyUnit = true;
+      for (const unit of units) {
+        result.lastScannedPhysicalOffset = unit.physicalOffset;
+        if (count > 0) {
+          if (count >= countMax) break scan;
+          const inDisk = disk !== undefined && logEnd - unit.physicalOffset > disk.inMemoryBytes;
+          if (bytes + unit.size > (inDisk ? disk.bytesMax : maxBytes)) break scan;
+          if (inDisk && count >= disk.countMax) break scan;
+        }
+        const at = next++;
+        if (unit.size === 0x7fffffff) continue;
+        if (unit.physicalOffset < logStart) {
+          removed = true;
+          continue;
+        }
+        if (accept !== undefined && !accept(unit.tagsCode)) continue;
+        if (acceptRecord === undefined) {
+          picked.push({ unit, at });
+          bytes += unit.size;
+          count++;
+          continue;
+        }
+        const record = this.commitLog.read(unit.physicalOffset, unit.size);
+        if (!record || record.length !== unit.size || readInt32(record, 0) !== unit.size) continue;
+        if (!acceptRecord(record)) continue;
+        result.messages.push({
+          physicalOffset: unit.physicalOffset,
+          queueOffset: at,
+          bytes: record,
+        });
         bytes += unit.size;
-        continue;
+        count++;
       }
-      const record = this.commitLog.read(unit.physicalOffset, unit.size);
-      if (!record || record.length !== unit.size || readInt32(record, 0) !== unit.size) continue;
-      if (!acceptRecord(record)) continue;
-      result.messages.push({ physicalOffset: unit.physicalOffset, queueOffset: at, bytes: record });
-      bytes += unit.size;
+      if (units.length < window) break; // the queue's end
     }
     if (picked.length > 0) this.readPicked(picked, bytes, result, bodyScratch);
     result.nextBeginOffset = next;
     if (result.messages.length > 0) result.status = GetMessageStatus.FOUND;
     else if (removed) result.status = GetMessageStatus.MESSAGE_WAS_REMOVING;
-    else if (units.length === 0) result.status = GetMessageStatus.OFFSET_FOUND_NULL;
+    else if (!anyUnit) result.status = GetMessageStatus.OFFSET_FOUND_NULL;
     return result;
   }
 
@@ -682,5 +729,12 @@ function emptyResult(
   minOffset = 0,
   maxOffset = 0,
 ): GetResult {
-  return { status, nextBeginOffset, minOffset, maxOffset, messages: [] };
+  return {
+    status,
+    nextBeginOffset,
+    minOffset,
+    maxOffset,
+    messages: [],
+    lastScannedPhysicalOffset: -1,
+  };
 }

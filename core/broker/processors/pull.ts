@@ -12,6 +12,7 @@ import { ResponseCode } from "../../protocol/response_code.ts";
 import { Perm } from "../../protocol/topic_config.ts";
 import type { Channel } from "../../remoting/channel.ts";
 import { GetMessageStatus } from "../../store/status.ts";
+import type { GetOptions } from "../../store/message_store.ts";
 import { SmallMap } from "../../common/small_map.ts";
 import { decimalText } from "../../common/decimal_text.ts";
 import type { BrokerContext } from "../context.ts";
@@ -21,8 +22,6 @@ import { recordMatcher } from "../sql_filters.ts";
 import { filterOfSubscription, parseTagExpression, type TagFilter } from "../tag_filter.ts";
 import { ScratchBytes } from "../../common/scratch_bytes.ts";
 
-/** Bytes of messages one pull answer carries at most (RocketMQ's in-memory transfer limit). */
-const pullBytesMax = 256 * 1024;
 /**
  * Pull bodies are read here: an answer is encoded into its channel's frame in the turn it is
  * made (dispatchRequest answers a pull at once, a woken held pull is sent at once), before any
@@ -42,23 +41,57 @@ function concat(parts: Uint8Array[]): Uint8Array {
 }
 
 /**
+ * Bytes behind the commit log's end within which records are likely still in the page cache:
+ * accessMessageInMemoryMaxRatio of this machine's RAM (RocketMQ's checkInDiskByCommitOffset).
+ */
+function inMemoryBytes(ctx: BrokerContext): number {
+  return (ctx.memoryBytes * ctx.config.accessMessageInMemoryMaxRatio) / 100;
+}
+
+/**
  * Which broker of the group the consumer should pull from next (spec §3.3): the master (0)
  * unless slaveReadEnable is on. With it, the group's whichBrokerWhenConsumeSlowly (a slave) when
- * what was just read lies further behind the log's head than accessMessageInMemoryMaxRatio of
- * this machine's RAM (so likely no longer in the page cache), else the group's brokerId.
- * RocketMQ 4.9.7 decides so on masters and slaves alike.
+ * the last queue unit the read looked at lies further behind the log's head than
+ * inMemoryBytes, else the group's brokerId. RocketMQ 4.9.7 decides so on masters and slaves.
  */
 function suggestedBroker(
   ctx: BrokerContext,
   group: { brokerId: number; whichBrokerWhenConsumeSlowly: number },
-  result: { messages: { physicalOffset: number }[] },
+  result: { lastScannedPhysicalOffset: number },
 ): number {
   if (!ctx.config.slaveReadEnable) return 0;
-  const last = result.messages[result.messages.length - 1];
-  if (!last) return group.brokerId;
-  const behindBytes = ctx.store.commitLog.writePosition - last.physicalOffset;
-  const inMemoryBytes = (ctx.memoryBytes * ctx.config.accessMessageInMemoryMaxRatio) / 100;
-  return behindBytes > inMemoryBytes ? group.whichBrokerWhenConsumeSlowly : group.brokerId;
+  const last = result.lastScannedPhysicalOffset;
+  if (last < 0) return group.brokerId;
+  const behindBytes = ctx.store.commitLog.writePosition - last;
+  return behindBytes > inMemoryBytes(ctx) ? group.whichBrokerWhenConsumeSlowly : group.brokerId;
+}
+
+/** Per broker: its disk-tier transfer limits, fixed by its config and this machine's RAM. */
+const diskLimits = new WeakMap<BrokerContext, NonNullable<GetOptions["disk"]>>();
+/**
+ * How every pull reads, filled in for each: getMessage is synchronous and keeps none of it, so
+ * one object serves (a new one per pull was one more object per message).
+ */
+const pullRead: GetOptions = { bodyScratch: pullBody };
+
+function readOf(
+  ctx: BrokerContext,
+  accept: GetOptions["accept"],
+  acceptRecord: GetOptions["acceptRecord"],
+): GetOptions {
+  let disk = diskLimits.get(ctx);
+  if (disk === undefined) {
+    disk = {
+      inMemoryBytes: inMemoryBytes(ctx),
+      countMax: ctx.config.maxTransferCountOnMessageInDisk,
+      bytesMax: ctx.config.maxTransferBytesOnMessageInDisk,
+    };
+    diskLimits.set(ctx, disk);
+  }
+  pullRead.accept = accept;
+  pullRead.acceptRecord = acceptRecord;
+  pullRead.disk = disk;
+  return pullRead;
 }
 
 /** A SQL92 subscription's filter, or the refusal RocketMQ answers. */
@@ -199,17 +232,15 @@ function pullWith(
   ) {
     ctx.offsets.commit(h.consumerGroup, h.topic, h.queueId, h.commitOffset);
   }
-  const maxBytes = Math.min(h.maxMsgBytes ?? pullBytesMax, pullBytesMax);
+  const { config } = ctx;
   const accept = filter.accept;
   const result = ctx.store.getMessage(
     h.topic,
     h.queueId,
     h.queueOffset,
-    Math.max(1, h.maxMsgNums),
-    maxBytes,
-    accept,
-    acceptRecord,
-    pullBody,
+    Math.min(Math.max(1, h.maxMsgNums), config.maxTransferCountOnMessageInMemory),
+    Math.min(h.maxMsgBytes ?? Infinity, config.maxTransferBytesOnMessageInMemory),
+    readOf(ctx, accept, acceptRecord),
   );
   let code: number;
   switch (result.status) {

@@ -100,6 +100,14 @@ describe("client: pull consumer", () => {
       await pull.commit(queue, 3);
       const progress = await admin.groupProgress("pull-group", "Pulled");
       expect(progress.find((q) => q.queueId === queue.queueId)?.consumerOffset).toBe(3);
+      // maxMsgNums above 32 gets 32 (maxTransferCountOnMessageInMemory), as from RocketMQ.
+      const many = Array.from({ length: 40 }, () => ({
+        topic: "Pulled",
+        body: encoder.encode("m"),
+      }));
+      await producer.sendBatch(many.map((m) => ({ ...m, queue })));
+      const capped = await pull.pull(queue, 3, 64);
+      expect([capped.messages.length, capped.nextBeginOffset]).toEqual([32, 35]);
     } finally {
       producer.close();
       pull.close();

@@ -81,16 +81,26 @@ describe("store: message store", () => {
       }
       expect(got.body).toEqual(joined);
     };
-    check(first.store.getMessage("Pack", 0, 0, 32, 1 << 20, onlyA), ["m0", "m2", "m3", "m5"]);
+    check(first.store.getMessage("Pack", 0, 0, 32, 1 << 20, { accept: onlyA }), [
+      "m0",
+      "m2",
+      "m3",
+      "m5",
+    ]);
     // maxCount and maxBytes stop it as before; nextBeginOffset says where to go on.
-    const two = first.store.getMessage("Pack", 0, 0, 2, 1 << 20, onlyA);
+    const two = first.store.getMessage("Pack", 0, 0, 2, 1 << 20, { accept: onlyA });
     check(two, ["m0", "m2"]);
     expect(two.nextBeginOffset).toBe(3);
     check(first.store.getMessage("Pack", 0, 1, 32, 1), ["m1"]);
     first.store.shutdown();
     // After a restart nothing is in memory: the same bytes come from the segment files.
     const second = openStore(config);
-    check(second.store.getMessage("Pack", 0, 0, 32, 1 << 20, onlyA), ["m0", "m2", "m3", "m5"]);
+    check(second.store.getMessage("Pack", 0, 0, 32, 1 << 20, { accept: onlyA }), [
+      "m0",
+      "m2",
+      "m3",
+      "m5",
+    ]);
     second.store.shutdown();
   });
 
@@ -116,17 +126,12 @@ describe("store: message store", () => {
       message("F", 0, "2", { TAGS: "B" }),
       message("F", 0, "3", { TAGS: "A" }),
     ]);
-    const onlyA = store.getMessage(
-      "F",
-      0,
-      0,
-      32,
-      1 << 20,
-      (code) => code === javaStringHashCode("A"),
-    );
+    const onlyA = store.getMessage("F", 0, 0, 32, 1 << 20, {
+      accept: (code) => code === javaStringHashCode("A"),
+    });
     expect(onlyA.messages.map((m) => text(m.bytes))).toEqual(["1", "3"]);
     expect(onlyA.messages.map((m) => m.queueOffset)).toEqual([0, 2]);
-    const none = store.getMessage("F", 0, 1, 1, 1 << 20, () => false);
+    const none = store.getMessage("F", 0, 1, 1, 1 << 20, { accept: () => false });
     // Filtered units are skipped past, as RocketMQ does: the next pull starts after them.
     expect(none).toMatchObject({ status: GetMessageStatus.NO_MATCHED_MESSAGE, nextBeginOffset: 3 });
     expect(store.getMessage("nope", 0, 0, 1, 1).status).toBe(
@@ -141,6 +146,43 @@ describe("store: message store", () => {
       nextBeginOffset: 3,
     });
     expect(store.getMessage("F", 0, 0, 2, 1).messages).toHaveLength(1); // byte limit: at least one
+    store.shutdown();
+  });
+
+  test("store: message store: a sparse filter is scanned 800 units at a time", async () => {
+    const { store, clock } = openStore(tempStoreConfig());
+    const others = Array.from({ length: 900 }, () => message("Sparse", 0, "b", { TAGS: "B" }));
+    await putNow(store, clock, [...others, message("Sparse", 0, "a", { TAGS: "A" })]);
+    const onlyA = { accept: (code: number) => code === javaStringHashCode("A") };
+    // RocketMQ 4.9.7 scans max(16,000 bytes, 20 x maxMsgNums) of queue: 800 units here.
+    const first = store.getMessage("Sparse", 0, 0, 32, 1 << 20, onlyA);
+    expect([first.status, first.nextBeginOffset]).toEqual([
+      GetMessageStatus.NO_MATCHED_MESSAGE,
+      800,
+    ]);
+    const second = store.getMessage("Sparse", 0, 800, 32, 1 << 20, onlyA);
+    expect([second.status, second.nextBeginOffset]).toEqual([GetMessageStatus.FOUND, 901]);
+    expect(second.messages.map((m) => m.queueOffset)).toEqual([900]);
+    store.shutdown();
+  });
+
+  test("store: message store: records far behind the log's end go in smaller batches", async () => {
+    const { store, clock } = openStore(tempStoreConfig());
+    const kib = "x".repeat(10 * 1024);
+    await putNow(store, clock, [
+      ...Array.from({ length: 20 }, (_, i) => message("Far", 0, `m${i}`)),
+      ...Array.from({ length: 10 }, () => message("Far", 1, kib)),
+    ]);
+    const disk = { inMemoryBytes: 0, countMax: 8, bytesMax: 64 * 1024 };
+    const near = { ...disk, inMemoryBytes: 1 << 30 };
+    // Within the in-memory window only the caller's limits count; beyond it RocketMQ's disk
+    // limits (8 messages, 64 KiB) do, past the first message.
+    expect(store.getMessage("Far", 0, 0, 32, 256 * 1024, { disk: near }).messages).toHaveLength(20);
+    const far = store.getMessage("Far", 0, 0, 32, 256 * 1024, { disk });
+    expect([far.messages.length, far.nextBeginOffset]).toEqual([8, 8]);
+    expect(store.getMessage("Far", 1, 0, 32, 256 * 1024, { disk }).messages).toHaveLength(6);
+    // Where the last unit looked at points: what a slave suggestion is measured from.
+    expect(far.lastScannedPhysicalOffset).toBe(store.queueUnits("Far", 0, 8, 1)[0]!.physicalOffset);
     store.shutdown();
   });
 
