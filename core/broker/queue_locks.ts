@@ -60,15 +60,6 @@ export class QueueLocks {
     if (locks.size === 0) this.groups.delete(group);
   }
 
-  /** Whether any queue of the group is locked now (sends to its retry topic go to the DLQ). */
-  groupHasUnexpiredLock(group: string): boolean {
-    const nowMs = this.clock.nowMs();
-    for (const entry of this.groups.get(group)?.values() ?? []) {
-      if (!this.expired(entry, nowMs)) return true;
-    }
-    return false;
-  }
-
   /** Current holder of a queue, if its lock has not expired. */
   holder(group: string, queue: LockedQueue): string | undefined {
     const entry = this.groups.get(group)?.get(queueKey(queue));

@@ -50,8 +50,9 @@ export function divertSend(
       };
     }
     const max = header.maxReconsumeTimes ?? settings.retryMaxTimes;
-    // An orderly group retries locally; what it sends to its retry topic is given up on.
-    if (header.reconsumeTimes > max || ctx.queueLocks.groupHasUnexpiredLock(group)) {
+    // RocketMQ 4.9.7's rule. A Java orderly consumer sends here once a message failed max
+    // times (reconsumeTimes = max); a concurrent one, when its send-back failed, with one more.
+    if (header.reconsumeTimes >= max) {
       topic = `${DLQ_GROUP_TOPIC_PREFIX}${group}`;
       ctx.topics.createSystemTopic(topic, 1);
       sent.set(MessageConst.PROPERTY_DELAY_TIME_LEVEL, "-1");

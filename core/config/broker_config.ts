@@ -47,7 +47,11 @@ export const brokerOnlySchema = {
     min: 1,
     doc: "ms without heartbeat before a client is dropped",
   },
-  maxBatchMessageCount: { kind: "int", min: 1, doc: "messages one batch send may carry" },
+  maxBatchMessageCount: {
+    kind: "int",
+    min: 1,
+    doc: "rmq: messages one batch send may carry (RocketMQ: only its size, maxMessageSize)",
+  },
   slaveReadEnable: {
     kind: "bool",
     doc: "suggest consumers far behind read from a slave (whichBrokerWhenConsumeSlowly)",
@@ -132,7 +136,8 @@ export function brokerDefaults(home?: string): BrokerConfig {
     traceOn: true,
     serverChannelMaxIdleTimeSeconds: 120,
     channelExpiredTimeout: 120_000,
-    maxBatchMessageCount: 4096,
+    // A guard of rmq's, past what a batch within maxMessageSize holds: 4 MiB of 22-byte entries.
+    maxBatchMessageCount: 200_000,
     rebalanceLockMaxLiveTime: 60_000,
     enablePropertyFilter: false,
     slaveReadEnable: false,

@@ -2,7 +2,13 @@
 // auto-create the topic, pick the queue, build the stored properties, append, and map the
 // store's status to RocketMQ's response code.
 
-import { MessageConst, parseMessageProperties, type HostAddress } from "../../common/message.ts";
+import {
+  MessageConst,
+  MessageSysFlag,
+  parseMessageProperties,
+  transactionType,
+  type HostAddress,
+} from "../../common/message.ts";
 import {
   createRefusal,
   createResponse,
@@ -94,10 +100,11 @@ function resolveTopic(
   header: SendMessageRequestHeader,
 ): { topic: TopicConfig; queueId: number } | RemotingCommand {
   if (ctx.role.brokerRole === "SLAVE") {
+    // What RocketMQ 4.9.7's store answers a put on a slave: a code clients retry elsewhere.
     return createRefusal(
       request,
-      ResponseCode.SYSTEM_BUSY,
-      "[REJECTREQUEST]system busy, start flow control for a while",
+      ResponseCode.SERVICE_NOT_AVAILABLE,
+      "service not available now: messages are put to the slave",
     );
   }
   if ((ctx.config.brokerPermission & Perm.WRITE) === 0) {
@@ -153,9 +160,11 @@ function resolveTopic(
   const queueLimit = Math.max(topic.writeQueueNums, topic.readQueueNums);
   if (queueId < 0) queueId = ctx.nextRandom(topic.writeQueueNums);
   if (queueId >= queueLimit) {
+    // SYSTEM_ERROR, as RocketMQ 4.9.7 answers: a producer with a stale route (the topic had
+    // more queues) retries, where INVALID_PARAMETER would fail the send at once.
     return createRefusal(
       request,
-      ResponseCode.INVALID_PARAMETER,
+      ResponseCode.SYSTEM_ERROR,
       `request queueId[${queueId}] is illegal, ${JSON.stringify(topic)} ` +
         `Producer: ${header.producerGroup}`,
     );
@@ -219,6 +228,20 @@ function planSend(
     if (header.topic.startsWith(RETRY_GROUP_TOPIC_PREFIX)) {
       return createResponse(request, ResponseCode.MESSAGE_ILLEGAL, {
         remark: "batch request does not support retry group",
+      });
+    }
+    // RocketMQ 4.9.7's checks of a batch as a whole. A transaction type would store the
+    // messages without queue offsets: accepted, and never delivered.
+    if (transactionType(header.sysFlag) !== MessageSysFlag.TRANSACTION_NOT_TYPE) {
+      return createResponse(request, ResponseCode.MESSAGE_ILLEGAL, {
+        remark: "the message is illegal: a batch cannot carry transaction messages",
+      });
+    }
+    if (request.body.length > ctx.config.maxMessageSize) {
+      return createResponse(request, ResponseCode.MESSAGE_ILLEGAL, {
+        remark:
+          `the message is illegal: batch body of ${request.body.length} bytes, ` +
+          `limit ${ctx.config.maxMessageSize}`,
       });
     }
     if (Number(sentProperties.get(MessageConst.PROPERTY_DELAY_TIME_LEVEL) ?? "0") > 0) {
