@@ -80,6 +80,14 @@ export interface BrokerContext {
 }
 
 /** "ip:port" -> HostAddress (IPv4 or IPv6); undefined for anything else. */
+/**
+ * Bytes behind the commit log's end within which records are likely still in the page cache:
+ * accessMessageInMemoryMaxRatio of this machine's RAM (RocketMQ's checkInDiskByCommitOffset).
+ */
+export function inMemoryBytes(ctx: BrokerContext): number {
+  return (ctx.memoryBytes * ctx.config.accessMessageInMemoryMaxRatio) / 100;
+}
+
 export function parseHostAddress(address: string): HostAddress | undefined {
   const colon = address.lastIndexOf(":");
   if (colon <= 0) return undefined;

@@ -9,7 +9,7 @@ import {
   requiredString,
 } from "../../protocol/header_fields.ts";
 import { ResponseCode } from "../../protocol/response_code.ts";
-import type { BrokerContext } from "../context.ts";
+import { inMemoryBytes, type BrokerContext } from "../context.ts";
 
 const offsetAnswer = (request: RemotingCommand, offset: number) =>
   createResponse(request, ResponseCode.SUCCESS, { extFields: { offset: String(offset) } });
@@ -23,11 +23,18 @@ export function processQueryConsumerOffset(
   const queueId = requiredInt(request, "queueId");
   const offset = ctx.offsets.query(group, topic, queueId);
   if (offset !== undefined) return offsetAnswer(request, offset);
-  // RocketMQ answers 0 for a queue whose first message is still in memory (a new group on a
-  // fresh queue starts at the beginning); the store here answers that for a queue starting
-  // at 0, which is what a client of a young topic sees from RocketMQ.
+  // RocketMQ 4.9.7 answers 0 for a queue that starts at 0 while its first message is still
+  // likely in memory (a new group on a young topic reads it all, whatever it consumes from).
+  // Else not found: the client starts where its consumeFromWhere says, so a new group on an
+  // old backlog that asked for the last offset does not replay the whole queue.
   const setZero = optionalBool(request, "setZeroIfNotFound") !== false;
-  if (setZero && ctx.store.minOffsetInQueue(topic, queueId) <= 0) return offsetAnswer(request, 0);
+  if (setZero && ctx.store.minOffsetInQueue(topic, queueId) <= 0) {
+    const first = ctx.store.queueUnits(topic, queueId, 0, 1)[0];
+    const behindBytes = first && ctx.store.commitLog.writePosition - first.physicalOffset;
+    if (behindBytes === undefined || behindBytes <= inMemoryBytes(ctx)) {
+      return offsetAnswer(request, 0);
+    }
+  }
   return createResponse(request, ResponseCode.QUERY_NOT_FOUND, {
     remark: "Not found, V3_0_6_SNAPSHOT maybe this group consumer boot first",
     extFields: {},

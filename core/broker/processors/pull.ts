@@ -15,7 +15,7 @@ import { GetMessageStatus } from "../../store/status.ts";
 import type { GetOptions } from "../../store/message_store.ts";
 import { SmallMap } from "../../common/small_map.ts";
 import { decimalText } from "../../common/decimal_text.ts";
-import type { BrokerContext } from "../context.ts";
+import { inMemoryBytes, type BrokerContext } from "../context.ts";
 import type { HeldPull } from "../long_polling.ts";
 import { Sql92Error, type Sql92Filter } from "../../protocol/sql92/index.ts";
 import { recordMatcher } from "../sql_filters.ts";
@@ -38,14 +38,6 @@ function concat(parts: Uint8Array[]): Uint8Array {
     at += p.length;
   }
   return out;
-}
-
-/**
- * Bytes behind the commit log's end within which records are likely still in the page cache:
- * accessMessageInMemoryMaxRatio of this machine's RAM (RocketMQ's checkInDiskByCommitOffset).
- */
-function inMemoryBytes(ctx: BrokerContext): number {
-  return (ctx.memoryBytes * ctx.config.accessMessageInMemoryMaxRatio) / 100;
 }
 
 /**
@@ -193,7 +185,22 @@ function pullWith(
   let expressionType = h.expressionType;
   let expression = h.subscription;
   if ((h.sysFlag & PullSysFlag.SUBSCRIPTION) === 0) {
-    const sub = ctx.clients.subscription(h.consumerGroup, h.topic);
+    const members = ctx.clients.consumers.get(h.consumerGroup);
+    if (!members) {
+      return createRefusal(
+        request,
+        ResponseCode.SUBSCRIPTION_NOT_EXIST,
+        `the consumer's group info not exist${faq}`,
+      );
+    }
+    if (!group.consumeBroadcastEnable && members.messageModel === "BROADCASTING") {
+      return createRefusal(
+        request,
+        ResponseCode.NO_PERMISSION,
+        `the consumer group[${h.consumerGroup}] can not consume by broadcast way`,
+      );
+    }
+    const sub = members.subscriptions.get(h.topic);
     if (!sub)
       return createRefusal(
         request,
