@@ -42,7 +42,7 @@ export interface BrokerOptions {
   seed?: number;
 }
 
-/** How often held pulls are checked against their deadlines. */
+/** How often held pulls are checked against their deadlines and their queues' ends. */
 const pullHoldCheckIntervalMs = 1_000;
 /** How often idle clients are looked for (RocketMQ's ClientHousekeepingService: 10 s). */
 const clientScanIntervalMs = 10_000;
@@ -130,11 +130,15 @@ export class Broker {
       offsets: this.offsets,
       subscriptions,
       clients: this.clients,
-      pullHold: new PullHoldService(clock, (pull) => {
-        // Sent at once: the answer's body is a view the next pull overwrites (pull.ts).
-        const answer = processHeldPull(ctx, pull);
-        if (answer) pull.channel.send(answer);
-      }),
+      pullHold: new PullHoldService(
+        clock,
+        (pull) => {
+          // Sent at once: the answer's body is a view the next pull overwrites (pull.ts).
+          const answer = processHeldPull(ctx, pull);
+          if (answer) pull.channel.send(answer);
+        },
+        (topic, queueId) => this.store.maxOffsetInQueue(topic, queueId),
+      ),
       storeHost: { ip: Uint8Array.of(127, 0, 0, 1), port: 0 },
       brokerAddr: "",
       nextRandom: (bound) => prng.below(Math.max(1, bound)),

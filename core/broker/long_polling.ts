@@ -1,6 +1,7 @@
 // Held pulls (spec §3.3 long polling): a pull that finds nothing and asks to be suspended is
-// parked under topic@queueId until a matching message is dispatched or its deadline passes;
-// then it is processed again, without suspension, and answered. Time comes from the clock.
+// parked under topic@queueId until a matching message is dispatched, its queue is found past
+// it by the periodic check, or its deadline passes; then it is processed again, without
+// suspension, and answered. Time comes from the clock.
 
 import type { Clock, TimerHandle } from "../common/clock.ts";
 import { assert } from "../common/assert.ts";
@@ -32,6 +33,8 @@ export class PullHoldService {
     private readonly clock: Clock,
     /** Processes a pull again (no suspension) and writes the answer. */
     private readonly reprocess: (pull: HeldPull) => void,
+    /** The queue's end now: the periodic check wakes pulls it has passed (see expire). */
+    private readonly maxOffsetOf: (topic: string, queueId: number) => number,
   ) {}
 
   start(checkIntervalMs: number): void {
@@ -88,15 +91,24 @@ export class PullHoldService {
     for (const pull of woken) this.reprocess(pull);
   }
 
-  /** Answers pulls whose deadline passed, and drops those whose connection is gone. */
+  /**
+   * The periodic check: answers pulls whose deadline passed or whose queue has grown past
+   * them, and drops those whose connection is gone. A pull is woken on arrival only by a
+   * message its tags accept; one whose queue grew by others only is answered here (its next
+   * offset moved past them), as RocketMQ's PullRequestHoldService does on its check, rather
+   * than when its 15 s suspension ends.
+   */
   expire(): void {
     const now = this.clock.nowMs();
     for (const [key, list] of [...this.held]) {
       const keep: HeldPull[] = [];
       const due: HeldPull[] = [];
+      const first = list[0];
+      const maxOffset = first ? this.maxOffsetOf(first.header.topic, first.header.queueId) : 0;
       for (const pull of list) {
         if (!pull.channel.isOpen()) continue;
-        (pull.deadlineMs <= now ? due : keep).push(pull);
+        const ready = pull.deadlineMs <= now || maxOffset > pull.header.queueOffset;
+        (ready ? due : keep).push(pull);
       }
       this.replace(key, keep, list.length);
       for (const pull of due) this.reprocess(pull);
