@@ -10,6 +10,7 @@ import * as admin from "./processors/admin.ts";
 import * as client from "./processors/client.ts";
 import * as locks from "./processors/locks.ts";
 import * as offsets from "./processors/offsets.ts";
+import * as groupStats from "./processors/group_stats.ts";
 import { processPull } from "./processors/pull.ts";
 import * as query from "./processors/query.ts";
 import { processRuntimeInfo } from "./processors/runtime_info.ts";
@@ -49,6 +50,9 @@ export function brokerProcessors(ctx: BrokerContext): ProcessorTable {
       RequestCode.GET_ALL_SUBSCRIPTIONGROUP_CONFIG,
       on(admin.processGetAllSubscriptionGroups),
     )
+    .register(RequestCode.GET_CONSUME_STATS, on(groupStats.processConsumeStats))
+    .register(RequestCode.GET_CONSUMER_CONNECTION_LIST, on(groupStats.processConsumerConnections))
+    .register(RequestCode.GET_TOPIC_STATS_INFO, on(groupStats.processTopicStats))
     .register(RequestCode.LOCK_BATCH_MQ, on(locks.processLockBatch))
     .register(RequestCode.UNLOCK_BATCH_MQ, on(locks.processUnlockBatch))
     .register(RequestCode.GET_BROKER_RUNTIME_INFO, on(processRuntimeInfo))

@@ -1,7 +1,8 @@
 // Consumer rules of RocketMQ 4.9.7 on a real `rmq broker`: a new group's offset query on a
 // queue whose first message is far behind the log's end is "not found" (so the client starts
-// where its consumeFromWhere says, not at 0), and a group that may not consume by broadcast
-// is refused when its members say they do.
+// where its consumeFromWhere says, not at 0); a group that may not consume by broadcast is
+// refused when its members say they do; and the stats mqadmin reads come as 4.9.7 writes them
+// (their shapes checked against its captured answers).
 
 import { expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
@@ -17,11 +18,52 @@ import {
   ResponseCode,
 } from "../../core/protocol/index.ts";
 import { RemotingClient } from "../../core/remoting/client.ts";
+import { parseLenientJson } from "../../core/protocol/fastjson.ts";
 import { runRmq } from "../harness/rmq_process.ts";
+import { sharedFixturesDir, wireRecords } from "../harness/shared_fixtures.ts";
 import { startSingleNode } from "../harness/single_node.ts";
 
 const client = () =>
   new RemotingClient({ clock: new SystemClock(), log: createLogger("test", { level: "error" }) });
+
+/** A HEART_BEAT of one consumer of `group` subscribing to all of `topic`. */
+function heartbeatOf(
+  remoting: RemotingClient,
+  address: string,
+  group: string,
+  messageModel: string,
+  topic: string,
+) {
+  return remoting.invoke(
+    address,
+    createRequest(RequestCode.HEART_BEAT, {
+      body: encodeHeartbeat({
+        clientID: `client-${group}`,
+        producerDataSet: [],
+        consumerDataSet: [
+          {
+            groupName: group,
+            consumeType: "CONSUME_PASSIVELY",
+            messageModel,
+            consumeFromWhere: "CONSUME_FROM_FIRST_OFFSET",
+            subscriptionDataSet: [
+              {
+                topic,
+                subString: "*",
+                tagsSet: [],
+                codeSet: [],
+                subVersion: 1,
+                expressionType: "TAG",
+                classFilterMode: false,
+              },
+            ],
+            unitMode: false,
+          },
+        ],
+      }),
+    }),
+  );
+}
 
 async function queryOffset(remoting: RemotingClient, address: string, group: string) {
   return remoting.invoke(
@@ -85,35 +127,7 @@ test("consumer rules: consumeBroadcastEnable=false refuses a broadcasting group"
   const remoting = client();
   try {
     const heartbeat = (group: string) =>
-      remoting.invoke(
-        node.address,
-        createRequest(RequestCode.HEART_BEAT, {
-          body: encodeHeartbeat({
-            clientID: `client-${group}`,
-            producerDataSet: [],
-            consumerDataSet: [
-              {
-                groupName: group,
-                consumeType: "CONSUME_PASSIVELY",
-                messageModel: "BROADCASTING",
-                consumeFromWhere: "CONSUME_FROM_FIRST_OFFSET",
-                subscriptionDataSet: [
-                  {
-                    topic: "Wide",
-                    subString: "*",
-                    tagsSet: [],
-                    codeSet: [],
-                    subVersion: 1,
-                    expressionType: "TAG",
-                    classFilterMode: false,
-                  },
-                ],
-                unitMode: false,
-              },
-            ],
-          }),
-        }),
-      );
+      heartbeatOf(remoting, node.address, group, "BROADCASTING", "Wide");
     // As a Java push consumer pulls by default: no SUBSCRIPTION flag, the heartbeat's filter.
     const pull = (group: string) =>
       remoting.invoke(
@@ -150,6 +164,99 @@ test("consumer rules: consumeBroadcastEnable=false refuses a broadcasting group"
     ]);
     const allowed: number[] = [ResponseCode.SUCCESS, ResponseCode.PULL_NOT_FOUND];
     expect(allowed).toContain((await pull("shared")).code);
+  } finally {
+    remoting.close();
+  }
+}, 30_000);
+
+/** What RocketMQ 4.9.7 answered a request of `code` in the admin capture, if it is here. */
+function capturedBody(code: number): string | undefined {
+  if (!sharedFixturesDir) return undefined;
+  const records = wireRecords("07-admin-query-and-unknown-code.jsonl");
+  const asked = records.find((r) => r.dir === "c2s" && r.decoded.code === code);
+  const answer = records.find(
+    (r) => r.dir === "s2c" && r.decoded.isResponse && r.decoded.opaque === asked?.decoded.opaque,
+  );
+  return answer?.decoded.bodyText ?? undefined;
+}
+
+/** A body `{<before>"offsetTable":{{mq}:{<value>},...}}`, every entry's value shaped alike. */
+function tableShape(before: string, value: string): RegExp {
+  const entry = `\\{"brokerName":"[^"]+","queueId":\\d+,"topic":"[^"]+"\\}:\\{${value}\\}`;
+  return new RegExp(`^\\{${before}"offsetTable":\\{${entry}(,${entry})*\\}\\}$`);
+}
+const consumeStatsShape = tableShape(
+  '"consumeTps":0\\.0,',
+  '"brokerOffset":\\d+,"consumerOffset":\\d+,"lastTimestamp":\\d+',
+);
+const topicStatsShape = tableShape(
+  "",
+  '"lastUpdateTimestamp":\\d+,"maxOffset":\\d+,"minOffset":\\d+',
+);
+
+test("consumer rules: the stats mqadmin reads, as RocketMQ writes them", async () => {
+  const node = await startSingleNode(mkdtempSync(join(tmpdir(), "rmq-consumer-rules-")));
+  await using _node = node.node;
+  const sent = ["produce", "-n", node.namesrv, "-t", "Stats", "--body", "x", "--count", "16"];
+  expect((await runRmq(sent)).exitCode).toBe(0);
+  const remoting = client();
+  const text = (body: Uint8Array | null) => new TextDecoder().decode(body ?? new Uint8Array());
+  const ask = (code: number, extFields: Record<string, string>) =>
+    remoting.invoke(node.address, createRequest(code, { extFields }));
+  try {
+    const offline = await ask(RequestCode.GET_CONSUMER_CONNECTION_LIST, { consumerGroup: "stats" });
+    expect([offline.code, offline.remark]).toEqual([
+      ResponseCode.CONSUMER_NOT_ONLINE,
+      "the consumer group[stats] not online",
+    ]);
+    expect((await heartbeatOf(remoting, node.address, "stats", "CLUSTERING", "Stats")).code).toBe(
+      ResponseCode.SUCCESS,
+    );
+    const commit = await ask(RequestCode.UPDATE_CONSUMER_OFFSET, {
+      consumerGroup: "stats",
+      topic: "Stats",
+      queueId: "0",
+      commitOffset: "1",
+    });
+    expect(commit.code).toBe(ResponseCode.SUCCESS);
+
+    const stats = await ask(RequestCode.GET_CONSUME_STATS, { consumerGroup: "stats" });
+    expect(stats.code).toBe(ResponseCode.SUCCESS);
+    expect(text(stats.body)).toMatch(consumeStatsShape);
+    const table = (parseLenientJson(text(stats.body)) as any).offsetTable;
+    const queue0 = Object.entries(table).find(([key]) => {
+      const queue = JSON.parse(key);
+      return queue.topic === "Stats" && queue.queueId === 0;
+    })?.[1] as { consumerOffset: number; brokerOffset: number; lastTimestamp: number };
+    expect(queue0.consumerOffset).toBe(1);
+    expect(queue0.brokerOffset).toBeGreaterThanOrEqual(1);
+    expect(queue0.lastTimestamp).toBeGreaterThan(Date.now() - 60_000);
+
+    const connections = await ask(RequestCode.GET_CONSUMER_CONNECTION_LIST, {
+      consumerGroup: "stats",
+    });
+    const members = parseLenientJson(text(connections.body)) as any;
+    expect(members.connectionSet.map((c: any) => c.clientId)).toEqual(["client-stats"]);
+    expect([members.messageModel, Object.keys(members.subscriptionTable)]).toEqual([
+      "CLUSTERING",
+      ["Stats"],
+    ]);
+
+    const topic = await ask(RequestCode.GET_TOPIC_STATS_INFO, { topic: "Stats" });
+    expect(text(topic.body)).toMatch(topicStatsShape);
+    const queues = Object.values((parseLenientJson(text(topic.body)) as any).offsetTable);
+    expect(queues.reduce((n: number, q: any) => n + q.maxOffset, 0)).toBe(16);
+    const missing = await ask(RequestCode.GET_TOPIC_STATS_INFO, { topic: "Nowhere" });
+    expect([missing.code, missing.remark]).toEqual([
+      ResponseCode.TOPIC_NOT_EXIST,
+      "topic[Nowhere] not exist",
+    ]);
+
+    // The same shapes as RocketMQ 4.9.7's own answers in the capture.
+    if (sharedFixturesDir) {
+      expect(capturedBody(RequestCode.GET_CONSUME_STATS)).toMatch(consumeStatsShape);
+      expect(capturedBody(RequestCode.GET_TOPIC_STATS_INFO)).toMatch(topicStatsShape);
+    }
   } finally {
     remoting.close();
   }
