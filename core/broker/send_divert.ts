@@ -62,6 +62,12 @@ export function divertSend(
   }
   const level = parseInt(sent.get(MessageConst.PROPERTY_DELAY_TIME_LEVEL) ?? "", 10);
   if (sent.get(MessageConst.PROPERTY_TRANSACTION_PREPARED) === "true") {
+    if (ctx.config.rejectTransactionMessage) {
+      return {
+        refuse: ResponseCode.NO_PERMISSION,
+        remark: `the broker[${ctx.config.brokerIP1}] sending transaction message is forbidden`,
+      };
+    }
     // A half message (spec §7.2): invisible (nobody subscribes to the half topic) until
     // END_TRANSACTION commits it; stored as NOT_TYPE so it gets a consume-queue unit. The
     // system topics get their configs (and routes) on first use, as RocketMQ's bridge does.

@@ -1,6 +1,7 @@
 // Send rules a RocketMQ 4.9.7 client meets, on a real `rmq broker`: the codes it retries (a
-// queueId past the topic's queues, a send to a slave), a batch judged as a whole (its size,
-// no transaction type, any number of messages), and a retry topic's dead-letter threshold.
+// queueId past the topic's queues, for sends and pulls, a send to a slave), a batch judged as
+// a whole (its size, no transaction type, any number of messages), a retry topic's
+// dead-letter threshold, and rejectTransactionMessage.
 
 import { expect, test } from "bun:test";
 import { mkdtempSync } from "node:fs";
@@ -10,6 +11,7 @@ import { SystemClock } from "../../core/common/clock.ts";
 import { createLogger } from "../../core/common/log.ts";
 import { MessageSysFlag } from "../../core/common/message.ts";
 import { encodeBatchBody } from "../../core/protocol/batch_body.ts";
+import { encodePullMessageRequest } from "../../core/protocol/headers/pull.ts";
 import { encodeSendMessageRequestV2 } from "../../core/protocol/headers/send.ts";
 import { createRequest, RequestCode, ResponseCode } from "../../core/protocol/index.ts";
 import { RemotingClient } from "../../core/remoting/client.ts";
@@ -20,7 +22,13 @@ const maxMessageSize = 200_000;
 function sendRequest(
   topic: string,
   body: Uint8Array,
-  options: { queueId?: number; sysFlag?: number; batch?: boolean; reconsumeTimes?: number } = {},
+  options: {
+    queueId?: number;
+    sysFlag?: number;
+    batch?: boolean;
+    reconsumeTimes?: number;
+    properties?: string;
+  } = {},
 ) {
   return createRequest(
     options.batch ? RequestCode.SEND_BATCH_MESSAGE : RequestCode.SEND_MESSAGE_V2,
@@ -34,7 +42,7 @@ function sendRequest(
         sysFlag: options.sysFlag ?? 0,
         bornTimestamp: Date.now(),
         flag: 0,
-        properties: "WAIT\u0001true",
+        properties: options.properties ?? "WAIT\u0001true",
         reconsumeTimes: options.reconsumeTimes ?? 0,
         unitMode: false,
         maxReconsumeTimes: options.reconsumeTimes === undefined ? undefined : 16,
@@ -58,7 +66,10 @@ function batchOf(count: number, bodyBytes: number): Uint8Array {
 
 test("send rules: retried codes, whole-batch checks, the retry topic's DLQ threshold", async () => {
   const dir = mkdtempSync(join(tmpdir(), "rmq-send-rules-"));
-  const master = await startSingleNode(join(dir, "m"), `maxMessageSize=${maxMessageSize}\n`);
+  const master = await startSingleNode(
+    join(dir, "m"),
+    `maxMessageSize=${maxMessageSize}\nrejectTransactionMessage=true\n`,
+  );
   await using _master = master.node;
   const client = new RemotingClient({
     clock: new SystemClock(),
@@ -75,6 +86,35 @@ test("send rules: retried codes, whole-batch checks, the retry topic's DLQ thres
     const stale = await send(sendRequest("Rules", one, { queueId: 99 }));
     expect(stale.code).toBe(ResponseCode.SYSTEM_ERROR);
     expect(stale.remark).toContain("request queueId[99] is illegal");
+
+    // A pull of a queue past the topic's read queues: SYSTEM_ERROR too, as 4.9.7 answers.
+    const pullPast = await send(
+      createRequest(RequestCode.PULL_MESSAGE, {
+        extFields: encodePullMessageRequest({
+          consumerGroup: "rules_group",
+          topic: "Rules",
+          queueId: 99,
+          queueOffset: 0,
+          maxMsgNums: 1,
+          sysFlag: 0,
+          commitOffset: 0,
+          suspendTimeoutMillis: 0,
+          subscription: "*",
+          subVersion: 0,
+          expressionType: "TAG",
+          maxMsgBytes: undefined,
+        }),
+      }),
+    );
+    expect(pullPast.code).toBe(ResponseCode.SYSTEM_ERROR);
+    // rejectTransactionMessage=true: half messages are refused.
+    const half = await send(
+      sendRequest("Rules", one, { properties: "TRAN_MSG\u0001true\u0002PGROUP\u0001rules" }),
+    );
+    expect([half.code, half.remark]).toEqual([
+      ResponseCode.NO_PERMISSION,
+      "the broker[127.0.0.1] sending transaction message is forbidden",
+    ]);
 
     // A batch is judged as a whole: its body against maxMessageSize, though each of its
     // messages is within it.

@@ -175,7 +175,7 @@ function pullWith(
   if (h.queueId < 0 || h.queueId >= topic.readQueueNums) {
     return createRefusal(
       request,
-      ResponseCode.INVALID_PARAMETER,
+      ResponseCode.SYSTEM_ERROR, // RocketMQ 4.9.7's code (5.x: INVALID_PARAMETER)
       `queueId[${h.queueId}] is illegal, topic:[${h.topic}] ` +
         `topicConfig.readQueueNums:[${topic.readQueueNums}] consumer:[${channel.remoteAddress}]`,
     );
