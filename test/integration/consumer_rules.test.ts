@@ -10,7 +10,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SystemClock } from "../../core/common/clock.ts";
 import { createLogger } from "../../core/common/log.ts";
-import { encodePullMessageRequest } from "../../core/protocol/headers/pull.ts";
 import {
   createRequest,
   encodeHeartbeat,
@@ -19,6 +18,7 @@ import {
 } from "../../core/protocol/index.ts";
 import { RemotingClient } from "../../core/remoting/client.ts";
 import { parseLenientJson } from "../../core/protocol/fastjson.ts";
+import { pullRequest } from "../harness/raw_requests.ts";
 import { runRmq } from "../harness/rmq_process.ts";
 import { sharedFixturesDir, wireRecords } from "../harness/shared_fixtures.ts";
 import { startSingleNode } from "../harness/single_node.ts";
@@ -132,22 +132,7 @@ test("consumer rules: consumeBroadcastEnable=false refuses a broadcasting group"
     const pull = (group: string) =>
       remoting.invoke(
         node.address,
-        createRequest(RequestCode.PULL_MESSAGE, {
-          extFields: encodePullMessageRequest({
-            consumerGroup: group,
-            topic: "Wide",
-            queueId: 0,
-            queueOffset: 0,
-            maxMsgNums: 32,
-            sysFlag: 0,
-            commitOffset: 0,
-            suspendTimeoutMillis: 0,
-            subscription: "*", // not read: the flag is off
-            subVersion: 1,
-            expressionType: "TAG",
-            maxMsgBytes: undefined,
-          }),
-        }),
+        pullRequest({ consumerGroup: group, topic: "Wide", queueId: 0, subVersion: 1 }),
       );
     const unknown = await pull("solo");
     expect([unknown.code, unknown.remark?.split("\n")[0]]).toEqual([

@@ -11,10 +11,10 @@ import { SystemClock } from "../../core/common/clock.ts";
 import { createLogger } from "../../core/common/log.ts";
 import { MessageSysFlag } from "../../core/common/message.ts";
 import { encodeBatchBody } from "../../core/protocol/batch_body.ts";
-import { encodePullMessageRequest } from "../../core/protocol/headers/pull.ts";
 import { encodeSendMessageRequestV2 } from "../../core/protocol/headers/send.ts";
 import { createRequest, RequestCode, ResponseCode } from "../../core/protocol/index.ts";
 import { RemotingClient } from "../../core/remoting/client.ts";
+import { pullRequest } from "../harness/raw_requests.ts";
 import { startSingleNode } from "../harness/single_node.ts";
 
 const maxMessageSize = 200_000;
@@ -89,22 +89,7 @@ test("send rules: retried codes, whole-batch checks, the retry topic's DLQ thres
 
     // A pull of a queue past the topic's read queues: SYSTEM_ERROR too, as 4.9.7 answers.
     const pullPast = await send(
-      createRequest(RequestCode.PULL_MESSAGE, {
-        extFields: encodePullMessageRequest({
-          consumerGroup: "rules_group",
-          topic: "Rules",
-          queueId: 99,
-          queueOffset: 0,
-          maxMsgNums: 1,
-          sysFlag: 0,
-          commitOffset: 0,
-          suspendTimeoutMillis: 0,
-          subscription: "*",
-          subVersion: 0,
-          expressionType: "TAG",
-          maxMsgBytes: undefined,
-        }),
-      }),
+      pullRequest({ consumerGroup: "rules_group", topic: "Rules", queueId: 99 }),
     );
     expect(pullPast.code).toBe(ResponseCode.SYSTEM_ERROR);
     // rejectTransactionMessage=true: half messages are refused.
