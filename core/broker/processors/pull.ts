@@ -21,6 +21,7 @@ import { Sql92Error, type Sql92Filter } from "../../protocol/sql92/index.ts";
 import { recordMatcher } from "../sql_filters.ts";
 import { filterOfSubscription, parseTagExpression, type TagFilter } from "../tag_filter.ts";
 import { ScratchBytes } from "../../common/scratch_bytes.ts";
+import { recordOffsetMoved } from "../offset_moved_event.ts";
 
 /**
  * Pull bodies are read here: an answer is encoded into its channel's frame in the turn it is
@@ -295,6 +296,15 @@ function pullWith(
     code = ResponseCode.PULL_RETRY_IMMEDIATELY;
     nextBeginOffset = h.queueOffset;
     suggested = group.brokerId;
+  }
+  if (code === ResponseCode.PULL_OFFSET_MOVED) {
+    recordOffsetMoved(ctx, {
+      consumerGroup: h.consumerGroup,
+      topic: h.topic,
+      queueId: h.queueId,
+      offsetRequest: h.queueOffset,
+      offsetNew: nextBeginOffset,
+    });
   }
   // Appended, not a literal: a literal is one more object per pull, copied into a map anyway.
   const extFields = new SmallMap();

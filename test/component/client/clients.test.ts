@@ -14,6 +14,7 @@ import { brokerDefaults } from "../../../core/config/broker_config.ts";
 import { namesrvDefaults } from "../../../core/config/namesrv_config.ts";
 import { Namesrv } from "../../../core/namesrv/index.ts";
 import { RealFileIO } from "../../../core/store/file_io.ts";
+import { waitFor } from "../../harness/wait_for.ts";
 
 const clock = new SystemClock();
 const log = createLogger("test", { level: "error" });
@@ -90,6 +91,19 @@ describe("client: pull consumer", () => {
       expect(await pull.pull(queue, 50, 32)).toMatchObject({
         status: "OFFSET_ILLEGAL",
         nextBeginOffset: 2,
+      });
+      // ...and says so on OFFSET_MOVED_EVENT, as RocketMQ does, keyed and tagged by the group.
+      const [events] = await pull.queues("OFFSET_MOVED_EVENT");
+      const moved = await waitFor(async () => (await pull.pull(events!, 0, 32)).messages[0], {
+        timeoutMs: 5_000,
+        what: "the offset moved event",
+      });
+      expect([moved.tags, moved.keys]).toEqual(["pull-group", ["pull-group"]]);
+      expect(JSON.parse(new TextDecoder().decode(moved.body))).toEqual({
+        consumerGroup: "pull-group",
+        messageQueue: { brokerName: "pull-broker", queueId: queue.queueId, topic: "Pulled" },
+        offsetNew: 2,
+        offsetRequest: 50,
       });
       const held = pull.pull(queue, 2, 32, { waitMs: 5_000 });
       const started = performance.now();
