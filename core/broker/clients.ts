@@ -44,16 +44,21 @@ export class ClientManager {
     group.consumeType = data.consumeType;
     group.messageModel = data.messageModel;
     group.consumeFromWhere = data.consumeFromWhere;
-    const previous = group.members.get(info.channel);
-    const joined = !previous || previous.clientId !== info.clientId;
+    // RocketMQ 4.9.7's rules (ConsumerGroupInfo): a change is a new channel, a topic added or
+    // a topic no longer in the heartbeat; a higher subVersion replaces a subscription quietly.
+    const joined = !group.members.has(info.channel);
     group.members.set(info.channel, info);
     let subscriptionsChanged = false;
     for (const sub of data.subscriptionDataSet) {
       const old = group.subscriptions.get(sub.topic);
-      if (!old || old.subString !== sub.subString || old.expressionType !== sub.expressionType) {
+      if (!old) subscriptionsChanged = true;
+      if (!old || sub.subVersion > old.subVersion) group.subscriptions.set(sub.topic, sub);
+    }
+    for (const topic of [...group.subscriptions.keys()]) {
+      if (!data.subscriptionDataSet.some((sub) => sub.topic === topic)) {
+        group.subscriptions.delete(topic);
         subscriptionsChanged = true;
       }
-      if (!old || old.subVersion <= sub.subVersion) group.subscriptions.set(sub.topic, sub);
     }
     return joined || subscriptionsChanged;
   }
