@@ -1,5 +1,7 @@
 // Consumer group settings (subscriptionGroup.json): found or auto-created on first use when
-// autoCreateSubscriptionGroup is on, as RocketMQ's SubscriptionGroupManager.
+// autoCreateSubscriptionGroup is on, as RocketMQ's SubscriptionGroupManager. As there, the
+// groups of RocketMQ's own tools exist from the start (mqadmin reads with TOOLS_CONSUMER), and
+// CID_RMQ_SYS_ groups are created even with auto-creation off.
 
 import type { Clock } from "../common/clock.ts";
 import type { Logger } from "../common/log.ts";
@@ -13,6 +15,26 @@ import {
   type SubscriptionGroupFile,
 } from "./config_files.ts";
 
+/** Groups RocketMQ 4.9.7 always has (MixAll; its stores' subscriptionGroup.json lists them). */
+const builtInGroups = [
+  "TOOLS_CONSUMER",
+  "FILTERSRV_CONSUMER",
+  "SELF_TEST_C_GROUP",
+  "CID_ONS-HTTP-PROXY",
+  "CID_ONSAPI_PULL",
+  "CID_ONSAPI_PERMISSION",
+  "CID_ONSAPI_OWNER",
+];
+const systemGroupPrefix = "CID_RMQ_SYS_";
+
+function withBuiltIns(file: SubscriptionGroupFile): SubscriptionGroupFile {
+  const table = new Map<string, SubscriptionGroupConfig>();
+  for (const name of builtInGroups) table.set(name, defaultSubscriptionGroup(name));
+  // The file's settings win, as RocketMQ's load puts them over its built-ins.
+  for (const [name, config] of file.subscriptionGroupTable) table.set(name, config);
+  return { ...file, subscriptionGroupTable: table };
+}
+
 export class SubscriptionGroupManager {
   private file: SubscriptionGroupFile;
   private readonly path: string;
@@ -25,19 +47,19 @@ export class SubscriptionGroupManager {
     private readonly log: Logger,
   ) {
     this.path = configFilePath(storeRoot, subscriptionGroupJson);
-    this.file = subscriptionGroupJson.empty();
+    this.file = withBuiltIns(subscriptionGroupJson.empty());
   }
 
   load(): void {
     const loaded = loadConfigFile(this.io, this.path, subscriptionGroupJson);
     if (loaded.source === "bak") this.log.warn(`subscriptionGroup.json unreadable; using .bak`);
-    this.file = loaded.value;
+    this.file = withBuiltIns(loaded.value);
   }
 
   /** The group's settings, created with defaults if allowed; undefined if it may not exist. */
   findOrCreate(group: string): SubscriptionGroupConfig | undefined {
     const existing = this.file.subscriptionGroupTable.get(group);
-    if (existing || !this.autoCreate) return existing;
+    if (existing || !(this.autoCreate || group.startsWith(systemGroupPrefix))) return existing;
     const created = defaultSubscriptionGroup(group);
     this.file.subscriptionGroupTable.set(group, created);
     this.file.dataVersion = nextDataVersion(this.file.dataVersion, this.clock.nowMs());
