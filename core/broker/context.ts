@@ -79,7 +79,6 @@ export interface BrokerContext {
   nextRandom(bound: number): number;
 }
 
-/** "ip:port" -> HostAddress (IPv4 or IPv6); undefined for anything else. */
 /**
  * Bytes behind the commit log's end within which records are likely still in the page cache:
  * accessMessageInMemoryMaxRatio of this machine's RAM (RocketMQ's checkInDiskByCommitOffset).
@@ -88,6 +87,12 @@ export function inMemoryBytes(ctx: BrokerContext): number {
   return (ctx.memoryBytes * ctx.config.accessMessageInMemoryMaxRatio) / 100;
 }
 
+/** Whether a record at `physicalOffset` lies beyond inMemoryBytes behind the log's end. */
+export function farBehindEnd(ctx: BrokerContext, physicalOffset: number): boolean {
+  return ctx.store.commitLog.writePosition - physicalOffset > inMemoryBytes(ctx);
+}
+
+/** "ip:port" -> HostAddress (IPv4 or IPv6); undefined for anything else. */
 export function parseHostAddress(address: string): HostAddress | undefined {
   const colon = address.lastIndexOf(":");
   if (colon <= 0) return undefined;

@@ -9,7 +9,7 @@ import {
   requiredString,
 } from "../../protocol/header_fields.ts";
 import { ResponseCode } from "../../protocol/response_code.ts";
-import { inMemoryBytes, type BrokerContext } from "../context.ts";
+import { farBehindEnd, type BrokerContext } from "../context.ts";
 
 const offsetAnswer = (request: RemotingCommand, offset: number) =>
   createResponse(request, ResponseCode.SUCCESS, { extFields: { offset: String(offset) } });
@@ -30,10 +30,7 @@ export function processQueryConsumerOffset(
   const setZero = optionalBool(request, "setZeroIfNotFound") !== false;
   if (setZero && ctx.store.minOffsetInQueue(topic, queueId) <= 0) {
     const first = ctx.store.queueUnits(topic, queueId, 0, 1)[0];
-    const behindBytes = first && ctx.store.commitLog.writePosition - first.physicalOffset;
-    if (behindBytes === undefined || behindBytes <= inMemoryBytes(ctx)) {
-      return offsetAnswer(request, 0);
-    }
+    if (!first || !farBehindEnd(ctx, first.physicalOffset)) return offsetAnswer(request, 0);
   }
   return createResponse(request, ResponseCode.QUERY_NOT_FOUND, {
     remark: "Not found, V3_0_6_SNAPSHOT maybe this group consumer boot first",

@@ -15,7 +15,7 @@ import { GetMessageStatus } from "../../store/status.ts";
 import type { GetOptions } from "../../store/message_store.ts";
 import { SmallMap } from "../../common/small_map.ts";
 import { decimalText } from "../../common/decimal_text.ts";
-import { inMemoryBytes, type BrokerContext } from "../context.ts";
+import { farBehindEnd, inMemoryBytes, type BrokerContext } from "../context.ts";
 import type { HeldPull } from "../long_polling.ts";
 import { Sql92Error, type Sql92Filter } from "../../protocol/sql92/index.ts";
 import { recordMatcher } from "../sql_filters.ts";
@@ -55,8 +55,7 @@ function suggestedBroker(
   if (!ctx.config.slaveReadEnable) return 0;
   const last = result.lastScannedPhysicalOffset;
   if (last < 0) return group.brokerId;
-  const behindBytes = ctx.store.commitLog.writePosition - last;
-  return behindBytes > inMemoryBytes(ctx) ? group.whichBrokerWhenConsumeSlowly : group.brokerId;
+  return farBehindEnd(ctx, last) ? group.whichBrokerWhenConsumeSlowly : group.brokerId;
 }
 
 /** Per broker: its disk-tier transfer limits, fixed by its config and this machine's RAM. */
