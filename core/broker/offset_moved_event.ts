@@ -4,6 +4,7 @@
 // that subscribe to it. Its body is the event as 4.9.7 writes it (fastjson, members in
 // alphabetical order).
 
+import { messageQueueJson } from "../protocol/message_queue_json.ts";
 import type { BrokerContext } from "./context.ts";
 import { TopicValidator } from "./topics.ts";
 
@@ -19,9 +20,7 @@ export interface OffsetMove {
 
 /** The event body: {"consumerGroup":..,"messageQueue":{..},"offsetNew":..,"offsetRequest":..}. */
 export function offsetMovedEventJson(brokerName: string, move: OffsetMove): string {
-  const queue =
-    `{"brokerName":${JSON.stringify(brokerName)},"queueId":${move.queueId},` +
-    `"topic":${JSON.stringify(move.topic)}}`;
+  const queue = messageQueueJson({ brokerName, topic: move.topic, queueId: move.queueId });
   return (
     `{"consumerGroup":${JSON.stringify(move.consumerGroup)},"messageQueue":${queue},` +
     `"offsetNew":${move.offsetNew},"offsetRequest":${move.offsetRequest}}`

@@ -5,12 +5,7 @@
 import { ProtocolError } from "../common/errors.ts";
 import { parseLenientJson, writeJson, type JsonValue } from "./fastjson.ts";
 import { asObject, intOf, stringOf } from "./topic_config.ts";
-
-export interface MessageQueueData {
-  topic: string;
-  brokerName: string;
-  queueId: number;
-}
+import { messageQueueFields, type MessageQueueData } from "./message_queue_json.ts";
 
 export interface LockBatchRequest {
   consumerGroup: string;
@@ -46,17 +41,13 @@ export function decodeLockBatchRequest(body: Uint8Array | null): LockBatchReques
   };
 }
 
-function queueJson(q: MessageQueueData) {
-  return { brokerName: q.brokerName, queueId: q.queueId, topic: q.topic };
-}
-
 export function encodeLockBatchRequest(request: LockBatchRequest): Uint8Array {
   return encoder.encode(
     writeJson(
       {
         clientId: request.clientId,
         consumerGroup: request.consumerGroup,
-        mqSet: request.mqSet.map(queueJson),
+        mqSet: request.mqSet.map(messageQueueFields),
         onlyThisBroker: request.onlyThisBroker,
       },
       { quoteNumericKeys: true },
@@ -66,7 +57,7 @@ export function encodeLockBatchRequest(request: LockBatchRequest): Uint8Array {
 
 export function encodeLockBatchResponse(locked: MessageQueueData[]): Uint8Array {
   return encoder.encode(
-    writeJson({ lockOKMQSet: locked.map(queueJson) }, { quoteNumericKeys: true }),
+    writeJson({ lockOKMQSet: locked.map(messageQueueFields) }, { quoteNumericKeys: true }),
   );
 }
 

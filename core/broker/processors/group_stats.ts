@@ -8,14 +8,14 @@ import { createResponse, type RemotingCommand } from "../../protocol/command.ts"
 import { optionalString, requiredString } from "../../protocol/header_fields.ts";
 import { ResponseCode } from "../../protocol/response_code.ts";
 import type { SubscriptionData } from "../../protocol/heartbeat.ts";
+import { messageQueueJson } from "../../protocol/message_queue_json.ts";
 import type { BrokerContext } from "../context.ts";
 
 const encoder = new TextEncoder();
 
-/** A MessageQueue as fastjson writes it, for use as a map key. */
+/** A MessageQueue of this broker, for use as a map key. */
 function queueKeyJson(brokerName: string, topic: string, queueId: number): string {
-  const name = JSON.stringify(brokerName);
-  return `{"brokerName":${name},"queueId":${queueId},"topic":${JSON.stringify(topic)}}`;
+  return messageQueueJson({ brokerName, topic, queueId });
 }
 
 /** The message before `queueOffset`'s store time, 0 when there is none (RocketMQ's rule). */
