@@ -22,7 +22,6 @@ import {
   createRequest,
   decodeFrameContent,
   encodeFrame,
-  encodePullMessageRequest,
   encodeSendMessageRequestV2,
   PullSysFlag,
   FlagBit,
@@ -33,6 +32,7 @@ import {
 import { decodeMessages } from "../core/client/received_message.ts";
 import { RemotingClient } from "../core/remoting/client.ts";
 import { hexToBytes, wireCaptureFiles, wireRecords } from "../test/harness/shared_fixtures.ts";
+import { pullRequest } from "../test/harness/raw_requests.ts";
 import { startSingleNode } from "../test/harness/single_node.ts";
 import { fuzzSetup } from "./fuzz_setup.ts";
 
@@ -235,21 +235,13 @@ async function checkSendAndPull(topic: string): Promise<void> {
   const send = createRequest(RequestCode.SEND_MESSAGE_V2, { extFields: sendHeader, body });
   const sent = await client.invoke(address, send, answerTimeoutMs);
   if (sent.code !== 0) throw new Error(`a send to ${topic} answered ${sent.code} ${sent.remark}`);
-  const pull = createRequest(RequestCode.PULL_MESSAGE, {
-    extFields: encodePullMessageRequest({
-      consumerGroup: "FuzzCheck",
-      topic,
-      queueId: 0,
-      queueOffset: Number(sent.extFields?.get("queueOffset") ?? 0),
-      maxMsgNums: 1,
-      sysFlag: PullSysFlag.SUBSCRIPTION, // this pull's subscription: no heartbeat needed
-      commitOffset: 0,
-      suspendTimeoutMillis: 0,
-      subscription: "*",
-      subVersion: 0,
-      expressionType: "TAG",
-      maxMsgBytes: undefined,
-    }),
+  const pull = pullRequest({
+    consumerGroup: "FuzzCheck",
+    topic,
+    queueId: 0,
+    queueOffset: Number(sent.extFields?.get("queueOffset") ?? 0),
+    maxMsgNums: 1,
+    sysFlag: PullSysFlag.SUBSCRIPTION, // this pull's subscription: no heartbeat needed
   });
   const pulled = await client.invoke(address, pull, answerTimeoutMs);
   const [message] = pulled.body ? decodeMessages(pulled.body) : [];
