@@ -22,7 +22,6 @@ import {
   createRequest,
   decodeFrameContent,
   encodeFrame,
-  encodeSendMessageRequestV2,
   PullSysFlag,
   FlagBit,
   RequestCode,
@@ -32,7 +31,7 @@ import {
 import { decodeMessages } from "../core/client/received_message.ts";
 import { RemotingClient } from "../core/remoting/client.ts";
 import { hexToBytes, wireCaptureFiles, wireRecords } from "../test/harness/shared_fixtures.ts";
-import { pullRequest } from "../test/harness/raw_requests.ts";
+import { pullRequest, sendRequest } from "../test/harness/raw_requests.ts";
 import { startSingleNode } from "../test/harness/single_node.ts";
 import { fuzzSetup } from "./fuzz_setup.ts";
 
@@ -216,23 +215,11 @@ async function checkServing(sent: number): Promise<void> {
  */
 async function checkSendAndPull(topic: string): Promise<void> {
   const body = new TextEncoder().encode(`alive ${topic}`);
-  const sendHeader = encodeSendMessageRequestV2({
+  const send = sendRequest(topic, body, {
     producerGroup: "FuzzCheck",
-    topic,
-    defaultTopic: "TBW102",
-    defaultTopicQueueNums: 4,
-    queueId: 0,
-    sysFlag: 0,
-    bornTimestamp: Date.now(),
-    flag: 0,
     properties: "WAIT\u0001true\u0002",
-    reconsumeTimes: 0,
-    unitMode: false,
-    maxReconsumeTimes: undefined,
-    batch: false,
     brokerName: "broker-a",
   });
-  const send = createRequest(RequestCode.SEND_MESSAGE_V2, { extFields: sendHeader, body });
   const sent = await client.invoke(address, send, answerTimeoutMs);
   if (sent.code !== 0) throw new Error(`a send to ${topic} answered ${sent.code} ${sent.remark}`);
   const pull = pullRequest({

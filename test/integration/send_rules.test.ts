@@ -11,48 +11,17 @@ import { SystemClock } from "../../core/common/clock.ts";
 import { createLogger } from "../../core/common/log.ts";
 import { MessageSysFlag } from "../../core/common/message.ts";
 import { encodeBatchBody } from "../../core/protocol/batch_body.ts";
-import { encodeSendMessageRequestV2 } from "../../core/protocol/headers/send.ts";
-import { createRequest, RequestCode, ResponseCode } from "../../core/protocol/index.ts";
+import {
+  createRequest,
+  RequestCode,
+  ResponseCode,
+  type RemotingCommand,
+} from "../../core/protocol/index.ts";
 import { RemotingClient } from "../../core/remoting/client.ts";
-import { pullRequest } from "../harness/raw_requests.ts";
+import { pullRequest, sendRequest } from "../harness/raw_requests.ts";
 import { startSingleNode } from "../harness/single_node.ts";
 
 const maxMessageSize = 200_000;
-
-function sendRequest(
-  topic: string,
-  body: Uint8Array,
-  options: {
-    queueId?: number;
-    sysFlag?: number;
-    batch?: boolean;
-    reconsumeTimes?: number;
-    properties?: string;
-  } = {},
-) {
-  return createRequest(
-    options.batch ? RequestCode.SEND_BATCH_MESSAGE : RequestCode.SEND_MESSAGE_V2,
-    {
-      extFields: encodeSendMessageRequestV2({
-        producerGroup: "rules",
-        topic,
-        defaultTopic: "TBW102",
-        defaultTopicQueueNums: 4,
-        queueId: options.queueId ?? 0,
-        sysFlag: options.sysFlag ?? 0,
-        bornTimestamp: Date.now(),
-        flag: 0,
-        properties: options.properties ?? "WAIT\u0001true",
-        reconsumeTimes: options.reconsumeTimes ?? 0,
-        unitMode: false,
-        maxReconsumeTimes: options.reconsumeTimes === undefined ? undefined : 16,
-        batch: options.batch ?? false,
-        brokerName: undefined,
-      }),
-      body,
-    },
-  );
-}
 
 function batchOf(count: number, bodyBytes: number): Uint8Array {
   return encodeBatchBody(
@@ -76,8 +45,7 @@ test("send rules: retried codes, whole-batch checks, the retry topic's DLQ thres
     log: createLogger("test", { level: "error" }),
   });
   try {
-    const send = (request: ReturnType<typeof sendRequest>) =>
-      client.invoke(master.address, request);
+    const send = (request: RemotingCommand) => client.invoke(master.address, request);
     const one = new Uint8Array(10);
     expect((await send(sendRequest("Rules", one))).code).toBe(ResponseCode.SUCCESS);
 
@@ -120,7 +88,9 @@ test("send rules: retried codes, whole-batch checks, the retry topic's DLQ thres
 
     // A Java orderly consumer sends a message that failed maxReconsumeTimes (16) times to its
     // retry topic with reconsumeTimes 16: the dead-letter queue takes it.
-    const dead = await send(sendRequest("%RETRY%rules_group", one, { reconsumeTimes: 16 }));
+    const dead = await send(
+      sendRequest("%RETRY%rules_group", one, { reconsumeTimes: 16, maxReconsumeTimes: 16 }),
+    );
     expect(dead.code).toBe(ResponseCode.SUCCESS);
     const dlqEnd = await client.invoke(
       master.address,
