@@ -206,6 +206,20 @@ export function decodeSubscriptionGroups(text: string): SubscriptionGroupFile {
   });
 }
 
+/**
+ * One group's settings as UPDATE_AND_CREATE_SUBSCRIPTIONGROUP carries them (its
+ * SubscriptionGroupConfig in JSON); members left out take RocketMQ's defaults. Throws
+ * ProtocolError on a body that is not one, or names no group.
+ */
+export function decodeSubscriptionGroup(text: string): SubscriptionGroupConfig {
+  const root = asObject(parseLenientJson(text), "the body");
+  const name = root.groupName;
+  if (typeof name !== "string" || name.length === 0) {
+    throw new ProtocolError("the body names no groupName");
+  }
+  return groupFromJson(name, root);
+}
+
 function groupFromJson(name: string, value: JsonValue): SubscriptionGroupConfig {
   const what = `subscription group ${name}`;
   const obj = asObject(value, what);

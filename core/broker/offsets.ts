@@ -42,6 +42,18 @@ export class ConsumerOffsetManager {
     this.writer.changed();
   }
 
+  /** Forgets every offset of the group (DELETE_SUBSCRIPTIONGROUP with removeOffset). */
+  removeGroup(group: string): void {
+    let removed = false;
+    for (const key of this.file.offsetTable.keys()) {
+      // Neither a topic nor a group name may hold '@', so the group is what follows the first.
+      if (key.slice(key.indexOf("@") + 1) !== group) continue;
+      this.file.offsetTable.delete(key);
+      removed = true;
+    }
+    if (removed) this.writer.changed();
+  }
+
   query(group: string, topic: string, queueId: number): number | undefined {
     return this.file.offsetTable.get(consumerOffsetKey(topic, group))?.get(queueId);
   }

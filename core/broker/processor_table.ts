@@ -44,6 +44,11 @@ export function brokerProcessors(ctx: BrokerContext): ProcessorTable {
     .register(RequestCode.UPDATE_AND_CREATE_TOPIC, on(admin.processCreateTopic))
     .register(RequestCode.DELETE_TOPIC_IN_BROKER, on(admin.processDeleteTopic))
     .register(RequestCode.GET_ALL_TOPIC_CONFIG, on(admin.processGetAllTopicConfig))
+    .register(
+      RequestCode.UPDATE_AND_CREATE_SUBSCRIPTIONGROUP,
+      on(admin.processUpdateSubscriptionGroup),
+    )
+    .register(RequestCode.DELETE_SUBSCRIPTIONGROUP, on(admin.processDeleteSubscriptionGroup))
     .register(RequestCode.GET_ALL_CONSUMER_OFFSET, on(admin.processGetAllConsumerOffset))
     .register(RequestCode.GET_ALL_DELAY_OFFSET, on(admin.processGetAllDelayOffset))
     .register(

@@ -76,7 +76,7 @@ export class SlaveSync {
       const groups = decodeSubscriptionGroups(
         await fetch(RequestCode.GET_ALL_SUBSCRIPTIONGROUP_CONFIG),
       );
-      this.ctx.subscriptions.replaceAll(groups.subscriptionGroupTable);
+      this.ctx.subscriptions.replaceAll(groups.subscriptionGroupTable, groups.dataVersion);
       // Kept on disk for the day this broker delivers delayed messages itself.
       const delays = decodeDelayOffsets(await fetch(RequestCode.GET_ALL_DELAY_OFFSET));
       const path = configFilePath(this.ctx.config.storePathRootDir, delayOffsetJson);

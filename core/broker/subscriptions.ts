@@ -1,12 +1,14 @@
 // Consumer group settings (subscriptionGroup.json): found or auto-created on first use when
 // autoCreateSubscriptionGroup is on, as RocketMQ's SubscriptionGroupManager. As there, the
 // groups of RocketMQ's own tools exist from the start (mqadmin reads with TOOLS_CONSUMER), and
-// CID_RMQ_SYS_ groups are created even with auto-creation off.
+// CID_RMQ_SYS_ groups are created even with auto-creation off. Every change moves the table's
+// dataVersion, which a slave compares to skip an unchanged copy.
 
 import type { Clock } from "../common/clock.ts";
 import type { Logger } from "../common/log.ts";
 import type { FileIO } from "../store/file_io.ts";
 import { configFilePath, loadConfigFile, persistConfigFile } from "./config_file_persist.ts";
+import type { DataVersion } from "../protocol/topic_config.ts";
 import {
   defaultSubscriptionGroup,
   nextDataVersion,
@@ -61,19 +63,53 @@ export class SubscriptionGroupManager {
     const existing = this.file.subscriptionGroupTable.get(group);
     if (existing || !(this.autoCreate || group.startsWith(systemGroupPrefix))) return existing;
     const created = defaultSubscriptionGroup(group);
-    this.file.subscriptionGroupTable.set(group, created);
-    this.file.dataVersion = nextDataVersion(this.file.dataVersion, this.clock.nowMs());
-    try {
-      persistConfigFile(this.io, this.path, subscriptionGroupJson, this.file);
-    } catch (error) {
-      this.log.error(`could not persist subscriptionGroup.json: ${error}`);
-    }
+    this.put(created);
     return created;
   }
 
-  /** A slave takes its master's groups (slave_sync.ts). */
-  replaceAll(table: Map<string, SubscriptionGroupConfig>): void {
-    this.file.subscriptionGroupTable = table;
+  /** The group's settings, if it exists; never creates it. */
+  find(group: string): SubscriptionGroupConfig | undefined {
+    return this.file.subscriptionGroupTable.get(group);
+  }
+
+  /** UPDATE_AND_CREATE_SUBSCRIPTIONGROUP: the group's settings as given, replacing any. */
+  put(config: SubscriptionGroupConfig): void {
+    this.file.subscriptionGroupTable.set(config.groupName, config);
+    this.changed();
+  }
+
+  /** DELETE_SUBSCRIPTIONGROUP; false when there was no such group (nothing changes). */
+  delete(group: string): boolean {
+    if (!this.file.subscriptionGroupTable.delete(group)) return false;
+    this.changed();
+    return true;
+  }
+
+  get dataVersion(): DataVersion {
+    return this.file.dataVersion;
+  }
+
+  /**
+   * A slave takes its master's groups (slave_sync.ts); an unchanged version changes nothing. A
+   * zero version (a file written without one) never counts as unchanged.
+   */
+  replaceAll(table: Map<string, SubscriptionGroupConfig>, dataVersion: DataVersion): void {
+    const current = this.file.dataVersion;
+    const same =
+      dataVersion.counter === current.counter &&
+      dataVersion.timestamp === current.timestamp &&
+      dataVersion.timestamp !== 0;
+    if (same) return;
+    this.file = { ...this.file, dataVersion, subscriptionGroupTable: table };
+    this.persist();
+  }
+
+  private changed(): void {
+    this.file.dataVersion = nextDataVersion(this.file.dataVersion, this.clock.nowMs());
+    this.persist();
+  }
+
+  private persist(): void {
     try {
       persistConfigFile(this.io, this.path, subscriptionGroupJson, this.file);
     } catch (error) {

@@ -30,6 +30,10 @@ export const brokerOnlySchema = {
   },
   autoCreateTopicEnable: { kind: "bool", doc: "create topics on first send via TBW102" },
   autoCreateSubscriptionGroup: { kind: "bool", doc: "create consumer groups on first use" },
+  notifyConsumerIdsChangedEnable: {
+    kind: "bool",
+    doc: "tell a group's members at once when its members change",
+  },
   defaultTopicQueueNums: { kind: "int", min: 1, doc: "queues of TBW102" },
   brokerPermission: { kind: "int", min: 0, max: 7, doc: "broker-wide perm (6 = RW)" },
   registerNameServerPeriod: { kind: "int", min: 1000, doc: "ms between registrations" },
@@ -124,6 +128,7 @@ export function brokerDefaults(home?: string): BrokerConfig {
     brokerRole: "ASYNC_MASTER",
     autoCreateTopicEnable: true,
     autoCreateSubscriptionGroup: true,
+    notifyConsumerIdsChangedEnable: true,
     defaultTopicQueueNums: 8,
     brokerPermission: 6,
     registerNameServerPeriod: 30_000,

@@ -1,8 +1,10 @@
 // Consumer rules of RocketMQ 4.9.7 on a real `rmq broker`: a new group's offset query on a
 // queue whose first message is far behind the log's end is "not found" (so the client starts
 // where its consumeFromWhere says, not at 0); a group that may not consume by broadcast is
-// refused when its members say they do; and the stats mqadmin reads come as 4.9.7 writes them
-// (their shapes checked against its captured answers).
+// refused when its members say they do; the stats mqadmin reads come as 4.9.7 writes them
+// (their shapes checked against its captured answers); with group auto-creation off, members
+// still register and an operator creates and deletes the group (mqadmin updateSubGroup,
+// deleteSubGroup); and the broker's notifyConsumerIdsChangedEnable silences member notices.
 
 import { expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
@@ -17,6 +19,7 @@ import {
   ResponseCode,
 } from "../../core/protocol/index.ts";
 import { RemotingClient } from "../../core/remoting/client.ts";
+import { ProcessorTable } from "../../core/remoting/processor_table.ts";
 import { parseLenientJson } from "../../core/protocol/fastjson.ts";
 import { pullRequest } from "../harness/raw_requests.ts";
 import { runRmq } from "../harness/rmq_process.ts";
@@ -33,12 +36,13 @@ function heartbeatOf(
   group: string,
   messageModel: string,
   topic: string,
+  clientID = `client-${group}`,
 ) {
   return remoting.invoke(
     address,
     createRequest(RequestCode.HEART_BEAT, {
       body: encodeHeartbeat({
-        clientID: `client-${group}`,
+        clientID,
         producerDataSet: [],
         consumerDataSet: [
           {
@@ -244,5 +248,120 @@ test("consumer rules: the stats mqadmin reads, as RocketMQ writes them", async (
     }
   } finally {
     remoting.close();
+  }
+}, 30_000);
+
+test("consumer rules: auto-creation off: members register; an operator makes groups", async () => {
+  const node = await startSingleNode(
+    mkdtempSync(join(tmpdir(), "rmq-consumer-rules-")),
+    "autoCreateSubscriptionGroup=false\n",
+  );
+  await using _node = node.node;
+  expect((await runRmq(["produce", "-n", node.namesrv, "-t", "Ops", "--body", "x"])).exitCode).toBe(
+    0,
+  );
+  const remoting = client();
+  const ask = (code: number, extFields: Record<string, string>, body?: string) =>
+    remoting.invoke(
+      node.address,
+      createRequest(code, {
+        extFields,
+        body: body === undefined ? undefined : new TextEncoder().encode(body),
+      }),
+    );
+  const pull = () =>
+    remoting.invoke(
+      node.address,
+      pullRequest({ consumerGroup: "ops", topic: "Ops", queueId: 0, subVersion: 1 }),
+    );
+  const groups = async () => {
+    const all = await ask(RequestCode.GET_ALL_SUBSCRIPTIONGROUP_CONFIG, {});
+    return parseLenientJson(new TextDecoder().decode(all.body!)) as any;
+  };
+  try {
+    // As in RocketMQ 4.9.7: the members of a group that does not exist are still listed.
+    expect((await heartbeatOf(remoting, node.address, "ops", "CLUSTERING", "Ops")).code).toBe(
+      ResponseCode.SUCCESS,
+    );
+    const listed = await ask(RequestCode.GET_CONSUMER_LIST_BY_GROUP, { consumerGroup: "ops" });
+    expect(listed.code).toBe(ResponseCode.SUCCESS);
+    expect((await pull()).code).toBe(ResponseCode.SUBSCRIPTION_GROUP_NOT_EXIST);
+    const before = (await groups()).dataVersion.counter;
+
+    for (const bad of ["{", '{"retryMaxTimes":3}', '{"groupName":"a b"}']) {
+      const refused = await ask(RequestCode.UPDATE_AND_CREATE_SUBSCRIPTIONGROUP, {}, bad);
+      expect([bad, refused.code]).toEqual([bad, ResponseCode.SYSTEM_ERROR]);
+    }
+    const made = await ask(
+      RequestCode.UPDATE_AND_CREATE_SUBSCRIPTIONGROUP,
+      {},
+      '{"groupName":"ops","retryMaxTimes":3,"consumeBroadcastEnable":false}',
+    );
+    expect(made.code).toBe(ResponseCode.SUCCESS);
+    const after = await groups();
+    expect(after.dataVersion.counter).toBe(before + 1);
+    expect(after.subscriptionGroupTable.ops).toMatchObject({
+      retryMaxTimes: 3,
+      consumeBroadcastEnable: false,
+      consumeEnable: true,
+    });
+    const found: number[] = [ResponseCode.SUCCESS, ResponseCode.PULL_NOT_FOUND];
+    expect(found).toContain((await pull()).code);
+
+    const commit = { consumerGroup: "ops", topic: "Ops", queueId: "0", commitOffset: "1" };
+    expect((await ask(RequestCode.UPDATE_CONSUMER_OFFSET, commit)).code).toBe(ResponseCode.SUCCESS);
+    const deleted = await ask(RequestCode.DELETE_SUBSCRIPTIONGROUP, {
+      groupName: "ops",
+      removeOffset: "true",
+    });
+    expect(deleted.code).toBe(ResponseCode.SUCCESS);
+    expect((await groups()).subscriptionGroupTable.ops).toBeUndefined();
+    const offsets = await ask(RequestCode.GET_ALL_CONSUMER_OFFSET, {});
+    expect(new TextDecoder().decode(offsets.body!)).not.toContain("Ops@ops");
+    expect((await pull()).code).toBe(ResponseCode.SUBSCRIPTION_GROUP_NOT_EXIST);
+  } finally {
+    remoting.close();
+  }
+}, 30_000);
+
+test("consumer rules: new members are announced unless the broker says not to", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "rmq-consumer-rules-"));
+  for (const [name, conf, told] of [
+    ["on", "", 1],
+    ["off", "notifyConsumerIdsChangedEnable=false\n", 0],
+  ] as const) {
+    const node = await startSingleNode(join(dir, name), conf);
+    await using _node = node.node;
+    const notices: string[] = [];
+    const processors = new ProcessorTable().register(
+      RequestCode.NOTIFY_CONSUMER_IDS_CHANGED,
+      (request) => {
+        notices.push(request.extFields?.get("consumerGroup") ?? "");
+        return null;
+      },
+    );
+    const log = createLogger("test", { level: "error" });
+    const first = new RemotingClient({ clock: new SystemClock(), log, processors });
+    const second = client();
+    try {
+      const arrive = (remoting: RemotingClient, id: string) =>
+        heartbeatOf(remoting, node.address, "pair", "CLUSTERING", "Pair", id);
+      expect((await arrive(first, "first")).code).toBe(ResponseCode.SUCCESS);
+      notices.length = 0; // its own arrival
+      expect((await arrive(second, "second")).code).toBe(ResponseCode.SUCCESS);
+      // The broker sends a notice before it answers; an answer on the first member's own
+      // connection after that comes behind any notice.
+      const members = await first.invoke(
+        node.address,
+        createRequest(RequestCode.GET_CONSUMER_LIST_BY_GROUP, {
+          extFields: { consumerGroup: "pair" },
+        }),
+      );
+      expect(members.code).toBe(ResponseCode.SUCCESS);
+      expect([name, notices]).toEqual([name, told ? ["pair"] : []]);
+    } finally {
+      first.close();
+      second.close();
+    }
   }
 }, 30_000);

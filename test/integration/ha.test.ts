@@ -42,6 +42,32 @@ async function committedOn(addr: string, group: string, topic: string, queueId: 
   }
 }
 
+/** A slave's topics and groups are copies of its master's: it refuses to change them. */
+async function expectSlaveRefusesChanges(slaveAddr: string) {
+  const remoting = new RemotingClient({ clock: new SystemClock(), log: createLogger("test") });
+  try {
+    const changes = [
+      createRequest(RequestCode.UPDATE_AND_CREATE_TOPIC, { extFields: { topic: "OnSlave" } }),
+      createRequest(RequestCode.DELETE_TOPIC_IN_BROKER, { extFields: { topic: "HaRead" } }),
+      createRequest(RequestCode.UPDATE_AND_CREATE_SUBSCRIPTIONGROUP, {
+        body: new TextEncoder().encode('{"groupName":"onSlave"}'),
+      }),
+      createRequest(RequestCode.DELETE_SUBSCRIPTIONGROUP, { extFields: { groupName: "ahead" } }),
+    ];
+    for (const request of changes) {
+      const answer = await remoting.invoke(slaveAddr, request);
+      expect([request.code, answer.code, answer.remark]).toEqual([
+        request.code,
+        ResponseCode.SYSTEM_ERROR,
+        "Can't modify topic or subscription group from slave broker, " +
+          "please execute it from master broker.",
+      ]);
+    }
+  } finally {
+    remoting.close();
+  }
+}
+
 /**
  * With the master gone, group `ahead` (committed at aheadOffset) reads HaRead from the slave. The
  * slave keeps the offset rather than moving it (offsetCheckInSlave=false): it answers "retry" at
@@ -250,6 +276,7 @@ describe("ha: reading from the slave", () => {
       },
       { timeoutMs: 10_000, what: "the slave to know the topic" },
     );
+    await expectSlaveRefusesChanges(slaveAddr);
     // The master points a reader that is far behind at the slave (whichBrokerWhenConsumeSlowly).
     const pull = new PullConsumer({
       group: "ahead",

@@ -1,6 +1,8 @@
-// Topic administration and the tables slaves and tools read (spec §3.10):
+// Topic and group administration and the tables slaves and tools read (spec §3.10):
 // UPDATE_AND_CREATE_TOPIC, DELETE_TOPIC_IN_BROKER, GET_ALL_TOPIC_CONFIG,
-// GET_ALL_CONSUMER_OFFSET, GET_ALL_SUBSCRIPTIONGROUP_CONFIG.
+// UPDATE_AND_CREATE_SUBSCRIPTIONGROUP, DELETE_SUBSCRIPTIONGROUP, GET_ALL_CONSUMER_OFFSET,
+// GET_ALL_SUBSCRIPTIONGROUP_CONFIG. As in RocketMQ, a slave refuses every change: its tables
+// are copies of its master's (slave_sync.ts) and the next copy would undo it.
 
 import { createResponse, type RemotingCommand } from "../../protocol/command.ts";
 import { writeJson } from "../../protocol/fastjson.ts";
@@ -12,14 +14,29 @@ import {
 } from "../../protocol/header_fields.ts";
 import { ResponseCode } from "../../protocol/response_code.ts";
 import { topicConfigToWritable, type TopicConfig } from "../../protocol/topic_config.ts";
-import { encodeSubscriptionGroups } from "../config_files.ts";
+import { decodeSubscriptionGroup, encodeSubscriptionGroups } from "../config_files.ts";
 import type { BrokerContext } from "../context.ts";
 import { sendForbiddenTopics, TopicValidator } from "../topics.ts";
 
 const topicPattern = /^[%|a-zA-Z0-9_-]+$/;
+/** RocketMQ 5's bound for group names (TopicValidator); 4.9.7 checks none. */
+const groupMaxLength = 255;
 const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** RocketMQ's refusal of a change sent to a slave, or undefined on a master. */
+function refusedOnSlave(ctx: BrokerContext, request: RemotingCommand): RemotingCommand | undefined {
+  if (ctx.role.brokerRole !== "SLAVE") return undefined;
+  return createResponse(request, ResponseCode.SYSTEM_ERROR, {
+    remark:
+      "Can't modify topic or subscription group from slave broker, " +
+      "please execute it from master broker.",
+  });
+}
 
 export function processCreateTopic(ctx: BrokerContext, request: RemotingCommand): RemotingCommand {
+  const onSlave = refusedOnSlave(ctx, request);
+  if (onSlave) return onSlave;
   const name = requiredString(request, "topic");
   if (!topicPattern.test(name) || name.length > 127) {
     return createResponse(request, ResponseCode.SYSTEM_ERROR, {
@@ -57,6 +74,8 @@ export function processCreateTopic(ctx: BrokerContext, request: RemotingCommand)
 }
 
 export function processDeleteTopic(ctx: BrokerContext, request: RemotingCommand): RemotingCommand {
+  const onSlave = refusedOnSlave(ctx, request);
+  if (onSlave) return onSlave;
   const name = requiredString(request, "topic");
   if (sendForbiddenTopics.has(name)) {
     return createResponse(request, ResponseCode.SYSTEM_ERROR, {
@@ -96,11 +115,61 @@ export function processGetAllSubscriptionGroups(
   request: RemotingCommand,
 ): RemotingCommand {
   const body = encodeSubscriptionGroups({
-    dataVersion: { counter: 0, stateVersion: 0, timestamp: 0 },
+    dataVersion: ctx.subscriptions.dataVersion,
     forbiddenTable: new Map(),
     subscriptionGroupTable: ctx.subscriptions.all(),
   });
   return createResponse(request, ResponseCode.SUCCESS, { body: encoder.encode(body) });
+}
+
+/**
+ * UPDATE_AND_CREATE_SUBSCRIPTIONGROUP (mqadmin updateSubGroup): the body is the group's whole
+ * SubscriptionGroupConfig, which replaces what the broker had; members left out take defaults.
+ */
+export function processUpdateSubscriptionGroup(
+  ctx: BrokerContext,
+  request: RemotingCommand,
+): RemotingCommand {
+  const onSlave = refusedOnSlave(ctx, request);
+  if (onSlave) return onSlave;
+  if (!request.body || request.body.length === 0) {
+    return createResponse(request, ResponseCode.SYSTEM_ERROR, {
+      remark: "the request has no SubscriptionGroupConfig body",
+    });
+  }
+  let config;
+  try {
+    config = decodeSubscriptionGroup(decoder.decode(request.body));
+  } catch (error) {
+    return createResponse(request, ResponseCode.SYSTEM_ERROR, {
+      remark: `bad SubscriptionGroupConfig body: ${(error as Error).message}`,
+    });
+  }
+  const name = config.groupName;
+  if (!topicPattern.test(name) || name.length > groupMaxLength) {
+    return createResponse(request, ResponseCode.SYSTEM_ERROR, {
+      remark:
+        `the group name "${name.slice(0, groupMaxLength)}" is not allowed: ` +
+        `at most ${groupMaxLength} of ^[%|a-zA-Z0-9_-]+$`,
+    });
+  }
+  ctx.subscriptions.put(config);
+  ctx.log.info(`subscription group ${name} created or updated`);
+  return createResponse(request, ResponseCode.SUCCESS, { extFields: {} });
+}
+
+/** DELETE_SUBSCRIPTIONGROUP (mqadmin deleteSubGroup), and its offsets if removeOffset is set. */
+export function processDeleteSubscriptionGroup(
+  ctx: BrokerContext,
+  request: RemotingCommand,
+): RemotingCommand {
+  const onSlave = refusedOnSlave(ctx, request);
+  if (onSlave) return onSlave;
+  const name = requiredString(request, "groupName");
+  if (ctx.subscriptions.delete(name)) ctx.log.info(`subscription group ${name} deleted`);
+  else ctx.log.warn(`DELETE_SUBSCRIPTIONGROUP: no group ${name}`);
+  if (optionalBool(request, "removeOffset") === true) ctx.offsets.removeGroup(name);
+  return createResponse(request, ResponseCode.SUCCESS, { extFields: {} });
 }
 
 /** GET_ALL_DELAY_OFFSET: the schedule cursors (delayOffset.json), for slaves to copy. */

@@ -14,7 +14,13 @@ import { RETRY_GROUP_TOPIC_PREFIX } from "../topics.ts";
 import { parseLenientJson } from "../../protocol/fastjson.ts";
 import { sqlFilterOf } from "./pull.ts";
 
+/**
+ * Tells each member of a clustering group that its members changed, unless the broker's
+ * notifyConsumerIdsChangedEnable is off (then members rebalance on their own 20 s timer).
+ * Broadcasting members each read every queue, so they have nothing to rebalance.
+ */
 export function notifyConsumerIdsChanged(ctx: BrokerContext, group: string): void {
+  if (!ctx.config.notifyConsumerIdsChangedEnable) return;
   const info = ctx.clients.consumers.get(group);
   if (!info || info.messageModel === "BROADCASTING") return;
   for (const member of info.members.values()) {
@@ -42,16 +48,22 @@ export function processHeartbeat(
   };
   let changed = false;
   for (const consumer of data.consumerDataSet) {
+    // A group that may not be created here (autoCreateSubscriptionGroup=false) still has its
+    // members registered, as in RocketMQ: they are listed and notified, but get no retry topic,
+    // and their pulls are refused (pull.ts) until an operator creates the group.
     const group = ctx.subscriptions.findOrCreate(consumer.groupName);
-    if (!group) continue;
-    ctx.topics.createSystemTopic(
-      `${RETRY_GROUP_TOPIC_PREFIX}${consumer.groupName}`,
-      group.retryQueueNums,
-    );
+    if (group) {
+      ctx.topics.createSystemTopic(
+        `${RETRY_GROUP_TOPIC_PREFIX}${consumer.groupName}`,
+        group.retryQueueNums,
+      );
+    }
     if (ctx.clients.registerConsumer(consumer, info)) {
       changed = true;
       ctx.log.info(`consumer group ${consumer.groupName}: ${data.clientID} registered or changed`);
-      if (group.notifyConsumerIdsChangedEnable) notifyConsumerIdsChanged(ctx, consumer.groupName);
+      if (group?.notifyConsumerIdsChangedEnable ?? true) {
+        notifyConsumerIdsChanged(ctx, consumer.groupName);
+      }
     }
   }
   for (const producer of data.producerDataSet)
