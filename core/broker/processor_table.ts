@@ -18,6 +18,7 @@ import { processSend } from "./processors/send.ts";
 import { processSendBack } from "./processors/send_back.ts";
 import { processEndTransaction } from "./processors/end_transaction.ts";
 import { processEpochCache } from "./processors/epoch_cache.ts";
+import { processResetOffset } from "./processors/reset_offset.ts";
 
 export function brokerProcessors(ctx: BrokerContext): ProcessorTable {
   const on =
@@ -58,6 +59,7 @@ export function brokerProcessors(ctx: BrokerContext): ProcessorTable {
     .register(RequestCode.GET_CONSUME_STATS, on(groupStats.processConsumeStats))
     .register(RequestCode.GET_CONSUMER_CONNECTION_LIST, on(groupStats.processConsumerConnections))
     .register(RequestCode.GET_TOPIC_STATS_INFO, on(groupStats.processTopicStats))
+    .register(RequestCode.INVOKE_BROKER_TO_RESET_OFFSET, on(processResetOffset))
     .register(RequestCode.LOCK_BATCH_MQ, on(locks.processLockBatch))
     .register(RequestCode.UNLOCK_BATCH_MQ, on(locks.processUnlockBatch))
     .register(RequestCode.GET_BROKER_RUNTIME_INFO, on(processRuntimeInfo))

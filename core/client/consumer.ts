@@ -24,7 +24,15 @@ import { buildClientId, instanceSeed } from "./message_id.ts";
 import { MessageConst } from "../common/message.ts";
 import { messagesOfPull, type PulledMessages, type ReceivedMessage } from "./received_message.ts";
 import { allocateAveragely } from "./allocate.ts";
-import type { ConsumerOptions, Subscription } from "./consumer_options.ts";
+import { groupMembers, type GroupMembersQuery } from "./group_members.ts";
+import { resetNoticeOf } from "./reset_notice.ts";
+import {
+  expressionTypeOf,
+  RETRY_GROUP_TOPIC_PREFIX,
+  subscriptionsOf,
+  type ConsumerOptions,
+  type Subscription,
+} from "./consumer_options.ts";
 import { ConsumerOffsets, queueKey } from "./consumer_offsets.ts";
 import { LocalOffsetStore } from "./local_offset_store.ts";
 import { lockKey, QueueLockClient } from "./queue_lock_client.ts";
@@ -44,7 +52,6 @@ const defaultMaxReconsumeTimes = 16;
 const defaultConsumeTimeoutMs = 15 * 60_000;
 /** Orderly: how soon a queue assigned here but locked elsewhere is asked for again. */
 const lockRetryMs = 1_000;
-const RETRY_GROUP_TOPIC_PREFIX = "%RETRY%";
 
 interface OwnedQueue {
   queue: MessageQueue;
@@ -65,15 +72,6 @@ interface OwnedQueue {
   pullFromBrokerId: number;
 }
 
-/** A subscription by tags as pulls and heartbeats carry it: "A || B", "*" for all. */
-function tagsExpression(tags: string[]): string {
-  return tags.length > 0 ? tags.join(" || ") : "*";
-}
-
-function expressionTypeOf(subscription: Subscription): "TAG" | "SQL92" {
-  return subscription.sql === undefined ? "TAG" : "SQL92";
-}
-
 export class PushConsumer {
   readonly clientId: string;
   private readonly remoting: RemotingClient;
@@ -92,6 +90,9 @@ export class PushConsumer {
 
   private readonly broadcasting: boolean;
   private readonly offsets: ConsumerOffsets;
+  private readonly members: GroupMembersQuery;
+  /** Offsets an offset reset gave queues this member gave up, for their restart (see reset). */
+  private readonly resetTo = new Map<string, number>();
 
   constructor(private readonly options: ConsumerOptions) {
     this.broadcasting = options.messageModel === "BROADCASTING";
@@ -103,14 +104,23 @@ export class PushConsumer {
     localOffsets?.load();
     const prng = new Prng(options.seed ?? instanceSeed(options.clock));
     this.clientId = buildClientId(prng);
-    const processors = new ProcessorTable().register(
-      RequestCode.NOTIFY_CONSUMER_IDS_CHANGED,
-      () => {
+    const processors = new ProcessorTable()
+      .register(RequestCode.NOTIFY_CONSUMER_IDS_CHANGED, () => {
         void this.rebalance();
         return null;
-      },
-    );
+      })
+      .register(RequestCode.RESET_CONSUMER_CLIENT_OFFSET, (request) => {
+        this.reset(request);
+        return null;
+      });
     this.remoting = new RemotingClient({ clock: options.clock, log: options.log, processors });
+    this.members = {
+      remoting: this.remoting,
+      group: options.group,
+      clientId: this.clientId,
+      heartbeat: () => this.heartbeat(),
+      log: options.log,
+    };
     this.routes = new RouteCache(this.remoting, options.namesrvAddrs, options.clock);
     this.offsets = new ConsumerOffsets(
       this.remoting,
@@ -128,24 +138,7 @@ export class PushConsumer {
       options.log,
     );
     this.subVersion = options.clock.nowMs();
-    const expr = options.subscription.trim();
-    const tags =
-      expr === "" || expr === "*"
-        ? []
-        : expr
-            .split("||")
-            .map((t) => t.trim())
-            .filter(Boolean);
-    const sql = options.subscription;
-    this.subscriptions =
-      options.expressionType === "SQL92"
-        ? [{ topic: options.topic, tags: [], sql, subString: sql, isRetry: false }]
-        : [{ topic: options.topic, tags, subString: tagsExpression(tags), isRetry: false }];
-    // A clustering group's failed messages come back on its retry topic (spec §6.2).
-    if (!this.broadcasting) {
-      const retryTopic = `${RETRY_GROUP_TOPIC_PREFIX}${options.group}`;
-      this.subscriptions.push({ topic: retryTopic, tags: [], subString: "*", isRetry: true });
-    }
+    this.subscriptions = subscriptionsOf(options);
   }
 
   async start(): Promise<void> {
@@ -220,7 +213,6 @@ export class PushConsumer {
     }
   }
 
-  /** Masters of the brokers serving the consumer's topic (a retry topic adds none). */
   /**
    * Every broker of the topic, masters and slaves: a consumer heartbeats them all (as the Java
    * client does), so a slave knows the group when its master is gone.
@@ -261,16 +253,52 @@ export class PushConsumer {
   }
 
   private rebalance(): Promise<void> {
-    // One rebalance at a time; a request during one runs after it.
+    return this.serially(() => this.rebalanceOnce(), "rebalance");
+  }
+
+  /** One change of the queues owned at a time (rebalances, resets); one asked for waits. */
+  private serially(step: () => Promise<void>, what: string): Promise<void> {
     const run = async () => {
       try {
-        await this.rebalanceOnce();
+        await step();
       } catch (error) {
-        this.options.log.warn(`rebalance failed: ${(error as Error).message}`);
+        this.options.log.warn(`${what} failed: ${(error as Error).message}`);
       }
     };
     this.rebalancing = (this.rebalancing ?? Promise.resolve()).then(run);
     return this.rebalancing;
+  }
+
+  /**
+   * RESET_CONSUMER_CLIENT_OFFSET (mqadmin resetOffsetByTime): each queue of the topic owned here
+   * stops, after the message in hand, takes the broker's offset (committed, so the next owner
+   * has it too) and starts again from there, as the Java client's resetOffset does.
+   */
+  private reset(request: RemotingCommand): void {
+    const notice = resetNoticeOf(request, this.options.group);
+    if (typeof notice === "string") {
+      this.options.log.warn(`offset reset ignored: ${notice}`);
+      return;
+    }
+    void this.serially(async () => {
+      for (const [key, owned] of [...this.owned]) {
+        const offset = notice.get(key);
+        if (offset === undefined) continue;
+        owned.stopped = true;
+        await owned.handling;
+        this.owned.delete(key);
+        this.resetTo.set(key, offset);
+        if (!(await this.offsets.commit(owned.queue, offset))) {
+          this.options.log.warn(`offset reset of ${key} to ${offset} not committed`);
+        }
+        this.options.log.info(`offset reset: ${key} from ${owned.offset} to ${offset}`);
+      }
+      try {
+        await this.rebalanceOnce();
+      } finally {
+        this.resetTo.clear();
+      }
+    }, "offset reset");
   }
 
   private async rebalanceOnce(): Promise<void> {
@@ -292,7 +320,7 @@ export class PushConsumer {
       return;
     }
     const queues = RouteCache.subscribeQueues(topic, found.route);
-    const ids = this.broadcasting ? [this.clientId] : await this.groupMembers(found.route);
+    const ids = this.broadcasting ? [this.clientId] : await groupMembers(this.members, found.route);
     if (!ids) {
       this.options.log.warn(
         `no broker lists ${this.clientId} in group ${this.options.group}; keeping its queues`,
@@ -321,7 +349,7 @@ export class PushConsumer {
         this.retryLockSoon();
         continue;
       }
-      const offset = await this.offsets.start(queue, found.route);
+      const offset = this.resetTo.get(key) ?? (await this.offsets.start(queue, found.route));
       if (offset === undefined) continue;
       const owned: OwnedQueue = {
         queue,
@@ -377,41 +405,6 @@ export class PushConsumer {
     if (!held.has(lockKey(owned.queue))) return false;
     owned.lockedAtMs = this.options.clock.nowMs();
     return true;
-  }
-
-  /**
-   * The group's members, sorted: the union of what every broker of the topic lists, since a
-   * restarted broker lists only the members whose heartbeat it has had since. When no broker
-   * lists this client, it heartbeats and asks again; still unlisted, undefined (the caller keeps
-   * its queues rather than take every queue as if it were alone, or drop them all).
-   */
-  private async groupMembers(route: TopicRouteData): Promise<string[] | undefined> {
-    const addrs = route.brokerDatas
-      .map((b) => RouteCache.anyAddr(route, b.brokerName))
-      .filter((a): a is string => !!a);
-    for (let attempt = 0; ; attempt++) {
-      const lists = await Promise.all(addrs.map((addr) => this.consumerIdList(addr)));
-      const ids = new Set(lists.flat());
-      if (ids.has(this.clientId)) return [...ids].sort();
-      if (attempt > 0) return undefined;
-      await this.heartbeat();
-    }
-  }
-
-  /** The group's members as one broker lists them; none when it cannot say. */
-  private async consumerIdList(addr: string): Promise<string[]> {
-    const request = createRequest(RequestCode.GET_CONSUMER_LIST_BY_GROUP, {
-      extFields: { consumerGroup: this.options.group },
-    });
-    try {
-      const answer = await this.remoting.invoke(addr, request);
-      if (answer.code !== ResponseCode.SUCCESS || !answer.body) return [];
-      const list = JSON.parse(new TextDecoder().decode(answer.body)).consumerIdList;
-      return Array.isArray(list) ? list.filter((id): id is string => typeof id === "string") : [];
-    } catch (error) {
-      this.options.log.debug(`consumer list from ${addr} failed: ${(error as Error).message}`);
-      return [];
-    }
   }
 
   /** A one-shot timer cancelled by stop(), forgotten once it fires. */

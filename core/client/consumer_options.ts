@@ -1,5 +1,6 @@
 // What a push consumer is told: its group and subscription, where a new group starts, its
-// handler, and the knobs of clustering, broadcast, orderly and retry behaviour.
+// handler, and the knobs of clustering, broadcast, orderly and retry behaviour; and the topics
+// (subscriptions) those options make it read.
 
 import type { Clock } from "../common/clock.ts";
 import type { Logger } from "../common/log.ts";
@@ -63,4 +64,38 @@ export interface Subscription {
   subString: string;
   /** A retry topic has no route until the first send-back creates it: look again less eagerly. */
   isRetry: boolean;
+}
+
+export const RETRY_GROUP_TOPIC_PREFIX = "%RETRY%";
+
+/** A subscription by tags as pulls and heartbeats carry it: "A || B", "*" for all. */
+function tagsExpression(tags: string[]): string {
+  return tags.length > 0 ? tags.join(" || ") : "*";
+}
+
+export function expressionTypeOf(subscription: Subscription): "TAG" | "SQL92" {
+  return subscription.sql === undefined ? "TAG" : "SQL92";
+}
+
+/** What a consumer with these options reads: its topic, and in clustering its retry topic. */
+export function subscriptionsOf(options: ConsumerOptions): Subscription[] {
+  const expr = options.subscription.trim();
+  const tags =
+    expr === "" || expr === "*"
+      ? []
+      : expr
+          .split("||")
+          .map((t) => t.trim())
+          .filter(Boolean);
+  const sql = options.subscription;
+  const subscriptions: Subscription[] =
+    options.expressionType === "SQL92"
+      ? [{ topic: options.topic, tags: [], sql, subString: sql, isRetry: false }]
+      : [{ topic: options.topic, tags, subString: tagsExpression(tags), isRetry: false }];
+  // A clustering group's failed messages come back on its retry topic (spec §6.2).
+  if (options.messageModel !== "BROADCASTING") {
+    const retryTopic = `${RETRY_GROUP_TOPIC_PREFIX}${options.group}`;
+    subscriptions.push({ topic: retryTopic, tags: [], subString: "*", isRetry: true });
+  }
+  return subscriptions;
 }

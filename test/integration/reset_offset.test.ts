@@ -1,0 +1,109 @@
+// mqadmin resetOffsetByTime against a real `rmq broker`: with the group online the broker works
+// out each queue's offset at the time and tells the members (RESET_CONSUMER_CLIENT_OFFSET); our
+// push consumer goes back and reads the messages again, and commits the new offsets. Refusals
+// as RocketMQ 4.9.7 words them: no such topic, a group with no offsets, no member online.
+
+import { expect, test } from "bun:test";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { PushConsumer } from "../../core/client/consumer.ts";
+import { SystemClock } from "../../core/common/clock.ts";
+import { createLogger } from "../../core/common/log.ts";
+import { createRequest, RequestCode, ResponseCode } from "../../core/protocol/index.ts";
+import { decodeResetOffsetBody } from "../../core/protocol/reset_offset_body.ts";
+import { RemotingClient } from "../../core/remoting/client.ts";
+import { runRmq } from "../harness/rmq_process.ts";
+import { startSingleNode } from "../harness/single_node.ts";
+import { waitFor } from "../harness/wait_for.ts";
+
+const count = 16;
+
+test("reset offset: an online group goes back to a time and reads again", async () => {
+  const node = await startSingleNode(mkdtempSync(join(tmpdir(), "rmq-reset-offset-")));
+  await using _node = node.node;
+  const sent = ["produce", "-n", node.namesrv, "-t", "Replay", "--body", "x", "--count"];
+  expect((await runRmq([...sent, String(count)])).exitCode).toBe(0);
+  const clock = new SystemClock();
+  const log = createLogger("test", { level: "error" });
+  const remoting = new RemotingClient({ clock, log });
+  const reset = (group: string, topic = "Replay", extra: Record<string, string> = {}) =>
+    remoting.invoke(
+      node.address,
+      createRequest(RequestCode.INVOKE_BROKER_TO_RESET_OFFSET, {
+        extFields: { topic, group, timestamp: "0", isForce: "true", ...extra },
+      }),
+    );
+  const committed = async (group: string) => {
+    let sum = 0;
+    for (let queueId = 0; queueId < 4; queueId++) {
+      const answer = await remoting.invoke(
+        node.address,
+        createRequest(RequestCode.QUERY_CONSUMER_OFFSET, {
+          extFields: { consumerGroup: group, topic: "Replay", queueId },
+        }),
+      );
+      sum += Number(answer.extFields?.get("offset") ?? 0);
+    }
+    return sum;
+  };
+  let received = 0;
+  const consumer = new PushConsumer({
+    group: "replayers",
+    topic: "Replay",
+    subscription: "*",
+    namesrvAddrs: [node.namesrv],
+    clock,
+    log,
+    consumeFrom: { kind: "first" },
+    handler: () => {
+      received++;
+    },
+  });
+  try {
+    const missingTopic = await reset("replayers", "Nowhere");
+    expect([missingTopic.code, missingTopic.remark]).toEqual([
+      ResponseCode.SYSTEM_ERROR,
+      "[reset-offset] reset offset failed, no topic in this broker. topic=Nowhere",
+    ]);
+    const noOffsets = await reset("strangers");
+    expect([noOffsets.code, noOffsets.remark]).toEqual([
+      ResponseCode.SYSTEM_ERROR,
+      "THe consumer group <strangers> not exist",
+    ]);
+
+    await consumer.start();
+    await waitFor(() => received === count, { timeoutMs: 10_000, what: "every message" });
+    // Each pull commits the position before it; the offsets reach the end with the next pulls.
+    await waitFor(async () => (await committed("replayers")) === count, {
+      timeoutMs: 10_000,
+      what: "the offsets at the end",
+    });
+
+    const answer = await reset("replayers");
+    expect(answer.code).toBe(ResponseCode.SUCCESS);
+    const offsets = decodeResetOffsetBody(new TextDecoder().decode(answer.body!));
+    expect(offsets.map((o) => [o.queue.topic, o.queue.queueId, o.offset])).toEqual(
+      [0, 1, 2, 3].map((queueId) => ["Replay", queueId, 0]),
+    );
+    await waitFor(() => received === 2 * count, { timeoutMs: 10_000, what: "every message again" });
+    await waitFor(async () => (await committed("replayers")) === count, {
+      timeoutMs: 10_000,
+      what: "the offsets at the end again",
+    });
+    expect(received).toBe(2 * count);
+
+    // Without isForce a group already before the time stays: -1 is the end, after every offset.
+    const notForced = await reset("replayers", "Replay", { timestamp: "-1", isForce: "false" });
+    const kept = decodeResetOffsetBody(new TextDecoder().decode(notForced.body!));
+    expect(kept.reduce((sum, o) => sum + o.offset, 0)).toBe(count);
+  } finally {
+    await consumer.stop();
+  }
+  const offline = await reset("replayers");
+  expect([offline.code, offline.remark]).toEqual([
+    ResponseCode.CONSUMER_NOT_ONLINE,
+    "Consumer not online, so can not reset offset, Group: replayers Topic: Replay Timestamp: 0",
+  ]);
+  remoting.close();
+}, 40_000);
