@@ -105,7 +105,13 @@ async function runBroker(flags: BrokerFlags): Promise<void> {
       const reachable = bound.host === "0.0.0.0" || bound.host === "::" ? "127.0.0.1" : bound.host;
       config.namesrvAddr = `${reachable}:${bound.port}`;
     }
-    const broker = new Broker({ config, clock, log, io: new RealFileIO() });
+    const broker = new Broker({
+      config,
+      clock,
+      log,
+      io: new RealFileIO(),
+      configFilePath: flags.configFile,
+    });
     await broker.start();
     printLine(
       `rmq broker ready address=${broker.address} namesrv=${config.namesrvAddr} ` +

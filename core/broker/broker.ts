@@ -2,6 +2,7 @@
 // and drives their timers from one clock. start() returns the address it bound; stop() is a
 // clean stop (answers held pulls, unregisters, persists offsets, flushes and closes the store).
 
+import { existsSync, readFileSync } from "node:fs";
 import { totalmem } from "node:os";
 import { join } from "node:path";
 import { assert } from "../common/assert.ts";
@@ -10,7 +11,9 @@ import { DelayLevels } from "../common/delay_levels.ts";
 import type { Logger } from "../common/log.ts";
 import { Prng } from "../common/prng.ts";
 import type { BrokerConfig } from "../config/broker_config.ts";
+import { writeFileDurably } from "../common/durable_file.ts";
 import { ConfigError } from "../common/errors.ts";
+import { setProperties } from "../config/properties.ts";
 import { RemotingClient } from "../remoting/client.ts";
 import { RemotingServer } from "../remoting/server.ts";
 import type { FileIO } from "../store/file_io.ts";
@@ -40,6 +43,8 @@ export interface BrokerOptions {
   io: FileIO;
   /** Seed for the queue picked when a send leaves it to the broker. */
   seed?: number;
+  /** The broker.conf it was started with (-c): where UPDATE_BROKER_CONFIG writes changes. */
+  configFilePath?: string;
 }
 
 /** How often held pulls are checked against their deadlines and their queues' ends. */
@@ -158,6 +163,15 @@ export class Broker {
       haStatus: () => this.roles?.status() ?? {},
       onRoleNotice: null,
       epochEntries: () => this.epochs?.entries(),
+      configVersion: { counter: 0, stateVersion: 0, timestamp: clock.nowMs() },
+      persistConfigUpdate: (values) => {
+        const path = this.options.configFilePath;
+        if (!path) return;
+        // The -c file is the user's, outside the store: plain files, not the store's FileIO.
+        const text = existsSync(path) ? readFileSync(path, "utf8") : "";
+        const asText = new Map([...values].map(([key, value]) => [key, String(value)]));
+        writeFileDurably(path, setProperties(text, asText), { backup: false });
+      },
     };
     this.ctx = ctx;
     this.server = new RemotingServer({

@@ -7,6 +7,7 @@ import type { Logger } from "../common/log.ts";
 import type { HostAddress } from "../common/message.ts";
 import type { BrokerConfig } from "../config/broker_config.ts";
 import type { RemotingCommand } from "../protocol/command.ts";
+import type { DataVersion } from "../protocol/topic_config.ts";
 import type { MessageStore } from "../store/message_store.ts";
 import type { ClientManager } from "./clients.ts";
 import type { PullHoldService } from "./long_polling.ts";
@@ -77,6 +78,10 @@ export interface BrokerContext {
   delayLevels: DelayLevels;
   /** Picks a queue for sends that leave it to the broker (queueId < 0). */
   nextRandom(bound: number): number;
+  /** Moves with each UPDATE_BROKER_CONFIG (GET_BROKER_CONFIG's version; caches compare it). */
+  configVersion: DataVersion;
+  /** Writes updated keys into the broker's config file; a no-op when it has none. */
+  persistConfigUpdate(values: ReadonlyMap<string, string | number | boolean>): void;
 }
 
 /**

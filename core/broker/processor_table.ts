@@ -19,6 +19,7 @@ import { processSendBack } from "./processors/send_back.ts";
 import { processEndTransaction } from "./processors/end_transaction.ts";
 import { processEpochCache } from "./processors/epoch_cache.ts";
 import { processResetOffset } from "./processors/reset_offset.ts";
+import { processGetBrokerConfig, processUpdateBrokerConfig } from "./runtime_config.ts";
 
 export function brokerProcessors(ctx: BrokerContext): ProcessorTable {
   const on =
@@ -60,6 +61,8 @@ export function brokerProcessors(ctx: BrokerContext): ProcessorTable {
     .register(RequestCode.GET_CONSUMER_CONNECTION_LIST, on(groupStats.processConsumerConnections))
     .register(RequestCode.GET_TOPIC_STATS_INFO, on(groupStats.processTopicStats))
     .register(RequestCode.INVOKE_BROKER_TO_RESET_OFFSET, on(processResetOffset))
+    .register(RequestCode.GET_BROKER_CONFIG, on(processGetBrokerConfig))
+    .register(RequestCode.UPDATE_BROKER_CONFIG, on(processUpdateBrokerConfig))
     .register(RequestCode.LOCK_BATCH_MQ, on(locks.processLockBatch))
     .register(RequestCode.UNLOCK_BATCH_MQ, on(locks.processUnlockBatch))
     .register(RequestCode.GET_BROKER_RUNTIME_INFO, on(processRuntimeInfo))

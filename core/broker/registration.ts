@@ -1,6 +1,9 @@
 // Registration with every name server (spec §2.2 broker side): at start, every
 // registerNameServerPeriod, and soon after any topic change (coalesced); UNREGISTER_BROKER at a
 // clean stop. Each name server is independent: one that is down does not delay the others.
+// A broker that may not be written or read (brokerPermission) registers every topic with that
+// permission instead of the topic's, as RocketMQ does, so clients route around it: that is how
+// an operator drains a broker (mqadmin updateBrokerConfig -k brokerPermission -v 4).
 
 import type { Clock, TimerHandle } from "../common/clock.ts";
 import { crc32Masked } from "../common/checksum.ts";
@@ -10,6 +13,7 @@ import { createRequest } from "../protocol/command.ts";
 import { encodeRegisterBrokerBodyJson } from "../protocol/register_broker_body.ts";
 import { RequestCode } from "../protocol/request_code.ts";
 import { ResponseCode } from "../protocol/response_code.ts";
+import { Perm, type TopicConfig } from "../protocol/topic_config.ts";
 import type { RemotingClient } from "../remoting/client.ts";
 import type { TopicManager } from "./topics.ts";
 
@@ -56,7 +60,7 @@ export class Registration {
   async registerAll(): Promise<void> {
     const body = encodeRegisterBrokerBodyJson({
       dataVersion: this.topics.dataVersion,
-      topicConfigTable: this.topics.all(),
+      topicConfigTable: this.registeredTopics(),
       filterServerList: [],
     });
     const request = createRequest(RequestCode.REGISTER_BROKER, {
@@ -96,6 +100,16 @@ export class Registration {
         }
       }),
     );
+  }
+
+  /** The topics as registered: each with brokerPermission when that is not read and write. */
+  private registeredTopics(): Map<string, TopicConfig> {
+    const perm = this.config.brokerPermission;
+    const readWrite = Perm.READ | Perm.WRITE;
+    if ((perm & readWrite) === readWrite) return this.topics.all();
+    const table = new Map<string, TopicConfig>();
+    for (const [name, config] of this.topics.all()) table.set(name, { ...config, perm });
+    return table;
   }
 
   async stop(): Promise<void> {

@@ -161,6 +161,14 @@ export class TopicManager {
     return created;
   }
 
+  /**
+   * How the topics are registered changed though none of them did (brokerPermission): a new
+   * version, so the name servers take the next registration instead of skipping it as the same.
+   */
+  registrationChanged(): void {
+    this.commit(null);
+  }
+
   private commit(changed: TopicConfig | null): void {
     this.dataVersion = nextDataVersion(this.dataVersion, this.clock.nowMs());
     try {

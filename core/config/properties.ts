@@ -1,6 +1,7 @@
 // Java .properties files (the format of RocketMQ's broker.conf and namesrv.properties), parsed
 // into a plain string map. Supports the common subset: `key=value`, `key: value`, `key value`,
-// `#`/`!` comments, backslash line continuation, and \t \n \r \f \uXXXX escapes.
+// `#`/`!` comments, backslash line continuation, and \t \n \r \f \uXXXX escapes. Also written
+// back in place: new values for some keys, every other line (comments too) as it was.
 
 export function parseProperties(text: string): Map<string, string> {
   const result = new Map<string, string>();
@@ -15,6 +16,48 @@ export function parseProperties(text: string): Map<string, string> {
     result.set(unescape(key), unescape(value));
   }
   return result;
+}
+
+/**
+ * `text` with each key of `values` set: its lines (every one, as the last would win) become
+ * `key=value`, and a key not yet there is added at the end. Other lines are kept as they are.
+ */
+export function setProperties(text: string, values: ReadonlyMap<string, string>): string {
+  const lines = text === "" ? [] : text.replace(/(\r\n|\r|\n)$/, "").split(/\r\n|\r|\n/);
+  const out: string[] = [];
+  const written = new Set<string>();
+  for (let i = 0; i < lines.length; i++) {
+    const first = i;
+    let line = (lines[i] ?? "").replace(/^[ \t\f]+/, "");
+    if (line === "" || line.startsWith("#") || line.startsWith("!")) {
+      out.push(lines[i]!);
+      continue;
+    }
+    while (endsWithOddBackslashes(line) && i + 1 < lines.length) {
+      line = line.slice(0, -1) + (lines[++i] ?? "").replace(/^[ \t\f]+/, "");
+    }
+    const key = unescape(splitKeyValue(line).key);
+    const value = values.get(key);
+    if (value === undefined) out.push(...lines.slice(first, i + 1));
+    else {
+      out.push(`${key}=${escapeValue(value)}`);
+      written.add(key);
+    }
+  }
+  for (const [key, value] of values) {
+    if (!written.has(key)) out.push(`${key}=${escapeValue(value)}`);
+  }
+  return out.length === 0 ? "" : `${out.join("\n")}\n`;
+}
+
+function escapeValue(value: string): string {
+  return value
+    .replace(/\\/g, "\\\\")
+    .replace(/\t/g, "\\t")
+    .replace(/\n/g, "\\n")
+    .replace(/\r/g, "\\r")
+    .replace(/\f/g, "\\f")
+    .replace(/^ /, "\\ ");
 }
 
 function endsWithOddBackslashes(line: string): boolean {

@@ -271,7 +271,7 @@ function updateConfig(ctx: NamesrvContext, req: RemotingCommand): RemotingComman
     ctx.log.warn(`update config refused: ${result.remark}`);
     return createResponse(req, ResponseCode[result.code], { remark: result.remark });
   }
-  ctx.log.info(`config updated: ${result.keys.join(", ")}`);
+  ctx.log.info(`config updated: ${[...result.values.keys()].join(", ")}`);
   try {
     ctx.persistConfig?.(formatNamesrvConfig(ctx.config));
   } catch (error) {

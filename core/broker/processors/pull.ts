@@ -58,8 +58,14 @@ function suggestedBroker(
   return farBehindEnd(ctx, last) ? group.whichBrokerWhenConsumeSlowly : group.brokerId;
 }
 
-/** Per broker: its disk-tier transfer limits, fixed by its config and this machine's RAM. */
-const diskLimits = new WeakMap<BrokerContext, NonNullable<GetOptions["disk"]>>();
+/**
+ * Per broker: its disk-tier transfer limits, set by its config and this machine's RAM, with the
+ * config version they were worked out at (UPDATE_BROKER_CONFIG may change them).
+ */
+const diskLimits = new WeakMap<
+  BrokerContext,
+  { configCounter: number; limits: NonNullable<GetOptions["disk"]> }
+>();
 /**
  * How every pull reads, filled in for each: getMessage is synchronous and keeps none of it, so
  * one object serves (a new one per pull was one more object per message).
@@ -72,17 +78,18 @@ function readOf(
   acceptRecord: GetOptions["acceptRecord"],
 ): GetOptions {
   let disk = diskLimits.get(ctx);
-  if (disk === undefined) {
-    disk = {
+  if (disk === undefined || disk.configCounter !== ctx.configVersion.counter) {
+    const limits = {
       inMemoryBytes: inMemoryBytes(ctx),
       countMax: ctx.config.maxTransferCountOnMessageInDisk,
       bytesMax: ctx.config.maxTransferBytesOnMessageInDisk,
     };
+    disk = { configCounter: ctx.configVersion.counter, limits };
     diskLimits.set(ctx, disk);
   }
   pullRead.accept = accept;
   pullRead.acceptRecord = acceptRecord;
-  pullRead.disk = disk;
+  pullRead.disk = disk.limits;
   return pullRead;
 }
 

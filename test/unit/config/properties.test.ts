@@ -7,6 +7,7 @@ import {
   namesrvDefaults,
   namesrvSchema,
   parseProperties,
+  setProperties,
   resolveConfig,
 } from "../../../core/config/index.ts";
 
@@ -74,5 +75,49 @@ describe("config: properties", () => {
         expect(error).toBeInstanceOf(ConfigError);
       }
     }
+  });
+});
+
+describe("config: properties written back", () => {
+  test("config: properties written back: keys set in place, other lines kept, new added", () => {
+    const text = [
+      "# broker-a",
+      "brokerName=broker-a",
+      "brokerPermission = 6",
+      "  ! a comment",
+      "long=one \\",
+      "   two",
+      "brokerPermission=7",
+      "",
+    ].join("\r\n");
+    const values = new Map([
+      ["brokerPermission", "4"],
+      ["long", "x"],
+      ["traceOn", "false"],
+    ]);
+    expect(setProperties(text, values)).toBe(
+      [
+        "# broker-a",
+        "brokerName=broker-a",
+        "brokerPermission=4",
+        "  ! a comment",
+        "long=x",
+        "brokerPermission=4",
+        "traceOn=false",
+        "",
+      ].join("\n"),
+    );
+    expect(setProperties("", new Map([["a", "b"]]))).toBe("a=b\n");
+  });
+
+  test("config: properties written back: a value reads back as written", () => {
+    const value = " C:\\store\tend\n";
+    const text = setProperties("x=1\n", new Map([["path", value]]));
+    expect(parseProperties(text)).toEqual(
+      new Map([
+        ["x", "1"],
+        ["path", value],
+      ]),
+    );
   });
 });
