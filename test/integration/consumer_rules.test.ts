@@ -235,6 +235,47 @@ test("consumer rules: the stats mqadmin reads, as RocketMQ writes them", async (
     expect(text(topic.body)).toMatch(topicStatsShape);
     const queues = Object.values((parseLenientJson(text(topic.body)) as any).offsetTable);
     expect(queues.reduce((n: number, q: any) => n + q.maxOffset, 0)).toBe(16);
+    const readers = await ask(RequestCode.QUERY_TOPIC_CONSUME_BY_WHO, { topic: "Stats" });
+    expect(parseLenientJson(text(readers.body))).toEqual({ groupList: ["stats"] });
+    const spans = await ask(RequestCode.QUERY_CONSUME_TIME_SPAN, {
+      topic: "Stats",
+      group: "stats",
+    });
+    const set = (parseLenientJson(text(spans.body)) as any).consumeTimeSpanSet;
+    expect(set.map((s: any) => s.messageQueue.queueId)).toEqual([0, 1, 2, 3]);
+    const [first] = set;
+    expect(first.consumeTimeStamp).toBe(first.minTimeStamp); // committed 1: consumed message 0
+    expect(first.maxTimeStamp).toBeGreaterThanOrEqual(first.minTimeStamp);
+    expect(first.delayTime).toBeGreaterThanOrEqual(0);
+    expect(Object.keys(first)).toEqual([
+      "consumeTimeStamp",
+      "delayTime",
+      "maxTimeStamp",
+      "messageQueue",
+      "minTimeStamp",
+    ]);
+    const noProducers = await ask(RequestCode.GET_PRODUCER_CONNECTION_LIST, {
+      producerGroup: "pg",
+    });
+    expect([noProducers.code, noProducers.remark]).toEqual([
+      ResponseCode.SYSTEM_ERROR,
+      "the producer group[pg] not exist",
+    ]);
+    const producerBeat = await remoting.invoke(
+      node.address,
+      createRequest(RequestCode.HEART_BEAT, {
+        body: encodeHeartbeat({
+          clientID: "producer-1",
+          producerDataSet: [{ groupName: "pg" }],
+          consumerDataSet: [],
+        }),
+      }),
+    );
+    expect(producerBeat.code).toBe(ResponseCode.SUCCESS);
+    const producers = await ask(RequestCode.GET_PRODUCER_CONNECTION_LIST, { producerGroup: "pg" });
+    const producerSet = (parseLenientJson(text(producers.body)) as any).connectionSet;
+    expect(producerSet.map((c: any) => c.clientId)).toEqual(["producer-1"]);
+
     const missing = await ask(RequestCode.GET_TOPIC_STATS_INFO, { topic: "Nowhere" });
     expect([missing.code, missing.remark]).toEqual([
       ResponseCode.TOPIC_NOT_EXIST,

@@ -1,14 +1,17 @@
-// What mqadmin's consumerProgress, consumerConnection and topicStatus (and RocketMQ's dashboard)
-// ask a broker (spec §3.10): GET_CONSUME_STATS, GET_CONSUMER_CONNECTION_LIST and
-// GET_TOPIC_STATS_INFO, answered with the bodies RocketMQ 4.9.7 writes. Their tables are keyed
-// by a MessageQueue written as a JSON object (fastjson's map keys, spec §1.9); members come in
-// fastjson's order for beans, alphabetical.
+// What mqadmin's consumerProgress, consumerConnection, producerConnection, topicStatus,
+// topicRoute's consumer list and queryCq's time spans (and RocketMQ's dashboard) ask a broker
+// (spec §3.10): GET_CONSUME_STATS, GET_CONSUMER_CONNECTION_LIST, GET_PRODUCER_CONNECTION_LIST,
+// GET_TOPIC_STATS_INFO, QUERY_TOPIC_CONSUME_BY_WHO and QUERY_CONSUME_TIME_SPAN, answered with
+// the bodies RocketMQ 4.9.7 writes. Their tables are keyed by a MessageQueue written as a JSON
+// object (fastjson's map keys, spec §1.9); members come in fastjson's order for beans,
+// alphabetical.
 
 import { createResponse, type RemotingCommand } from "../../protocol/command.ts";
 import { optionalString, requiredString } from "../../protocol/header_fields.ts";
 import { ResponseCode } from "../../protocol/response_code.ts";
 import type { SubscriptionData } from "../../protocol/heartbeat.ts";
 import { messageQueueJson } from "../../protocol/message_queue_json.ts";
+import type { ClientChannelInfo } from "../clients.ts";
 import type { BrokerContext } from "../context.ts";
 
 const encoder = new TextEncoder();
@@ -70,6 +73,15 @@ function subscriptionJson(s: SubscriptionData): string {
   );
 }
 
+/** One client connection as 4.9.7's Connection bean. */
+function connectionJson(m: ClientChannelInfo): string {
+  return (
+    `{"clientAddr":${JSON.stringify(m.channel.remoteAddress)},` +
+    `"clientId":${JSON.stringify(m.clientId)},"language":${JSON.stringify(m.language)},` +
+    `"version":${m.version}}`
+  );
+}
+
 /** The group's online members and what they said in their heartbeats. */
 export function processConsumerConnections(ctx: BrokerContext, request: RemotingCommand) {
   const group = requiredString(request, "consumerGroup");
@@ -79,12 +91,7 @@ export function processConsumerConnections(ctx: BrokerContext, request: Remoting
       remark: `the consumer group[${group}] not online`,
     });
   }
-  const connections = [...info.members.values()].map(
-    (m) =>
-      `{"clientAddr":${JSON.stringify(m.channel.remoteAddress)},` +
-      `"clientId":${JSON.stringify(m.clientId)},"language":${JSON.stringify(m.language)},` +
-      `"version":${m.version}}`,
-  );
+  const connections = [...info.members.values()].map(connectionJson);
   const subscriptions = [...info.subscriptions].map(
     ([topic, s]) => `${JSON.stringify(topic)}:${subscriptionJson(s)}`,
   );
@@ -119,5 +126,70 @@ export function processTopicStats(ctx: BrokerContext, request: RemotingCommand) 
     );
   }
   const body = `{"offsetTable":{${entries.join(",")}}}`;
+  return createResponse(request, ResponseCode.SUCCESS, { body: encoder.encode(body) });
+}
+
+/** The producers of a group connected here (heartbeats name their group). */
+export function processProducerConnections(ctx: BrokerContext, request: RemotingCommand) {
+  const group = requiredString(request, "producerGroup");
+  const members = ctx.clients.producers.get(group);
+  if (!members) {
+    return createResponse(request, ResponseCode.SYSTEM_ERROR, {
+      remark: `the producer group[${group}] not exist`,
+    });
+  }
+  const body = `{"connectionSet":[${[...members.values()].map(connectionJson).join(",")}]}`;
+  return createResponse(request, ResponseCode.SUCCESS, { body: encoder.encode(body) });
+}
+
+/** Groups that read the topic: members subscribed to it now, or offsets committed for it. */
+export function processTopicConsumeByWho(ctx: BrokerContext, request: RemotingCommand) {
+  const topic = requiredString(request, "topic");
+  const groups = new Set<string>();
+  for (const [group, info] of ctx.clients.consumers) {
+    if (info.subscriptions.has(topic)) groups.add(group);
+  }
+  const prefix = `${topic}@`;
+  for (const key of ctx.offsets.table().keys()) {
+    if (key.startsWith(prefix)) groups.add(key.slice(prefix.length));
+  }
+  const body = `{"groupList":${JSON.stringify([...groups])}}`;
+  return createResponse(request, ResponseCode.SUCCESS, { body: encoder.encode(body) });
+}
+
+/**
+ * Per write queue: the store times of its first and last messages, of the last one the group
+ * consumed (its first message's when it consumed none), and how long the next one has waited
+ * (0 when the group is at the end). A time the store has not got is -1, as in 4.9.7.
+ */
+export function processConsumeTimeSpan(ctx: BrokerContext, request: RemotingCommand) {
+  const topic = requiredString(request, "topic");
+  const group = requiredString(request, "group");
+  const config = ctx.topics.get(topic);
+  if (!config) {
+    return createResponse(request, ResponseCode.TOPIC_NOT_EXIST, {
+      remark: `topic[${topic}] not exist`,
+    });
+  }
+  const timeAt = (queueId: number, offset: number) =>
+    ctx.store.storeTimeAt(topic, queueId, offset) ?? -1;
+  const spans: string[] = [];
+  for (let queueId = 0; queueId < config.writeQueueNums; queueId++) {
+    const min = ctx.store.minOffsetInQueue(topic, queueId);
+    const minTime = timeAt(queueId, min);
+    const max = ctx.store.maxOffsetInQueue(topic, queueId);
+    const consumed = ctx.offsets.query(group, topic, queueId);
+    const consumeTime = consumed && consumed > 0 ? timeAt(queueId, consumed - 1) : minTime;
+    // A group with no offset here waits from the queue's first message (4.9.7 reads offset -1).
+    const next = consumed ?? min;
+    const delayMs = next < max ? ctx.clock.nowMs() - timeAt(queueId, next) : 0;
+    spans.push(
+      `{"consumeTimeStamp":${consumeTime},"delayTime":${delayMs},` +
+        `"maxTimeStamp":${timeAt(queueId, max - 1)},` +
+        `"messageQueue":${queueKeyJson(ctx.config.brokerName, topic, queueId)},` +
+        `"minTimeStamp":${minTime}}`,
+    );
+  }
+  const body = `{"consumeTimeSpanSet":[${spans.join(",")}]}`;
   return createResponse(request, ResponseCode.SUCCESS, { body: encoder.encode(body) });
 }
