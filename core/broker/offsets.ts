@@ -54,6 +54,26 @@ export class ConsumerOffsetManager {
     if (removed) this.writer.changed();
   }
 
+  /** The topics the group has offsets for. */
+  topicsOf(group: string): string[] {
+    const suffix = `@${group}`;
+    const topics: string[] = [];
+    for (const key of this.file.offsetTable.keys()) {
+      if (key.endsWith(suffix) && key.indexOf("@") === key.length - suffix.length) {
+        topics.push(key.slice(0, -suffix.length));
+      }
+    }
+    return topics;
+  }
+
+  /** The destination group's offsets of the topic become a copy of the source's, if it has any. */
+  cloneGroup(source: string, destination: string, topic: string): void {
+    const queues = this.file.offsetTable.get(consumerOffsetKey(topic, source));
+    if (!queues) return;
+    this.file.offsetTable.set(consumerOffsetKey(topic, destination), new Map(queues));
+    this.writer.changed();
+  }
+
   query(group: string, topic: string, queueId: number): number | undefined {
     return this.file.offsetTable.get(consumerOffsetKey(topic, group))?.get(queueId);
   }

@@ -38,6 +38,7 @@ export function brokerProcessors(ctx: BrokerContext): ProcessorTable {
     .register(RequestCode.GET_CONSUMER_LIST_BY_GROUP, on(client.processGetConsumerList))
     .register(RequestCode.CHECK_CLIENT_CONFIG, on(client.processCheckClientConfig))
     .register(RequestCode.QUERY_CONSUMER_OFFSET, on(offsets.processQueryConsumerOffset))
+    .register(RequestCode.CLONE_GROUP_OFFSET, on(offsets.processCloneGroupOffset))
     .register(RequestCode.UPDATE_CONSUMER_OFFSET, on(offsets.processUpdateConsumerOffset))
     .register(RequestCode.GET_MAX_OFFSET, on(offsets.processGetMaxOffset))
     .register(RequestCode.GET_MIN_OFFSET, on(offsets.processGetMinOffset))

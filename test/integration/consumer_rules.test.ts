@@ -276,6 +276,30 @@ test("consumer rules: the stats mqadmin reads, as RocketMQ writes them", async (
     const producerSet = (parseLenientJson(text(producers.body)) as any).connectionSet;
     expect(producerSet.map((c: any) => c.clientId)).toEqual(["producer-1"]);
 
+    // mqadmin cloneGroupOffset, with the topic named and without.
+    for (const [destGroup, topic] of [
+      ["copy", "Stats"],
+      ["copyAll", ""],
+    ]) {
+      const cloned = await ask(RequestCode.CLONE_GROUP_OFFSET, {
+        srcGroup: "stats",
+        destGroup: destGroup!,
+        topic: topic!,
+        offline: "false",
+      });
+      expect(cloned.code).toBe(ResponseCode.SUCCESS);
+      const copied = await ask(RequestCode.QUERY_CONSUMER_OFFSET, {
+        consumerGroup: destGroup!,
+        topic: "Stats",
+        queueId: "0",
+      });
+      expect([destGroup, copied.code, copied.extFields?.get("offset")]).toEqual([
+        destGroup,
+        ResponseCode.SUCCESS,
+        "1",
+      ]);
+    }
+
     const missing = await ask(RequestCode.GET_TOPIC_STATS_INFO, { topic: "Nowhere" });
     expect([missing.code, missing.remark]).toEqual([
       ResponseCode.TOPIC_NOT_EXIST,

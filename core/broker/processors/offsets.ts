@@ -1,5 +1,6 @@
 // Offsets (spec §3.4): QUERY/UPDATE_CONSUMER_OFFSET, GET_MAX/MIN_OFFSET,
-// SEARCH_OFFSET_BY_TIMESTAMP, GET_EARLIEST_MSG_STORETIME.
+// SEARCH_OFFSET_BY_TIMESTAMP, GET_EARLIEST_MSG_STORETIME, and CLONE_GROUP_OFFSET (mqadmin
+// cloneGroupOffset: a new group starts where another one is).
 
 import { createResponse, type RemotingCommand } from "../../protocol/command.ts";
 import {
@@ -93,4 +94,36 @@ export function processEarliestStoreTime(
   const min = ctx.store.minOffsetInQueue(topic, queueId);
   const time = ctx.store.storeTimeAt(topic, queueId, min) ?? -1;
   return createResponse(request, ResponseCode.SUCCESS, { extFields: { timestamp: String(time) } });
+}
+
+/**
+ * Copies the source group's offsets of the topic (or of every topic it has offsets for) to the
+ * destination group, replacing its own. Unless `offline`, a topic the source's online members
+ * do not subscribe to is passed over, as in 4.9.7 (whose copy with no topic given copies
+ * nothing: it looks up the blank topic; rmq copies each topic it found).
+ */
+export function processCloneGroupOffset(ctx: BrokerContext, request: RemotingCommand) {
+  const source = requiredString(request, "srcGroup");
+  const destination = requiredString(request, "destGroup");
+  const asked = optionalString(request, "topic")?.trim();
+  const offline = optionalBool(request, "offline") ?? false;
+  const topics = asked ? [asked] : ctx.offsets.topicsOf(source);
+  const members = ctx.clients.consumers.get(source);
+  for (const topic of topics) {
+    if (!ctx.topics.get(topic)) {
+      ctx.log.warn(`CLONE_GROUP_OFFSET: no topic ${topic}`);
+      continue;
+    }
+    if (
+      !offline &&
+      members &&
+      members.subscriptions.size > 0 &&
+      !members.subscriptions.has(topic)
+    ) {
+      ctx.log.warn(`CLONE_GROUP_OFFSET: group ${source} does not subscribe to ${topic}`);
+      continue;
+    }
+    ctx.offsets.cloneGroup(source, destination, topic);
+  }
+  return createResponse(request, ResponseCode.SUCCESS, { extFields: {} });
 }
