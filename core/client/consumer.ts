@@ -26,7 +26,9 @@ import { messagesOfPull, type PulledMessages, type ReceivedMessage } from "./rec
 import { allocateAveragely } from "./allocate.ts";
 import { groupMembers, type GroupMembersQuery } from "./group_members.ts";
 import { resetNoticeOf } from "./reset_notice.ts";
+import { consumerProperties, runningInfoAnswer, type RunningInfo } from "./running_info.ts";
 import {
+  consumeFromWhereOf,
   expressionTypeOf,
   RETRY_GROUP_TOPIC_PREFIX,
   subscriptionsOf,
@@ -81,6 +83,7 @@ export class PushConsumer {
   private readonly subVersion: number;
   private readonly subscriptions: Subscription[];
   private running = false;
+  private startedAtMs = 0;
   private rebalancing: Promise<void> | null = null;
   private retryLookPending = false;
   private lockRetryPending = false;
@@ -112,7 +115,10 @@ export class PushConsumer {
       .register(RequestCode.RESET_CONSUMER_CLIENT_OFFSET, (request) => {
         this.reset(request);
         return null;
-      });
+      })
+      .register(RequestCode.GET_CONSUMER_RUNNING_INFO, (request) =>
+        runningInfoAnswer(request, options.group, () => this.runningInfo()),
+      );
     this.remoting = new RemotingClient({ clock: options.clock, log: options.log, processors });
     this.members = {
       remoting: this.remoting,
@@ -144,6 +150,7 @@ export class PushConsumer {
   async start(): Promise<void> {
     await this.checkSubscription();
     this.running = true;
+    this.startedAtMs = this.options.clock.nowMs();
     await this.heartbeat();
     await this.rebalance();
     const { clock } = this.options;
@@ -171,6 +178,20 @@ export class PushConsumer {
     if (this.locking) await this.locks.unlock([...this.owned.values()].map((o) => o.queue));
     await this.unregister();
     this.remoting.close();
+  }
+
+  /** What GET_CONSUMER_RUNNING_INFO reports (running_info.ts). */
+  private runningInfo(): RunningInfo {
+    const queues = [...this.owned.values()].map((o) => ({
+      queue: o.queue,
+      commitOffset: o.offset, // as Java's: the offset in memory, which the next commit sends
+      dropped: o.stopped,
+      locked: o.lockedAtMs > 0,
+      lastLockTimestampMs: o.lockedAtMs,
+    }));
+    const properties = consumerProperties(this.options, this.startedAtMs);
+    const subscriptions = this.subscriptions.map((s) => this.subscriptionData(s));
+    return { properties, subscriptions, queues };
   }
 
   /** Offsets this consumer would commit now, per queue. */
@@ -232,12 +253,7 @@ export class PushConsumer {
           groupName: this.options.group,
           consumeType: "CONSUME_PASSIVELY",
           messageModel: this.broadcasting ? "BROADCASTING" : "CLUSTERING",
-          consumeFromWhere:
-            this.options.consumeFrom.kind === "first"
-              ? "CONSUME_FROM_FIRST_OFFSET"
-              : this.options.consumeFrom.kind === "last"
-                ? "CONSUME_FROM_LAST_OFFSET"
-                : "CONSUME_FROM_TIMESTAMP",
+          consumeFromWhere: consumeFromWhereOf(this.options.consumeFrom),
           subscriptionDataSet: this.subscriptions.map((sub) => this.subscriptionData(sub)),
           unitMode: false,
         },

@@ -99,3 +99,9 @@ export function subscriptionsOf(options: ConsumerOptions): Subscription[] {
   }
   return subscriptions;
 }
+
+/** ConsumeFromWhere as heartbeats and running info name it. */
+export function consumeFromWhereOf(from: ConsumeFrom): string {
+  if (from.kind === "first") return "CONSUME_FROM_FIRST_OFFSET";
+  return from.kind === "last" ? "CONSUME_FROM_LAST_OFFSET" : "CONSUME_FROM_TIMESTAMP";
+}

@@ -77,6 +77,19 @@ export function decodeHeartbeat(body: Uint8Array | null): HeartbeatData {
   };
 }
 
+/** A SubscriptionData's members in fastjson's order (heartbeats, connection and status lists). */
+export function subscriptionDataFields(s: SubscriptionData) {
+  return {
+    classFilterMode: s.classFilterMode,
+    codeSet: s.codeSet,
+    expressionType: s.expressionType,
+    subString: s.subString,
+    subVersion: s.subVersion,
+    tagsSet: s.tagsSet,
+    topic: s.topic,
+  };
+}
+
 export function encodeHeartbeat(data: HeartbeatData): Uint8Array {
   const text = writeJson(
     {
@@ -86,15 +99,7 @@ export function encodeHeartbeat(data: HeartbeatData): Uint8Array {
         consumeType: c.consumeType,
         groupName: c.groupName,
         messageModel: c.messageModel,
-        subscriptionDataSet: c.subscriptionDataSet.map((s) => ({
-          classFilterMode: s.classFilterMode,
-          codeSet: s.codeSet,
-          expressionType: s.expressionType,
-          subString: s.subString,
-          subVersion: s.subVersion,
-          tagsSet: s.tagsSet,
-          topic: s.topic,
-        })),
+        subscriptionDataSet: c.subscriptionDataSet.map(subscriptionDataFields),
         unitMode: c.unitMode,
       })),
       producerDataSet: data.producerDataSet,

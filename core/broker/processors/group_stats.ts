@@ -9,7 +9,8 @@
 import { createResponse, type RemotingCommand } from "../../protocol/command.ts";
 import { optionalString, requiredString } from "../../protocol/header_fields.ts";
 import { ResponseCode } from "../../protocol/response_code.ts";
-import type { SubscriptionData } from "../../protocol/heartbeat.ts";
+import { subscriptionDataFields, type SubscriptionData } from "../../protocol/heartbeat.ts";
+import { writeJson } from "../../protocol/fastjson.ts";
 import { messageQueueJson } from "../../protocol/message_queue_json.ts";
 import type { ClientChannelInfo } from "../clients.ts";
 import type { BrokerContext } from "../context.ts";
@@ -64,13 +65,7 @@ export function processConsumeStats(ctx: BrokerContext, request: RemotingCommand
 }
 
 function subscriptionJson(s: SubscriptionData): string {
-  return (
-    `{"classFilterMode":${s.classFilterMode},"codeSet":${JSON.stringify(s.codeSet)},` +
-    `"expressionType":${JSON.stringify(s.expressionType)},` +
-    `"subString":${JSON.stringify(s.subString)},` +
-    `"subVersion":${s.subVersion},"tagsSet":${JSON.stringify(s.tagsSet)},` +
-    `"topic":${JSON.stringify(s.topic)}}`
-  );
+  return writeJson(subscriptionDataFields(s), { quoteNumericKeys: true });
 }
 
 /** One client connection as 4.9.7's Connection bean. */

@@ -1,7 +1,10 @@
-// mqadmin resetOffsetByTime against a real `rmq broker`: with the group online the broker works
-// out each queue's offset at the time and tells the members (RESET_CONSUMER_CLIENT_OFFSET); our
-// push consumer goes back and reads the messages again, and commits the new offsets. Refusals
-// as RocketMQ 4.9.7 words them: no such topic, a group with no offsets, no member online.
+// Admin requests a real `rmq broker` carries out with our push consumer:
+// - mqadmin resetOffsetByTime: with the group online the broker works out each queue's offset
+//   at the time and tells the members (RESET_CONSUMER_CLIENT_OFFSET); the consumer goes back,
+//   reads the messages again and commits the new offsets. Refusals as RocketMQ 4.9.7 words
+//   them: no such topic, a group with no offsets, no member online.
+// - mqadmin consumerStatus: GET_CONSUMER_RUNNING_INFO, passed on to the consumer named, whose
+//   answer says what it reads and where each of its queues is.
 
 import { expect, test } from "bun:test";
 import { mkdtempSync } from "node:fs";
@@ -12,6 +15,7 @@ import { SystemClock } from "../../core/common/clock.ts";
 import { createLogger } from "../../core/common/log.ts";
 import { createRequest, RequestCode, ResponseCode } from "../../core/protocol/index.ts";
 import { decodeResetOffsetBody } from "../../core/protocol/reset_offset_body.ts";
+import { parseLenientJson } from "../../core/protocol/fastjson.ts";
 import { RemotingClient } from "../../core/remoting/client.ts";
 import { runRmq } from "../harness/rmq_process.ts";
 import { startSingleNode } from "../harness/single_node.ts";
@@ -19,7 +23,7 @@ import { waitFor } from "../harness/wait_for.ts";
 
 const count = 16;
 
-test("reset offset: an online group goes back to a time and reads again", async () => {
+test("consumer admin: an online group reset to a time reads again; its running info", async () => {
   const node = await startSingleNode(mkdtempSync(join(tmpdir(), "rmq-reset-offset-")));
   await using _node = node.node;
   const sent = ["produce", "-n", node.namesrv, "-t", "Replay", "--body", "x", "--count"];
@@ -92,6 +96,37 @@ test("reset offset: an online group goes back to a time and reads again", async 
       what: "the offsets at the end again",
     });
     expect(received).toBe(2 * count);
+
+    const info = await remoting.invoke(
+      node.address,
+      createRequest(RequestCode.GET_CONSUMER_RUNNING_INFO, {
+        extFields: {
+          consumerGroup: "replayers",
+          clientId: consumer.clientId,
+          jstackEnable: "false",
+        },
+      }),
+    );
+    expect(info.code).toBe(ResponseCode.SUCCESS);
+    const running = parseLenientJson(new TextDecoder().decode(info.body!)) as any;
+    expect(running.properties.PROP_CONSUME_TYPE).toBe("CONSUME_PASSIVELY");
+    expect(Number(running.properties.PROP_CONSUMER_START_TIMESTAMP)).toBeGreaterThan(0);
+    expect(running.subscriptionSet.map((s: any) => s.topic)).toEqual([
+      "%RETRY%replayers",
+      "Replay",
+    ]);
+    const queues = Object.entries(running.mqTable).filter(([key]) => key.includes('"Replay"'));
+    expect(queues.map(([, q]: [string, any]) => q.commitOffset)).toEqual([4, 4, 4, 4]);
+    const nobody = await remoting.invoke(
+      node.address,
+      createRequest(RequestCode.GET_CONSUMER_RUNNING_INFO, {
+        extFields: { consumerGroup: "replayers", clientId: "nobody" },
+      }),
+    );
+    expect([nobody.code, nobody.remark]).toEqual([
+      ResponseCode.SYSTEM_ERROR,
+      "The Consumer <replayers> <nobody> not online",
+    ]);
 
     // Without isForce a group already before the time stays: -1 is the end, after every offset.
     const notForced = await reset("replayers", "Replay", { timestamp: "-1", isForce: "false" });

@@ -1,0 +1,52 @@
+// A request an admin tool sends a broker for one consumer, which the broker passes on to that
+// consumer's connection and whose answer it returns (4.9.7's callConsumer):
+// GET_CONSUMER_RUNNING_INFO (mqadmin consumerStatus, the dashboard's client view). The consumer
+// is found by group and client id among the members connected here.
+
+import { createRequest, createResponse, type RemotingCommand } from "../../protocol/command.ts";
+import { requiredString } from "../../protocol/header_fields.ts";
+import { ResponseCode } from "../../protocol/response_code.ts";
+import { TimeoutError } from "../../common/errors.ts";
+import type { BrokerContext } from "../context.ts";
+
+/** 4.9.7's Broker2Client.callClient waits this long. */
+const callTimeoutMs = 10_000;
+
+export async function processCallConsumer(
+  ctx: BrokerContext,
+  request: RemotingCommand,
+): Promise<RemotingCommand> {
+  const group = requiredString(request, "consumerGroup");
+  const clientId = requiredString(request, "clientId");
+  const members = ctx.clients.consumers.get(group)?.members.values() ?? [];
+  const member = [...members].find((m) => m.clientId === clientId);
+  if (!member) {
+    return createResponse(request, ResponseCode.SYSTEM_ERROR, {
+      remark: `The Consumer <${group}> <${clientId}> not online`,
+    });
+  }
+  const passed = createRequest(request.code, {
+    extFields: request.extFields ?? undefined,
+    body: request.body ?? undefined,
+  });
+  try {
+    const answer = await member.channel.invoke(passed, callTimeoutMs);
+    return createResponse(request, answer.code, {
+      remark: answer.remark ?? undefined,
+      extFields: answer.extFields ?? undefined,
+      body: answer.body ?? undefined,
+    });
+  } catch (error) {
+    const timedOut = error instanceof TimeoutError;
+    const what = (error as Error).message;
+    return createResponse(
+      request,
+      timedOut ? ResponseCode.CONSUME_MSG_TIMEOUT : ResponseCode.SYSTEM_ERROR,
+      {
+        remark: timedOut
+          ? `consumer <${group}> <${clientId}> Timeout: ${what}`
+          : `invoke consumer <${group}> <${clientId}> Exception: ${what}`,
+      },
+    );
+  }
+}
