@@ -5,6 +5,7 @@
 // the schedule service delivers it; a send for a time (TIMER_DELIVER_MS, TIMER_DELAY_SEC,
 // TIMER_DELAY_MS, or ONS' __STARTDELIVERTIME) waits in the timer topic for the timer service.
 
+import { javaBoolean } from "../common/java_boolean.ts";
 import { MessageConst, MessageSysFlag, takesQueueOffset } from "../common/message.ts";
 import { ResponseCode } from "../protocol/response_code.ts";
 import type { SendMessageRequestHeader } from "../protocol/headers/send.ts";
@@ -61,7 +62,7 @@ export function divertSend(
     }
   }
   const level = parseInt(sent.get(MessageConst.PROPERTY_DELAY_TIME_LEVEL) ?? "", 10);
-  if (sent.get(MessageConst.PROPERTY_TRANSACTION_PREPARED) === "true") {
+  if (javaBoolean(sent.get(MessageConst.PROPERTY_TRANSACTION_PREPARED))) {
     if (ctx.config.rejectTransactionMessage) {
       return {
         refuse: ResponseCode.NO_PERMISSION,

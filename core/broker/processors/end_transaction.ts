@@ -3,6 +3,7 @@
 // = the half's offset, properties string unchanged) and then an op record; ROLLBACK writes the
 // op record only; UNKNOWN (0) is ignored, the check-back will ask again. Sent oneway by Java.
 
+import { waitStoreMsgOk } from "../../common/java_boolean.ts";
 import { findMessageProperty, MessageConst, MessageSysFlag } from "../../common/message.ts";
 import { createResponse, type RemotingCommand } from "../../protocol/command.ts";
 import {
@@ -77,8 +78,8 @@ export async function processEndTransaction(
     ctx.replication,
     ctx.store,
     [commit],
-    wait !== "false",
-    wait !== "false",
+    waitStoreMsgOk(wait),
+    waitStoreMsgOk(wait),
   );
   const refusal = sendStatusResponse(request, result);
   if (refusal) return refusal;

@@ -2,6 +2,7 @@
 // auto-create the topic, pick the queue, build the stored properties, append, and map the
 // store's status to RocketMQ's response code.
 
+import { javaBoolean, waitStoreMsgOk } from "../../common/java_boolean.ts";
 import {
   MessageConst,
   MessageSysFlag,
@@ -218,7 +219,7 @@ function planSend(
   if ("code" in resolved) return resolved;
   const sentProperties = parseMessageProperties(header.properties);
   const bornHost = bornHostOf(channel);
-  const wait = sentProperties.get(MessageConst.PROPERTY_WAIT_STORE_MSG_OK) !== "false";
+  const wait = waitStoreMsgOk(sentProperties.get(MessageConst.PROPERTY_WAIT_STORE_MSG_OK));
   let messages: MessageInput[];
   if (header.batch) {
     if (!request.body)
@@ -289,10 +290,9 @@ function planSend(
       },
     ];
   }
-  const transactionId =
-    sentProperties.get(MessageConst.PROPERTY_TRANSACTION_PREPARED) === "true"
-      ? sentProperties.get(MessageConst.PROPERTY_UNIQ_CLIENT_MESSAGE_ID_KEYIDX)
-      : undefined;
+  const transactionId = javaBoolean(sentProperties.get(MessageConst.PROPERTY_TRANSACTION_PREPARED))
+    ? sentProperties.get(MessageConst.PROPERTY_UNIQ_CLIENT_MESSAGE_ID_KEYIDX)
+    : undefined;
   return { messages, wait, queueId: resolved.queueId, transactionId };
 }
 
