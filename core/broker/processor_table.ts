@@ -19,7 +19,7 @@ import { processSendBack } from "./processors/send_back.ts";
 import { processEndTransaction } from "./processors/end_transaction.ts";
 import { processEpochCache } from "./processors/epoch_cache.ts";
 import { processResetOffset } from "./processors/reset_offset.ts";
-import { processCallConsumer } from "./processors/call_consumer.ts";
+import { processCallConsumer, processConsumeMessageDirectly } from "./processors/call_consumer.ts";
 import { processGetBrokerConfig, processUpdateBrokerConfig } from "./runtime_config.ts";
 
 export function brokerProcessors(ctx: BrokerContext): ProcessorTable {
@@ -67,6 +67,7 @@ export function brokerProcessors(ctx: BrokerContext): ProcessorTable {
     .register(RequestCode.QUERY_CONSUME_TIME_SPAN, on(groupStats.processConsumeTimeSpan))
     .register(RequestCode.INVOKE_BROKER_TO_RESET_OFFSET, on(processResetOffset))
     .register(RequestCode.GET_CONSUMER_RUNNING_INFO, (r) => processCallConsumer(ctx, r))
+    .register(RequestCode.CONSUME_MESSAGE_DIRECTLY, (r) => processConsumeMessageDirectly(ctx, r))
     .register(RequestCode.GET_BROKER_CONFIG, on(processGetBrokerConfig))
     .register(RequestCode.UPDATE_BROKER_CONFIG, on(processUpdateBrokerConfig))
     .register(RequestCode.LOCK_BATCH_MQ, on(locks.processLockBatch))

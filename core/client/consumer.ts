@@ -26,6 +26,8 @@ import { messagesOfPull, type PulledMessages, type ReceivedMessage } from "./rec
 import { allocateAveragely } from "./allocate.ts";
 import { groupMembers, type GroupMembersQuery } from "./group_members.ts";
 import { resetNoticeOf } from "./reset_notice.ts";
+import { withinTimeout } from "./consume_timeout.ts";
+import { consumeDirectly } from "./consume_directly.ts";
 import { consumerProperties, runningInfoAnswer, type RunningInfo } from "./running_info.ts";
 import {
   consumeFromWhereOf,
@@ -118,6 +120,9 @@ export class PushConsumer {
       })
       .register(RequestCode.GET_CONSUMER_RUNNING_INFO, (request) =>
         runningInfoAnswer(request, options.group, () => this.runningInfo()),
+      )
+      .register(RequestCode.CONSUME_MESSAGE_DIRECTLY, (request) =>
+        consumeDirectly(request, options),
       );
     this.remoting = new RemotingClient({ clock: options.clock, log: options.log, processors });
     this.members = {
@@ -679,26 +684,12 @@ export class PushConsumer {
 
   /**
    * Waits for a running handler; past consumeTimeoutMs (clustering, not orderly) the message
-   * counts as failed, so it is sent back and comes again later, as RocketMQ's client does with
-   * messages consumed for longer than consumeTimeout. The handler itself cannot be stopped:
-   * what it does after that no longer decides anything.
+   * counts as failed, so it is sent back and comes again later (consume_timeout.ts).
    */
   private async withConsumeTimeout(returned: PromiseLike<void>): Promise<void> {
-    const running = Promise.resolve(returned);
+    if (this.options.orderly || this.broadcasting) return returned;
     const timeoutMs = this.options.consumeTimeoutMs ?? defaultConsumeTimeoutMs;
-    if (this.options.orderly || this.broadcasting) return running;
-    let timer: TimerHandle | null = null;
-    const expired = new Promise<never>((_, reject) => {
-      timer = this.options.clock.after(timeoutMs, () =>
-        reject(new Error(`not consumed within ${timeoutMs} ms (consumeTimeout)`)),
-      );
-    });
-    running.catch(() => undefined); // its outcome after a timeout is not waited for
-    try {
-      await Promise.race([running, expired]);
-    } finally {
-      (timer as TimerHandle | null)?.cancel();
-    }
+    return withinTimeout(returned, timeoutMs, this.options.clock);
   }
 
   /** Orderly: retry here (nothing overtakes it) until maxReconsumeTimes, then the DLQ. */

@@ -5,6 +5,8 @@
 //   them: no such topic, a group with no offsets, no member online.
 // - mqadmin consumerStatus: GET_CONSUMER_RUNNING_INFO, passed on to the consumer named, whose
 //   answer says what it reads and where each of its queues is.
+// - mqadmin queryMsgById with a client: CONSUME_MESSAGE_DIRECTLY, one stored message handed to
+//   that member's handler, and how it went.
 
 import { expect, test } from "bun:test";
 import { mkdtempSync } from "node:fs";
@@ -52,6 +54,9 @@ test("consumer admin: an online group reset to a time reads again; its running i
     return sum;
   };
   let received = 0;
+  /** Each message's offset msgId, in the order the handler got them. */
+  const seen: string[] = [];
+  let failNext = false;
   const consumer = new PushConsumer({
     group: "replayers",
     topic: "Replay",
@@ -60,7 +65,12 @@ test("consumer admin: an online group reset to a time reads again; its running i
     clock,
     log,
     consumeFrom: { kind: "first" },
-    handler: () => {
+    handler: (m) => {
+      seen.push(m.offsetMsgId);
+      if (failNext) {
+        failNext = false;
+        throw new Error("refused on purpose");
+      }
       received++;
     },
   });
@@ -127,6 +137,32 @@ test("consumer admin: an online group reset to a time reads again; its running i
       ResponseCode.SYSTEM_ERROR,
       "The Consumer <replayers> <nobody> not online",
     ]);
+
+    // mqadmin queryMsgById -g -d: one stored message handed to this member's handler.
+    const direct = (msgId: string) =>
+      remoting.invoke(
+        node.address,
+        createRequest(RequestCode.CONSUME_MESSAGE_DIRECTLY, {
+          extFields: { consumerGroup: "replayers", clientId: consumer.clientId, msgId },
+        }),
+      );
+    const target = seen[0]!;
+    const consumed = await direct(target);
+    expect(consumed.code).toBe(ResponseCode.SUCCESS);
+    expect(parseLenientJson(new TextDecoder().decode(consumed.body!))).toMatchObject({
+      autoCommit: true,
+      consumeResult: "CR_SUCCESS",
+      order: false,
+    });
+    expect([seen.length, seen.at(-1)]).toEqual([2 * count + 1, target]);
+    failNext = true;
+    const failed = parseLenientJson(new TextDecoder().decode((await direct(target)).body!));
+    expect(failed).toMatchObject({
+      consumeResult: "CR_THROW_EXCEPTION",
+      remark: "refused on purpose",
+    });
+    const unknown = await direct("7F00000100002A9F00000000DEADBEEF");
+    expect(unknown.code).toBe(ResponseCode.SYSTEM_ERROR);
 
     // Without isForce a group already before the time stays: -1 is the end, after every offset.
     const notForced = await reset("replayers", "Replay", { timestamp: "-1", isForce: "false" });
