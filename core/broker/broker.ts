@@ -120,7 +120,7 @@ export class Broker {
     const subscriptions = new SubscriptionGroupManager(
       io,
       config.storePathRootDir,
-      config.autoCreateSubscriptionGroup,
+      () => config.autoCreateSubscriptionGroup,
       clock,
       log.child("groups"),
     );

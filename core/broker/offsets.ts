@@ -46,8 +46,7 @@ export class ConsumerOffsetManager {
   removeGroup(group: string): void {
     let removed = false;
     for (const key of this.file.offsetTable.keys()) {
-      // Neither a topic nor a group name may hold '@', so the group is what follows the first.
-      if (key.slice(key.indexOf("@") + 1) !== group) continue;
+      if (splitKey(key).group !== group) continue;
       this.file.offsetTable.delete(key);
       removed = true;
     }
@@ -56,14 +55,22 @@ export class ConsumerOffsetManager {
 
   /** The topics the group has offsets for. */
   topicsOf(group: string): string[] {
-    const suffix = `@${group}`;
     const topics: string[] = [];
     for (const key of this.file.offsetTable.keys()) {
-      if (key.endsWith(suffix) && key.indexOf("@") === key.length - suffix.length) {
-        topics.push(key.slice(0, -suffix.length));
-      }
+      const split = splitKey(key);
+      if (split.group === group) topics.push(split.topic);
     }
     return topics;
+  }
+
+  /** The groups with offsets for the topic (RocketMQ's whichGroupByTopic). */
+  groupsOf(topic: string): string[] {
+    const groups: string[] = [];
+    for (const key of this.file.offsetTable.keys()) {
+      const split = splitKey(key);
+      if (split.topic === topic) groups.push(split.group);
+    }
+    return groups;
   }
 
   /** The destination group's offsets of the topic become a copy of the source's, if it has any. */
@@ -92,4 +99,11 @@ export class ConsumerOffsetManager {
   persistInBackground(): void {
     this.writer.persistInBackground(this.file);
   }
+}
+
+/** A "topic@group" key's parts: neither name may hold '@', so the first one divides them. */
+function splitKey(key: string): { topic: string; group: string } {
+  const at = key.indexOf("@");
+  if (at < 0) return { topic: key, group: "" }; // not a key RocketMQ writes: no group's
+  return { topic: key.slice(0, at), group: key.slice(at + 1) };
 }

@@ -22,6 +22,7 @@ import type { BrokerContext } from "./context.ts";
 /** Keys read where they are used, so a new value acts on the next request or check. */
 const liveKeys = new Set<keyof BrokerConfig>([
   "autoCreateTopicEnable", // topics.ts, at each auto-creation
+  "autoCreateSubscriptionGroup", // subscriptions.ts, at each lookup
   "notifyConsumerIdsChangedEnable", // processors/client.ts
   "brokerPermission", // send, pull, send-back; and registration
   "longPollingEnable", // processors/pull.ts
@@ -68,7 +69,7 @@ export function processUpdateBrokerConfig(
     return createResponse(request, ResponseCode.SUCCESS, { extFields: {} });
   }
   const update = parseConfigUpdate(brokerSchema, decoder.decode(request.body), (key) =>
-    key in brokerSchema && !liveKeys.has(key as keyof BrokerConfig)
+    Object.hasOwn(brokerSchema, key) && !liveKeys.has(key as keyof BrokerConfig)
       ? {
           code: "SYSTEM_ERROR",
           remark: `${key} is read only at start: set it in broker.conf and restart the broker`,
@@ -79,12 +80,12 @@ export function processUpdateBrokerConfig(
     ctx.log.warn(`config update refused: ${update.remark}`);
     return createResponse(request, ResponseCode[update.code], { remark: update.remark });
   }
-  const permissionBefore = ctx.config.brokerPermission;
   for (const [key, value] of update.values) (ctx.config as Record<string, unknown>)[key] = value;
   ctx.configVersion = nextDataVersion(ctx.configVersion, ctx.clock.nowMs());
   const described = [...update.values].map(([key, value]) => `${key}=${value}`).join(", ");
   ctx.log.info(`config updated: ${described}`);
-  if (ctx.config.brokerPermission !== permissionBefore) ctx.topics.registrationChanged();
+  // As 4.9.7: brokerPermission named at all re-registers at once, with a new topic version.
+  if (update.values.has("brokerPermission")) ctx.topics.registrationChanged();
   try {
     ctx.persistConfigUpdate(update.values);
   } catch (error) {

@@ -44,7 +44,8 @@ export class SubscriptionGroupManager {
   constructor(
     private readonly io: FileIO,
     storeRoot: string,
-    private readonly autoCreate: boolean,
+    /** autoCreateSubscriptionGroup, read at each lookup (UPDATE_BROKER_CONFIG may change it). */
+    private readonly autoCreate: () => boolean,
     private readonly clock: Clock,
     private readonly log: Logger,
   ) {
@@ -61,15 +62,10 @@ export class SubscriptionGroupManager {
   /** The group's settings, created with defaults if allowed; undefined if it may not exist. */
   findOrCreate(group: string): SubscriptionGroupConfig | undefined {
     const existing = this.file.subscriptionGroupTable.get(group);
-    if (existing || !(this.autoCreate || group.startsWith(systemGroupPrefix))) return existing;
+    if (existing || !(this.autoCreate() || group.startsWith(systemGroupPrefix))) return existing;
     const created = defaultSubscriptionGroup(group);
     this.put(created);
     return created;
-  }
-
-  /** The group's settings, if it exists; never creates it. */
-  find(group: string): SubscriptionGroupConfig | undefined {
-    return this.file.subscriptionGroupTable.get(group);
   }
 
   /** UPDATE_AND_CREATE_SUBSCRIPTIONGROUP: the group's settings as given, replacing any. */

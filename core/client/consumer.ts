@@ -179,6 +179,8 @@ export class PushConsumer {
     for (const timer of this.timers.splice(0)) timer.cancel();
     for (const owned of this.owned.values()) owned.stopped = true;
     await Promise.all([...this.owned.values()].map((o) => o.handling));
+    // A rebalance or reset under way ends first: it could heartbeat after the unregister.
+    await this.rebalancing;
     await this.persistOffsets();
     if (this.locking) await this.locks.unlock([...this.owned.values()].map((o) => o.queue));
     await this.unregister();
@@ -316,6 +318,10 @@ export class PushConsumer {
       }
       try {
         await this.rebalanceOnce();
+        // A queue given up and not taken back (no member list or route just now): look again
+        // soon rather than leave it unread until the next rebalance.
+        const left = [...this.resetTo.keys()].some((key) => !this.owned.has(key));
+        if (left && this.running) this.later(noRouteRetryMs, () => void this.rebalance());
       } finally {
         this.resetTo.clear();
       }

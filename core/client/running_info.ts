@@ -64,7 +64,8 @@ export function consumerProperties(options: ConsumerOptions, startedAtMs: number
     ["consumeFromWhere", consumeFromWhereOf(options.consumeFrom)],
     ["pullBatchSize", String(options.pullBatchSize ?? 32)],
     ["namesrvAddr", options.namesrvAddrs.join(";")],
-    ["PROP_NAMESERVER_ADDR", options.namesrvAddrs.join(";")],
+    // The Java client ends each address with ';'.
+    ["PROP_NAMESERVER_ADDR", options.namesrvAddrs.map((addr) => `${addr};`).join("")],
     ["PROP_CONSUME_TYPE", "CONSUME_PASSIVELY"],
     ["PROP_CONSUMEORDERLY", String(options.orderly === true)],
     ["PROP_CONSUMER_START_TIMESTAMP", String(startedAtMs)],

@@ -1,6 +1,6 @@
-// Flags in message properties as RocketMQ's Java side reads them: Boolean.parseBoolean, true
-// for "true" in any case and false for anything else. A client may write "True"; one that
-// writes "yes" means false to RocketMQ, and so to rmq.
+// Flags in message properties and header fields as RocketMQ's Java side reads them:
+// Boolean.parseBoolean, true for "true" in any case and false for anything else. A client may
+// write "True"; one that writes "yes" means false to RocketMQ, and so to rmq.
 
 /** Boolean.parseBoolean; undefined (an absent property) is false. */
 export function javaBoolean(text: string | undefined): boolean {

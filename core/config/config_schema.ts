@@ -43,6 +43,14 @@ export interface ConfigLayer {
 /** Aliases: RocketMQ renamed some keys (e.g. mapedFileSizeCommitLog); old spellings still work. */
 export type KeyAliases = Record<string, string>;
 
+/**
+ * The schema's entry for `key`, if it has one of its own: a key such as "constructor" or
+ * "toString" names a member every object inherits, not a config key.
+ */
+export function fieldSpecOf(schema: Schema, key: string): FieldSpec | undefined {
+  return Object.hasOwn(schema, key) ? schema[key] : undefined;
+}
+
 export function resolveConfig<S extends Schema>(
   schema: S,
   defaults: ConfigOf<S>,
@@ -57,8 +65,8 @@ export function resolveConfig<S extends Schema>(
   const unknownKeys: string[] = [];
   for (const layer of layers) {
     for (const [rawKey, raw] of layer.values) {
-      const key = aliases[rawKey] ?? rawKey;
-      const spec = schema[key];
+      const key = (Object.hasOwn(aliases, rawKey) ? aliases[rawKey] : undefined) ?? rawKey;
+      const spec = fieldSpecOf(schema, key);
       if (!spec) {
         unknownKeys.push(rawKey);
         continue;

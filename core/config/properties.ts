@@ -47,7 +47,9 @@ export function setProperties(text: string, values: ReadonlyMap<string, string>)
   for (const [key, value] of values) {
     if (!written.has(key)) out.push(`${key}=${escapeValue(value)}`);
   }
-  return out.length === 0 ? "" : `${out.join("\n")}\n`;
+  // The file's own line ending, so a Windows-edited broker.conf stays one.
+  const eol = /\r\n/.test(text) ? "\r\n" : "\n";
+  return out.length === 0 ? "" : `${out.join(eol)}${eol}`;
 }
 
 function escapeValue(value: string): string {

@@ -4,7 +4,7 @@
 // allowed (the caller's rule), every value must parse. Unlike RocketMQ, which skips an unknown
 // key silently, a refusal names the key.
 
-import { parseValue, type FieldSpec, type Schema } from "./config_schema.ts";
+import { fieldSpecOf, parseValue, type Schema } from "./config_schema.ts";
 import { parseProperties } from "./properties.ts";
 
 export type ConfigValue = string | number | boolean;
@@ -35,7 +35,7 @@ export function parseConfigUpdate(
   }
   const values = new Map<string, ConfigValue>();
   for (const [key, raw] of entries) {
-    const spec: FieldSpec | undefined = schema[key];
+    const spec = fieldSpecOf(schema, key);
     if (!spec)
       return { kind: "refused", code: "SYSTEM_ERROR", remark: `unknown config key: ${key}` };
     try {

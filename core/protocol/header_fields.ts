@@ -2,6 +2,7 @@
 // required fields missing or malformed are a ProtocolError, which a server answers with
 // SYSTEM_ERROR instead of crashing.
 
+import { javaBoolean } from "../common/java_boolean.ts";
 import { assert } from "../common/assert.ts";
 import { ProtocolError } from "../common/errors.ts";
 import { field, type RemotingCommand } from "./command.ts";
@@ -53,7 +54,7 @@ export function optionalInt(cmd: RemotingCommand, key: string): number | undefin
 /** Java's Boolean.parseBoolean: "true" in any case is true, anything else false. */
 export function optionalBool(cmd: RemotingCommand, key: string): boolean | undefined {
   const value = field(cmd, key);
-  return value === undefined ? undefined : value.toLowerCase() === "true";
+  return value === undefined ? undefined : javaBoolean(value);
 }
 
 /** One field of a header read by readHeaderFields: its key on the wire and its type. */
@@ -90,7 +91,7 @@ export function readHeaderFields(
     } else if (spec.kind === "int") {
       out[i] = parseInteger(spec.key, text);
     } else if (spec.kind === "bool") {
-      out[i] = text.toLowerCase() === "true";
+      out[i] = javaBoolean(text);
     } else {
       out[i] = text;
     }

@@ -5,6 +5,7 @@
 // Writes are positional: entry, then slot, and the header once per dispatched batch (flush()).
 // Idempotent on re-dispatch: records below the newest file's endPhyOffset are skipped.
 
+import { compactLocalTime } from "../common/local_time.ts";
 import { join } from "node:path";
 import { assert } from "../common/assert.ts";
 import type { Clock } from "../common/clock.ts";
@@ -70,16 +71,6 @@ export interface IndexableRecord {
   /** The KEYS property as stored: keys separated by spaces (KEY_SEPARATOR). */
   keysText: string | undefined;
   uniqKey: string | undefined;
-}
-
-function timeName(ms: number): string {
-  const d = new Date(ms);
-  const two = (n: number) => String(n).padStart(2, "0");
-  return (
-    `${d.getFullYear()}${two(d.getMonth() + 1)}${two(d.getDate())}` +
-    `${two(d.getHours())}${two(d.getMinutes())}${two(d.getSeconds())}` +
-    String(d.getMilliseconds()).padStart(3, "0")
-  );
 }
 
 export class IndexService {
@@ -395,8 +386,8 @@ export class IndexService {
     this.writePending();
     if (previous) this.flushFile(previous);
     let ms = this.clock.nowMs();
-    let name = timeName(ms);
-    while (this.io.exists(join(this.dir, name))) name = timeName(++ms);
+    let name = compactLocalTime(ms);
+    while (this.io.exists(join(this.dir, name))) name = compactLocalTime(++ms);
     const path = join(this.dir, name);
     const handle = this.io.open(path, { create: true });
     handle.truncate(indexFileBytes(this.geometry));

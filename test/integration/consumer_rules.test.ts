@@ -249,11 +249,15 @@ test("consumer rules: the stats mqadmin reads, as RocketMQ writes them", async (
     expect(first.delayTime).toBeGreaterThanOrEqual(0);
     expect(Object.keys(first)).toEqual([
       "consumeTimeStamp",
+      "consumeTimeStampStr",
       "delayTime",
       "maxTimeStamp",
+      "maxTimeStampStr",
       "messageQueue",
       "minTimeStamp",
+      "minTimeStampStr",
     ]);
+    expect(first.minTimeStampStr).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}$/);
     const noProducers = await ask(RequestCode.GET_PRODUCER_CONNECTION_LIST, {
       producerGroup: "pg",
     });

@@ -12,6 +12,7 @@ import { ResponseCode } from "../../protocol/response_code.ts";
 import { subscriptionDataFields, type SubscriptionData } from "../../protocol/heartbeat.ts";
 import { writeJson } from "../../protocol/fastjson.ts";
 import { messageQueueJson } from "../../protocol/message_queue_json.ts";
+import { readableLocalTime } from "../../common/local_time.ts";
 import type { ClientChannelInfo } from "../clients.ts";
 import type { BrokerContext } from "../context.ts";
 
@@ -35,14 +36,7 @@ function storeTimeBefore(ctx: BrokerContext, topic: string, queueId: number, off
 export function processConsumeStats(ctx: BrokerContext, request: RemotingCommand) {
   const group = requiredString(request, "consumerGroup");
   const asked = optionalString(request, "topic");
-  const topics = new Set<string>();
-  if (asked) topics.add(asked);
-  else {
-    const suffix = `@${group}`;
-    for (const key of ctx.offsets.table().keys()) {
-      if (key.endsWith(suffix)) topics.add(key.slice(0, -suffix.length));
-    }
-  }
+  const topics = new Set(asked ? [asked] : ctx.offsets.topicsOf(group));
   const members = ctx.clients.consumers.get(group);
   const entries: string[] = [];
   for (const topic of topics) {
@@ -144,10 +138,7 @@ export function processTopicConsumeByWho(ctx: BrokerContext, request: RemotingCo
   for (const [group, info] of ctx.clients.consumers) {
     if (info.subscriptions.has(topic)) groups.add(group);
   }
-  const prefix = `${topic}@`;
-  for (const key of ctx.offsets.table().keys()) {
-    if (key.startsWith(prefix)) groups.add(key.slice(prefix.length));
-  }
+  for (const group of ctx.offsets.groupsOf(topic)) groups.add(group);
   const body = `{"groupList":${JSON.stringify([...groups])}}`;
   return createResponse(request, ResponseCode.SUCCESS, { body: encoder.encode(body) });
 }
@@ -178,11 +169,14 @@ export function processConsumeTimeSpan(ctx: BrokerContext, request: RemotingComm
     // A group with no offset here waits from the queue's first message (4.9.7 reads offset -1).
     const next = consumed ?? min;
     const delayMs = next < max ? ctx.clock.nowMs() - timeAt(queueId, next) : 0;
+    const maxTime = timeAt(queueId, max - 1);
+    // 4.9.7's QueueTimeSpan also has getters for each time as text, which fastjson writes.
     spans.push(
-      `{"consumeTimeStamp":${consumeTime},"delayTime":${delayMs},` +
-        `"maxTimeStamp":${timeAt(queueId, max - 1)},` +
+      `{"consumeTimeStamp":${consumeTime},` +
+        `"consumeTimeStampStr":"${readableLocalTime(consumeTime)}","delayTime":${delayMs},` +
+        `"maxTimeStamp":${maxTime},"maxTimeStampStr":"${readableLocalTime(maxTime)}",` +
         `"messageQueue":${queueKeyJson(ctx.config.brokerName, topic, queueId)},` +
-        `"minTimeStamp":${minTime}}`,
+        `"minTimeStamp":${minTime},"minTimeStampStr":"${readableLocalTime(minTime)}"}`,
     );
   }
   const body = `{"consumeTimeSpanSet":[${spans.join(",")}]}`;

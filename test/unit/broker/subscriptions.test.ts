@@ -19,7 +19,7 @@ describe("broker: subscription groups", () => {
     const groups = new SubscriptionGroupManager(
       io,
       "/store",
-      false,
+      () => false,
       new ManualClock(),
       memoryLogger(),
     );
@@ -37,7 +37,7 @@ describe("broker: subscription groups", () => {
     const again = new SubscriptionGroupManager(
       io,
       "/store",
-      false,
+      () => false,
       new ManualClock(),
       memoryLogger(),
     );
@@ -53,13 +53,13 @@ describe("broker: subscription groups", () => {
   test("broker: subscription groups: a change moves the version; a slave skips a same copy", () => {
     const io = new MemoryFileIO();
     const clock = new ManualClock(1_000);
-    const groups = new SubscriptionGroupManager(io, "/store", false, clock, memoryLogger());
+    const groups = new SubscriptionGroupManager(io, "/store", () => false, clock, memoryLogger());
     groups.load();
     expect(groups.dataVersion.counter).toBe(0);
     clock.advance(5);
     groups.put({ ...defaultSubscriptionGroup("orders"), retryMaxTimes: 2 });
     expect([groups.dataVersion.counter, groups.dataVersion.timestamp]).toEqual([1, 1_005]);
-    expect(groups.find("orders")?.retryMaxTimes).toBe(2);
+    expect(groups.all().get("orders")?.retryMaxTimes).toBe(2);
     const path = "/store/config/subscriptionGroup.json";
     const bytes = io.readAt(path, 0, io.sizeBytes(path));
     const written = decodeSubscriptionGroups(new TextDecoder().decode(bytes));
@@ -69,24 +69,24 @@ describe("broker: subscription groups", () => {
     expect(groups.delete("nowhere")).toBe(false);
     expect(groups.dataVersion.counter).toBe(1);
     expect(groups.delete("orders")).toBe(true);
-    expect([groups.dataVersion.counter, groups.find("orders")]).toEqual([2, undefined]);
+    expect([groups.dataVersion.counter, groups.all().get("orders")]).toEqual([2, undefined]);
 
     // A slave: the master's table lands once per version.
     const slave = new SubscriptionGroupManager(
       new MemoryFileIO(),
       "/store",
-      false,
+      () => false,
       clock,
       memoryLogger(),
     );
     slave.load();
     const master = new Map([["orders", defaultSubscriptionGroup("orders")]]);
     slave.replaceAll(master, { counter: 4, stateVersion: 0, timestamp: 900 });
-    expect(slave.find("orders")).toBeDefined();
+    expect(slave.all().get("orders")).toBeDefined();
     slave.replaceAll(new Map(), { counter: 4, stateVersion: 0, timestamp: 900 });
-    expect(slave.find("orders")).toBeDefined();
+    expect(slave.all().get("orders")).toBeDefined();
     slave.replaceAll(new Map(), { counter: 5, stateVersion: 0, timestamp: 950 });
-    expect(slave.find("orders")).toBeUndefined();
+    expect(slave.all().get("orders")).toBeUndefined();
     expect(slave.dataVersion.counter).toBe(5);
   });
 });

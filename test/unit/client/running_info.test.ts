@@ -1,5 +1,6 @@
-// A push consumer's ConsumerRunningInfo as 4.9.7 writes it: queues in MessageQueue order,
-// subscriptions in topic@expression order, properties sorted, members alphabetical.
+// A push consumer's ConsumerRunningInfo in 4.9.7's shape: queues in MessageQueue order,
+// subscriptions in topic@expression order, members alphabetical; properties in key order (a
+// Java Hashtable has no order of its own).
 
 import { expect, test } from "bun:test";
 import { consumerRunningInfoJson } from "../../../core/client/running_info.ts";

@@ -10,6 +10,7 @@ import {
   setProperties,
   resolveConfig,
 } from "../../../core/config/index.ts";
+import { parseConfigUpdate } from "../../../core/config/runtime_update.ts";
 
 describe("config: properties", () => {
   test("config: properties: separators, comments, continuations and escapes", () => {
@@ -105,7 +106,7 @@ describe("config: properties written back", () => {
         "brokerPermission=4",
         "traceOn=false",
         "",
-      ].join("\n"),
+      ].join("\r\n"),
     );
     expect(setProperties("", new Map([["a", "b"]]))).toBe("a=b\n");
   });
@@ -119,5 +120,28 @@ describe("config: properties written back", () => {
         ["path", value],
       ]),
     );
+  });
+});
+
+describe("config: inherited names", () => {
+  test("config: inherited names: constructor or toString is an unknown key, not a member", () => {
+    const layers = [
+      {
+        source: "file" as const,
+        values: new Map([
+          ["constructor", "1"],
+          ["toString", "x"],
+        ]),
+      },
+    ];
+    const resolved = resolveConfig(namesrvSchema, namesrvDefaults(), layers);
+    expect(resolved.unknownKeys).toEqual(["constructor", "toString"]);
+    expect(typeof resolved.config.toString).toBe("function");
+    const update = parseConfigUpdate(namesrvSchema, "constructor=1\n", () => undefined);
+    expect(update).toEqual({
+      kind: "refused",
+      code: "SYSTEM_ERROR",
+      remark: "unknown config key: constructor",
+    });
   });
 });
