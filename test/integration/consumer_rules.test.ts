@@ -280,6 +280,40 @@ test("consumer rules: the stats mqadmin reads, as RocketMQ writes them", async (
     const producerSet = (parseLenientJson(text(producers.body)) as any).connectionSet;
     expect(producerSet.map((c: any) => c.clientId)).toEqual(["producer-1"]);
 
+    // mqadmin brokerConsumeStats: every group's stats here, and the summed lag.
+    const all = parseLenientJson(
+      text((await ask(RequestCode.GET_BROKER_CONSUME_STATS, { isOrder: "false" })).body),
+    ) as any;
+    expect([all.brokerAddr, all.totalDiff]).toEqual([node.address, 15]);
+    const ofStats = all.consumeStatsList.find((entry: any) => "stats" in entry).stats;
+    expect(Object.keys(ofStats[0].offsetTable)).toHaveLength(4);
+
+    // mqadmin queryCq: queue 0's units, with the group's subscription.
+    const cq = await ask(RequestCode.QUERY_CONSUME_QUEUE, {
+      topic: "Stats",
+      queueId: "0",
+      index: "1",
+      count: "10",
+      consumerGroup: "stats",
+    });
+    const units = parseLenientJson(text(cq.body)) as any;
+    expect([units.minQueueIndex, units.maxQueueIndex, units.queueData.length]).toEqual([0, 4, 3]);
+    expect(units.queueData[0].physicSize).toBeGreaterThan(0);
+    expect([units.filterData, units.subscriptionData.topic]).toEqual(["null", "Stats"]);
+    const past = await ask(RequestCode.QUERY_CONSUME_QUEUE, {
+      topic: "Stats",
+      queueId: "0",
+      index: "4",
+      count: "10",
+    });
+    expect([past.code, past.remark, past.body]).toEqual([
+      ResponseCode.SUCCESS,
+      "Index 4 of 0@Stats is not exist!",
+      null,
+    ]);
+    const system = await ask(RequestCode.GET_SYSTEM_TOPIC_LIST_FROM_BROKER, {});
+    expect((parseLenientJson(text(system.body)) as any).topicList).toContain("TBW102");
+
     // mqadmin cloneGroupOffset, with the topic named and without.
     for (const [destGroup, topic] of [
       ["copy", "Stats"],

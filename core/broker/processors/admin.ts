@@ -13,6 +13,7 @@ import {
   requiredString,
 } from "../../protocol/header_fields.ts";
 import { ResponseCode } from "../../protocol/response_code.ts";
+import { encodeTopicList } from "../../protocol/route_data.ts";
 import { topicConfigToWritable, type TopicConfig } from "../../protocol/topic_config.ts";
 import { decodeSubscriptionGroup, encodeSubscriptionGroups } from "../config_files.ts";
 import type { BrokerContext } from "../context.ts";
@@ -170,6 +171,25 @@ export function processDeleteSubscriptionGroup(
   else ctx.log.warn(`DELETE_SUBSCRIPTIONGROUP: no group ${name}`);
   if (optionalBool(request, "removeOffset") === true) ctx.offsets.removeGroup(name);
   return createResponse(request, ResponseCode.SUCCESS, { extFields: {} });
+}
+
+/** What 4.9.7 counts as system topics (TopicValidator.SYSTEM_TOPIC_SET), and rmq's timer's. */
+const systemTopics = [
+  TopicValidator.AUTO_CREATE_TOPIC_KEY_TOPIC,
+  TopicValidator.RMQ_SYS_SCHEDULE_TOPIC,
+  TopicValidator.RMQ_SYS_BENCHMARK_TOPIC,
+  TopicValidator.RMQ_SYS_TRANS_HALF_TOPIC,
+  "RMQ_SYS_TRACE_TOPIC",
+  TopicValidator.RMQ_SYS_TRANS_OP_HALF_TOPIC,
+  TopicValidator.RMQ_SYS_TRANS_CHECK_MAX_TIME_TOPIC,
+  TopicValidator.RMQ_SYS_SELF_TEST_TOPIC,
+  TopicValidator.RMQ_SYS_OFFSET_MOVED_EVENT,
+  TopicValidator.RMQ_SYS_WHEEL_TIMER,
+];
+
+/** GET_SYSTEM_TOPIC_LIST_FROM_BROKER: a TopicList of the system topics. */
+export function processSystemTopicList(_ctx: BrokerContext, request: RemotingCommand) {
+  return createResponse(request, ResponseCode.SUCCESS, { body: encodeTopicList(systemTopics) });
 }
 
 /** GET_ALL_DELAY_OFFSET: the schedule cursors (delayOffset.json), for slaves to copy. */

@@ -7,7 +7,7 @@
 // alphabetical.
 
 import { createResponse, type RemotingCommand } from "../../protocol/command.ts";
-import { optionalString, requiredString } from "../../protocol/header_fields.ts";
+import { optionalBool, optionalString, requiredString } from "../../protocol/header_fields.ts";
 import { ResponseCode } from "../../protocol/response_code.ts";
 import { subscriptionDataFields, type SubscriptionData } from "../../protocol/heartbeat.ts";
 import { writeJson } from "../../protocol/fastjson.ts";
@@ -37,24 +37,72 @@ export function processConsumeStats(ctx: BrokerContext, request: RemotingCommand
   const group = requiredString(request, "consumerGroup");
   const asked = optionalString(request, "topic");
   const topics = new Set(asked ? [asked] : ctx.offsets.topicsOf(group));
-  const members = ctx.clients.consumers.get(group);
   const entries: string[] = [];
   for (const topic of topics) {
     const config = ctx.topics.get(topic);
-    if (!config) continue;
-    if (members && members.subscriptions.size > 0 && !members.subscriptions.has(topic)) continue;
-    for (let queueId = 0; queueId < config.readQueueNums; queueId++) {
-      const brokerOffset = Math.max(0, ctx.store.maxOffsetInQueue(topic, queueId));
-      const consumerOffset = Math.max(0, ctx.offsets.query(group, topic, queueId) ?? 0);
-      const lastTimestamp = storeTimeBefore(ctx, topic, queueId, consumerOffset);
-      entries.push(
-        `${queueKeyJson(ctx.config.brokerName, topic, queueId)}:` +
-          `{"brokerOffset":${brokerOffset},"consumerOffset":${consumerOffset},` +
-          `"lastTimestamp":${lastTimestamp}}`,
-      );
-    }
+    if (!config || !readsTopic(ctx, group, topic)) continue;
+    queueStats(ctx, group, topic, config.readQueueNums, entries);
   }
-  const body = `{"consumeTps":0.0,"offsetTable":{${entries.join(",")}}}`;
+  const body = consumeStatsJson(entries);
+  return createResponse(request, ResponseCode.SUCCESS, { body: encoder.encode(body) });
+}
+
+/** Whether the group may be shown reading `topic`: no member online, or one subscribes to it. */
+function readsTopic(ctx: BrokerContext, group: string, topic: string): boolean {
+  const members = ctx.clients.consumers.get(group);
+  return !members || members.subscriptions.size === 0 || members.subscriptions.has(topic);
+}
+
+/** Appends each queue's OffsetWrapper entry; returns the group's lag on them (the total diff). */
+function queueStats(
+  ctx: BrokerContext,
+  group: string,
+  topic: string,
+  queueCount: number,
+  entries: string[],
+): number {
+  let diff = 0;
+  for (let queueId = 0; queueId < queueCount; queueId++) {
+    const brokerOffset = Math.max(0, ctx.store.maxOffsetInQueue(topic, queueId));
+    const consumerOffset = Math.max(0, ctx.offsets.query(group, topic, queueId) ?? 0);
+    const lastTimestamp = storeTimeBefore(ctx, topic, queueId, consumerOffset);
+    diff += brokerOffset - consumerOffset;
+    entries.push(
+      `${queueKeyJson(ctx.config.brokerName, topic, queueId)}:` +
+        `{"brokerOffset":${brokerOffset},"consumerOffset":${consumerOffset},` +
+        `"lastTimestamp":${lastTimestamp}}`,
+    );
+  }
+  return diff;
+}
+
+/** A ConsumeStats body; rmq counts no consume rates: consumeTps is 0.0, 4.9.7's starting value. */
+function consumeStatsJson(entries: string[]): string {
+  return `{"consumeTps":0.0,"offsetTable":{${entries.join(",")}}}`;
+}
+
+/**
+ * GET_BROKER_CONSUME_STATS (mqadmin brokerConsumeStats): ConsumeStats of every group's topics
+ * on this broker, over write queues, with the summed lag; `isOrder` keeps order topics only.
+ */
+export function processBrokerConsumeStats(ctx: BrokerContext, request: RemotingCommand) {
+  const orderOnly = optionalBool(request, "isOrder") ?? false;
+  let totalDiff = 0;
+  const groups: string[] = [];
+  for (const group of ctx.subscriptions.all().keys()) {
+    const stats: string[] = [];
+    for (const topic of ctx.offsets.topicsOf(group)) {
+      const config = ctx.topics.get(topic);
+      if (!config || (orderOnly && !config.order) || !readsTopic(ctx, group, topic)) continue;
+      const entries: string[] = [];
+      totalDiff += queueStats(ctx, group, topic, config.writeQueueNums, entries);
+      stats.push(consumeStatsJson(entries));
+    }
+    groups.push(`{${JSON.stringify(group)}:[${stats.join(",")}]}`);
+  }
+  const body =
+    `{"brokerAddr":${JSON.stringify(ctx.brokerAddr)},` +
+    `"consumeStatsList":[${groups.join(",")}],"totalDiff":${totalDiff}}`;
   return createResponse(request, ResponseCode.SUCCESS, { body: encoder.encode(body) });
 }
 

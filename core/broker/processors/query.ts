@@ -1,13 +1,17 @@
 // Message lookups (spec §3.9): QUERY_MESSAGE by key or unique key, VIEW_MESSAGE_BY_ID by
-// commit log offset. Bodies are stored records, back to back.
+// commit log offset (bodies are stored records, back to back); QUERY_CONSUME_QUEUE (mqadmin
+// queryCq): a queue's units from an index.
 
 import { createResponse, type RemotingCommand } from "../../protocol/command.ts";
 import {
   optionalBool,
   optionalInt,
+  optionalString,
   requiredInt,
   requiredString,
 } from "../../protocol/header_fields.ts";
+import { writeJson } from "../../protocol/fastjson.ts";
+import { subscriptionDataFields } from "../../protocol/heartbeat.ts";
 import { ResponseCode } from "../../protocol/response_code.ts";
 import type { BrokerContext } from "../context.ts";
 
@@ -57,4 +61,51 @@ export function processViewMessageById(
   return createResponse(request, ResponseCode.SUCCESS, {
     body: ctx.store.commitLog.read(record.position, record.totalSize)!,
   });
+}
+
+/** The most units one QUERY_CONSUME_QUEUE answer lists (mqadmin asks for 10 by default). */
+const queueUnitsMax = 4096;
+
+/**
+ * Units of a consume queue from `index`, up to `count`, with the queue's bounds, as 4.9.7's
+ * QueryConsumeQueueResponseBody; given a group, its subscription to the topic too. An index
+ * outside the queue answers SUCCESS with no body and a remark, as 4.9.7 does.
+ */
+export function processQueryConsumeQueue(ctx: BrokerContext, request: RemotingCommand) {
+  const topic = requiredString(request, "topic");
+  const queueId = requiredInt(request, "queueId");
+  const index = requiredInt(request, "index");
+  const count = Math.max(0, Math.min(requiredInt(request, "count"), queueUnitsMax));
+  const group = optionalString(request, "consumerGroup");
+  const min = ctx.store.minOffsetInQueue(topic, queueId);
+  const max = ctx.store.maxOffsetInQueue(topic, queueId);
+  if (index < min || index >= max) {
+    return createResponse(request, ResponseCode.SUCCESS, {
+      remark: `Index ${index} of ${queueId}@${topic} is not exist!`,
+    });
+  }
+  const units = ctx.store
+    .queueUnits(topic, queueId, index, count)
+    .map(
+      (u) =>
+        `{"eval":false,"physicOffset":${u.physicalOffset},"physicSize":${u.size},` +
+        `"tagsCode":${u.tagsCode}}`,
+    );
+  // Members in fastjson's (alphabetical) order; a group's two only when one is named.
+  const members: string[] = [];
+  const subscription =
+    group === undefined ? undefined : ctx.clients.consumers.get(group)?.subscriptions.get(topic);
+  if (group !== undefined) {
+    // rmq keeps no ConsumerFilterData; 4.9.7 has none for tag subscriptions either ("null").
+    const filterData = subscription ? "null" : `${group}@${topic} is not online!`;
+    members.push(`"filterData":${JSON.stringify(filterData)}`);
+  }
+  members.push(`"maxQueueIndex":${max}`, `"minQueueIndex":${min}`);
+  members.push(`"queueData":[${units.join(",")}]`);
+  if (subscription) {
+    const data = writeJson(subscriptionDataFields(subscription), { quoteNumericKeys: true });
+    members.push(`"subscriptionData":${data}`);
+  }
+  const body = `{${members.join(",")}}`;
+  return createResponse(request, ResponseCode.SUCCESS, { body: new TextEncoder().encode(body) });
 }
