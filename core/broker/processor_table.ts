@@ -16,6 +16,7 @@ import * as query from "./processors/query.ts";
 import { processRuntimeInfo } from "./processors/runtime_info.ts";
 import { processSend } from "./processors/send.ts";
 import { processSendBack } from "./processors/send_back.ts";
+import { processSendReply } from "./processors/send_reply.ts";
 import { processEndTransaction } from "./processors/end_transaction.ts";
 import { processEpochCache } from "./processors/epoch_cache.ts";
 import { processResetOffset } from "./processors/reset_offset.ts";
@@ -30,6 +31,8 @@ export function brokerProcessors(ctx: BrokerContext): ProcessorTable {
     .register(RequestCode.SEND_MESSAGE, (r, ch) => processSend(ctx, r, ch))
     .register(RequestCode.SEND_MESSAGE_V2, (r, ch) => processSend(ctx, r, ch))
     .register(RequestCode.SEND_BATCH_MESSAGE, (r, ch) => processSend(ctx, r, ch))
+    .register(RequestCode.SEND_REPLY_MESSAGE, (r, ch) => processSendReply(ctx, r, ch))
+    .register(RequestCode.SEND_REPLY_MESSAGE_V2, (r, ch) => processSendReply(ctx, r, ch))
     .register(RequestCode.CONSUMER_SEND_MSG_BACK, (r) => processSendBack(ctx, r))
     .register(RequestCode.END_TRANSACTION, (r) => processEndTransaction(ctx, r))
     .register(RequestCode.PULL_MESSAGE, (r, ch) => processPull(ctx, r, ch))

@@ -95,7 +95,8 @@ const storedStatusCode: Record<string, number> = {
 };
 
 /** Checks and topic resolution shared by single and batch sends; a response means refusal. */
-function resolveTopic(
+/** The topic and queue of a send that may be stored here, or RocketMQ's refusal (msgCheck). */
+export function resolveTopic(
   ctx: BrokerContext,
   request: RemotingCommand,
   header: SendMessageRequestHeader,
@@ -337,7 +338,7 @@ async function storeSend(
 const bornHosts = new WeakMap<Channel, HostAddress>();
 const unknownHost: HostAddress = { ip: Uint8Array.of(0, 0, 0, 0), port: 0 };
 
-function bornHostOf(channel: Channel): HostAddress {
+export function bornHostOf(channel: Channel): HostAddress {
   let host = bornHosts.get(channel);
   if (host === undefined) {
     host = parseHostAddress(channel.remoteAddress) ?? unknownHost;

@@ -83,7 +83,9 @@ const slots: HeaderFieldValue[] = new Array<HeaderFieldValue>(fieldNames.length)
 
 export function decodeSendMessageRequest(cmd: RemotingCommand): SendMessageRequestHeader {
   const v2 =
-    cmd.code === RequestCode.SEND_MESSAGE_V2 || cmd.code === RequestCode.SEND_BATCH_MESSAGE;
+    cmd.code === RequestCode.SEND_MESSAGE_V2 ||
+    cmd.code === RequestCode.SEND_BATCH_MESSAGE ||
+    cmd.code === RequestCode.SEND_REPLY_MESSAGE_V2;
   const v = readHeaderFields(cmd, v2 ? v2Fields : v1Fields, slots);
   const header: SendMessageRequestHeader = {
     producerGroup: v[0] as string,
