@@ -8,7 +8,7 @@
 // controller's notice (NOTIFY_BROKER_ROLE_CHANGED) or, failing that, from the periodic
 // GET_REPLICA_INFO, and a notice of an older epoch is ignored.
 
-import { existsSync, readFileSync, renameSync, rmSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { TimerHandle } from "../common/clock.ts";
 import { writeFileDurably } from "../common/durable_file.ts";

@@ -17,7 +17,6 @@ import { encodeHeartbeat } from "../protocol/heartbeat.ts";
 import { encodePullMessageRequest, PullSysFlag } from "../protocol/headers/pull.ts";
 import { RequestCode } from "../protocol/request_code.ts";
 import { ResponseCode } from "../protocol/response_code.ts";
-import type { TopicRouteData } from "../protocol/route_data.ts";
 import { RemotingClient } from "../remoting/client.ts";
 import { ProcessorTable } from "../remoting/processor_table.ts";
 import { buildClientId, instanceSeed } from "./message_id.ts";

@@ -12,3 +12,5 @@ export * from "./idempotent.ts";
 export * from "./dlq_resend.ts";
 export * from "./transaction_producer.ts";
 export * from "./pending_transactions.ts";
+export * from "./requester.ts";
+export { replyTo } from "./request_reply.ts";

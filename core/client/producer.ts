@@ -7,7 +7,6 @@ import { deflateSync } from "node:zlib";
 import type { Clock } from "../common/clock.ts";
 import { RemoteError } from "../common/errors.ts";
 import type { Logger } from "../common/log.ts";
-import { MessageConst } from "../common/message.ts";
 import { Prng } from "../common/prng.ts";
 import { encodeBatchBody } from "../protocol/batch_body.ts";
 import { createRequest, SerializeType, type RemotingCommand } from "../protocol/command.ts";
@@ -19,6 +18,7 @@ import { RemotingClient } from "../remoting/client.ts";
 import { javaStringHashCode } from "../common/checksum.ts";
 import { instanceSeed, UniqueIdGenerator } from "./message_id.ts";
 import { sendProperties } from "./send_properties.ts";
+import { isReplyMessage } from "./request_reply.ts";
 import { RouteCache, type MessageQueue, type RouteEntry } from "./route_cache.ts";
 import type { ProcessorTable } from "../remoting/processor_table.ts";
 
@@ -268,10 +268,17 @@ export class Producer {
       body = prepared.body;
       msgId = prepared.uniqKey;
     }
-    const request = createRequest(
-      batch ? RequestCode.SEND_BATCH_MESSAGE : RequestCode.SEND_MESSAGE_V2,
-      { extFields: header, body, serializeType: SerializeType.ROCKETMQ, oneway },
-    );
+    const code = batch
+      ? RequestCode.SEND_BATCH_MESSAGE
+      : isReplyMessage(messages[0]!)
+        ? RequestCode.SEND_REPLY_MESSAGE_V2
+        : RequestCode.SEND_MESSAGE_V2;
+    const request = createRequest(code, {
+      extFields: header,
+      body,
+      serializeType: SerializeType.ROCKETMQ,
+      oneway,
+    });
     return { request, msgId };
   }
 

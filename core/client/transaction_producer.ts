@@ -4,16 +4,15 @@
 // unanswered (CHECK_TRANSACTION_STATE), which it answers with checkLocalTransaction on the
 // connection the question came in on. Another process of the same group can answer too.
 
-import type { Clock, TimerHandle } from "../common/clock.ts";
+import type { Clock } from "../common/clock.ts";
 import type { Logger } from "../common/log.ts";
 import { decodeOffsetMessageId, MessageSysFlag } from "../common/message.ts";
 import { createRequest, type RemotingCommand } from "../protocol/command.ts";
 import { optionalString, requiredInt } from "../protocol/header_fields.ts";
-import { encodeHeartbeat } from "../protocol/heartbeat.ts";
 import { RequestCode } from "../protocol/request_code.ts";
 import type { Channel } from "../remoting/channel.ts";
 import { ProcessorTable } from "../remoting/processor_table.ts";
-import { Admin } from "./admin.ts";
+import { ProducerHeartbeat } from "./producer_heartbeat.ts";
 import { buildClientId, instanceSeed } from "./message_id.ts";
 import { Producer, type OutgoingMessage, type SendResult } from "./producer.ts";
 import { decodeMessages, type ReceivedMessage } from "./received_message.ts";
@@ -26,8 +25,6 @@ const stateFlag: Record<TransactionState, number> = {
   ROLLBACK: MessageSysFlag.TRANSACTION_ROLLBACK_TYPE,
   UNKNOWN: MessageSysFlag.TRANSACTION_NOT_TYPE,
 };
-
-const heartbeatIntervalMs = 30_000;
 
 export interface TransactionProducerOptions {
   group: string;
@@ -47,9 +44,7 @@ export interface TransactionResult {
 
 export class TransactionProducer {
   private readonly producer: Producer;
-  private readonly admin: Admin;
-  private readonly clientId: string;
-  private heartbeatTimer: TimerHandle | null = null;
+  private readonly heartbeat: ProducerHeartbeat;
 
   constructor(private readonly options: TransactionProducerOptions) {
     const processors = new ProcessorTable().register(
@@ -60,22 +55,20 @@ export class TransactionProducer {
       },
     );
     this.producer = new Producer({ ...options, processors });
-    this.admin = Admin.connect(options.namesrvAddrs, options.clock, options.log);
-    this.clientId = buildClientId(new Prng(instanceSeed(options.clock)));
-  }
-
-  /** Registers the group with every master now and every 30 s (so check-backs find it). */
-  async start(): Promise<void> {
-    await this.heartbeat();
-    this.heartbeatTimer = this.options.clock.every(
-      heartbeatIntervalMs,
-      () => void this.heartbeat(),
+    this.heartbeat = new ProducerHeartbeat(
+      this.producer.remoting,
+      buildClientId(new Prng(instanceSeed(options.clock))),
+      options,
     );
   }
 
+  /** Registers the group with every master now and every 30 s (so check-backs find it). */
+  start(): Promise<void> {
+    return this.heartbeat.start();
+  }
+
   close(): void {
-    this.heartbeatTimer?.cancel();
-    this.admin.close();
+    this.heartbeat.stop();
     this.producer.close();
   }
 
@@ -169,28 +162,6 @@ export class TransactionProducer {
       this.options.onCheckAnswered?.(message, state);
     } catch (error) {
       this.options.log.warn(`bad check request from ${channel.remoteAddress}: ${error}`);
-    }
-  }
-
-  private async heartbeat(): Promise<void> {
-    let addrs: string[] = [];
-    try {
-      const cluster = await this.admin.cluster();
-      addrs = [...cluster.brokerAddrTable.values()]
-        .map((b) => b.brokerAddrs.get(0))
-        .filter((a): a is string => !!a);
-    } catch (error) {
-      this.options.log.warn(`no cluster info for heartbeats: ${(error as Error).message}`);
-    }
-    const body = encodeHeartbeat({
-      clientID: this.clientId,
-      producerDataSet: [{ groupName: this.options.group }],
-      consumerDataSet: [],
-    });
-    for (const addr of addrs) {
-      await this.producer.remoting
-        .invoke(addr, createRequest(RequestCode.HEART_BEAT, { body }))
-        .catch((error: Error) => this.options.log.warn(`heartbeat to ${addr}: ${error.message}`));
     }
   }
 }

@@ -15,7 +15,6 @@ import { SlotTable, slotsPerPage } from "./slot_table.ts";
 import type { FileHandle, FileIO } from "./file_io.ts";
 import {
   decodeEntry,
-  decodeIndexHeader,
   encodeEntryFields,
   encodeIndexHeader,
   entryPosition,

@@ -1,7 +1,8 @@
 // RocketMQ's request-reply (4.6+) on a real `rmq broker`: a consumer's reply
 // (SEND_REPLY_MESSAGE_V2) is pushed at once to the producer that asked, found by the client id
 // in REPLY_TO_CLIENT (PUSH_REPLY_MESSAGE_TO_CLIENT), and stored on the reply topic; a reply for
-// a client that is not connected is stored but refused, with 4.9.7's remark.
+// a client that is not connected is stored but refused, with 4.9.7's remark. Then our own
+// Requester and a push consumer that answers with replyTo, end to end.
 
 import { expect, test } from "bun:test";
 import { mkdtempSync } from "node:fs";
@@ -20,7 +21,12 @@ import {
 } from "../../core/protocol/index.ts";
 import { RemotingClient } from "../../core/remoting/client.ts";
 import { ProcessorTable } from "../../core/remoting/processor_table.ts";
+import { PushConsumer } from "../../core/client/consumer.ts";
+import { Producer } from "../../core/client/producer.ts";
+import { replyTo } from "../../core/client/request_reply.ts";
+import { Requester } from "../../core/client/requester.ts";
 import { sendRequest } from "../harness/raw_requests.ts";
+import { runRmq } from "../harness/rmq_process.ts";
 import { startSingleNode } from "../harness/single_node.ts";
 
 test("request reply: a reply reaches the requester at once and is stored", async () => {
@@ -86,3 +92,49 @@ test("request reply: a reply reaches the requester at once and is stored", async
     replier.close();
   }
 }, 30_000);
+
+test("request reply: our requester and a consumer that replies, end to end", async () => {
+  const node = await startSingleNode(mkdtempSync(join(tmpdir(), "rmq-request-reply-")));
+  await using _node = node.node;
+  const clock = new SystemClock();
+  const log = createLogger("test", { level: "error" });
+  const namesrvAddrs = [node.namesrv];
+  const replier = new Producer({ group: "answerers", namesrvAddrs, clock, log });
+  const consumer = new PushConsumer({
+    group: "answering",
+    topic: "Questions",
+    subscription: "*",
+    namesrvAddrs,
+    clock,
+    log,
+    consumeFrom: { kind: "first" },
+    handler: async (m) => {
+      if (!m.properties.has("CORRELATION_ID")) return; // the warm-up message asks nothing
+      const question = new TextDecoder().decode(m.body);
+      await replier.send(replyTo(m, new TextEncoder().encode(`answer to ${question}`)));
+    },
+  });
+  const requester = new Requester({ group: "askers", namesrvAddrs, clock, log });
+  try {
+    // The topic exists before the consumer starts, so it is not waiting for a route.
+    expect(
+      (await runRmq(["produce", "-n", node.namesrv, "-t", "Questions", "--body", "warm-up"]))
+        .exitCode,
+    ).toBe(0);
+    await consumer.start();
+    await requester.start();
+    const reply = await requester.request(
+      { topic: "Questions", body: new TextEncoder().encode("q1") },
+      10_000,
+    );
+    expect(new TextDecoder().decode(reply.body)).toBe("answer to q1");
+    expect(reply.topic).toBe("DefaultCluster_REPLY_TOPIC");
+    await expect(
+      requester.request({ topic: "Nowhere_REPLY_TOPIC_X", body: new Uint8Array(1) }, 300),
+    ).rejects.toThrow("no reply");
+  } finally {
+    requester.close();
+    await consumer.stop();
+    replier.close();
+  }
+}, 40_000);
