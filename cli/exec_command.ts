@@ -1,6 +1,7 @@
-// Runs a user's shell command for a message (`rmq consume --exec`, `rmq tx --exec/--check`):
-// the body on its stdin, the message's fields in RMQ_* variables, its output to ours. It runs
-// in its own process group, so a timeout stops it and everything it started.
+// Runs a user's shell command for a message (`rmq consume --exec/--reply`, `rmq tx
+// --exec/--check`): the body on its stdin, the message's fields in RMQ_* variables, its output
+// to ours (or, for a reply, kept). It runs in its own process group, so a timeout stops it and
+// everything it started.
 
 import { spawn } from "node:child_process";
 import type { Clock } from "../core/common/index.ts";
@@ -34,13 +35,37 @@ export async function runCommand(
   timeoutMs: number | undefined,
   clock: Clock,
 ): Promise<number | "timeout"> {
+  return (await spawnCommand(command, stdin, env, timeoutMs, clock, false)).code;
+}
+
+/** runCommand, with what the command wrote to its stdout kept rather than passed on. */
+export function runCommandForOutput(
+  command: string,
+  stdin: Uint8Array,
+  env: Record<string, string>,
+  timeoutMs: number | undefined,
+  clock: Clock,
+): Promise<{ code: number | "timeout"; stdout: Uint8Array }> {
+  return spawnCommand(command, stdin, env, timeoutMs, clock, true);
+}
+
+async function spawnCommand(
+  command: string,
+  stdin: Uint8Array,
+  env: Record<string, string>,
+  timeoutMs: number | undefined,
+  clock: Clock,
+  captureStdout: boolean,
+): Promise<{ code: number | "timeout"; stdout: Uint8Array }> {
   const child = spawn("sh", ["-c", command], {
-    stdio: ["pipe", "inherit", "inherit"],
+    stdio: ["pipe", captureStdout ? "pipe" : "inherit", "inherit"],
     env: { ...process.env, ...env },
     detached: true,
   });
-  child.stdin.on("error", () => {}); // a command that does not read its stdin
-  child.stdin.end(stdin);
+  const chunks: Buffer[] = [];
+  child.stdout?.on("data", (chunk: Buffer) => chunks.push(chunk));
+  child.stdin!.on("error", () => {}); // a command that does not read its stdin
+  child.stdin!.end(stdin);
   let timedOut = false;
   const timer =
     timeoutMs === undefined
@@ -58,5 +83,6 @@ export async function runCommand(
     child.on("close", (exitCode) => resolve(exitCode));
   });
   timer?.cancel();
-  return timedOut ? "timeout" : (code ?? -1);
+  const stdout = new Uint8Array(Buffer.concat(chunks));
+  return { code: timedOut ? "timeout" : (code ?? -1), stdout };
 }

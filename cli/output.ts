@@ -58,3 +58,14 @@ export function progress(message: string): void {
 export function endProgress(): void {
   if (process.stderr.isTTY) process.stderr.write("\r\x1b[K");
 }
+
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+
+/** A body for a JSON line: its text when it is UTF-8, else base64, and which one it is. */
+export function bodyForJson(bytes: Uint8Array): { bodyEncoding: "utf-8" | "base64"; body: string } {
+  try {
+    return { bodyEncoding: "utf-8", body: strictUtf8.decode(bytes) };
+  } catch {
+    return { bodyEncoding: "base64", body: Buffer.from(bytes).toString("base64") };
+  }
+}

@@ -1,4 +1,5 @@
-// `rmq consume`: joins a consumer group (clustering), prints each message, commits offsets as
+// `rmq consume`: joins a consumer group (clustering), prints each message (or runs --exec for
+// it, or answers it with --reply's output when it is a request), commits offsets as
 // it goes and when it stops. Stops after --count messages, after --timeout without a new one,
 // or on Ctrl-C. Exit codes: 0 got messages, 2 (USAGE reused as "nothing arrived") no message
 // before the timeout, 1 error.
@@ -14,7 +15,9 @@ import {
   keyOfKeys,
   keyOfMsgId,
   keyOfProperty,
+  Producer,
   PushConsumer,
+  replyTo,
   type ConsumeFrom,
   type KeyOf,
   type MessageHandler,
@@ -22,8 +25,8 @@ import {
 } from "../../core/client/index.ts";
 import { namesrvAddrsFrom, parseDurationMs, positiveInt } from "../client_args.ts";
 import { ExitCode } from "../exit_codes.ts";
-import { execEnvironment, runCommand } from "../exec_command.ts";
-import { printJson, printLine } from "../output.ts";
+import { execEnvironment, runCommand, runCommandForOutput } from "../exec_command.ts";
+import { bodyForJson, printJson, printLine, printWarning } from "../output.ts";
 
 interface ConsumeFlags {
   topic?: string;
@@ -40,6 +43,7 @@ interface ConsumeFlags {
   offsetFile?: string;
   untilEnd?: boolean;
   exec?: string;
+  reply?: string;
   maxRetries?: string | number;
   orderly?: boolean;
   consumeTimeout?: string;
@@ -65,6 +69,7 @@ export function registerConsume(cli: CAC): void {
     .option("--offset-file <path>", "Broadcast offsets file (default ~/.rmq_offsets/<group>.json)")
     .option("--until-end", "Stop once caught up with what the queues held at start")
     .option("--exec <command>", "Run a shell command per message; a non-zero exit retries it")
+    .option("--reply <command>", "Answer each request (rmq produce --request) with its stdout")
     .option("--consume-timeout <duration>", "A message not done in this long is retried (15m)")
     .option("--max-retries <n>", "Retries before a message goes to %DLQ%<group> (default 16)")
     .option("--dedup", "Handle each message once even when delivered again (local record)")
@@ -78,6 +83,7 @@ export function registerConsume(cli: CAC): void {
     .option("--format <template>", "Print with a template, e.g. '{queueOffset} {body}'")
     .example("rmq consume -t Orders -g billing --from first --count 10")
     .example("rmq consume -t Orders -g billing --exec 'jq .amount >> amounts.txt'")
+    .example("rmq consume -t Questions -g answerers --reply 'tr a-z A-Z'")
     .action((flags: ConsumeFlags) => runConsume(flags));
 }
 
@@ -93,18 +99,9 @@ function consumeFrom(flag: string | undefined): ConsumeFrom {
   throw new ConfigError(`--from must be first, last or @ISO-time, got "${flag}"`);
 }
 
-const utf8 = new TextDecoder("utf-8", { fatal: true });
-
 /** The documented JSON envelope of a consumed message. */
 export function envelope(m: ReceivedMessage): Record<string, unknown> {
-  let body: string;
-  let bodyEncoding: "utf-8" | "base64" = "utf-8";
-  try {
-    body = utf8.decode(m.body);
-  } catch {
-    body = Buffer.from(m.body).toString("base64");
-    bodyEncoding = "base64";
-  }
+  const { bodyEncoding, body } = bodyForJson(m.body);
   return {
     msgId: m.msgId,
     offsetMsgId: m.offsetMsgId,
@@ -182,6 +179,31 @@ async function runExec(
   if (code !== 0) throw new Error(`--exec exited with ${code} for ${m.msgId}`);
 }
 
+/**
+ * --reply: the command's stdout is the reply to a request message (request_reply.ts), sent back
+ * to the requester; a non-zero exit fails the message as --exec does. A message that is not a
+ * request has nobody to answer: the command still runs, and a warning says no reply went.
+ */
+async function runReply(
+  command: string,
+  m: ReceivedMessage,
+  timeoutMs: number | undefined,
+  clock: SystemClock,
+  replier: Producer,
+): Promise<void> {
+  const run = await runCommandForOutput(command, m.body, execEnvironment(m), timeoutMs, clock);
+  if (run.code === "timeout") throw new Error(`--reply ran past --consume-timeout for ${m.msgId}`);
+  if (run.code !== 0) throw new Error(`--reply exited with ${run.code} for ${m.msgId}`);
+  let reply;
+  try {
+    reply = replyTo(m, run.stdout);
+  } catch (error) {
+    printWarning(`${(error as Error).message}; no reply sent`);
+    return;
+  }
+  await replier.send(reply);
+}
+
 /** Queue offsets of a topic, waiting a little for a topic created a moment ago to be routed. */
 async function topicOffsetsSoon(admin: Admin, topic: string, clock: SystemClock) {
   for (let attempt = 0; ; attempt++) {
@@ -198,6 +220,8 @@ async function runConsume(flags: ConsumeFlags): Promise<void> {
   if (!flags.topic) throw new ConfigError("missing -t/--topic");
   if (flags.sql !== undefined && flags.tag !== undefined)
     throw new ConfigError("give --tag or --sql, not both");
+  if (flags.exec !== undefined && flags.reply !== undefined)
+    throw new ConfigError("give --exec or --reply, not both");
   const limit = flags.count === undefined ? Infinity : positiveInt(flags.count, "count", 1);
   const idleMs =
     flags.timeout === undefined ? undefined : parseDurationMs(String(flags.timeout), "timeout");
@@ -214,6 +238,15 @@ async function runConsume(flags: ConsumeFlags): Promise<void> {
   const dedupWrap = (handler: MessageHandler): MessageHandler =>
     dedup ? idempotentHandler(dedup.store, handler, dedup.keyOf) : handler;
   const done = Promise.withResolvers<number>();
+  const replier =
+    flags.reply === undefined
+      ? null
+      : new Producer({
+          group: "rmq-cli-replier",
+          namesrvAddrs,
+          clock,
+          log: createLogger("consume", { level: "warn" }),
+        });
   const consumer = new PushConsumer({
     group,
     topic: String(flags.topic),
@@ -245,7 +278,9 @@ async function runConsume(flags: ConsumeFlags): Promise<void> {
       flags.maxRetries === undefined ? undefined : nonNegativeInt(flags.maxRetries, "max-retries"),
     handler: dedupWrap(async (m) => {
       if (flags.exec !== undefined) await runExec(String(flags.exec), m, consumeTimeoutMs, clock);
-      if (flags.exec === undefined || flags.json || flags.format !== undefined) render(m, flags);
+      if (replier) await runReply(String(flags.reply), m, consumeTimeoutMs, clock, replier);
+      const handled = flags.exec !== undefined || replier !== null;
+      if (!handled || flags.json || flags.format !== undefined) render(m, flags);
       received++;
       lastActivityMs = clock.nowMs();
       if (received >= limit) {
@@ -291,6 +326,7 @@ async function runConsume(flags: ConsumeFlags): Promise<void> {
   }
   const code = await done.promise;
   await consumer.stop();
+  replier?.close();
   dedup?.store.close();
   process.exit(code);
 }

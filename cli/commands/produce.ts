@@ -1,18 +1,22 @@
 // `rmq produce`: sends messages from the command line, a file, generated bodies, or stdin (one
-// message per line), and prints one result line per message. Exit 1 if any send failed.
+// message per line), and prints one result line per message. Exit 1 if any send failed. With
+// --request each message is a request (RocketMQ's request-reply) and what is printed is its
+// reply, which a consumer sends back (rmq consume --reply); no reply in time is a failure.
 
 import type { CAC } from "cac";
 import { readFileSync } from "node:fs";
 import { ConfigError, createLogger, SystemClock } from "../../core/common/index.ts";
 import {
   Producer,
+  Requester,
   resendDeadLetters,
   type OutgoingMessage,
+  type Reply,
   type SendResult,
 } from "../../core/client/index.ts";
 import { namesrvAddrsFrom, parseDurationMs, positiveInt } from "../client_args.ts";
 import { ExitCode } from "../exit_codes.ts";
-import { printError, printJson, printLine, printWarning } from "../output.ts";
+import { bodyForJson, printError, printJson, printLine, printWarning } from "../output.ts";
 
 interface ProduceFlags {
   topic?: string;
@@ -34,6 +38,8 @@ interface ProduceFlags {
   deliverAt?: string;
   delay?: string;
   msgId?: string;
+  request?: boolean;
+  requestTimeout?: string;
   json?: boolean;
 }
 
@@ -59,6 +65,8 @@ export function registerProduce(cli: CAC): void {
     .option("--order-key-from-field <name>", "Ordered: the key is this field of each JSON line")
     .option("--resend-dlq <group>", "Send the group's dead letters back to their topics")
     .option("--msg-id <id>", "With --resend-dlq: only this dead letter")
+    .option("--request", "Each message is a request: wait for its reply and print that")
+    .option("--request-timeout <duration>", "With --request: how long to wait (default 3s)")
     .option("--json", "One JSON object per result")
     .example("rmq produce -t Orders --tag TagA --keys order-1 --body 'hello'")
     .example("seq 1 100 | rmq produce -t Numbers")
@@ -66,6 +74,7 @@ export function registerProduce(cli: CAC): void {
     .example("cat events.jsonl | rmq produce -t Events --order-key-from-field userId")
     .example("rmq produce --resend-dlq billing")
     .example("rmq produce -t Reminders --deliver-at 2026-12-01T09:00:00Z --body 'standup'")
+    .example("echo 'how much?' | rmq produce -t Questions --request --request-timeout 5s")
     .action((flags: ProduceFlags) => runProduce(flags));
 }
 
@@ -181,6 +190,13 @@ async function runProduce(flags: ProduceFlags): Promise<void> {
     throw new ConfigError("--count repeats --body, --file or --size; stdin sends one per line");
   }
   const ordered = flags.orderKey !== undefined || flags.orderKeyFromField !== undefined;
+  if (flags.requestTimeout !== undefined && !flags.request)
+    throw new ConfigError("--request-timeout goes with --request");
+  if (flags.request) {
+    if (flags.mode !== undefined || batchSize > 1 || delayLevel !== undefined || timed || ordered)
+      throw new ConfigError("--request goes without --mode, --batch, delays and order keys");
+    return runRequests(flags);
+  }
   if (ordered && batchSize > 1) throw new ConfigError("--order-key cannot be used with --batch");
   if (ordered && mode !== "sync") {
     // In flight together, two sends of one key could be stored in either order.
@@ -193,14 +209,7 @@ async function runProduce(flags: ProduceFlags): Promise<void> {
     clock,
     log: createLogger("produce", { level: "warn" }),
   });
-  const template = {
-    topic: String(flags.topic),
-    tags: flags.tag === undefined ? undefined : String(flags.tag),
-    keys: flags.keys === undefined ? undefined : String(flags.keys).split(",").filter(Boolean),
-    properties: properties(flags.prop),
-    delayLevel,
-    ...timed,
-  };
+  const template = { ...messageTemplate(flags), delayLevel, ...timed };
   let failures = 0;
   const inFlight = new Set<Promise<void>>();
   const fail = (error: unknown) => {
@@ -244,6 +253,61 @@ async function runProduce(flags: ProduceFlags): Promise<void> {
   // An empty input is not an error (a script may pipe an empty file), but it is worth a word.
   if (bodyCount === 0) printWarning("stdin had no lines: nothing sent");
   if (failures > 0) process.exit(ExitCode.FAILURE);
+}
+
+/** What every message of a run has: topic, tag, keys and user properties. */
+function messageTemplate(flags: ProduceFlags) {
+  return {
+    topic: String(flags.topic),
+    tags: flags.tag === undefined ? undefined : String(flags.tag),
+    keys: flags.keys === undefined ? undefined : String(flags.keys).split(",").filter(Boolean),
+    properties: properties(flags.prop),
+  };
+}
+
+/** --request: one request per body, in turn; each reply printed as it comes. */
+async function runRequests(flags: ProduceFlags): Promise<void> {
+  const timeoutMs =
+    flags.requestTimeout === undefined
+      ? 3_000
+      : parseDurationMs(String(flags.requestTimeout), "request-timeout");
+  const requester = new Requester({
+    group: flags.group ?? "rmq-cli-requester",
+    namesrvAddrs: namesrvAddrsFrom(flags.namesrvAddr),
+    clock: new SystemClock(),
+    log: createLogger("produce", { level: "warn" }),
+  });
+  let failures = 0;
+  let count = 0;
+  try {
+    await requester.start();
+    for await (const body of bodies(flags)) {
+      count++;
+      const message = { ...messageTemplate(flags), body };
+      try {
+        const reply = await requester.request(message, timeoutMs);
+        if (flags.json) printJson(replyJson(reply));
+        else printLine(new TextDecoder().decode(reply.body));
+      } catch (error) {
+        failures++;
+        printError(`request failed: ${(error as Error).message}`);
+      }
+    }
+  } finally {
+    requester.close();
+  }
+  if (count === 0) printWarning("stdin had no lines: nothing sent");
+  if (failures > 0) process.exit(ExitCode.FAILURE);
+}
+
+function replyJson(reply: Reply): Record<string, unknown> {
+  return {
+    topic: reply.topic,
+    properties: Object.fromEntries(reply.properties),
+    bornTimestamp: reply.bornTimestamp,
+    storeTimestamp: reply.storeTimestamp,
+    ...bodyForJson(reply.body),
+  };
 }
 
 /** --resend-dlq: dead letters back to their topics, one result line each. */

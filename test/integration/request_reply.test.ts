@@ -2,7 +2,8 @@
 // (SEND_REPLY_MESSAGE_V2) is pushed at once to the producer that asked, found by the client id
 // in REPLY_TO_CLIENT (PUSH_REPLY_MESSAGE_TO_CLIENT), and stored on the reply topic; a reply for
 // a client that is not connected is stored but refused, with 4.9.7's remark. Then our own
-// Requester and a push consumer that answers with replyTo, end to end.
+// Requester and a push consumer that answers with replyTo, end to end, and the same from the
+// shell: rmq produce --request and rmq consume --reply.
 
 import { expect, test } from "bun:test";
 import { mkdtempSync } from "node:fs";
@@ -26,7 +27,7 @@ import { Producer } from "../../core/client/producer.ts";
 import { replyTo } from "../../core/client/request_reply.ts";
 import { Requester } from "../../core/client/requester.ts";
 import { sendRequest } from "../harness/raw_requests.ts";
-import { runRmq } from "../harness/rmq_process.ts";
+import { RmqProcess, runRmq } from "../harness/rmq_process.ts";
 import { startSingleNode } from "../harness/single_node.ts";
 
 test("request reply: a reply reaches the requester at once and is stored", async () => {
@@ -138,3 +139,39 @@ test("request reply: our requester and a consumer that replies, end to end", asy
     replier.close();
   }
 }, 40_000);
+
+test("request reply: rmq produce --request, answered by rmq consume --reply", async () => {
+  const node = await startSingleNode(mkdtempSync(join(tmpdir(), "rmq-request-reply-")));
+  await using _node = node.node;
+  const produce = (...args: string[]) => ["produce", "-n", node.namesrv, ...args];
+  expect((await runRmq(produce("-t", "Asks", "--body", "not a request"))).exitCode).toBe(0);
+  await using answering = new RmqProcess([
+    "consume",
+    "-n",
+    node.namesrv,
+    "-t",
+    "Asks",
+    "-g",
+    "answerers",
+    "--from",
+    "first",
+    "--reply",
+    "tr a-z A-Z",
+    "--count",
+    "3",
+  ]);
+  const asked = await runRmq(
+    produce("-t", "Asks", "--request", "--request-timeout", "15s"),
+    {},
+    "hello\nworld\n",
+  );
+  expect([asked.exitCode, asked.stdout, asked.stderr]).toEqual([0, "HELLO\nWORLD\n", ""]);
+  expect(await answering.exited).toBe(0);
+  expect(answering.stderr).toContain("is not a request: nobody waits for a reply to it");
+
+  const unanswered = await runRmq(
+    produce("-t", "Nobody", "--request", "--request-timeout", "300ms", "--body", "x"),
+  );
+  expect(unanswered.exitCode).toBe(1);
+  expect(unanswered.stderr).toContain("request failed: no reply");
+}, 60_000);
