@@ -5,6 +5,7 @@
 // requester heartbeats its producer group to every master first. A reply is matched to its
 // request by correlation id; one that comes after its request timed out is dropped.
 
+import { randomUUID } from "node:crypto";
 import { inflateSync } from "node:zlib";
 import type { Clock, TimerHandle } from "../common/clock.ts";
 import { TimeoutError } from "../common/errors.ts";
@@ -49,7 +50,6 @@ export class Requester {
   private readonly producer: Producer;
   private readonly heartbeat: ProducerHeartbeat;
   private readonly waiting = new Map<string, Waiting>();
-  private requestCount = 0;
 
   constructor(private readonly options: RequesterOptions) {
     const processors = new ProcessorTable().register(
@@ -76,9 +76,13 @@ export class Requester {
     this.producer.close();
   }
 
-  /** Sends `message` as a request; resolves with its reply, rejects after `timeoutMs`. */
-  async request(message: OutgoingMessage, timeoutMs: number): Promise<Reply> {
-    const correlationId = `${this.clientId}-${++this.requestCount}`;
+  /**
+   * Sends `message` as a request; resolves with its reply, rejects after `timeoutMs` (counted
+   * from now, the send included) or when the send fails.
+   */
+  request(message: OutgoingMessage, timeoutMs: number): Promise<Reply> {
+    // A UUID, as the Java client: ids must not repeat across restarts of one client id.
+    const correlationId = randomUUID();
     const replied = new Promise<Reply>((resolve, reject) => {
       const timer = this.options.clock.after(timeoutMs, () => {
         this.waiting.delete(correlationId);
@@ -87,21 +91,25 @@ export class Requester {
       // Waiting before the send: the reply may come before the send's own answer.
       this.waiting.set(correlationId, { resolve, reject, timer });
     });
+    // Handled here too: a timeout during a slow send must not be an unhandled rejection.
+    replied.catch(() => undefined);
     const properties = {
       ...message.properties,
       [MessageConst.PROPERTY_CORRELATION_ID]: correlationId,
       [MessageConst.PROPERTY_MESSAGE_REPLY_TO_CLIENT]: this.clientId,
       [TTL]: String(timeoutMs),
     };
-    try {
-      await this.producer.send({ ...message, properties });
-    } catch (error) {
-      this.waiting.get(correlationId)?.timer.cancel();
-      this.waiting.delete(correlationId);
-      replied.catch(() => undefined);
-      throw error;
-    }
-    return replied;
+    const sent = this.producer.send({ ...message, properties }).then(
+      () => replied,
+      (error: unknown) => {
+        this.waiting.get(correlationId)?.timer.cancel();
+        this.waiting.delete(correlationId);
+        throw error;
+      },
+    );
+    // Whichever settles first: the reply (even before the send's answer), its timeout, or a
+    // failed send.
+    return Promise.race([replied, sent]);
   }
 
   private onReply(request: RemotingCommand): RemotingCommand {
@@ -121,8 +129,8 @@ export class Requester {
       if ((sysFlag & MessageSysFlag.COMPRESSED_FLAG) !== 0)
         body = new Uint8Array(inflateSync(body));
     } catch (error) {
-      waiting.reject(new Error(`the reply to ${correlationId} does not inflate: ${error}`));
-      return createResponse(request, ResponseCode.SUCCESS);
+      // As the Java client: a body that does not inflate is passed on as it came.
+      this.options.log.warn(`the reply to ${correlationId} does not inflate: ${error}`);
     }
     waiting.resolve({
       topic: fields?.get("topic") ?? "",

@@ -285,6 +285,7 @@ test("consumer rules: the stats mqadmin reads, as RocketMQ writes them", async (
       text((await ask(RequestCode.GET_BROKER_CONSUME_STATS, { isOrder: "false" })).body),
     ) as any;
     expect([all.brokerAddr, all.totalDiff]).toEqual([node.address, 15]);
+    expect(Object.keys(all)).toEqual(["brokerAddr", "consumeStatsList", "totalDiff"]);
     const ofStats = all.consumeStatsList.find((entry: any) => "stats" in entry).stats;
     expect(Object.keys(ofStats[0].offsetTable)).toHaveLength(4);
 
@@ -300,6 +301,19 @@ test("consumer rules: the stats mqadmin reads, as RocketMQ writes them", async (
     expect([units.minQueueIndex, units.maxQueueIndex, units.queueData.length]).toEqual([0, 4, 3]);
     expect(units.queueData[0].physicSize).toBeGreaterThan(0);
     expect([units.filterData, units.subscriptionData.topic]).toEqual(["null", "Stats"]);
+    expect(Object.keys(units)).toEqual([
+      "filterData",
+      "maxQueueIndex",
+      "minQueueIndex",
+      "queueData",
+      "subscriptionData",
+    ]);
+    expect(Object.keys(units.queueData[0])).toEqual([
+      "eval",
+      "physicOffset",
+      "physicSize",
+      "tagsCode",
+    ]);
     const past = await ask(RequestCode.QUERY_CONSUME_QUEUE, {
       topic: "Stats",
       queueId: "0",
@@ -312,7 +326,10 @@ test("consumer rules: the stats mqadmin reads, as RocketMQ writes them", async (
       null,
     ]);
     const system = await ask(RequestCode.GET_SYSTEM_TOPIC_LIST_FROM_BROKER, {});
-    expect((parseLenientJson(text(system.body)) as any).topicList).toContain("TBW102");
+    const systemTopics = (parseLenientJson(text(system.body)) as any).topicList;
+    for (const topic of ["TBW102", "DefaultCluster", "DefaultCluster_REPLY_TOPIC"]) {
+      expect(systemTopics).toContain(topic);
+    }
 
     // mqadmin cloneGroupOffset, with the topic named and without.
     for (const [destGroup, topic] of [

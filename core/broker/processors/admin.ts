@@ -173,8 +173,8 @@ export function processDeleteSubscriptionGroup(
   return createResponse(request, ResponseCode.SUCCESS, { extFields: {} });
 }
 
-/** What 4.9.7 counts as system topics (TopicValidator.SYSTEM_TOPIC_SET), and rmq's timer's. */
-const systemTopics = [
+/** What 4.9.7 counts as system topics everywhere (TopicValidator.SYSTEM_TOPIC_SET). */
+const fixedSystemTopics = [
   TopicValidator.AUTO_CREATE_TOPIC_KEY_TOPIC,
   TopicValidator.RMQ_SYS_SCHEDULE_TOPIC,
   TopicValidator.RMQ_SYS_BENCHMARK_TOPIC,
@@ -184,12 +184,23 @@ const systemTopics = [
   TopicValidator.RMQ_SYS_TRANS_CHECK_MAX_TIME_TOPIC,
   TopicValidator.RMQ_SYS_SELF_TEST_TOPIC,
   TopicValidator.RMQ_SYS_OFFSET_MOVED_EVENT,
-  TopicValidator.RMQ_SYS_WHEEL_TIMER,
 ];
 
-/** GET_SYSTEM_TOPIC_LIST_FROM_BROKER: a TopicList of the system topics. */
-export function processSystemTopicList(_ctx: BrokerContext, request: RemotingCommand) {
-  return createResponse(request, ResponseCode.SUCCESS, { body: encodeTopicList(systemTopics) });
+/**
+ * GET_SYSTEM_TOPIC_LIST_FROM_BROKER: a TopicList of the system topics, with those 4.9.7's
+ * TopicConfigManager adds per broker (the cluster's and the broker's own topics, the reply
+ * topic) and rmq's timer topic when the timer wheel is on.
+ */
+export function processSystemTopicList(ctx: BrokerContext, request: RemotingCommand) {
+  const { brokerClusterName, brokerName, timerWheelEnable } = ctx.config;
+  const topics = [
+    ...fixedSystemTopics,
+    brokerClusterName,
+    brokerName,
+    `${brokerClusterName}_REPLY_TOPIC`,
+    ...(timerWheelEnable ? [TopicValidator.RMQ_SYS_WHEEL_TIMER] : []),
+  ];
+  return createResponse(request, ResponseCode.SUCCESS, { body: encodeTopicList(topics) });
 }
 
 /** GET_ALL_DELAY_OFFSET: the schedule cursors (delayOffset.json), for slaves to copy. */

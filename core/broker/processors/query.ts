@@ -16,6 +16,7 @@ import { ResponseCode } from "../../protocol/response_code.ts";
 import type { BrokerContext } from "../context.ts";
 
 const queryCountMax = 64;
+const encoder = new TextEncoder();
 
 export function processQueryMessage(ctx: BrokerContext, request: RemotingCommand): RemotingCommand {
   const topic = requiredString(request, "topic");
@@ -107,5 +108,5 @@ export function processQueryConsumeQueue(ctx: BrokerContext, request: RemotingCo
     members.push(`"subscriptionData":${data}`);
   }
   const body = `{${members.join(",")}}`;
-  return createResponse(request, ResponseCode.SUCCESS, { body: new TextEncoder().encode(body) });
+  return createResponse(request, ResponseCode.SUCCESS, { body: encoder.encode(body) });
 }

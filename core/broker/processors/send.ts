@@ -94,8 +94,10 @@ const storedStatusCode: Record<string, number> = {
   [PutMessageStatus.SLAVE_NOT_AVAILABLE]: ResponseCode.SLAVE_NOT_AVAILABLE,
 };
 
-/** Checks and topic resolution shared by single and batch sends; a response means refusal. */
-/** The topic and queue of a send that may be stored here, or RocketMQ's refusal (msgCheck). */
+/**
+ * The topic and queue of a send that may be stored here, or RocketMQ's refusal (msgCheck):
+ * shared by single, batch and reply sends.
+ */
 export function resolveTopic(
   ctx: BrokerContext,
   request: RemotingCommand,
@@ -189,7 +191,7 @@ export function processSend(
 }
 
 /** RocketMQ pre-fills every send answer with TRACE_ON and MSG_REGION, refusals included. */
-function withSendDefaults(ctx: BrokerContext, response: RemotingCommand): RemotingCommand {
+export function withSendDefaults(ctx: BrokerContext, response: RemotingCommand): RemotingCommand {
   if (response.code !== ResponseCode.SUCCESS && !response.extFields?.has("msgId")) {
     response.extFields = new Map([
       ["TRACE_ON", String(ctx.config.traceOn)],

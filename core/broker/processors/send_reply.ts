@@ -14,12 +14,25 @@ import {
 import { TimeoutError } from "../../common/errors.ts";
 import { waitStoreMsgOk } from "../../common/java_boolean.ts";
 import { createRequest, createResponse, type RemotingCommand } from "../../protocol/command.ts";
-import { decodeSendMessageRequest } from "../../protocol/headers/send.ts";
+import {
+  decodeSendMessageRequest,
+  type SendMessageRequestHeader,
+} from "../../protocol/headers/send.ts";
 import { RequestCode } from "../../protocol/request_code.ts";
 import { ResponseCode } from "../../protocol/response_code.ts";
 import type { Channel } from "../../remoting/channel.ts";
 import type { BrokerContext } from "../context.ts";
-import { bornHostOf, resolveTopic, sendStatusResponse } from "./send.ts";
+import { putReplicated } from "../replication.ts";
+import { bornHostOf, resolveTopic, withSendDefaults } from "./send.ts";
+import { PutMessageStatus } from "../../store/status.ts";
+
+/** Put statuses under which the reply is stored (4.9.7's putOk). */
+const storedStatuses = new Set<string>([
+  PutMessageStatus.PUT_OK,
+  PutMessageStatus.FLUSH_DISK_TIMEOUT,
+  PutMessageStatus.FLUSH_SLAVE_TIMEOUT,
+  PutMessageStatus.SLAVE_NOT_AVAILABLE,
+]);
 
 /** 4.9.7 pushes with Broker2Client.callClient: a synchronous call of this long. */
 const pushTimeoutMs = 10_000;
@@ -31,7 +44,7 @@ export async function processSendReply(
 ): Promise<RemotingCommand> {
   const header = decodeSendMessageRequest(request);
   const resolved = resolveTopic(ctx, request, header);
-  if ("code" in resolved) return resolved;
+  if ("code" in resolved) return withSendDefaults(ctx, resolved);
   const body = request.body ?? new Uint8Array(0);
   const sent = parseMessageProperties(header.properties);
   const pushed = await pushReply(ctx, channel, header, resolved.queueId, sent, body);
@@ -43,7 +56,11 @@ export async function processSendReply(
     ["queueId", String(resolved.queueId)],
     ["queueOffset", "0"],
   ]);
-  const result = await ctx.store.putBatch(
+  // As every client put: through replication (a fenced master refuses, SYNC_MASTER waits).
+  const wait = waitStoreMsgOk(sent.get(MessageConst.PROPERTY_WAIT_STORE_MSG_OK));
+  const result = await putReplicated(
+    ctx.replication,
+    ctx.store,
     [
       {
         topic: header.topic,
@@ -59,9 +76,10 @@ export async function processSendReply(
         properties: header.properties,
       },
     ],
-    waitStoreMsgOk(sent.get(MessageConst.PROPERTY_WAIT_STORE_MSG_OK)),
+    wait,
+    wait,
   );
-  if (sendStatusResponse(request, result) === null) {
+  if (storedStatuses.has(result.status)) {
     const [stored] = result.appended;
     extFields.set("msgId", stored!.msgId);
     extFields.set("queueOffset", String(stored!.queueOffset));
@@ -82,7 +100,7 @@ export async function processSendReply(
 async function pushReply(
   ctx: BrokerContext,
   channel: Channel,
-  header: ReturnType<typeof decodeSendMessageRequest>,
+  header: SendMessageRequestHeader,
   queueId: number,
   sent: Map<string, string>,
   body: Uint8Array,
