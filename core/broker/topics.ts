@@ -23,8 +23,7 @@ export const TopicValidator = {
   RMQ_SYS_WHEEL_TIMER: TIMER_TOPIC,
 } as const;
 
-export const RETRY_GROUP_TOPIC_PREFIX = "%RETRY%";
-export const DLQ_GROUP_TOPIC_PREFIX = "%DLQ%";
+export { DLQ_GROUP_TOPIC_PREFIX, RETRY_GROUP_TOPIC_PREFIX } from "../common/message.ts";
 
 /** Topics clients may not send to directly (spec §3.2.2 step 3). */
 export const sendForbiddenTopics = new Set<string>([

@@ -3,10 +3,10 @@
 // message to its handler, outside its queues (no offset moves, nothing is sent back), and
 // answers 4.9.7's ConsumeMessageDirectlyResult: CR_SUCCESS, or CR_THROW_EXCEPTION with why.
 
-import { MessageConst } from "../common/message.ts";
+import { MessageConst, RETRY_GROUP_TOPIC_PREFIX } from "../common/message.ts";
 import { createResponse, type RemotingCommand } from "../protocol/command.ts";
 import { ResponseCode } from "../protocol/response_code.ts";
-import { RETRY_GROUP_TOPIC_PREFIX, type ConsumerOptions } from "./consumer_options.ts";
+import type { ConsumerOptions } from "./consumer_options.ts";
 import { decodePulledMessages } from "./received_message.ts";
 
 export async function consumeDirectly(

@@ -20,7 +20,7 @@ import { ResponseCode } from "../protocol/response_code.ts";
 import { RemotingClient } from "../remoting/client.ts";
 import { ProcessorTable } from "../remoting/processor_table.ts";
 import { buildClientId, instanceSeed } from "./message_id.ts";
-import { MessageConst } from "../common/message.ts";
+import { MessageConst, RETRY_GROUP_TOPIC_PREFIX } from "../common/message.ts";
 import { messagesOfPull, type PulledMessages, type ReceivedMessage } from "./received_message.ts";
 import { allocateAveragely } from "./allocate.ts";
 import { groupMembers, type GroupMembersQuery } from "./group_members.ts";
@@ -31,7 +31,6 @@ import { consumerProperties, runningInfoAnswer, type RunningInfo } from "./runni
 import {
   consumeFromWhereOf,
   expressionTypeOf,
-  RETRY_GROUP_TOPIC_PREFIX,
   subscriptionsOf,
   type ConsumerOptions,
   type Subscription,

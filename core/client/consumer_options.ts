@@ -2,6 +2,7 @@
 // handler, and the knobs of clustering, broadcast, orderly and retry behaviour; and the topics
 // (subscriptions) those options make it read.
 
+import { RETRY_GROUP_TOPIC_PREFIX } from "../common/message.ts";
 import type { Clock } from "../common/clock.ts";
 import type { Logger } from "../common/log.ts";
 import type { ReceivedMessage } from "./received_message.ts";
@@ -65,8 +66,6 @@ export interface Subscription {
   /** A retry topic has no route until the first send-back creates it: look again less eagerly. */
   isRetry: boolean;
 }
-
-export const RETRY_GROUP_TOPIC_PREFIX = "%RETRY%";
 
 /** A subscription by tags as pulls and heartbeats carry it: "A || B", "*" for all. */
 function tagsExpression(tags: string[]): string {

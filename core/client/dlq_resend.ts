@@ -7,7 +7,7 @@
 
 import type { Clock } from "../common/clock.ts";
 import type { Logger } from "../common/log.ts";
-import { MessageConst } from "../common/message.ts";
+import { DLQ_GROUP_TOPIC_PREFIX, MessageConst } from "../common/message.ts";
 import { Admin } from "./admin.ts";
 import type { Producer, SendResult } from "./producer.ts";
 import { PullConsumer } from "./pull_consumer.ts";
@@ -54,7 +54,7 @@ const batchSize = 32;
 
 /** Resends dead letters of a group; returns how many were resent. */
 export async function resendDeadLetters(options: DlqResendOptions): Promise<number> {
-  const dlqTopic = `%DLQ%${options.group}`;
+  const dlqTopic = `${DLQ_GROUP_TOPIC_PREFIX}${options.group}`;
   const progressGroup = `rmq-dlq-resend-${options.group}`;
   const pull = new PullConsumer({ ...options, group: progressGroup });
   const admin = Admin.connect(options.namesrvAddrs, options.clock, options.log);

@@ -29,6 +29,10 @@ export const MessageConst = {
   KEY_SEPARATOR: " ",
 } as const;
 
+/** A consumer group's retry and dead-letter topics are these prefixes and the group (MixAll). */
+export const RETRY_GROUP_TOPIC_PREFIX = "%RETRY%";
+export const DLQ_GROUP_TOPIC_PREFIX = "%DLQ%";
+
 /** sysFlag bits (spec §4.4). */
 export const MessageSysFlag = {
   COMPRESSED_FLAG: 0x1,

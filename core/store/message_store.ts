@@ -14,7 +14,13 @@ import { assert } from "../common/assert.ts";
 import { DelayLevels } from "../common/delay_levels.ts";
 import type { Clock, TimerHandle } from "../common/clock.ts";
 import type { Logger } from "../common/log.ts";
-import { createOffsetMessageId, type HostAddress, takesQueueOffset } from "../common/message.ts";
+import {
+  createOffsetMessageId,
+  DLQ_GROUP_TOPIC_PREFIX,
+  type HostAddress,
+  RETRY_GROUP_TOPIC_PREFIX,
+  takesQueueOffset,
+} from "../common/message.ts";
 import { groupTopicNameLengthMax, topicNameLengthMax } from "../config/limits.ts";
 import type { StoreConfig } from "../config/store_config.ts";
 import { CheckpointFile } from "./checkpoint_file.ts";
@@ -130,7 +136,7 @@ const topicBytesOf = new BoundedMemo(topicCountMax, utf8Bytes);
 /** RocketMQ's topic name rules. */
 const topicIsLegal = new BoundedMemo(topicCountMax, (topic: string) => {
   const lengthMax =
-    topic.startsWith("%RETRY%") || topic.startsWith("%DLQ%")
+    topic.startsWith(RETRY_GROUP_TOPIC_PREFIX) || topic.startsWith(DLQ_GROUP_TOPIC_PREFIX)
       ? groupTopicNameLengthMax
       : topicNameLengthMax;
   return topicPattern.test(topic) && topic.length <= lengthMax;
