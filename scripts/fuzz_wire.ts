@@ -73,8 +73,33 @@ function capturedRequests(): Captured[] {
 }
 
 const captured = capturedRequests();
-const fieldNames = [...new Set(captured.flatMap((c) => [...(c.command.extFields?.keys() ?? [])]))];
-const codes = [...new Set(captured.map((c) => c.command.code))];
+/**
+ * Header fields of requests the captures do not hold (admin and request-reply processors), so
+ * that swapping a capture's code for theirs reaches past their first required field.
+ */
+const uncapturedFieldNames = [
+  "groupName",
+  "removeOffset",
+  "srcGroup",
+  "destGroup",
+  "offline",
+  "group",
+  "isForce",
+  "clientId",
+  "jstackEnable",
+  "msgId",
+  "index",
+  "count",
+  "isOrder",
+];
+const fieldNames = [
+  ...new Set([
+    ...captured.flatMap((c) => [...(c.command.extFields?.keys() ?? [])]),
+    ...uncapturedFieldNames,
+  ]),
+];
+// Every code rmq knows, not only the captured ones: each processor gets odd requests.
+const codes = [...new Set([...captured.map((c) => c.command.code), ...Object.values(RequestCode)])];
 
 /** A JSON body with one leaf replaced, or undefined when the body is not JSON. */
 function mutatedJsonBody(body: Uint8Array): Uint8Array | undefined {
