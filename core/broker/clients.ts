@@ -123,4 +123,29 @@ export class ClientManager {
   subscription(groupName: string, topic: string): SubscriptionData | undefined {
     return this.consumers.get(groupName)?.subscriptions.get(topic);
   }
+
+  /**
+   * Whether the group counts as reading `topic`: no member online (nothing says otherwise) or
+   * one subscribes to it. RocketMQ's rule for a group's stats and offset copies of a topic.
+   */
+  mayRead(groupName: string, topic: string): boolean {
+    const group = this.consumers.get(groupName);
+    return !group || group.subscriptions.size === 0 || group.subscriptions.has(topic);
+  }
+
+  /** The member of the group with this client id (the broker calls it for admin tools). */
+  consumer(groupName: string, clientId: string): ClientChannelInfo | undefined {
+    for (const info of this.consumers.get(groupName)?.members.values() ?? []) {
+      if (info.clientId === clientId) return info;
+    }
+    return undefined;
+  }
+
+  /** The connection of the producer with this client id, in any group (request-reply). */
+  producerChannel(clientId: string): Channel | undefined {
+    for (const members of this.producers.values()) {
+      for (const info of members.values()) if (info.clientId === clientId) return info.channel;
+    }
+    return undefined;
+  }
 }

@@ -49,8 +49,7 @@ async function callConsumer(
 ): Promise<RemotingCommand> {
   const group = requiredString(request, "consumerGroup");
   const clientId = requiredString(request, "clientId");
-  const members = ctx.clients.consumers.get(group)?.members.values() ?? [];
-  const member = [...members].find((m) => m.clientId === clientId);
+  const member = ctx.clients.consumer(group, clientId);
   if (!member) {
     return createResponse(request, ResponseCode.SYSTEM_ERROR, {
       remark: `The Consumer <${group}> <${clientId}> not online`,

@@ -40,17 +40,11 @@ export function processConsumeStats(ctx: BrokerContext, request: RemotingCommand
   const entries: string[] = [];
   for (const topic of topics) {
     const config = ctx.topics.get(topic);
-    if (!config || !readsTopic(ctx, group, topic)) continue;
+    if (!config || !ctx.clients.mayRead(group, topic)) continue;
     queueStats(ctx, group, topic, config.readQueueNums, entries);
   }
   const body = consumeStatsJson(entries);
   return createResponse(request, ResponseCode.SUCCESS, { body: encoder.encode(body) });
-}
-
-/** Whether the group may be shown reading `topic`: no member online, or one subscribes to it. */
-function readsTopic(ctx: BrokerContext, group: string, topic: string): boolean {
-  const members = ctx.clients.consumers.get(group);
-  return !members || members.subscriptions.size === 0 || members.subscriptions.has(topic);
 }
 
 /** Appends each queue's OffsetWrapper entry; returns the group's lag on them (the total diff). */
@@ -93,7 +87,7 @@ export function processBrokerConsumeStats(ctx: BrokerContext, request: RemotingC
     const stats: string[] = [];
     for (const topic of ctx.offsets.topicsOf(group)) {
       const config = ctx.topics.get(topic);
-      if (!config || (orderOnly && !config.order) || !readsTopic(ctx, group, topic)) continue;
+      if (!config || (orderOnly && !config.order) || !ctx.clients.mayRead(group, topic)) continue;
       const entries: string[] = [];
       totalDiff += queueStats(ctx, group, topic, config.writeQueueNums, entries);
       stats.push(consumeStatsJson(entries));

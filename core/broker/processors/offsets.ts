@@ -108,18 +108,12 @@ export function processCloneGroupOffset(ctx: BrokerContext, request: RemotingCom
   const asked = optionalString(request, "topic")?.trim();
   const offline = optionalBool(request, "offline") ?? false;
   const topics = asked ? [asked] : ctx.offsets.topicsOf(source);
-  const members = ctx.clients.consumers.get(source);
   for (const topic of topics) {
     if (!ctx.topics.get(topic)) {
       ctx.log.warn(`CLONE_GROUP_OFFSET: no topic ${topic}`);
       continue;
     }
-    if (
-      !offline &&
-      members &&
-      members.subscriptions.size > 0 &&
-      !members.subscriptions.has(topic)
-    ) {
+    if (!offline && !ctx.clients.mayRead(source, topic)) {
       ctx.log.warn(`CLONE_GROUP_OFFSET: group ${source} does not subscribe to ${topic}`);
       continue;
     }

@@ -94,8 +94,7 @@ export function processQueryConsumeQueue(ctx: BrokerContext, request: RemotingCo
     );
   // Members in fastjson's (alphabetical) order; a group's two only when one is named.
   const members: string[] = [];
-  const subscription =
-    group === undefined ? undefined : ctx.clients.consumers.get(group)?.subscriptions.get(topic);
+  const subscription = group === undefined ? undefined : ctx.clients.subscription(group, topic);
   if (group !== undefined) {
     // rmq keeps no ConsumerFilterData; 4.9.7 has none for tag subscriptions either ("null").
     const filterData = subscription ? "null" : `${group}@${topic} is not online!`;

@@ -109,7 +109,7 @@ async function pushReply(
   if (requester === undefined) {
     return `reply message properties[${MessageConst.PROPERTY_MESSAGE_REPLY_TO_CLIENT}] is null`;
   }
-  const target = producerChannel(ctx, requester);
+  const target = ctx.clients.producerChannel(requester);
   if (!target) return `push reply message fail, channel of <${requester}> not found.`;
   const nowMs = ctx.clock.nowMs();
   sent.set(MessageConst.PROPERTY_PUSH_REPLY_TIME, String(nowMs));
@@ -143,12 +143,4 @@ async function pushReply(
     ctx.log.warn(`push reply message to <${requester}> failed: ${why}`);
     return failed;
   }
-}
-
-/** The connection of the producer with this client id, in any producer group. */
-function producerChannel(ctx: BrokerContext, clientId: string): Channel | undefined {
-  for (const members of ctx.clients.producers.values()) {
-    for (const [channel, info] of members) if (info.clientId === clientId) return channel;
-  }
-  return undefined;
 }
