@@ -5,17 +5,30 @@
 
 export function parseProperties(text: string): Map<string, string> {
   const result = new Map<string, string>();
-  const lines = text.split(/\r\n|\r|\n/);
+  for (const entry of entries(text.split(/\r\n|\r|\n/))) {
+    if (entry.key !== undefined) result.set(entry.key, unescape(entry.value));
+  }
+  return result;
+}
+
+/**
+ * The file's lines as entries, in order: a comment or blank line alone (no key), or a key and
+ * its value joined over continuation lines, with the lines it spans [first, last].
+ */
+function* entries(lines: string[]) {
   for (let i = 0; i < lines.length; i++) {
+    const first = i;
     let line = (lines[i] ?? "").replace(/^[ \t\f]+/, "");
-    if (line === "" || line.startsWith("#") || line.startsWith("!")) continue;
+    if (line === "" || line.startsWith("#") || line.startsWith("!")) {
+      yield { first, last: i, key: undefined, value: "" };
+      continue;
+    }
     while (endsWithOddBackslashes(line) && i + 1 < lines.length) {
       line = line.slice(0, -1) + (lines[++i] ?? "").replace(/^[ \t\f]+/, "");
     }
     const { key, value } = splitKeyValue(line);
-    result.set(unescape(key), unescape(value));
+    yield { first, last: i, key: unescape(key), value };
   }
-  return result;
 }
 
 /**
@@ -26,22 +39,12 @@ export function setProperties(text: string, values: ReadonlyMap<string, string>)
   const lines = text === "" ? [] : text.replace(/(\r\n|\r|\n)$/, "").split(/\r\n|\r|\n/);
   const out: string[] = [];
   const written = new Set<string>();
-  for (let i = 0; i < lines.length; i++) {
-    const first = i;
-    let line = (lines[i] ?? "").replace(/^[ \t\f]+/, "");
-    if (line === "" || line.startsWith("#") || line.startsWith("!")) {
-      out.push(lines[i]!);
-      continue;
-    }
-    while (endsWithOddBackslashes(line) && i + 1 < lines.length) {
-      line = line.slice(0, -1) + (lines[++i] ?? "").replace(/^[ \t\f]+/, "");
-    }
-    const key = unescape(splitKeyValue(line).key);
-    const value = values.get(key);
-    if (value === undefined) out.push(...lines.slice(first, i + 1));
+  for (const { first, last, key } of entries(lines)) {
+    const value = key === undefined ? undefined : values.get(key);
+    if (value === undefined) out.push(...lines.slice(first, last + 1));
     else {
       out.push(`${key}=${escapeValue(value)}`);
-      written.add(key);
+      written.add(key!);
     }
   }
   for (const [key, value] of values) {
