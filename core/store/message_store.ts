@@ -663,8 +663,16 @@ export class MessageStore {
     return this.queues.get(topic, queueId)?.unitsFrom(queueOffset, maxCount) ?? [];
   }
 
-  /** The record at a physical offset (VIEW_MESSAGE_BY_ID), or undefined. */
+  /** The record at a physical offset, or undefined. */
   lookMessageByOffset(physicalOffset: number): StoredRecord | undefined {
+    return this.readRecordAt(physicalOffset)?.record;
+  }
+
+  /**
+   * The record at a physical offset and its stored bytes (what VIEW_MESSAGE_BY_ID answers), or
+   * undefined when no record decodes there.
+   */
+  readRecordAt(physicalOffset: number): { record: StoredRecord; bytes: Uint8Array } | undefined {
     const head = this.commitLog.read(physicalOffset, 4);
     if (!head || head.length < 4) return undefined;
     const size = new DataView(head.buffer, head.byteOffset, 4).getInt32(0);
@@ -672,7 +680,7 @@ export class MessageStore {
     const bytes = this.commitLog.read(physicalOffset, size);
     if (!bytes) return undefined;
     const result = decodeRecord(bytes, 0, { checkCrc: false, basePosition: physicalOffset });
-    return result.kind === "record" ? result.record : undefined;
+    return result.kind === "record" ? { record: result.record, bytes } : undefined;
   }
 
   /** Records stored under `topic#key` between beginMs and endMs, newest first. */

@@ -29,8 +29,7 @@ export function processConsumeMessageDirectly(
 ): Promise<RemotingCommand> | RemotingCommand {
   const msgId = requiredString(request, "msgId");
   const id = decodeOffsetMessageId(msgId);
-  const record = id && ctx.store.lookMessageByOffset(id.physicalOffset);
-  const bytes = record && ctx.store.commitLog.read(record.position, record.totalSize);
+  const bytes = id && ctx.store.readRecordAt(id.physicalOffset)?.bytes;
   if (!bytes) {
     return createResponse(request, ResponseCode.SYSTEM_ERROR, {
       remark: `no message here with the offset msgId ${msgId}`,

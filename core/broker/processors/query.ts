@@ -53,15 +53,13 @@ export function processViewMessageById(
   request: RemotingCommand,
 ): RemotingCommand {
   const offset = requiredInt(request, "offset");
-  const record = ctx.store.lookMessageByOffset(offset);
-  if (!record) {
+  const found = ctx.store.readRecordAt(offset);
+  if (!found) {
     return createResponse(request, ResponseCode.SYSTEM_ERROR, {
       remark: `can not find message by the offset, ${offset}`,
     });
   }
-  return createResponse(request, ResponseCode.SUCCESS, {
-    body: ctx.store.commitLog.read(record.position, record.totalSize)!,
-  });
+  return createResponse(request, ResponseCode.SUCCESS, { body: found.bytes });
 }
 
 /** The most units one QUERY_CONSUME_QUEUE answer lists (mqadmin asks for 10 by default). */
