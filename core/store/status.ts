@@ -17,6 +17,16 @@ export const PutMessageStatus = {
 } as const;
 export type PutMessageStatusValue = (typeof PutMessageStatus)[keyof typeof PutMessageStatus];
 
+/** Whether a put with this status is in the log (perhaps not yet flushed or replicated). */
+export function wasStored(status: PutMessageStatusValue): boolean {
+  return (
+    status === PutMessageStatus.PUT_OK ||
+    status === PutMessageStatus.FLUSH_DISK_TIMEOUT ||
+    status === PutMessageStatus.FLUSH_SLAVE_TIMEOUT ||
+    status === PutMessageStatus.SLAVE_NOT_AVAILABLE
+  );
+}
+
 export const GetMessageStatus = {
   FOUND: "FOUND",
   NO_MATCHED_MESSAGE: "NO_MATCHED_MESSAGE",

@@ -26,7 +26,7 @@ import {
 import { ResponseCode } from "../../protocol/response_code.ts";
 import { Perm, type TopicConfig } from "../../protocol/topic_config.ts";
 import type { Channel } from "../../remoting/channel.ts";
-import { PutMessageStatus } from "../../store/status.ts";
+import { PutMessageStatus, wasStored } from "../../store/status.ts";
 import type { MessageInput, PutResult } from "../../store/message_store.ts";
 import { parseHostAddress, type BrokerContext } from "../context.ts";
 import { afterPut, refusedPut } from "../replication.ts";
@@ -44,13 +44,10 @@ export function sendStatusResponse(
   request: RemotingCommand,
   result: PutResult,
 ): RemotingCommand | null {
+  // Stored (a flush or slave problem is a status code the client reports): the caller builds
+  // the success header.
+  if (wasStored(result.status)) return null;
   switch (result.status) {
-    case PutMessageStatus.PUT_OK:
-      return null; // the caller builds the success header
-    case PutMessageStatus.FLUSH_DISK_TIMEOUT:
-    case PutMessageStatus.FLUSH_SLAVE_TIMEOUT:
-    case PutMessageStatus.SLAVE_NOT_AVAILABLE:
-      return null; // stored, with a status code the client reports
     case PutMessageStatus.MESSAGE_ILLEGAL:
     case PutMessageStatus.PROPERTIES_SIZE_EXCEEDED:
       return createResponse(request, ResponseCode.MESSAGE_ILLEGAL, {
@@ -253,44 +250,33 @@ function planSend(
         remark: "batch request does not support delay message",
       });
     }
-    const base = {
-      topic: header.topic,
-      queueId: resolved.queueId,
-      sysFlag: header.sysFlag,
-      bornTimestamp: header.bornTimestamp,
-      bornHost,
-      storeHost: ctx.storeHost,
-      reconsumeTimes: header.reconsumeTimes,
-      preparedTransactionOffset: 0,
-    };
-    messages = decodeBatchBody(request.body, ctx.config.maxBatchMessageCount).map((entry) => ({
-      ...base,
-      flag: entry.flag,
-      body: entry.body,
-      properties: batchRecordProperties(
-        entry.properties,
-        header.properties,
-        ctx.config.brokerClusterName,
-      ),
-    }));
+    messages = decodeBatchBody(request.body, ctx.config.maxBatchMessageCount).map((entry) =>
+      sentMessage(ctx, header, bornHost, {
+        topic: header.topic,
+        queueId: resolved.queueId,
+        sysFlag: header.sysFlag,
+        flag: entry.flag,
+        body: entry.body,
+        properties: batchRecordProperties(
+          entry.properties,
+          header.properties,
+          ctx.config.brokerClusterName,
+        ),
+      }),
+    );
   } else {
     const target = divertSend(ctx, header, resolved.queueId, sentProperties);
     if ("refuse" in target)
       return createResponse(request, target.refuse, { remark: target.remark });
     messages = [
-      {
+      sentMessage(ctx, header, bornHost, {
         topic: target.topic,
         queueId: target.queueId,
-        flag: header.flag,
         sysFlag: target.sysFlag ?? header.sysFlag,
-        bornTimestamp: header.bornTimestamp,
-        bornHost,
-        storeHost: ctx.storeHost,
-        reconsumeTimes: header.reconsumeTimes,
-        preparedTransactionOffset: 0,
+        flag: header.flag,
         body: request.body ?? new Uint8Array(0),
         properties: target.properties,
-      },
+      }),
     ];
   }
   const transactionId = javaBoolean(sentProperties.get(MessageConst.PROPERTY_TRANSACTION_PREPARED))
@@ -334,6 +320,28 @@ async function storeSend(
   if (planned.transactionId) extFields.append("transactionId", planned.transactionId);
   const code = storedStatusCode[result.status] ?? ResponseCode.SUCCESS;
   return createResponse(request, code, { extFields });
+}
+
+/** A sent message as the store takes it: the header's born fields, this broker as its host. */
+export function sentMessage(
+  ctx: BrokerContext,
+  header: SendMessageRequestHeader,
+  bornHost: HostAddress,
+  stored: Pick<MessageInput, "topic" | "queueId" | "sysFlag" | "flag" | "body" | "properties">,
+): MessageInput {
+  return {
+    topic: stored.topic,
+    queueId: stored.queueId,
+    flag: stored.flag,
+    sysFlag: stored.sysFlag,
+    bornTimestamp: header.bornTimestamp,
+    bornHost,
+    storeHost: ctx.storeHost,
+    reconsumeTimes: header.reconsumeTimes,
+    preparedTransactionOffset: 0,
+    body: stored.body,
+    properties: stored.properties,
+  };
 }
 
 // A connection's address does not change: its born host is parsed once, not per message.

@@ -23,16 +23,8 @@ import { ResponseCode } from "../../protocol/response_code.ts";
 import type { Channel } from "../../remoting/channel.ts";
 import type { BrokerContext } from "../context.ts";
 import { putReplicated } from "../replication.ts";
-import { bornHostOf, resolveTopic, withSendDefaults } from "./send.ts";
-import { PutMessageStatus } from "../../store/status.ts";
-
-/** Put statuses under which the reply is stored (4.9.7's putOk). */
-const storedStatuses = new Set<string>([
-  PutMessageStatus.PUT_OK,
-  PutMessageStatus.FLUSH_DISK_TIMEOUT,
-  PutMessageStatus.FLUSH_SLAVE_TIMEOUT,
-  PutMessageStatus.SLAVE_NOT_AVAILABLE,
-]);
+import { bornHostOf, resolveTopic, sentMessage, withSendDefaults } from "./send.ts";
+import { wasStored } from "../../store/status.ts";
 
 /** 4.9.7 pushes with Broker2Client.callClient: a synchronous call of this long. */
 const pushTimeoutMs = 10_000;
@@ -62,24 +54,20 @@ export async function processSendReply(
     ctx.replication,
     ctx.store,
     [
-      {
+      sentMessage(ctx, header, bornHostOf(channel), {
         topic: header.topic,
         queueId: resolved.queueId,
-        flag: header.flag,
         sysFlag: header.sysFlag,
-        bornTimestamp: header.bornTimestamp,
-        bornHost: bornHostOf(channel),
-        storeHost: ctx.storeHost,
-        reconsumeTimes: header.reconsumeTimes,
-        preparedTransactionOffset: 0,
+        flag: header.flag,
         body,
+        // As sent: 4.9.7 stores a reply's properties string unchanged.
         properties: header.properties,
-      },
+      }),
     ],
     wait,
     wait,
   );
-  if (storedStatuses.has(result.status)) {
+  if (wasStored(result.status)) {
     const [stored] = result.appended;
     extFields.set("msgId", stored!.msgId);
     extFields.set("queueOffset", String(stored!.queueOffset));
