@@ -27,6 +27,7 @@ import { groupMembers, type GroupMembersQuery } from "./group_members.ts";
 import { resetNoticeOf } from "./reset_notice.ts";
 import { withinTimeout } from "./consume_timeout.ts";
 import { consumeDirectly } from "./consume_directly.ts";
+import { sendMessageBack } from "./send_back.ts";
 import { consumerProperties, runningInfoAnswer, type RunningInfo } from "./running_info.ts";
 import {
   consumeFromWhereOf,
@@ -722,37 +723,22 @@ export class PushConsumer {
     return dead;
   }
 
-  /** CONSUMER_SEND_MSG_BACK to the broker holding the message; true if it took it. */
+  /** CONSUMER_SEND_MSG_BACK (send_back.ts); true if the broker took the message. */
   private async sendBack(
     owned: OwnedQueue,
     m: ReceivedMessage,
     commitLogOffset: number,
     delayLevel: number,
   ) {
-    const found = await this.routes.get(owned.queue.topic, false).catch(() => undefined);
-    const addr = found && RouteCache.anyAddr(found.route, owned.queue.brokerName);
-    if (!addr) return false;
-    const request = createRequest(RequestCode.CONSUMER_SEND_MSG_BACK, {
-      extFields: {
-        offset: commitLogOffset,
-        group: this.options.group,
-        delayLevel,
-        originMsgId: m.msgId,
-        originTopic: m.topic,
-        unitMode: false,
-        maxReconsumeTimes: this.options.maxReconsumeTimes ?? defaultMaxReconsumeTimes,
-      },
+    const taken = await sendMessageBack(this.remoting, this.routes, this.options.log, {
+      queue: owned.queue,
+      message: m,
+      commitLogOffset,
+      delayLevel,
+      group: this.options.group,
+      maxReconsumeTimes: this.options.maxReconsumeTimes ?? defaultMaxReconsumeTimes,
     });
-    try {
-      const answer = await this.remoting.invoke(addr, request);
-      if (answer.code !== ResponseCode.SUCCESS) {
-        this.options.log.warn(`send-back answered ${answer.code} ${answer.remark ?? ""}`);
-        return false;
-      }
-    } catch (error) {
-      this.options.log.warn(`send-back to ${addr} failed: ${(error as Error).message}`);
-      return false;
-    }
+    if (!taken) return false;
     // The retry topic may be new to the name servers: own its queues before the next rebalance.
     const ownsRetryQueues = [...this.owned.values()].some((o) =>
       o.queue.topic.startsWith(RETRY_GROUP_TOPIC_PREFIX),
