@@ -241,13 +241,20 @@ export class PushConsumer {
   }
 
   /**
-   * Every broker of the topic, masters and slaves: a consumer heartbeats them all (as the Java
-   * client does), so a slave knows the group when its master is gone.
+   * Every broker of the subscribed topics (the retry topic's too), masters and slaves: a
+   * consumer heartbeats them all, as the Java client heartbeats every broker it knows. So a
+   * slave knows the group when its master is gone, and a member waiting for its topic to be
+   * created is listed by the brokers whose retry topic queues it rebalances meanwhile.
    */
   private async brokerAddrs(): Promise<string[]> {
-    const found = await this.routes.get(this.options.topic, false);
-    if (!found) return [];
-    return [...new Set(found.route.brokerDatas.flatMap((b) => [...b.brokerAddrs.values()]))];
+    const addrs = new Set<string>();
+    for (const subscription of this.subscriptions) {
+      const found = await this.routes.get(subscription.topic, false).catch(() => undefined);
+      for (const broker of found?.route.brokerDatas ?? []) {
+        for (const addr of broker.brokerAddrs.values()) addrs.add(addr);
+      }
+    }
+    return [...addrs];
   }
 
   private async heartbeat(): Promise<void> {

@@ -7,7 +7,8 @@ import { describe, expect, test } from "bun:test";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { jsonLines, runRmq } from "../harness/rmq_process.ts";
+import { jsonLines, RmqProcess, runRmq } from "../harness/rmq_process.ts";
+import { waitFor } from "../harness/wait_for.ts";
 import { startSingleNode } from "../harness/single_node.ts";
 
 describe("cli: single node", () => {
@@ -250,4 +251,39 @@ describe("cli: single node", () => {
     expect(again.exitCode).toBe(2);
     expect(again.stdout).toBe("");
   }, 30_000);
+
+  test("cli: single node: a member waiting for its topic is listed by its brokers", async () => {
+    const { node, namesrv } = await startSingleNode();
+    await using _ = node;
+    const rmq = (...args: string[]) => runRmq([...args, "-n", namesrv]);
+    await consumeAll(rmq, "audit", ["Paid"]);
+    // The group's retry topic exists now: a member consuming a topic that does not exist yet
+    // heartbeats the brokers of its retry topic, so they list it (it had heartbeated nobody).
+    const waiting = new RmqProcess(
+      ["consume", "-n", namesrv, "-t", "Refunded", "-g", "audit", "--timeout", "20s"],
+      { RMQ_LOG_LEVEL: "info" },
+    );
+    await using _waiting = waiting;
+    await waitFor(
+      async () => {
+        const text = (await rmq("inspect", "group", "audit", "-t", "Paid")).stdout;
+        return text.includes("group audit on Paid: 1 member(s) online");
+      },
+      { timeoutMs: 10_000, intervalMs: 200, what: "the waiting member listed" },
+    );
+    waiting.proc.kill("SIGTERM");
+    await waiting.exited;
+    expect(waiting.stderr).not.toContain("no broker lists");
+  }, 30_000);
 });
+
+type Rmq = (...args: string[]) => ReturnType<typeof runRmq>;
+
+/** Two messages to each topic, consumed to the end by `group`: its offsets there are at 2. */
+async function consumeAll(rmq: Rmq, group: string, topics: string[]): Promise<void> {
+  for (const topic of topics) {
+    expect((await rmq("produce", "-t", topic, "--body", "m", "--count", "2")).exitCode).toBe(0);
+    const args = ["consume", "-t", topic, "-g", group, "--from", "first", "--until-end"];
+    expect((await rmq(...args, "--timeout", "5s")).exitCode).toBe(0);
+  }
+}
