@@ -1,12 +1,12 @@
 // `rmq inspect` online views: ask a running cluster (through the name servers) instead of
-// reading files. cluster | route TOPIC | topic TOPIC | group GROUP -t TOPIC | msg ID | msg --key K
-// | tx [-g GROUP] (transactions waiting for an answer).
+// reading files. cluster | route TOPIC | topic TOPIC | group GROUP [-t TOPIC] | msg ID |
+// msg --key K | tx [-g GROUP] (transactions waiting for an answer).
 
-import { ConfigError, createLogger, SystemClock } from "../../core/common/index.ts";
+import { ConfigError, createLogger, RemoteError, SystemClock } from "../../core/common/index.ts";
 import { Admin, pendingTransactions, type ReceivedMessage } from "../../core/client/index.ts";
 import { namesrvAddrsFrom } from "../client_args.ts";
 import { ExitCode } from "../exit_codes.ts";
-import { printError, printJson, printLine, printTable } from "../output.ts";
+import { printError, printJson, printLine, printTable, printWarning } from "../output.ts";
 import { envelope } from "./consume.ts";
 
 export interface OnlineFlags {
@@ -110,6 +110,58 @@ async function showCluster(admin: Admin, json: boolean): Promise<void> {
   }
 }
 
+/**
+ * A group's progress per queue: broker offset, committed offset, lag and the member that owns
+ * the queue, on one topic (-t) or on every topic the group has offsets for, as `mqadmin
+ * consumerProgress -g` shows them.
+ */
+async function showGroup(
+  admin: Admin,
+  group: string,
+  onlyTopic: string | undefined,
+  json: boolean,
+): Promise<void> {
+  const topics = onlyTopic ? [onlyTopic] : await admin.groupTopics(group);
+  if (topics.length === 0) {
+    printError(`group ${group} has no offsets on any broker (-t TOPIC shows one topic's queues)`);
+    process.exitCode = ExitCode.FAILURE;
+    return;
+  }
+  let members: string[] | undefined;
+  const rows: (string | number)[][] = [];
+  let lag = 0;
+  for (const topic of topics) {
+    let progress;
+    try {
+      progress = await admin.groupProgress(group, topic);
+    } catch (error) {
+      // A topic deleted since the group committed on it has no route: left out, said so.
+      if (onlyTopic || !(error instanceof RemoteError)) throw error;
+      printWarning(`${topic}: ${error.message}; left out`);
+      continue;
+    }
+    members ??= await admin.consumerIds(group, topic);
+    const owners = await admin.queueOwners(topic, members);
+    for (const q of progress) {
+      const owner = owners.get(`${q.brokerName}/${q.queueId}`) ?? null;
+      lag += q.lag;
+      if (json) printJson({ group, topic, ...q, owner });
+      else {
+        const offset = q.consumerOffset ?? "-";
+        rows.push([topic, q.brokerName, q.queueId, q.maxOffset, offset, q.lag, owner ?? "-"]);
+      }
+    }
+  }
+  members ??= [];
+  if (json) return;
+  const list = members.length ? `: ${members.join(", ")}` : "";
+  const on = onlyTopic ? ` on ${onlyTopic}` : "";
+  printLine(`group ${group}${on}: ${members.length} member(s) online${list}`);
+  const header = ["topic", "broker", "queue", "brokerOffset", "consumerOffset", "lag", "owner"];
+  printTable(header, rows);
+  printLine(`total lag ${lag}`);
+}
+
 export async function runOnline(what: string, args: string[], flags: OnlineFlags): Promise<void> {
   const addrs = namesrvAddrsFrom(flags.namesrvAddr);
   const clock = new SystemClock();
@@ -162,34 +214,9 @@ export async function runOnline(what: string, args: string[], flags: OnlineFlags
           );
         return;
       }
-      case "group": {
-        const group = need(args[0], "<group>");
-        const topic = need(flags.topic, "-t/--topic (the topic the group consumes)");
-        const progress = await admin.groupProgress(group, topic);
-        const members = await admin.consumerIds(group, topic);
-        const owners = await admin.queueOwners(topic, members);
-        const ownerOf = (q: { brokerName: string; queueId: number }) =>
-          owners.get(`${q.brokerName}/${q.queueId}`) ?? null;
-        if (json) {
-          for (const q of progress) printJson({ group, topic, ...q, owner: ownerOf(q) });
-          return;
-        }
-        const list = members.length ? `: ${members.join(", ")}` : "";
-        printLine(`group ${group} on ${topic}: ${members.length} member(s) online${list}`);
-        printTable(
-          ["broker", "queue", "brokerOffset", "consumerOffset", "lag", "owner"],
-          progress.map((q) => [
-            q.brokerName,
-            q.queueId,
-            q.maxOffset,
-            q.consumerOffset ?? "-",
-            q.lag,
-            ownerOf(q) ?? "-",
-          ]),
-        );
-        printLine(`total lag ${progress.reduce((n, q) => n + q.lag, 0)}`);
+      case "group":
+        await showGroup(admin, need(args[0], "<group>"), flags.topic, json);
         return;
-      }
       case "tx": {
         const log = createLogger("inspect", { level: "error" });
         const all = await pendingTransactions({ namesrvAddrs: addrs, clock, log });

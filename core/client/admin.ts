@@ -17,6 +17,7 @@ import type { Clock } from "../common/clock.ts";
 import type { Logger } from "../common/log.ts";
 import { decodePulledMessages, type ReceivedMessage } from "./received_message.ts";
 import { decodeKvTable } from "../protocol/route_data.ts";
+import { parseLenientJson, type JsonValue } from "../protocol/fastjson.ts";
 import { allocateAveragely } from "./allocate.ts";
 import { RouteCache } from "./route_cache.ts";
 
@@ -141,6 +142,33 @@ export class Admin {
     return out;
   }
 
+  /**
+   * The topics `group` has offsets for, on any broker: each broker group's master (or its
+   * lowest-id replica) is asked for the group's consume stats without a topic, as `mqadmin
+   * consumerProgress -g` asks. A broker that does not answer is left out, with a warning.
+   */
+  async groupTopics(group: string): Promise<string[]> {
+    const topics = new Set<string>();
+    const info = await this.cluster();
+    for (const [brokerName, broker] of info.brokerAddrTable) {
+      const ids = [...broker.brokerAddrs.keys()].sort((a, b) => a - b);
+      const addr = ids.length > 0 ? broker.brokerAddrs.get(ids[0]!) : undefined;
+      if (!addr) continue;
+      try {
+        const answer = await this.remoting.invoke(
+          addr,
+          createRequest(RequestCode.GET_CONSUME_STATS, { extFields: { consumerGroup: group } }),
+        );
+        if (answer.code !== ResponseCode.SUCCESS || !answer.body)
+          throw new RemoteError(answer.code, answer.remark);
+        for (const topic of consumeStatsTopics(answer.body)) topics.add(topic);
+      } catch (error) {
+        this.log.warn(`${brokerName} (${addr}): no consume stats: ${(error as Error).message}`);
+      }
+    }
+    return [...topics].sort();
+  }
+
   async consumerIds(group: string, topic: string): Promise<string[]> {
     const route = await this.route(topic);
     const addr = route.brokerDatas[0] && RouteCache.anyAddr(route, route.brokerDatas[0].brokerName);
@@ -219,4 +247,22 @@ export class Admin {
     }
     return out.filter((m) => (unique ? m.msgId === key : m.keys.includes(key)));
   }
+}
+
+/** The topics in a ConsumeStats body: its offsetTable is keyed by MessageQueue objects. */
+function consumeStatsTopics(body: Uint8Array): string[] {
+  const stats = parseLenientJson(new TextDecoder().decode(body));
+  const table = isObject(stats) ? stats.offsetTable : undefined;
+  if (!isObject(table)) throw new Error("a consume stats body without an offsetTable");
+  const topics: string[] = [];
+  for (const key of Object.keys(table)) {
+    // fastjson.ts gives an object key back as that object's JSON text.
+    const queue = JSON.parse(key) as { topic?: unknown };
+    if (typeof queue.topic === "string") topics.push(queue.topic);
+  }
+  return topics;
+}
+
+function isObject(value: JsonValue | undefined): value is { [key: string]: JsonValue } {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
 }

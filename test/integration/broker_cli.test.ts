@@ -275,6 +275,27 @@ describe("cli: single node", () => {
     await waiting.exited;
     expect(waiting.stderr).not.toContain("no broker lists");
   }, 30_000);
+
+  test("cli: single node: inspect group without -t shows every topic of the group", async () => {
+    const { node, namesrv } = await startSingleNode();
+    await using _ = node;
+    const rmq = (...args: string[]) => runRmq([...args, "-n", namesrv]);
+    await consumeAll(rmq, "audit", ["Paid", "Shipped"]);
+    // Every topic the group has offsets for, as mqadmin consumerProgress -g shows them.
+    const progress = jsonLines((await rmq("inspect", "group", "audit", "--json")).stdout);
+    const lagOf = (topic: string) =>
+      progress.filter((q) => q.topic === topic).reduce((n, q) => n + q.lag, 0);
+    expect([...new Set(progress.map((q) => q.topic))]).toEqual(
+      expect.arrayContaining(["Paid", "Shipped"]),
+    );
+    expect([lagOf("Paid"), lagOf("Shipped")]).toEqual([0, 0]);
+    const table = await rmq("inspect", "group", "audit");
+    expect(table.stdout).toContain("group audit: 0 member(s) online");
+    expect(table.stdout).toMatch(/^Shipped +\S+ +\d+ +\d+ +\d+ +0 +-$/m);
+    const none = await rmq("inspect", "group", "nobody");
+    expect(none.exitCode).toBe(1);
+    expect(none.stderr).toContain("group nobody has no offsets on any broker");
+  }, 30_000);
 });
 
 type Rmq = (...args: string[]) => ReturnType<typeof runRmq>;
