@@ -1,6 +1,6 @@
 // `rmq broker`: runs a broker until SIGTERM or SIGINT. With no name server given (-n,
 // namesrvAddr, NAMESRV_ADDR) it first starts a name server in the same process, so one command
-// gives a working single node.
+// gives a working single node; --namesrv-listen starts one in any case.
 
 import type { CAC } from "cac";
 import { join } from "node:path";
@@ -40,7 +40,10 @@ export function registerBroker(cli: CAC): void {
     .option("--listen <host:port>", "Address to bind (default 0.0.0.0:10911; port 0 picks one)")
     .option("--store <dir>", "storePathRootDir (default ~/store)")
     .option("--advertise <host[:port]>", "Address registered for clients (brokerIP1[:port])")
-    .option("--namesrv-listen <host:port>", "Embedded name server address (default <host>:9876)")
+    .option(
+      "--namesrv-listen <host:port>",
+      "Embedded name server address (default <host>:9876); starts one even with -n",
+    )
     .example("rmq broker --store /tmp/rmq")
     .action((flags: BrokerFlags) => runBroker(flags));
 }
@@ -86,8 +89,17 @@ async function runBroker(flags: BrokerFlags): Promise<void> {
   const log = createLogger("broker");
   watchLoopLag(log);
   let namesrv: Namesrv | null = null;
+  const given = config.namesrvAddr.split(";").filter((addr) => addr.trim() !== "");
+  const fromEnv = resolved.sources.namesrvAddr === "env";
+  if (given.length > 0 && fromEnv && flags.namesrvListen === undefined) {
+    log.info(
+      `name servers from NAMESRV_ADDR (${config.namesrvAddr}), so no embedded one: unset it, ` +
+        "or pass --namesrv-listen, for a name server in this process",
+    );
+  }
   try {
-    if (config.namesrvAddr === "") {
+    // --namesrv-listen asks for one in any case: the broker registers with it and the others.
+    if (given.length === 0 || flags.namesrvListen !== undefined) {
       const { host, port } = flags.namesrvListen
         ? parseListen(flags.namesrvListen)
         : { host: config.bindAddress, port: 9876 };
@@ -103,7 +115,8 @@ async function runBroker(flags: BrokerFlags): Promise<void> {
       });
       const bound = namesrv.start();
       const reachable = bound.host === "0.0.0.0" || bound.host === "::" ? "127.0.0.1" : bound.host;
-      config.namesrvAddr = `${reachable}:${bound.port}`;
+      const embedded = `${reachable}:${bound.port}`;
+      config.namesrvAddr = [embedded, ...given.filter((addr) => addr !== embedded)].join(";");
     }
     const broker = new Broker({
       config,

@@ -94,4 +94,28 @@ describe("cli: rmq", () => {
     expect(exitCode).toBe(4);
     expect(stderr).toContain(`broker could not start: HA port 127.0.0.1:${held.port}`);
   });
+
+  test("cli: rmq: --namesrv-listen embeds a name server though NAMESRV_ADDR is set", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "rmq-cli-"));
+    writeFileSync(join(dir, "broker.conf"), "haListenPort=0\n");
+    const nobody = "127.0.0.1:9"; // discard: nothing answers a name server request there
+    const args = ["broker", "-c", join(dir, "broker.conf"), "--listen", "127.0.0.1:0"];
+    await using node = new RmqProcess(
+      [...args, "--namesrv-listen", "127.0.0.1:0", "--store", join(dir, "a")],
+      { NAMESRV_ADDR: nobody },
+    );
+    await node.ready();
+    const listed = /namesrv=(\S+)/.exec(node.stdout)![1]!.split(";");
+    expect(listed).toHaveLength(2);
+    expect(listed[1]).toBe(nobody);
+    const sent = await runRmq(["produce", "-n", listed[0]!, "-t", "Embedded", "--body", "x"]);
+    expect(sent.exitCode).toBe(0);
+    // Without the flag NAMESRV_ADDR is the broker's name server, as RocketMQ's, and it says so.
+    await using other = new RmqProcess([...args, "--store", join(dir, "b")], {
+      NAMESRV_ADDR: listed[0]!,
+    });
+    await other.ready();
+    expect(other.stdout).toContain(`namesrv=${listed[0]} `);
+    expect(other.stderr).toContain(`name servers from NAMESRV_ADDR (${listed[0]}), so no embedded`);
+  });
 });
