@@ -80,7 +80,10 @@ export function registerConsume(cli: CAC): void {
     .option("--dedup-file <path>", "The record (default ~/.rmq_dedup/<group>.log)")
     .option("--dedup-ttl <duration>", "How long a handled message is remembered (default 24h)")
     .option("--json", "One JSON envelope per message")
-    .option("--format <template>", "Print with a template, e.g. '{queueOffset} {body}'")
+    .option(
+      "--format <template>",
+      "Print with a template, e.g. '{queueOffset} {body} {properties.region}'",
+    )
     .example("rmq consume -t Orders -g billing --from first --count 10")
     .example("rmq consume -t Orders -g billing --exec 'jq .amount >> amounts.txt'")
     .example("rmq consume -t Questions -g answerers --reply 'tr a-z A-Z'")
@@ -120,15 +123,30 @@ export function envelope(m: ReceivedMessage): Record<string, unknown> {
   };
 }
 
+/**
+ * A --format template's fields: `{name}` is the envelope's member (an object as JSON, a list
+ * joined by commas), `{properties.NAME}` one property ("" when absent); unknown ones stay as
+ * written.
+ */
+function field(e: Record<string, unknown>) {
+  return (whole: string, name: string, member: string | undefined): string => {
+    if (!(name in e)) return whole;
+    const value = e[name];
+    if (member !== undefined) {
+      if (name !== "properties") return whole;
+      return (value as Record<string, string>)[member] ?? "";
+    }
+    return typeof value === "object" && value !== null && !Array.isArray(value)
+      ? JSON.stringify(value)
+      : String(value);
+  };
+}
+
 function render(m: ReceivedMessage, flags: ConsumeFlags): void {
   const e = envelope(m);
   if (flags.json) return printJson(e);
   if (flags.format !== undefined) {
-    printLine(
-      String(flags.format).replace(/\{(\w+)\}/g, (_, k: string) =>
-        k in e ? String(e[k]) : `{${k}}`,
-      ),
-    );
+    printLine(String(flags.format).replace(/\{(\w+)(?:\.([^{}\s]+))?\}/g, field(e)));
     return;
   }
   const tags = m.tags ? ` tags=${m.tags}` : "";

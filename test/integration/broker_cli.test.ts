@@ -56,6 +56,14 @@ describe("cli: single node", () => {
     expect(new Set(messages.map((m) => m.msgId))).toEqual(new Set(results.map((r) => r.msgId)));
     expect(messages[0]).toMatchObject({ topic: "Orders", tags: "TagA", keys: ["k1", "k2"] });
     expect(messages[0].properties.region).toBe("eu");
+    // A template: a list joined by commas, one property by name, an object as JSON.
+    const formatted = await runRmq([
+      ...["consume", "-n", namesrv, "-t", "Orders", "-g", "fmt", "--from", "first"],
+      ...["--count", "1", "--format", "{keys} {properties.region} [{properties.no}] {properties}"],
+    ]);
+    const [keys, region, missing, ...rest] = formatted.stdout.trim().split(" ");
+    expect([keys, region, missing]).toEqual(["k1,k2", "eu", "[]"]);
+    expect(JSON.parse(rest.join(" "))).toMatchObject({ region: "eu", KEYS: "k1 k2" });
     // Nothing new for the group: exit 2 after the idle timeout.
     const again = await runRmq([
       "consume",
