@@ -27,7 +27,7 @@ import { groupMembers, type GroupMembersQuery } from "./group_members.ts";
 import { resetNoticeOf } from "./reset_notice.ts";
 import { withinTimeout } from "./consume_timeout.ts";
 import { consumeDirectly } from "./consume_directly.ts";
-import { sendMessageBack } from "./send_back.ts";
+import { sendMessageBack, sentBackTo } from "./send_back.ts";
 import { consumerProperties, runningInfoAnswer, type RunningInfo } from "./running_info.ts";
 import {
   consumeFromWhereOf,
@@ -684,10 +684,11 @@ export class PushConsumer {
       }
       if (this.options.orderly) return this.orderlyFailure(owned, m, storedCommitLogOffset, reason);
       const sentBack = await this.sendBack(owned, m, storedCommitLogOffset, 0);
+      const max = this.options.maxReconsumeTimes ?? defaultMaxReconsumeTimes;
+      const to = sentBackTo(m.reconsumeTimes, max, this.options.group);
       this.options.log.warn(
         sentBack
-          ? `handler failed (${reason}); message ${m.msgId} goes back for retry ` +
-              `${m.reconsumeTimes + 1}`
+          ? `handler failed (${reason}); message ${m.msgId} ${to}`
           : `handler failed (${reason}); send-back failed, offering it again here`,
       );
       return sentBack;

@@ -5,6 +5,7 @@
 // the message; on a refusal or a lost answer it must offer the message again itself.
 
 import type { Logger } from "../common/log.ts";
+import { DLQ_GROUP_TOPIC_PREFIX } from "../common/message.ts";
 import { createRequest } from "../protocol/command.ts";
 import { RequestCode } from "../protocol/request_code.ts";
 import { ResponseCode } from "../protocol/response_code.ts";
@@ -52,4 +53,12 @@ export async function sendMessageBack(
     log.warn(`send-back to ${addr} failed: ${(error as Error).message}`);
   }
   return false;
+}
+
+/** Where a send-back (delay level 0) the broker took puts the message, for a log line. */
+export function sentBackTo(reconsumeTimes: number, maxReconsumeTimes: number, group: string) {
+  // The broker's rule: a message already retried maxReconsumeTimes goes to the group's DLQ.
+  if (reconsumeTimes >= maxReconsumeTimes)
+    return `goes to ${DLQ_GROUP_TOPIC_PREFIX}${group} after ${reconsumeTimes} retries`;
+  return `goes back for retry ${reconsumeTimes + 1}`;
 }

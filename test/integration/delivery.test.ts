@@ -120,6 +120,7 @@ describe("delivery: retries and dead letters", () => {
     // Each handled once: the plain ones at once, the flaky one on its first retry.
     expect(worked.stdout.trim().split("\n").sort()).toEqual(["fine-1 0", "fine-2 0", "once-1 1"]);
     expect(worked.stderr).toMatch(/goes back for retry 1/);
+    expect(worked.stderr).toMatch(/goes to %DLQ%workers after 2 retries/);
     const dead = await runRmq([
       "consume",
       "-n",
