@@ -17,7 +17,8 @@ import type { Clock } from "../common/clock.ts";
 import type { Logger } from "../common/log.ts";
 import { decodePulledMessages, type ReceivedMessage } from "./received_message.ts";
 import { decodeKvTable } from "../protocol/route_data.ts";
-import { parseLenientJson, type JsonValue } from "../protocol/fastjson.ts";
+import { parseLenientJson } from "../protocol/fastjson.ts";
+import { asObject } from "../protocol/topic_config.ts";
 import { allocateAveragely } from "./allocate.ts";
 import { RouteCache } from "./route_cache.ts";
 
@@ -251,18 +252,12 @@ export class Admin {
 
 /** The topics in a ConsumeStats body: its offsetTable is keyed by MessageQueue objects. */
 function consumeStatsTopics(body: Uint8Array): string[] {
-  const stats = parseLenientJson(new TextDecoder().decode(body));
-  const table = isObject(stats) ? stats.offsetTable : undefined;
-  if (!isObject(table)) throw new Error("a consume stats body without an offsetTable");
+  const stats = asObject(parseLenientJson(new TextDecoder().decode(body)), "consume stats");
   const topics: string[] = [];
-  for (const key of Object.keys(table)) {
+  for (const key of Object.keys(asObject(stats.offsetTable, "its offsetTable"))) {
     // fastjson.ts gives an object key back as that object's JSON text.
     const queue = JSON.parse(key) as { topic?: unknown };
     if (typeof queue.topic === "string") topics.push(queue.topic);
   }
   return topics;
-}
-
-function isObject(value: JsonValue | undefined): value is { [key: string]: JsonValue } {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
